@@ -1,0 +1,43 @@
+"""Item identity merges: what happens when an item is seen again, in the same or another feed."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from monitor.model import Item
+
+
+def _union(a: tuple[str, ...], b: tuple[str, ...]) -> tuple[str, ...]:
+    return a + tuple(x for x in b if x not in a)
+
+
+def merge(old: Item, new: Item) -> Item | None:
+    """Fold a freshly parsed `new` into the stored `old`. None when nothing changed.
+
+    The stored item keeps its id, first-seen time and any full text; sources and
+    identity keys are united; feed fields follow the newest non-empty value. A
+    date that is only a first-seen stand-in never replaces a real one.
+    """
+    published, raw, flag = old.published, old.published_raw, old.date_flag
+    if new.date_flag is None and (old.date_flag is not None or new.published != old.published):
+        published, raw, flag = new.published, new.published_raw, None
+    elif new.date_flag == "invalid" and old.date_flag == "missing":
+        raw, flag = new.published_raw, "invalid"
+    merged = replace(
+        old,
+        title=new.title or old.title,
+        url=old.url or new.url,
+        sources=_union(old.sources, new.sources),
+        keys=_union(old.keys, new.keys),
+        published=published,
+        published_raw=raw,
+        date_flag=flag,
+        language=old.language or new.language,
+        summary=new.summary or old.summary,
+        author=new.author or old.author,
+        text=old.text or new.text,
+    )
+    if merged == old:
+        return None
+    return replace(merged, updated_at=new.first_seen)
+

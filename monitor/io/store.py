@@ -1,0 +1,51 @@
+"""The storage seam. Everything the rest of monitor knows about storage is this protocol."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from datetime import datetime
+from pathlib import Path
+from typing import Protocol
+
+from monitor.model import Item, Outcome, SourceState
+
+
+class StoreError(Exception):
+    """The store cannot be opened or written."""
+
+
+class StoreLocked(StoreError):
+    """Another process holds the write lock. The message names it."""
+
+
+class Store(Protocol):
+    """A narrow store: one batched write per poll, reads by time range or id.
+
+    `write` resolves identity itself: an incoming item whose keys match a stored
+    item is merged into it (sources united, fields refreshed), never duplicated.
+    """
+
+    def states(self) -> dict[str, SourceState]:
+        """Per-source cache state and health, by source name."""
+        ...
+
+    def write(self, items: Sequence[Item], states: Sequence[SourceState]) -> list[Outcome]:
+        """Store one poll's results atomically per partition. Returns one outcome per item."""
+        ...
+
+    def items(self, since: datetime | None = None, until: datetime | None = None) -> Iterator[Item]:
+        """Items whose `published` is in [since, until), newest partition first."""
+        ...
+
+    def get(self, item_id: str) -> Item | None: ...
+
+    def count(self) -> int: ...
+
+    def close(self) -> None: ...
+
+
+def open_store(path: Path, *, readonly: bool = False) -> Store:
+    """Open the default (TinyDB) store at `path`, taking the write lock unless read-only."""
+    from monitor.io.tinystore import TinyStore
+
+    return TinyStore(path, readonly=readonly)

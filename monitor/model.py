@@ -1,0 +1,274 @@
+"""Plain data shared by every layer: frozen dataclasses, no behaviour beyond (de)serialization."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Literal
+
+SCHEMA_VERSION = 1
+
+DateFlag = Literal["missing", "invalid"]
+ActorKind = Literal["person", "organisation", "place"]
+ErrorKind = Literal[
+    "dns",
+    "tls",
+    "connect",
+    "timeout",
+    "http",
+    "too_large",
+    "encoding",
+    "redirect",
+    "parse",
+    "refused",
+    "other",
+]
+Outcome = Literal["new", "updated", "unchanged"]
+ResultStatus = Literal["ok", "not_modified", "error", "skipped"]
+
+
+@dataclass(frozen=True, slots=True)
+class Source:
+    """One configured feed."""
+
+    name: str
+    url: str
+    language: str | None = None
+    interval: float = 900.0  # seconds
+    enabled: bool = True
+    full_text: bool = True
+    allow_private_links: bool = False
+    category: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ActorSpec:
+    """A user-declared actor from config.toml."""
+
+    name: str
+    aliases: tuple[str, ...] = ()
+    kind: ActorKind = "person"
+
+
+@dataclass(frozen=True, slots=True)
+class RawEntry:
+    """One feed entry as the parser saw it, before normalization. Strings may hold HTML."""
+
+    guid: str | None = None
+    link: str | None = None
+    title: str | None = None
+    summary: str | None = None
+    content: str | None = None
+    published_raw: str | None = None  # the string from the feed, verbatim
+    published_iso: str | None = None  # what the parser made of it, if anything
+    author: str | None = None
+    language: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ParsedFeed:
+    """The result of parsing one response body. Never raised: problems are listed."""
+
+    kind: str  # rss | atom | rdf | json | unknown
+    title: str | None = None
+    link: str | None = None
+    language: str | None = None
+    entries: tuple[RawEntry, ...] = ()
+    problems: tuple[str, ...] = ()
+    fatal: bool = False  # nothing could be recovered
+
+
+@dataclass(frozen=True, slots=True)
+class Mention:
+    """One occurrence of an actor in an item's text."""
+
+    actor: str
+    start: int
+    end: int
+    field: str = "text"  # title | summary | text
+
+
+@dataclass(frozen=True, slots=True)
+class Actor:
+    name: str
+    kind: ActorKind
+    mentions: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class Quote:
+    actor: str
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class Item:
+    """A normalized news item. Identity is `id`; `keys` are every key that resolves to it."""
+
+    id: str
+    title: str
+    url: str | None
+    sources: tuple[str, ...]
+    published: datetime  # aware, UTC
+    published_raw: str | None
+    date_flag: DateFlag | None
+    language: str | None
+    summary: str
+    first_seen: datetime  # aware, UTC
+    keys: tuple[str, ...] = ()
+    author: str | None = None
+    text: str | None = None
+    updated_at: datetime | None = None  # last time the stored copy changed
+    actors: tuple[Actor, ...] = ()
+    quotes: tuple[Quote, ...] = ()
+    schema: int = SCHEMA_VERSION
+
+    def to_json(self) -> dict[str, Any]:
+        """The public item JSON (export, search, digest). A contract: extend, never rename."""
+        return {
+            "id": self.id,
+            "title": self.title,
+            "url": self.url,
+            "sources": list(self.sources),
+            "published": self.published.isoformat(),
+            "published_raw": self.published_raw,
+            "date_flag": self.date_flag,
+            "language": self.language,
+            "summary": self.summary,
+            "text": self.text,
+            "actors": [{"name": a.name, "kind": a.kind, "mentions": a.mentions} for a in self.actors],
+            "quotes": [{"actor": q.actor, "text": q.text} for q in self.quotes],
+            "author": self.author,
+            "first_seen": self.first_seen.isoformat(),
+        }
+
+    def to_record(self) -> dict[str, Any]:
+        """The stored form: the public JSON plus what the store needs."""
+        rec = self.to_json()
+        rec["keys"] = list(self.keys)
+        rec["updated_at"] = self.updated_at.isoformat() if self.updated_at else None
+        rec["schema"] = self.schema
+        return rec
+
+    @classmethod
+    def from_record(cls, rec: dict[str, Any]) -> Item:
+        updated = rec.get("updated_at")
+        return cls(
+            id=rec["id"],
+            title=rec["title"],
+            url=rec.get("url"),
+            sources=tuple(rec.get("sources", ())),
+            published=datetime.fromisoformat(rec["published"]),
+            published_raw=rec.get("published_raw"),
+            date_flag=rec.get("date_flag"),
+            language=rec.get("language"),
+            summary=rec.get("summary", ""),
+            first_seen=datetime.fromisoformat(rec["first_seen"]),
+            keys=tuple(rec.get("keys", ())),
+            author=rec.get("author"),
+            text=rec.get("text"),
+            updated_at=datetime.fromisoformat(updated) if updated else None,
+            actors=tuple(
+                Actor(a["name"], a["kind"], a.get("mentions", 0)) for a in rec.get("actors", ())
+            ),
+            quotes=tuple(Quote(q["actor"], q["text"]) for q in rec.get("quotes", ())),
+            schema=rec.get("schema", SCHEMA_VERSION),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class SourceState:
+    """Per-source HTTP cache state and health. Keyed by source name."""
+
+    name: str
+    url: str
+    etag: str | None = None
+    last_modified: str | None = None
+    last_attempt: datetime | None = None
+    last_success: datetime | None = None
+    last_status: int | None = None
+    last_error: ErrorKind | None = None
+    last_error_detail: str | None = None
+    failures: int = 0  # consecutive
+    next_due: datetime | None = None  # earliest next fetch (interval, backoff or Retry-After)
+    retry_after: datetime | None = None  # set by a 429/503 Retry-After; honoured even by --all
+    item_count: int = 0
+    feed_problems: tuple[str, ...] = ()
+    moved_to: str | None = None  # a permanent redirect's target
+
+    def to_record(self) -> dict[str, Any]:
+        def iso(d: datetime | None) -> str | None:
+            return d.isoformat() if d else None
+
+        return {
+            "name": self.name,
+            "url": self.url,
+            "etag": self.etag,
+            "last_modified": self.last_modified,
+            "last_attempt": iso(self.last_attempt),
+            "last_success": iso(self.last_success),
+            "last_status": self.last_status,
+            "last_error": self.last_error,
+            "last_error_detail": self.last_error_detail,
+            "failures": self.failures,
+            "next_due": iso(self.next_due),
+            "retry_after": iso(self.retry_after),
+            "item_count": self.item_count,
+            "feed_problems": list(self.feed_problems),
+            "moved_to": self.moved_to,
+            "schema": SCHEMA_VERSION,
+        }
+
+    @classmethod
+    def from_record(cls, rec: dict[str, Any]) -> SourceState:
+        def dt(key: str) -> datetime | None:
+            v = rec.get(key)
+            return datetime.fromisoformat(v) if v else None
+
+        return cls(
+            name=rec["name"],
+            url=rec["url"],
+            etag=rec.get("etag"),
+            last_modified=rec.get("last_modified"),
+            last_attempt=dt("last_attempt"),
+            last_success=dt("last_success"),
+            last_status=rec.get("last_status"),
+            last_error=rec.get("last_error"),
+            last_error_detail=rec.get("last_error_detail"),
+            failures=rec.get("failures", 0),
+            next_due=dt("next_due"),
+            retry_after=dt("retry_after"),
+            item_count=rec.get("item_count", 0),
+            feed_problems=tuple(rec.get("feed_problems", ())),
+            moved_to=rec.get("moved_to"),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class SourceResult:
+    """What one poll did for one source."""
+
+    name: str
+    status: ResultStatus
+    new: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    error: ErrorKind | None = None
+    detail: str | None = None
+    http_status: int | None = None
+    seconds: float = 0.0
+
+
+@dataclass(frozen=True, slots=True)
+class PollReport:
+    started: datetime
+    finished: datetime
+    results: tuple[SourceResult, ...] = field(default=())
+
+    @property
+    def new(self) -> int:
+        return sum(r.new for r in self.results)
+
+    @property
+    def failed(self) -> tuple[SourceResult, ...]:
+        return tuple(r for r in self.results if r.status == "error")
