@@ -136,7 +136,9 @@ class Item:
             "language": self.language,
             "summary": self.summary,
             "text": self.text,
-            "actors": [{"name": a.name, "kind": a.kind, "mentions": a.mentions} for a in self.actors],
+            "actors": [
+                {"name": a.name, "kind": a.kind, "mentions": a.mentions} for a in self.actors
+            ],
             "quotes": [{"actor": q.actor, "text": q.text} for q in self.quotes],
             "author": self.author,
             "first_seen": self.first_seen.isoformat(),

@@ -40,4 +40,3 @@ def merge(old: Item, new: Item) -> Item | None:
     if merged == old:
         return None
     return replace(merged, updated_at=new.first_seen)
-

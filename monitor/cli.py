@@ -1,0 +1,315 @@
+"""`monitor` runs the dashboard; `monitor poll|sources|export …` run headless.
+
+Nothing here imports textual: the dashboard is imported only when it is asked for.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import sys
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TextIO
+
+from monitor import __version__
+from monitor.config import ConfigError, Settings, find_config, load, parse_duration
+
+EXIT_OK, EXIT_FAIL, EXIT_CONFIG = 0, 1, 2
+
+
+class CliError(Exception):
+    def __init__(self, message: str, code: int = EXIT_FAIL) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+def _settings(args: argparse.Namespace) -> Settings:
+    path = find_config(getattr(args, "config", None))
+    if path is None:
+        import platformdirs
+
+        user = Path(platformdirs.user_config_dir("monitor")) / "config.toml"
+        raise CliError(
+            f"no config.toml found: give --config PATH, set $MONITOR_CONFIG, "
+            f"or create ./config.toml or {user}",
+            EXIT_CONFIG,
+        )
+    try:
+        return load(path)
+    except ConfigError as exc:
+        raise CliError(str(exc), EXIT_CONFIG) from None
+
+
+def _open_store(settings: Settings, *, readonly: bool = False):  # type: ignore[no-untyped-def]
+    from monitor.io.store import StoreError, open_store
+
+    try:
+        return open_store(settings.storage, readonly=readonly)
+    except StoreError as exc:
+        raise CliError(str(exc)) from None
+
+
+def _ago(when: datetime | None, now: datetime) -> str:
+    if when is None:
+        return "never"
+    secs = int((now - when).total_seconds())
+    if secs < 0:
+        return "in " + _span(-secs)
+    return _span(secs) + " ago"
+
+
+def _span(secs: int) -> str:
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
+        if secs >= size:
+            return f"{secs // size}{unit}"
+    return f"{secs}s"
+
+
+def _table(rows: Sequence[Sequence[str]], out: TextIO) -> None:
+    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
+    for n, row in enumerate(rows):
+        line = "  ".join(cell.ljust(widths[i]) for i, cell in enumerate(row)).rstrip()
+        print(line, file=out)
+        if n == 0:
+            print("  ".join("-" * w for w in widths), file=out)
+
+
+def _clip(s: str, n: int) -> str:
+    return s if len(s) <= n else s[: n - 1] + "…"
+
+
+# --- poll -----------------------------------------------------------------------------------
+
+
+class _Progress:
+    """A one-line bar on a terminal, one plain line per source otherwise."""
+
+    def __init__(self, out: TextIO) -> None:
+        self.out = out
+        self.tty = out.isatty()
+
+    def __call__(self, done: int, total: int, result: object) -> None:
+        from monitor.model import SourceResult
+
+        assert isinstance(result, SourceResult)
+        if self.tty:
+            width = 30
+            fill = int(width * done / max(total, 1))
+            name = _clip(result.name, 40)
+            self.out.write(f"\r\x1b[K[{'#' * fill}{'.' * (width - fill)}] {done}/{total} {name}")
+            if done == total:
+                self.out.write("\r\x1b[K")
+        else:
+            word = result.status if result.status != "error" else f"error ({result.error})"
+            self.out.write(f"{done}/{total} {result.name}: {word}\n")
+        self.out.flush()
+
+
+def cmd_poll(args: argparse.Namespace) -> int:
+    settings = _settings(args)
+    from monitor.io.poller import poll_once
+
+    only = set(args.source) if args.source else None
+    if only:
+        unknown = only - {s.name for s in settings.sources}
+        if unknown:
+            raise CliError(
+                f"no source named {', '.join(sorted(unknown))} in {settings.path}", EXIT_CONFIG
+            )
+    store = _open_store(settings)
+    try:
+        report = asyncio.run(
+            poll_once(settings, store, force=args.all, only=only, progress=_Progress(sys.stderr))
+        )
+    finally:
+        store.close()
+    rows = [["source", "status", "new", "updated", "unchanged", "detail"]]
+    for r in report.results:
+        status = r.status.replace("_", " ")
+        if r.status == "error":
+            status = f"error: {r.error}"
+        rows.append(
+            [
+                _clip(r.name, 40),
+                status,
+                str(r.new) if r.status == "ok" else "",
+                str(r.updated) if r.status == "ok" else "",
+                str(r.unchanged) if r.status == "ok" else "",
+                _clip(r.detail or "", 70),
+            ]
+        )
+    _table(rows, sys.stdout)
+    fetched = [r for r in report.results if r.status != "skipped"]
+    secs = (report.finished - report.started).total_seconds()
+    print(
+        f"\n{len(fetched)} fetched, {len(report.failed)} failed, "
+        f"{len(report.results) - len(fetched)} skipped, {report.new} new items in {secs:.1f}s"
+    )
+    return EXIT_OK
+
+
+# --- sources --------------------------------------------------------------------------------
+
+
+def cmd_sources(args: argparse.Namespace) -> int:
+    settings = _settings(args)
+    if args.action == "import":
+        return _import_opml(settings, Path(args.file), dry_run=args.dry_run)
+    store = _open_store(settings, readonly=True)
+    try:
+        states = store.states()
+    finally:
+        store.close()
+    now = datetime.now(UTC)
+    rows = [["source", "last success", "last error", "fails", "interval", "items", "next"]]
+    for s in settings.sources:
+        st = states.get(s.name)
+        error = ""
+        if st and st.last_error:
+            error = f"{st.last_error}: {st.last_error_detail or ''}".strip()
+        if not s.enabled:
+            error = "disabled"
+        rows.append(
+            [
+                _clip(s.name, 36),
+                _ago(st.last_success, now) if st else "never",
+                _clip(error, 50),
+                str(st.failures) if st else "0",
+                _span(int(s.interval)),
+                str(st.item_count) if st else "0",
+                _ago(st.next_due, now) if st and st.next_due else "now",
+            ]
+        )
+    _table(rows, sys.stdout)
+    return EXIT_OK
+
+
+def _import_opml(settings: Settings, opml: Path, *, dry_run: bool) -> int:
+    from monitor.io.opml import add_sources, read_opml
+
+    if settings.path is None:
+        raise CliError("import needs a config file", EXIT_CONFIG)
+    try:
+        feeds = read_opml(opml.read_bytes())
+    except OSError as exc:
+        raise CliError(f"{opml}: {exc}") from None
+    except ValueError as exc:
+        raise CliError(f"{opml}: {exc}") from None
+    try:
+        added, skipped = add_sources(settings.path, feeds, dry_run=dry_run)
+    except ConfigError as exc:
+        raise CliError(str(exc), EXIT_CONFIG) from None
+    for name in added:
+        print(f"{'would add' if dry_run else 'added'}: {name}")
+    print(f"{len(added)} added, {skipped} already present, from {len(feeds)} feeds in {opml.name}")
+    return EXIT_OK
+
+
+# --- export ---------------------------------------------------------------------------------
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    settings = _settings(args)
+    since = None
+    if args.since:
+        try:
+            since = datetime.now(UTC) - _timedelta(args.since)
+        except ValueError as exc:
+            raise CliError(f"--since: {exc}", EXIT_CONFIG) from None
+    store = _open_store(settings, readonly=True)
+    out = sys.stdout if args.output in (None, "-") else open(args.output, "w", encoding="utf-8")  # noqa: SIM115
+    try:
+        items = store.items(since=since)
+        if args.format == "jsonl":
+            for item in items:
+                out.write(json.dumps(item.to_json(), ensure_ascii=False) + "\n")
+        else:
+            json.dump([i.to_json() for i in items], out, ensure_ascii=False, indent=2)
+            out.write("\n")
+    finally:
+        store.close()
+        if out is not sys.stdout:
+            out.close()
+    return EXIT_OK
+
+
+def _timedelta(text: str):  # type: ignore[no-untyped-def]
+    from datetime import timedelta
+
+    return timedelta(seconds=parse_duration(text))
+
+
+# --- the dashboard --------------------------------------------------------------------------
+
+
+def cmd_dashboard(args: argparse.Namespace) -> int:
+    settings = _settings(args)
+    print(
+        "The dashboard is not built yet. Poll your sources with:\n"
+        f"  monitor poll            ({len(settings.sources)} sources in {settings.path})\n"
+        "  monitor sources         (their health)\n"
+        "  monitor export --since 24h",
+        file=sys.stderr,
+    )
+    return EXIT_OK
+
+
+# --- parsing the command line -----------------------------------------------------------------
+
+
+def build_parser() -> argparse.ArgumentParser:
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument(
+        "--config",
+        metavar="PATH",
+        default=argparse.SUPPRESS,
+        help="config file (default: see README)",
+    )
+    parser = argparse.ArgumentParser(
+        prog="monitor", description="Terminal media monitoring.", parents=[common]
+    )
+    parser.add_argument("--version", action="version", version=f"monitor {__version__}")
+    parser.set_defaults(func=cmd_dashboard)
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    p = sub.add_parser("poll", parents=[common], help="fetch the sources that are due, once")
+    p.add_argument(
+        "--all", action="store_true", help="ignore intervals (Retry-After and backoff still apply)"
+    )
+    p.add_argument(
+        "--source", action="append", metavar="NAME", help="poll only this source (repeatable)"
+    )
+    p.set_defaults(func=cmd_poll)
+
+    p = sub.add_parser("sources", parents=[common], help="source health, or import an OPML file")
+    p.set_defaults(func=cmd_sources, action="list")
+    ssub = p.add_subparsers(dest="action", metavar="ACTION")
+    pi = ssub.add_parser(
+        "import", parents=[common], help="add the feeds of an OPML file to config.toml"
+    )
+    pi.add_argument("file", metavar="FILE.opml")
+    pi.add_argument("--dry-run", action="store_true", help="show what would be added")
+    ssub.add_parser("list", parents=[common], help="the health table (default)")
+
+    p = sub.add_parser("export", parents=[common], help="stored items as JSON")
+    p.add_argument("--since", metavar="AGE", help="only items published within AGE (24h, 7d …)")
+    p.add_argument("--format", choices=("jsonl", "json"), default="jsonl")
+    p.add_argument("--output", "-o", metavar="PATH", help="write here instead of stdout")
+    p.set_defaults(func=cmd_export)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        code: int = args.func(args)
+        return code
+    except CliError as exc:
+        print(f"monitor: {exc}", file=sys.stderr)
+        return exc.code
+    except KeyboardInterrupt:
+        print("monitor: interrupted", file=sys.stderr)
+        return 130

@@ -1,0 +1,292 @@
+"""One poll pass: fetch the due sources politely, parse and normalize off the loop, store once."""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
+from urllib.parse import urlsplit
+
+import httpx
+
+from monitor.config import Settings
+from monitor.core import schedule
+from monitor.core.normalize import normalize_feed
+from monitor.core.parse import parse_feed
+from monitor.io.http import FetchError, Limits, fetch, make_client, user_agent
+from monitor.io.store import Store
+from monitor.model import Item, PollReport, Source, SourceResult, SourceState
+
+Progress = Callable[[int, int, SourceResult], None]
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass(slots=True)
+class _Done:
+    """What fetching one source produced, before the store write."""
+
+    source: Source
+    state: SourceState
+    items: list[Item]
+    result: SourceResult
+
+
+def plan(
+    sources: Sequence[Source],
+    states: dict[str, SourceState],
+    now: datetime,
+    *,
+    force: bool = False,
+    only: set[str] | None = None,
+) -> tuple[list[Source], list[SourceResult]]:
+    """Split enabled sources into those to fetch now and those skipped, with the reason."""
+    due: list[Source] = []
+    skipped: list[SourceResult] = []
+    for src in sources:
+        if not src.enabled or (only is not None and src.name not in only):
+            continue
+        ok, reason = schedule.is_due(states.get(src.name), now, force=force)
+        if ok:
+            due.append(src)
+        else:
+            skipped.append(SourceResult(src.name, "skipped", detail=reason))
+    return due, skipped
+
+
+class ClientPool:
+    """httpx clients sharded by host, with a global and a per-host concurrency limit."""
+
+    def __init__(
+        self,
+        *,
+        shards: int = 8,
+        concurrency: int = 100,
+        per_host: int = 2,
+        agent: str | None = None,
+        transport: httpx.AsyncBaseTransport | None = None,
+    ) -> None:
+        self._shards = max(1, shards)
+        self._agent = agent or user_agent()
+        self._transport = transport
+        self._clients: dict[int, httpx.AsyncClient] = {}
+        self._global = asyncio.Semaphore(concurrency)
+        self._per_host_n = per_host
+        self._per_host: dict[str, asyncio.Semaphore] = {}
+
+    def client(self, url: str) -> httpx.AsyncClient:
+        shard = hash(urlsplit(url).netloc) % self._shards
+        c = self._clients.get(shard)
+        if c is None:
+            c = make_client(user_agent=self._agent, transport=self._transport)
+            self._clients[shard] = c
+        return c
+
+    def host_limit(self, url: str) -> asyncio.Semaphore:
+        host = urlsplit(url).netloc.lower()
+        sem = self._per_host.get(host)
+        if sem is None:
+            sem = self._per_host[host] = asyncio.Semaphore(self._per_host_n)
+        return sem
+
+    @property
+    def global_limit(self) -> asyncio.Semaphore:
+        return self._global
+
+    async def aclose(self) -> None:
+        await asyncio.gather(*(c.aclose() for c in self._clients.values()))
+        self._clients.clear()
+
+
+def _parse_and_normalize(
+    body: bytes, content_type: str | None, source: Source, now: datetime, final_url: str
+) -> tuple[list[Item], tuple[str, ...], bool]:
+    feed = parse_feed(body, content_type)
+    if feed.fatal:
+        return [], feed.problems, True
+    return normalize_feed(feed, source, now=now, base_url=final_url), feed.problems, False
+
+
+async def _poll_source(
+    source: Source,
+    state: SourceState,
+    pool: ClientPool,
+    limits: Limits,
+    now_fn: Callable[[], datetime],
+    rand: Callable[[], float],
+) -> _Done:
+    if state.url != source.url:  # the user changed the URL: old validators mean nothing
+        state = SourceState(name=source.name, url=source.url, failures=state.failures)
+    started = time.monotonic()
+    async with pool.global_limit, pool.host_limit(source.url):
+        attempt = now_fn()
+        state = replace(state, last_attempt=attempt)
+        try:
+            got = await fetch(
+                pool.client(source.url),
+                source.url,
+                etag=state.etag,
+                last_modified=state.last_modified,
+                limits=limits,
+            )
+        except FetchError as err:
+            return _failed(
+                source,
+                state,
+                err.kind,
+                err.detail,
+                err.status,
+                err.retry_after,
+                now_fn(),
+                rand,
+                started,
+            )
+    now = now_fn()
+    if got.status == 304:
+        state = _succeeded(source, state, now, rand, status=304)
+        result = SourceResult(
+            source.name, "not_modified", http_status=304, seconds=time.monotonic() - started
+        )
+        return _Done(source, state, [], result)
+    items, problems, fatal = await asyncio.to_thread(
+        _parse_and_normalize, got.body, got.headers.get("content-type"), source, attempt, got.url
+    )
+    if fatal:
+        detail = "; ".join(problems) or "not a feed"
+        return _failed(source, state, "parse", detail, got.status, None, now, rand, started)
+    state = _succeeded(source, state, now, rand, status=got.status)
+    state = replace(
+        state,
+        etag=got.headers.get("etag"),
+        last_modified=got.headers.get("last-modified"),
+        item_count=len(items),
+        feed_problems=problems,
+        moved_to=got.permanent_redirect,
+    )
+    detail = "; ".join(problems) if problems else None
+    result = SourceResult(
+        source.name, "ok", http_status=got.status, detail=detail, seconds=time.monotonic() - started
+    )
+    return _Done(source, state, items, result)
+
+
+def _succeeded(
+    source: Source, state: SourceState, now: datetime, rand: Callable[[], float], *, status: int
+) -> SourceState:
+    return replace(
+        state,
+        last_success=now,
+        last_status=status,
+        last_error=None,
+        last_error_detail=None,
+        failures=0,
+        retry_after=None,
+        next_due=schedule.next_due(source.interval, now, failures=0, rand=rand()),
+    )
+
+
+def _failed(
+    source: Source,
+    state: SourceState,
+    kind: schedule.ErrorKind,
+    detail: str,
+    status: int | None,
+    retry_after: str | None,
+    now: datetime,
+    rand: Callable[[], float],
+    started: float,
+) -> _Done:
+    failures = state.failures + 1
+    until = schedule.parse_retry_after(retry_after, now) if retry_after else None
+    state = replace(
+        state,
+        last_status=status,
+        last_error=kind,
+        last_error_detail=detail,
+        failures=failures,
+        retry_after=until,
+        next_due=max(
+            schedule.next_due(source.interval, now, failures=failures, rand=rand()),
+            until or now,
+        ),
+    )
+    result = SourceResult(
+        source.name,
+        "error",
+        error=kind,
+        detail=detail,
+        http_status=status,
+        seconds=time.monotonic() - started,
+    )
+    return _Done(source, state, [], result)
+
+
+async def poll_once(
+    settings: Settings,
+    store: Store,
+    *,
+    force: bool = False,
+    only: set[str] | None = None,
+    now_fn: Callable[[], datetime] = utcnow,
+    progress: Progress | None = None,
+    transport: httpx.AsyncBaseTransport | None = None,
+    rand: Callable[[], float] = random.random,
+) -> PollReport:
+    """Fetch every due source once, then write everything in one store write.
+
+    A failing source never stops the others: its error is recorded in its state and
+    its result. Cancelling the task cancels the fetches and writes nothing.
+    """
+    started = now_fn()
+    states = await asyncio.to_thread(store.states)
+    due, skipped = plan(settings.sources, states, started, force=force, only=only)
+    limits = Limits(timeout=settings.poll.timeout, max_bytes=settings.poll.max_size)
+    pool = ClientPool(
+        concurrency=settings.poll.concurrency,
+        per_host=settings.poll.per_host,
+        agent=settings.poll.user_agent,
+        transport=transport,
+    )
+    done: list[_Done] = []
+    total = len(due)
+    try:
+        tasks = [
+            asyncio.ensure_future(
+                _poll_source(
+                    src,
+                    states.get(src.name) or SourceState(src.name, src.url),
+                    pool,
+                    limits,
+                    now_fn,
+                    rand,
+                )
+            )
+            for src in due
+        ]
+        for fut in asyncio.as_completed(tasks):
+            d = await fut
+            done.append(d)
+            if progress:
+                progress(len(done), total, d.result)
+    finally:
+        await pool.aclose()
+
+    items: list[Item] = []
+    owners: list[int] = []
+    for i, d in enumerate(done):
+        items.extend(d.items)
+        owners.extend([i] * len(d.items))
+    outcomes = await asyncio.to_thread(store.write, items, [d.state for d in done])
+    tally = [{"new": 0, "updated": 0, "unchanged": 0} for _ in done]
+    for owner, outcome in zip(owners, outcomes, strict=True):
+        tally[owner][outcome] += 1
+    results = {d.source.name: replace(d.result, **tally[i]) for i, d in enumerate(done)}
+    order = [s.name for s in settings.sources]
+    all_results = [*results.values(), *skipped]
+    all_results.sort(key=lambda r: order.index(r.name) if r.name in order else len(order))
+    return PollReport(started=started, finished=now_fn(), results=tuple(all_results))

@@ -1,0 +1,165 @@
+"""config.toml -> Settings: the contract, and errors that name file, key and line."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from monitor import config
+from monitor.config import ConfigError, find_config, load, parse, parse_duration, parse_size
+
+ROOT = Path(__file__).resolve().parents[1]
+
+GOOD = """\
+[storage]
+path = "data/monitor.db"
+
+[[sources]]
+name = "Le Monde – International"
+url = "https://www.lemonde.fr/international/rss_full.xml"
+language = "fr"
+interval = "10m"
+enabled = true
+full_text = true
+allow_private_links = false
+
+[[sources]]
+name = "BBC"
+url = "https://feeds.bbci.co.uk/news/world/rss.xml"
+
+[actors."Vladimir Putin"]
+aliases = ["Poutine", "Putin", "Путин"]
+kind = "person"
+"""
+
+
+def test_contract_keys(tmp_path: Path) -> None:
+    p = tmp_path / "config.toml"
+    p.write_text(GOOD, encoding="utf-8")
+    s = load(p)
+    assert s.storage == tmp_path / "data/monitor.db"
+    lm, bbc = s.sources
+    assert lm.name == "Le Monde – International"
+    assert lm.language == "fr" and lm.interval == 600 and lm.enabled and lm.full_text
+    assert not lm.allow_private_links
+    assert bbc.interval == s.poll.interval == 900
+    (actor,) = s.actors
+    assert actor.name == "Vladimir Putin" and "Путин" in actor.aliases and actor.kind == "person"
+
+
+def test_shipped_config_is_valid() -> None:
+    s = load(ROOT / "config.toml")
+    assert len(s.sources) >= 15
+    langs = {src.language for src in s.sources}
+    assert {"fr", "en"} <= langs and len(langs - {"fr", "en"}) >= 2
+    assert sum(src.language == "fr" for src in s.sources) >= 5
+
+
+def _error(text: str) -> ConfigError:
+    with pytest.raises(ConfigError) as exc:
+        parse(text, Path("/x/config.toml"))
+    return exc.value
+
+
+@pytest.mark.parametrize(
+    ("edit", "key", "line", "words"),
+    [
+        (
+            lambda t: t.replace('interval = "10m"', 'interval = "10m"\ncolour = "red"'),
+            "sources[0].colour",
+            9,
+            "unknown key",
+        ),
+        (
+            lambda t: t.replace("enabled = true", 'enabled = "yes"'),
+            "sources[0].enabled",
+            9,
+            "Expected `bool`",
+        ),
+        (
+            lambda t: t.replace("https://feeds.bbci", "ftp://feeds.bbci"),
+            "sources[1].url",
+            15,
+            "not an http(s) URL",
+        ),
+        (
+            lambda t: t.replace('name = "BBC"', 'name = "Le Monde – International"'),
+            "sources[1].name",
+            14,
+            "duplicate source name",
+        ),
+        (
+            lambda t: t.replace('kind = "person"', 'kind = "persn"'),
+            'actors."Vladimir Putin".kind',
+            19,
+            "Invalid enum value",
+        ),
+        (lambda t: t.replace('"10m"', '"ten minutes"'), "sources[0].interval", 8, "not a duration"),
+        (lambda t: t + "\n[poll]\nper_host = 0\n", "poll.per_host", 22, "at least 1"),
+        (lambda t: "[storage]\npath = 3\n", "storage.path", 2, "Expected `str`"),
+        (lambda t: t + "\n[bogus]\nx = 1\n", "bogus", 21, "unknown key"),
+    ],
+)
+def test_errors_name_key_and_line(edit, key: str, line: int, words: str) -> None:  # type: ignore[no-untyped-def]
+    err = _error(edit(GOOD))
+    assert err.key == key
+    assert err.line == line
+    assert words in err.message
+    assert str(err).startswith("/x/config.toml, line")
+
+
+def test_toml_syntax_error_has_line() -> None:
+    err = _error(GOOD.replace("[storage]", "[storage"))
+    assert err.line == 1 and "not valid TOML" in err.message
+
+
+def test_durations_and_sizes() -> None:
+    assert parse_duration("90s") == 90 and parse_duration("2h") == 7200 and parse_duration(5) == 5
+    assert parse_size("10MiB") == 10 * 2**20 and parse_size(1000) == 1000
+    for bad in ("", "-1m", "0", "5 weeks"):
+        with pytest.raises(ValueError):
+            parse_duration(bad)
+
+
+def test_lookup_order(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv(config.ENV_VAR, raising=False)
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "xdg"))
+    assert find_config() is None
+    user = tmp_path / "xdg" / "monitor" / "config.toml"
+    user.parent.mkdir(parents=True)
+    user.write_text(GOOD)
+    assert find_config() == user
+    (tmp_path / "config.toml").write_text(GOOD)
+    assert find_config() == Path("config.toml")
+    monkeypatch.setenv(config.ENV_VAR, "/env/config.toml")
+    assert find_config() == Path("/env/config.toml")
+    assert find_config("/cli/config.toml") == Path("/cli/config.toml")
+
+
+def test_bad_config_exits_2_and_writes_nothing(tmp_path: Path) -> None:
+    p = tmp_path / "config.toml"
+    p.write_text(GOOD.replace("ftp", "").replace("https://feeds.bbci", "nope://feeds.bbci"))
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    for argv in (["poll"], ["--config", str(p), "poll"], ["poll", "--config", str(p)]):
+        run = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "monitor",
+                *argv,
+                *([] if "--config" in argv else ["--config", str(p)]),
+            ],
+            capture_output=True,
+            text=True,
+            cwd=tmp_path,
+            env=env,
+            timeout=60,
+        )
+        assert run.returncode == 2, run.stderr
+        assert str(p) in run.stderr and "sources[1].url" in run.stderr and "line 15" in run.stderr
+    assert sorted(x.name for x in tmp_path.iterdir()) == ["config.toml"]
