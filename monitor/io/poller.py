@@ -18,7 +18,7 @@ from monitor.core.normalize import normalize_feed
 from monitor.core.parse import parse_feed
 from monitor.io.http import FetchError, Limits, fetch, make_client, user_agent
 from monitor.io.store import Store
-from monitor.model import Item, PollReport, Source, SourceResult, SourceState
+from monitor.model import ErrorKind, Item, PollReport, Source, SourceResult, SourceState
 
 Progress = Callable[[int, int, SourceResult], None]
 
@@ -157,8 +157,8 @@ async def _poll_source(
         _parse_and_normalize, got.body, got.headers.get("content-type"), source, attempt, got.url
     )
     if fatal:
-        detail = "; ".join(problems) or "not a feed"
-        return _failed(source, state, "parse", detail, got.status, None, now, rand, started)
+        reason = "; ".join(problems) or "not a feed"
+        return _failed(source, state, "parse", reason, got.status, None, now, rand, started)
     state = _succeeded(source, state, now, rand, status=got.status)
     state = replace(
         state,
@@ -193,7 +193,7 @@ def _succeeded(
 def _failed(
     source: Source,
     state: SourceState,
-    kind: schedule.ErrorKind,
+    kind: ErrorKind,
     detail: str,
     status: int | None,
     retry_after: str | None,
@@ -210,9 +210,8 @@ def _failed(
         last_error_detail=detail,
         failures=failures,
         retry_after=until,
-        next_due=max(
-            schedule.next_due(source.interval, now, failures=failures, rand=rand()),
-            until or now,
+        next_due=schedule.next_due(
+            source.interval, now, failures=failures, retry_after=until, rand=rand()
         ),
     )
     result = SourceResult(
@@ -236,6 +235,7 @@ async def poll_once(
     progress: Progress | None = None,
     transport: httpx.AsyncBaseTransport | None = None,
     rand: Callable[[], float] = random.random,
+    shards: int = 8,
 ) -> PollReport:
     """Fetch every due source once, then write everything in one store write.
 
@@ -247,6 +247,7 @@ async def poll_once(
     due, skipped = plan(settings.sources, states, started, force=force, only=only)
     limits = Limits(timeout=settings.poll.timeout, max_bytes=settings.poll.max_size)
     pool = ClientPool(
+        shards=shards,
         concurrency=settings.poll.concurrency,
         per_host=settings.poll.per_host,
         agent=settings.poll.user_agent,
@@ -254,6 +255,7 @@ async def poll_once(
     )
     done: list[_Done] = []
     total = len(due)
+    tasks: list[asyncio.Future[_Done]] = []
     try:
         tasks = [
             asyncio.ensure_future(
@@ -274,6 +276,8 @@ async def poll_once(
             if progress:
                 progress(len(done), total, d.result)
     finally:
+        for t in tasks:
+            t.cancel()
         await pool.aclose()
 
     items: list[Item] = []
@@ -285,7 +289,12 @@ async def poll_once(
     tally = [{"new": 0, "updated": 0, "unchanged": 0} for _ in done]
     for owner, outcome in zip(owners, outcomes, strict=True):
         tally[owner][outcome] += 1
-    results = {d.source.name: replace(d.result, **tally[i]) for i, d in enumerate(done)}
+    results = {
+        d.source.name: replace(
+            d.result, new=t["new"], updated=t["updated"], unchanged=t["unchanged"]
+        )
+        for d, t in zip(done, tally, strict=True)
+    }
     order = [s.name for s in settings.sources]
     all_results = [*results.values(), *skipped]
     all_results.sort(key=lambda r: order.index(r.name) if r.name in order else len(order))

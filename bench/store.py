@@ -1,0 +1,204 @@
+"""Store benchmark: does the cost of a poll's write grow with history?
+
+    uv run python bench/store.py [--sizes 0,10000,100000] [--repeats 7]
+
+For each size it builds a store of that many items (~1 KB metadata + ~3 KB text each,
+1,000 items a day on the days before today), then, in a fresh process, measures:
+opening it cold (open + count()), writing 1,000 new items dated today (median of the
+repeats, new ids each time), reading items(since=now-24h), and peak RSS.
+The stores live in a temp folder that is removed afterwards.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import random
+import resource
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import TypedDict
+
+from monitor.io.tinystore import TinyStore
+from monitor.model import Actor, Item, Quote, SourceState
+
+PER_DAY = 1000
+BATCH = 1000
+
+_TEXT = (
+    "the government said on monday that talks would resume after the summit in brussels "
+    "where ministers from across the region met to discuss trade energy prices security "
+    "and the growing pressure on public budgets while officials warned that inflation "
+    "remained high and that households would face another difficult winter analysts "
+    "expect the central bank to keep rates unchanged opposition leaders called for an "
+    "inquiry into the contracts awarded during the crisis and demanded new elections"
+)
+
+
+class Gen:
+    """Fast, realistic-looking items: text is sliced from one long random blob."""
+
+    def __init__(self, seed: int = 1) -> None:
+        self.rng = random.Random(seed)
+        words = _TEXT.split()
+        self.blob = " ".join(self.rng.choice(words) for _ in range(300_000))
+
+    def chunk(self, n: int) -> str:
+        start = self.rng.randrange(len(self.blob) - n)
+        return self.blob[start : start + n].strip()
+
+    def item(self, tag: str, i: int, published: datetime, now: datetime) -> Item:
+        site = i % 60
+        slug = self.chunk(40).replace(" ", "-")
+        url = f"https://www.news{site}.example.com/{published:%Y/%m/%d}/{slug}-{tag}{i}"
+        keys = (f"u:{url}", f"g:https://feeds.news{site}.example.com/rss|{tag}-{i}")
+        return Item(
+            id=hashlib.blake2b(keys[0].encode(), digest_size=10).hexdigest(),
+            title=self.chunk(90),
+            url=url,
+            sources=(f"News {site}",),
+            published=published,
+            published_raw=published.strftime("%a, %d %b %Y %H:%M:%S +0000"),
+            date_flag=None,
+            language="en",
+            summary=self.chunk(420),
+            first_seen=now,
+            keys=keys,
+            author="Jane Doe",
+            text=self.chunk(3000),
+            actors=(Actor("European Union", "organisation", 2), Actor("Brussels", "place", 1)),
+            quotes=(Quote("Jane Doe", self.chunk(120)),),
+        )
+
+
+def build(path: Path, size: int, today: datetime) -> float:
+    """A store of `size` items, PER_DAY a day on the days before `today`. Returns seconds."""
+    gen = Gen(seed=size + 7)
+    t0 = time.perf_counter()
+    with TinyStore(path) as store:
+        states = [
+            SourceState(f"News {n}", f"https://feeds.news{n}.example.com/rss") for n in range(60)
+        ]
+        store.write([], states)
+        done = 0
+        day = 1
+        while done < size:
+            n = min(PER_DAY, size - done)
+            base = today - timedelta(days=day)
+            batch = [
+                gen.item(f"h{day}-", k, base + timedelta(seconds=k * 86_000 // n), base)
+                for k in range(n)
+            ]
+            store.write(batch, [])
+            done += n
+            day += 1
+    return time.perf_counter() - t0
+
+
+class Result(TypedDict):
+    count: int
+    cold_open: float
+    writes: list[float]
+    write_median: float
+    recent_items: int
+    recent_read: float
+    rss_mb: float
+
+
+def measure(path: Path, repeats: int) -> Result:
+    """Run in a fresh process: timings and peak RSS for one store."""
+    now = datetime.now(UTC)
+    gen = Gen(seed=99)
+    t0 = time.perf_counter()
+    store = TinyStore(path)
+    count = store.count()
+    cold = time.perf_counter() - t0
+
+    def batch(tag: str) -> list[Item]:
+        return [
+            gen.item(tag, k, now - timedelta(seconds=k * 40_000 // BATCH), now)
+            for k in range(BATCH)
+        ]
+
+    store.write(batch("warm-"), [])  # first write of the process: not counted
+    times: list[float] = []
+    for r in range(repeats):
+        items = batch(f"r{r}-")
+        t0 = time.perf_counter()
+        outcomes = store.write(items, [])
+        times.append(time.perf_counter() - t0)
+        assert outcomes.count("new") == BATCH, outcomes
+    t0 = time.perf_counter()
+    recent = sum(1 for _ in store.items(since=now - timedelta(hours=24)))
+    read = time.perf_counter() - t0
+    store.close()
+    return {
+        "count": count,
+        "cold_open": cold,
+        "writes": times,
+        "write_median": statistics.median(times),
+        "recent_items": recent,
+        "recent_read": read,
+        "rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+    }
+
+
+def _size_on_disk(path: Path) -> float:
+    return sum(f.stat().st_size for f in path.rglob("*") if f.is_file()) / 1e6
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--sizes", default="0,10000,100000")
+    parser.add_argument("--repeats", type=int, default=7)
+    parser.add_argument("--measure", type=Path, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.measure:
+        print(json.dumps(measure(args.measure, args.repeats)))
+        return
+    if args.repeats < 5:
+        parser.error("--repeats must be at least 5")
+    sizes = [int(s) for s in args.sizes.split(",")]
+    today = datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+    tmp = Path(tempfile.mkdtemp(prefix="store-bench-"))
+    results: dict[int, Result] = {}
+    try:
+        for size in sizes:
+            path = tmp / f"store-{size}"
+            built = build(path, size, today)
+            disk = _size_on_disk(path)
+            out = subprocess.run(
+                [sys.executable, __file__, "--measure", str(path), "--repeats", str(args.repeats)],
+                check=True,
+                capture_output=True,
+                text=True,
+            ).stdout
+            res: Result = json.loads(out.strip().splitlines()[-1])
+            results[size] = res
+            writes = ", ".join(f"{t * 1000:.0f}" for t in res["writes"])
+            print(
+                f"{size:>7} items  built {built:6.1f} s  {disk:7.1f} MB on disk | "
+                f"write 1000: median {res['write_median'] * 1000:6.1f} ms ({writes}) | "
+                f"cold open {res['cold_open'] * 1000:6.1f} ms | "
+                f"items(24h) {res['recent_items']} in {res['recent_read'] * 1000:6.1f} ms | "
+                f"peak RSS {res['rss_mb']:.0f} MB",
+                flush=True,
+            )
+        smallest = min(sizes)
+        for size in sizes:
+            if size != smallest:
+                ratio = results[size]["write_median"] / results[smallest]["write_median"]
+                print(f"write ratio {size}/{smallest}: {ratio:.2f} (target <= 2)")
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
