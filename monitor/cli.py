@@ -219,6 +219,8 @@ def cmd_export(args: argparse.Namespace) -> int:
             since = datetime.now(UTC) - _timedelta(args.since)
         except ValueError as exc:
             raise CliError(f"--since: {exc}", EXIT_CONFIG) from None
+        except OverflowError:
+            since = None  # further back than any date: everything
     store = _open_store(settings, readonly=True)
     out = sys.stdout if args.output in (None, "-") else open(args.output, "w", encoding="utf-8")  # noqa: SIM115
     try:

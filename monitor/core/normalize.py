@@ -17,7 +17,6 @@ from monitor.model import Item, ParsedFeed, RawEntry, Source
 _CONTROLS = re.compile(
     "[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069\ufeff\ufff9-\ufffb]"
 )
-_SPACE = re.compile(r"\s+")
 _BLOCK = re.compile(
     r"<(/?(?:p|br|div|li|ul|ol|h[1-6]|tr|td|th|table|blockquote|section|article|figure|figcaption|hr|pre)\b)",
     re.IGNORECASE,
@@ -33,7 +32,8 @@ def strip_controls(s: str) -> str:
 
 
 def fold(s: str) -> str:
-    return _SPACE.sub(" ", s).strip()
+    """Runs of white space -> one space, ends trimmed."""
+    return " ".join(s.split())
 
 
 def html_to_text(s: str | None) -> str:
@@ -73,7 +73,7 @@ def entry_keys(
     keys: list[str] = []
     guid = strip_controls(entry.guid).strip() if entry.guid else ""
     if guid:
-        as_url = canonical_url(guid)
+        as_url = link if link and guid == entry.link else canonical_url(guid)
         keys.append(f"u:{as_url}" if as_url else f"g:{feed_url}|{guid}")
     if link and not link_shared and f"u:{link}" not in keys:
         keys.append(f"u:{link}")
@@ -104,10 +104,14 @@ def normalize_entry(
     now: datetime,
     link_shared: bool = False,
     base_url: str | None = None,
+    link: str | None = None,
 ) -> Item:
-    """One parsed entry -> one Item. Pure: `now` is the first-seen time."""
+    """One parsed entry -> one Item. Pure: `now` is the first-seen time.
+
+    `link` is the entry's canonical link when the caller has it already."""
     language = _language(entry, feed, source)
-    link = canonical_url(entry.link, base_url or source.url)
+    if link is None:
+        link = canonical_url(entry.link, base_url or source.url)
     keys = entry_keys(entry, source.url, link=link, link_shared=link_shared)
 
     raw_date = strip_controls(entry.published_raw).strip() if entry.published_raw else None
