@@ -18,12 +18,13 @@ import random
 import sys
 from datetime import UTC, datetime, timedelta
 
-WORDS = (
+TEXT = (
     "le président russe a déclaré que les relations entre les deux pays devaient "
     "être normalisées lors d'un entretien téléphonique avec son homologue américain "
     "the minister said on monday that talks would resume next week in geneva after "
     "a pause of several months while negotiators consulted their governments"
-).split()
+)
+WORDS = TEXT.split()
 
 
 def make_feed(n: int, items: int, item_bytes: int, *, seed: int = 0) -> bytes:
@@ -82,13 +83,13 @@ class Server:
                     continue
                 etag = self.etags[n]
                 if headers.get("if-none-match") == etag:
-                    writer.write(
-                        f"HTTP/1.1 304 Not Modified\r\nETag: {etag}\r\nContent-Length: 0\r\n\r\n".encode()
-                    )
+                    head = f"HTTP/1.1 304 Not Modified\r\nETag: {etag}\r\nContent-Length: 0\r\n\r\n"
+                    writer.write(head.encode())
                 else:
                     writer.write(
                         (
-                            "HTTP/1.1 200 OK\r\nContent-Type: application/rss+xml; charset=utf-8\r\n"
+                            "HTTP/1.1 200 OK\r\n"
+                            "Content-Type: application/rss+xml; charset=utf-8\r\n"
                             f"ETag: {etag}\r\nContent-Length: {len(body)}\r\n\r\n"
                         ).encode()
                         + body

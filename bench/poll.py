@@ -12,7 +12,6 @@ with reload-threads 10; it is skipped with a note when it is not installed.
 from __future__ import annotations
 
 import argparse
-import asyncio
 import json
 import os
 import shutil
@@ -136,13 +135,13 @@ async def _inner(urls: list[str], shards: int) -> tuple[float, float, float, flo
 def run_shards(urls: list[str], shard_counts: list[int]) -> None:
     print("\nhttpx clients sharded by host (in-process; wall and CPU seconds):")
     print(
-        f"{'shards':>6}  {'first wall':>10}  {'first cpu':>9}  {'304 wall':>8}  {'304 cpu':>7}  cpu ms/request"
+        f"{'shards':>6}  {'first wall':>10}  {'first cpu':>9}  {'304 wall':>8}  {'304 cpu':>7}"
+        "  cpu ms/request"
     )
     for n in shard_counts:
         code = (
-            "import asyncio,json,sys;sys.path.insert(0,%r);from bench.poll import _inner;"
-            "print(json.dumps(asyncio.run(_inner(json.loads(sys.stdin.read()), %d))))"
-            % (str(ROOT), n)
+            f"import asyncio,json,sys;sys.path.insert(0,{str(ROOT)!r});from bench.poll import _inner;"
+            f"print(json.dumps(asyncio.run(_inner(json.loads(sys.stdin.read()), {n}))))"
         )
         run = subprocess.run(
             [sys.executable, "-c", code], input=json.dumps(urls), capture_output=True, text=True

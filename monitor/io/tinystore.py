@@ -1,0 +1,901 @@
+"""The default store: a directory of small TinyDB files, one per UTC day of `published`.
+
+    meta.json             {"schema": 1} and the source states
+    ids.log               append-only identity index: keys -> item id -> day
+    items/YYYY-MM-DD.json item metadata of one day
+    text/YYYY-MM-DD.json  full article text of the same items
+    lock, owner.json      the writer lock and who holds it
+
+A write touches only the days it changes, so its cost does not grow with history.
+Write order (the crash-safety argument, see docs/storage.md): index lines are appended
+and fsynced first, then each touched day is replaced atomically (text, then items),
+then meta.json, then a commit line closes the batch. On open, index lines after the
+last commit line are checked against the day files and corrected.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import gc
+import logging
+import os
+import re
+import sys
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Iterable, Iterator, MutableMapping, Sequence
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from typing import Any, cast
+
+import msgspec
+from filelock import FileLock, Timeout
+from tinydb import TinyDB
+from tinydb.storages import Storage
+from tinydb.table import Table
+
+from monitor.core.dedupe import merge
+from monitor.io.store import StoreError, StoreLocked
+from monitor.model import SCHEMA_VERSION, Item, Outcome, SourceState
+
+log = logging.getLogger(__name__)
+
+META = "meta.json"
+INDEX = "ids.log"
+ITEMS = "items"
+TEXTS = "text"
+LOCK = "lock"
+OWNER = "owner.json"
+CACHE_DAYS = 8  # days kept in memory
+
+_OURS = {META, INDEX, ITEMS, TEXTS, LOCK, OWNER}
+_DAY_FILE = re.compile(r"(\d{4}-\d{2}-\d{2})\.json")
+_TEMP = re.compile(r"\..+\.\d+\.tmp")
+
+Record = dict[str, Any]
+Tables = dict[str, dict[str, Record]]
+Stamp = tuple[int, int, int]
+
+
+class Line(msgspec.Struct, omit_defaults=True):
+    """One ids.log line: `id` lives in `day` and `keys` resolve to it; or `drop`: the item
+    is not stored; or `commit`: the batch before this line is complete."""
+
+    id: str | None = None
+    day: str | None = None
+    keys: list[str] = msgspec.field(default_factory=list)
+    drop: str | None = None
+    commit: str | None = None
+
+
+# --- files -------------------------------------------------------------------------------
+
+
+def fsync_dir(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def write_atomic(path: Path, data: bytes) -> None:
+    """Replace `path` with `data`: temp file beside it, fsync, rename, fsync the folder."""
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        with open(tmp, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            tmp.unlink()
+        raise
+    fsync_dir(path.parent)
+
+
+def _stamp(st: os.stat_result) -> Stamp:
+    return (st.st_ino, st.st_mtime_ns, st.st_size)
+
+
+def _file_stamp(path: Path) -> Stamp | None:
+    try:
+        return _stamp(os.stat(path))
+    except FileNotFoundError:
+        return None
+
+
+class CorruptFile(Exception):
+    """A store file that does not parse."""
+
+
+class FileStorage(Storage):
+    """A TinyDB storage that reads its JSON file once and writes it only on `flush`, atomically.
+
+    TinyDB rewrites the whole storage on every table operation; keeping the data in memory
+    turns a batch of operations into one file write.
+    """
+
+    def __init__(self, path: Path, readonly: bool = False) -> None:
+        self.path = path
+        self.readonly = readonly
+        self.stamp: Stamp | None = None
+        self._data: Tables | None = None
+        self._loaded = False
+
+    def read(self) -> Tables | None:
+        if not self._loaded:
+            self._data = self._load()
+            self._loaded = True
+        return self._data
+
+    def write(self, data: Tables) -> None:
+        if self.readonly:
+            raise StoreError("store is open read-only")
+        self._data = data
+        self._loaded = True
+
+    def flush(self) -> None:
+        if self.readonly:
+            raise StoreError("store is open read-only")
+        write_atomic(self.path, msgspec.json.encode(self._data or {}))
+        self.stamp = _file_stamp(self.path)
+
+    def reset(self) -> None:
+        """Forget the file's content: the table reads as empty."""
+        self._data = None
+        self._loaded = True
+
+    def _load(self) -> Tables | None:
+        try:
+            with open(self.path, "rb") as f:
+                self.stamp = _stamp(os.fstat(f.fileno()))
+                raw = f.read()
+        except FileNotFoundError:
+            self.stamp = None
+            return None
+        try:
+            return msgspec.json.decode(raw, type=Tables)
+        except msgspec.DecodeError as exc:
+            raise CorruptFile(f"{self.path.name}: {exc}") from exc
+
+
+def _open_db(path: Path, readonly: bool) -> tuple[TinyDB, FileStorage]:
+    db = TinyDB(path, storage=FileStorage, readonly=readonly)
+    return db, cast(FileStorage, db.storage)
+
+
+class _Table:
+    """One TinyDB file holding one table, with a map from record key to doc id and the
+    changes not yet written."""
+
+    def __init__(
+        self,
+        path: Path,
+        name: str,
+        readonly: bool,
+        on_corrupt: Callable[[Path, CorruptFile], None],
+        key: str = "id",
+    ) -> None:
+        self.key = key
+        self.db, self.storage = _open_db(path, readonly)
+        self.table: Table = self.db.table(name)
+        self.pending: dict[str, Record] = {}
+        try:
+            self.docs: dict[str, int] = {doc[key]: doc.doc_id for doc in self.table}
+        except CorruptFile as exc:
+            on_corrupt(path, exc)
+            self.storage.reset()
+            self.docs = {}
+
+    def get(self, rid: str) -> Record | None:
+        rec = self.pending.get(rid)
+        if rec is not None:
+            return rec
+        doc_id = self.docs.get(rid)
+        if doc_id is None:
+            return None
+        doc = self.table.get(doc_id=doc_id)
+        return dict(doc) if doc is not None else None
+
+    def records(self) -> Iterator[Record]:
+        yield from self.table
+
+    def flush(self, keep: Callable[[str], bool]) -> None:
+        """Apply the pending changes, drop records `keep` rejects, write the file once."""
+        key, docs, pending = self.key, self.docs, self.pending
+        updates = {rid: rec for rid, rec in pending.items() if rid in docs}
+        inserts = [rec for rid, rec in pending.items() if rid not in docs]
+        stale = [rid for rid in docs if rid not in pending and not keep(rid)]
+        if updates:
+
+            def replace(doc: MutableMapping[str, Any]) -> None:
+                new = updates[doc[key]]
+                doc.clear()
+                doc.update(new)
+
+            self.table.update(replace, doc_ids=[docs[rid] for rid in updates])
+        if stale:
+            self.table.remove(doc_ids=[docs.pop(rid) for rid in stale])
+        if inserts:
+            ids = self.table.insert_multiple(inserts)
+            docs.update(zip((rec[key] for rec in inserts), ids, strict=True))
+        pending.clear()
+        self.storage.flush()
+
+
+class _Day:
+    """One partition: the items of one UTC day and, loaded on first use, their texts."""
+
+    def __init__(
+        self, root: Path, day: str, readonly: bool, on_corrupt: Callable[[Path, CorruptFile], None]
+    ) -> None:
+        self.day = day
+        self._text_path = root / TEXTS / f"{day}.json"
+        self._readonly = readonly
+        self._on_corrupt = on_corrupt
+        self.items = _Table(root / ITEMS / f"{day}.json", "items", readonly, on_corrupt)
+        self._texts: _Table | None = None
+
+    @property
+    def texts(self) -> _Table:
+        if self._texts is None:
+            self._texts = _Table(self._text_path, "text", self._readonly, self._on_corrupt)
+        return self._texts
+
+    def text(self, item_id: str) -> str | None:
+        rec = self.texts.get(item_id)
+        return rec["text"] if rec is not None else None
+
+    def put(self, item: Item) -> None:
+        rec = item.to_record()
+        text = rec.pop("text", None)
+        self.items.pending[item.id] = rec
+        if text is not None and self.text(item.id) != text:
+            self.texts.pending[item.id] = {"id": item.id, "text": text}
+
+    def discard(self, item_id: str) -> None:
+        """Forget an unwritten change (the item moved to another day in the same batch)."""
+        self.items.pending.pop(item_id, None)
+        if self._texts is not None:
+            self._texts.pending.pop(item_id, None)
+
+    @property
+    def dirty(self) -> bool:
+        return bool(self.items.pending or (self._texts is not None and self._texts.pending))
+
+    def flush(self, keep: Callable[[str], bool]) -> None:
+        """Write text first, then items: a crash in between leaves at worst an unused text."""
+        items = self.items
+        if self._texts is not None and self._texts.pending:
+            self._texts.flush(lambda rid: rid in items.pending or (rid in items.docs and keep(rid)))
+        if items.pending:
+            items.flush(keep)
+
+
+# --- helpers -----------------------------------------------------------------------------
+
+
+def day_of(moment: datetime) -> str:
+    """The partition of a moment: its UTC date."""
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    try:
+        return moment.astimezone(UTC).date().isoformat()
+    except OverflowError:
+        return moment.date().isoformat()
+
+
+def _day_start(day: str) -> datetime:
+    return datetime.combine(date.fromisoformat(day), datetime.min.time(), tzinfo=UTC)
+
+
+def _aware(moment: datetime | None) -> datetime | None:
+    if moment is not None and moment.tzinfo is None:
+        return moment.replace(tzinfo=UTC)
+    return moment
+
+
+def _decode_lines(data: bytes) -> list[Line]:
+    """Complete index lines; a line that does not parse is skipped."""
+    if not data.strip():
+        return []
+    try:  # all at once as one JSON array: much faster than line by line
+        return msgspec.json.decode(
+            b"[" + data.rstrip(b"\n").replace(b"\n", b",") + b"]", type=list[Line]
+        )
+    except msgspec.DecodeError:
+        pass
+    out: list[Line] = []
+    decoder = msgspec.json.Decoder(Line)
+    for raw in data.splitlines():
+        try:
+            out.append(decoder.decode(raw))
+        except msgspec.DecodeError:
+            log.warning("ids.log: skipping a line that does not parse")
+    return out
+
+
+@contextlib.contextmanager
+def _no_gc() -> Iterator[None]:
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def _command(argv: Sequence[str]) -> str:
+    if not argv:
+        return "?"
+    prog = os.path.basename(argv[0])
+    if prog == "__main__.py":
+        prog = os.path.basename(os.path.dirname(argv[0]))
+    cmd = " ".join([prog, *argv[1:]])
+    return cmd if len(cmd) <= 60 else cmd[:59] + "…"
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+class _Batch:
+    """What one write changes, before it is committed."""
+
+    def __init__(self) -> None:
+        self.key_id: dict[str, str] = {}
+        self.id_day: dict[str, str] = {}
+        self.new_keys: dict[str, list[str]] = {}
+        self.drops: set[str] = set()
+        self.days: dict[str, _Day] = {}
+        self.logged = False
+
+    def assign(self, item_id: str, day: str, keys: Iterable[str], known: dict[str, str]) -> None:
+        self.id_day[item_id] = day
+        fresh = self.new_keys.setdefault(item_id, [])
+        for k in keys:
+            if known.get(k) != item_id and k not in fresh:
+                fresh.append(k)
+            self.key_id[k] = item_id
+
+
+# --- the store ---------------------------------------------------------------------------
+
+
+class TinyStore:
+    """A `Store` in a folder of per-day TinyDB files. One writer at a time; readers never lock."""
+
+    def __init__(self, path: Path, *, readonly: bool = False) -> None:
+        self.path = Path(path)
+        self.readonly = readonly
+        self._mutex = threading.RLock()
+        self._closed = False
+        self._broken = False
+        self._lock: FileLock | None = None
+        self._log_fd: int | None = None
+        self._log_pos = 0
+        self._key_id: dict[str, str] = {}
+        self._id_day: dict[str, str] = {}
+        self._tail: dict[str, str | None] = {}  # uncommitted index lines: id -> day before
+        self._reverted: dict[str, str] = {}  # tail lines undone at open (readers only)
+        self._days: OrderedDict[str, _Day] = OrderedDict()
+        self._states: dict[str, SourceState] = {}
+        self._meta: TinyDB | None = None
+        self._meta_stamp: Stamp | None = None
+        if readonly:
+            self._open_reader()
+        else:
+            self._open_writer()
+
+    # -- opening ----------------------------------------------------------------------
+
+    def _open_writer(self) -> None:
+        root = self.path
+        if root.exists() and not root.is_dir():
+            raise StoreError(f"store {root} is not a directory")
+        try:
+            root.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise StoreError(f"cannot create store {root}: {exc}") from exc
+        self._check_ours()
+        lock = FileLock(root / LOCK, timeout=0, thread_local=False)
+        try:
+            lock.acquire()
+        except Timeout:
+            raise StoreLocked(self._in_use()) from None
+        except OSError as exc:
+            raise StoreError(f"cannot lock store {root}: {exc}") from exc
+        self._lock = lock
+        try:
+            self._load_meta()
+            self._remove_temps()
+            write_atomic(
+                root / OWNER,
+                msgspec.json.encode({"pid": os.getpid(), "argv": sys.argv, "since": _now()}),
+            )
+            for sub in (ITEMS, TEXTS):
+                (root / sub).mkdir(exist_ok=True)
+            fsync_dir(root)
+            if self._meta_stamp is None:
+                self._write_meta({})
+            self._load_index()
+        except BaseException:
+            self._release()
+            raise
+
+    def _open_reader(self) -> None:
+        if not self.path.exists():
+            return  # nothing stored yet: an empty store
+        if not self.path.is_dir():
+            raise StoreError(f"store {self.path} is not a directory")
+        self._check_ours()
+        self._load_meta()
+        self._load_index()
+
+    def _check_ours(self) -> None:
+        names = {p.name for p in self.path.iterdir()}
+        if names and not names & _OURS:
+            raise StoreError(f"{self.path} is not a monitor store (it holds other files)")
+
+    def _in_use(self) -> str:
+        try:
+            owner = msgspec.json.decode((self.path / OWNER).read_bytes(), type=Record)
+            since = datetime.fromisoformat(owner["since"]).astimezone(UTC)
+            with contextlib.suppress(PermissionError):  # alive, someone else's
+                os.kill(int(owner["pid"]), 0)  # a dead pid: the file is a dead writer's
+            return (
+                f"store {self.path} is in use by pid {owner['pid']} "
+                f"({_command(owner.get('argv') or [])}, since {since:%Y-%m-%d %H:%M} UTC)"
+            )
+        except (OSError, msgspec.DecodeError, KeyError, TypeError, ValueError):
+            return f"store {self.path} is in use by another process"
+
+    def _remove_temps(self) -> None:
+        """Temp files are only left by a writer that died; we hold the lock, so none is live."""
+        for folder in (self.path, self.path / ITEMS, self.path / TEXTS):
+            with contextlib.suppress(FileNotFoundError):
+                for entry in os.scandir(folder):
+                    if _TEMP.fullmatch(entry.name):
+                        log.info("removing stray temp file %s", entry.name)
+                        os.unlink(entry.path)
+
+    def _release(self) -> None:
+        if self._log_fd is not None:
+            os.close(self._log_fd)
+            self._log_fd = None
+        if self._lock is not None:
+            with contextlib.suppress(OSError, msgspec.DecodeError):
+                owner = msgspec.json.decode((self.path / OWNER).read_bytes(), type=Record)
+                if owner.get("pid") == os.getpid():
+                    (self.path / OWNER).unlink()
+            self._lock.release()
+            self._lock = None
+
+    # -- meta.json ----------------------------------------------------------------------
+
+    def _load_meta(self) -> None:
+        path = self.path / META
+        db, storage = _open_db(path, self.readonly)
+        try:
+            info = [dict(doc) for doc in db.table("info")]
+            states = [dict(doc) for doc in db.table("states")]
+        except CorruptFile as exc:
+            self._corrupt(path, exc)
+            storage.reset()
+            if not self.readonly:
+                storage.stamp = None  # moved aside: write a fresh one
+            info, states = [], []
+        schema = max((int(doc.get("schema", 1)) for doc in info), default=SCHEMA_VERSION)
+        if schema > SCHEMA_VERSION:
+            raise StoreError(
+                f"store {self.path} has schema {schema}; this version of monitor reads "
+                f"schema {SCHEMA_VERSION} at most"
+            )
+        self._meta = db
+        self._meta_stamp = storage.stamp
+        self._states = {}
+        for rec in states:
+            with contextlib.suppress(KeyError, TypeError, ValueError):
+                self._states[rec["name"]] = SourceState.from_record(rec)
+
+    def _write_meta(self, changed: dict[str, SourceState]) -> None:
+        assert self._meta is not None
+        db = self._meta
+        info = db.table("info")
+        if len(info) == 0:
+            info.insert({"schema": SCHEMA_VERSION})
+        table = db.table("states")
+        docs = {doc["name"]: doc.doc_id for doc in table}
+        recs = {name: state.to_record() for name, state in changed.items()}
+        updates = [docs[name] for name in recs if name in docs]
+        if updates:
+
+            def replace(doc: MutableMapping[str, Any]) -> None:
+                new = recs[doc["name"]]
+                doc.clear()
+                doc.update(new)
+
+            table.update(replace, doc_ids=updates)
+        inserts = [rec for name, rec in recs.items() if name not in docs]
+        if inserts:
+            table.insert_multiple(inserts)
+        storage = cast(FileStorage, db.storage)
+        storage.flush()
+        self._meta_stamp = storage.stamp
+        self._states.update(changed)
+
+    # -- the identity index -----------------------------------------------------------
+
+    def _load_index(self) -> None:
+        path = self.path / INDEX
+        try:
+            data = path.read_bytes()
+        except FileNotFoundError:
+            data = b""
+        end = data.rfind(b"\n") + 1
+        self._key_id, self._id_day, self._tail, self._reverted = {}, {}, {}, {}
+        with _no_gc():  # many small objects, no cycles: collecting would only slow this down
+            self._replay(_decode_lines(data[:end]))
+        self._log_pos = end
+        if self.readonly:
+            self._verify_tail()
+            return
+        if end < len(data):
+            log.warning("ids.log: dropping a torn last line")
+            os.truncate(path, end)
+        self._log_fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+        if not end and self._day_files():
+            self._rebuild_index()
+            return
+        had_tail = bool(self._tail)
+        fixes = self._verify_tail()
+        if had_tail:
+            self._append([*fixes, Line(commit=_now())])
+        self._reverted.clear()
+
+    def _replay(self, lines: Iterable[Line]) -> None:
+        id_day, key_id, tail, reverted = self._id_day, self._key_id, self._tail, self._reverted
+        for line in lines:
+            rid = line.id
+            if rid is not None and line.day is not None:
+                if rid not in tail:
+                    tail[rid] = id_day.get(rid)
+                id_day[rid] = line.day
+                for k in line.keys:
+                    key_id[k] = rid
+                if reverted:
+                    reverted.pop(rid, None)
+            elif line.drop is not None:
+                id_day.pop(line.drop, None)
+                tail.pop(line.drop, None)
+                reverted.pop(line.drop, None)
+            elif line.commit is not None:
+                # a writer finished the batch a reader saw unfinished
+                id_day.update(reverted)
+                reverted.clear()
+                tail.clear()
+
+    def _verify_tail(self) -> list[Line]:
+        """Check the index lines of an unfinished batch against the day files.
+
+        A line whose item is not in its day is undone: the item stays where it was before
+        the batch, or is forgotten if it was new.
+        """
+        fixes: list[Line] = []
+        for rid, before in self._tail.items():
+            day = self._id_day.get(rid)
+            if day is None or self._day(day).items.get(rid) is not None:
+                continue
+            if before is not None and self._day(before).items.get(rid) is not None:
+                self._id_day[rid] = before
+                fixes.append(Line(id=rid, day=before))
+            else:
+                del self._id_day[rid]
+                fixes.append(Line(drop=rid))
+            self._reverted[rid] = day
+        self._tail.clear()
+        return fixes
+
+    def _rebuild_index(self) -> None:
+        """ids.log is gone but days exist: index every stored item again."""
+        log.warning("ids.log is missing; rebuilding it from the day files")
+        best: dict[str, tuple[str, str, list[str]]] = {}  # id -> (changed, day, keys)
+        for day in reversed(self._day_files()):
+            for rec in self._day(day).items.records():
+                changed = rec.get("updated_at") or rec.get("first_seen") or ""
+                rid = rec["id"]
+                if rid not in best or changed > best[rid][0]:
+                    best[rid] = (changed, day, list(rec.get("keys", ())))
+        lines = [Line(id=rid, day=day, keys=keys) for rid, (_, day, keys) in best.items()]
+        self._append([*lines, Line(commit=_now())])
+        self._replay(lines)
+        self._tail.clear()
+
+    def _append(self, lines: Sequence[Line]) -> None:
+        assert self._log_fd is not None
+        encode = msgspec.json.Encoder().encode
+        data = b"".join(encode(line) + b"\n" for line in lines)
+        view = memoryview(data)
+        while view:
+            view = view[os.write(self._log_fd, view) :]
+        os.fsync(self._log_fd)
+
+    def _refresh(self) -> None:
+        """Readers: pick up what a writer appended to the index and meta since last time."""
+        if not self.readonly:
+            return
+        path = self.path / INDEX
+        try:
+            size = os.stat(path).st_size
+        except FileNotFoundError:
+            size = 0
+        if size < self._log_pos:
+            self._load_index()
+        elif size > self._log_pos:
+            with open(path, "rb") as f:
+                f.seek(self._log_pos)
+                chunk = f.read(size - self._log_pos)
+            end = chunk.rfind(b"\n") + 1
+            self._replay(_decode_lines(chunk[:end]))
+            self._log_pos += end
+        if _file_stamp(self.path / META) != self._meta_stamp and self.path.is_dir():
+            self._load_meta()
+
+    # -- days -------------------------------------------------------------------------
+
+    def _corrupt(self, path: Path, exc: CorruptFile) -> None:
+        """A file that does not parse. Readers skip it; the writer moves it aside and, for
+        an items file, forgets its items (they return as new when a feed lists them again)."""
+        if self.readonly:
+            log.warning("store %s: %s does not parse; skipped (%s)", self.path, path.name, exc)
+            return
+        aside = path.with_name(f"{path.name}.corrupt")
+        n = 1
+        while aside.exists():
+            n += 1
+            aside = path.with_name(f"{path.name}.corrupt{n}")
+        os.replace(path, aside)
+        fsync_dir(path.parent)
+        log.warning("store %s: %s does not parse; moved to %s (%s)", self.path, path, aside, exc)
+        if path.parent.name == ITEMS:
+            day = path.name.removesuffix(".json")
+            lost = [rid for rid, d in self._id_day.items() if d == day]
+            if lost:
+                self._append([Line(drop=rid) for rid in lost])
+                for rid in lost:
+                    del self._id_day[rid]
+
+    def _day(self, day: str, batch: _Batch | None = None) -> _Day:
+        if batch is not None and day in batch.days:
+            return batch.days[day]
+        part = self._days.get(day)
+        if part is not None and self.readonly:
+            path = self.path / ITEMS / f"{day}.json"
+            if part.items.storage.stamp != _file_stamp(path):
+                part = None
+        if part is None:
+            part = _Day(self.path, day, self.readonly, self._corrupt)
+            self._days[day] = part
+        self._days.move_to_end(day)
+        while len(self._days) > CACHE_DAYS:
+            self._days.popitem(last=False)
+        return part
+
+    def _pin(self, day: str, batch: _Batch) -> _Day:
+        """The day, held by the batch until it is written."""
+        part = self._day(day, batch)
+        batch.days[day] = part
+        self._days.pop(day, None)
+        return part
+
+    def _day_files(self) -> list[str]:
+        """Stored days, newest first."""
+        try:
+            names = os.listdir(self.path / ITEMS)
+        except FileNotFoundError:
+            return []
+        days = [m.group(1) for name in names if (m := _DAY_FILE.fullmatch(name))]
+        return sorted(days, reverse=True)
+
+    # -- Store ------------------------------------------------------------------------
+
+    def states(self) -> dict[str, SourceState]:
+        with self._mutex:
+            self._check_open()
+            self._refresh()
+            return dict(self._states)
+
+    def get(self, item_id: str) -> Item | None:
+        with self._mutex:
+            self._check_open()
+            self._refresh()
+            day = self._id_day.get(item_id)
+            if day is None:
+                return None
+            part = self._day(day)
+            rec = part.items.get(item_id)
+            if rec is None:
+                return None
+            return Item.from_record({**rec, "text": part.text(item_id)})
+
+    def count(self) -> int:
+        with self._mutex:
+            self._check_open()
+            self._refresh()
+            return len(self._id_day)
+
+    def items(self, since: datetime | None = None, until: datetime | None = None) -> Iterator[Item]:
+        """Items with `published` in [since, until): newest day first, newest first within a day."""
+        since, until = _aware(since), _aware(until)
+        with self._mutex:
+            self._check_open()
+            self._refresh()
+            days = self._day_files()
+        for day in days:
+            start = _day_start(day)
+            if since is not None and start + timedelta(days=1) <= since:
+                break
+            if until is not None and start >= until:
+                continue
+            with self._mutex:
+                self._check_open()
+                found = self._read_day(day, since, until)
+            yield from found
+
+    def _read_day(self, day: str, since: datetime | None, until: datetime | None) -> list[Item]:
+        part = self._day(day)
+        id_day = self._id_day
+        found: list[tuple[datetime, Record]] = []
+        for rec in part.items.records():
+            if id_day.get(rec["id"], day) != day:
+                continue  # a copy left behind by a move; the item lives in another day
+            published = datetime.fromisoformat(rec["published"])
+            if (since is None or published >= since) and (until is None or published < until):
+                found.append((published, rec))
+        found.sort(key=lambda pair: (pair[0], pair[1]["id"]), reverse=True)
+        return [Item.from_record({**rec, "text": part.text(rec["id"])}) for _, rec in found]
+
+    def write(self, items: Sequence[Item], states: Sequence[SourceState]) -> list[Outcome]:
+        """Merge `items` in by identity, upsert `states` by name; one commit for all of it."""
+        with self._mutex:
+            self._check_open()
+            if self.readonly:
+                raise StoreError(f"store {self.path} is open read-only")
+            if self._broken:
+                raise StoreError(f"store {self.path} failed a write earlier; reopen it")
+            batch = _Batch()
+            try:
+                outcomes = [self._put(item, batch) for item in items]
+                changed = {s.name: s for s in states if self._states.get(s.name) != s}
+                if changed or any(part.dirty for part in batch.days.values()):
+                    self._commit(batch, changed)
+            except BaseException as exc:
+                self._abort(batch)
+                if isinstance(exc, OSError):
+                    raise StoreError(f"store {self.path}: write failed: {exc}") from exc
+                raise
+            self._settle(batch)
+            return outcomes
+
+    def close(self) -> None:
+        with self._mutex:
+            if self._closed:
+                return
+            self._closed = True
+            self._days.clear()
+            self._release()
+
+    def __enter__(self) -> TinyStore:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- writing ----------------------------------------------------------------------
+
+    def _check_open(self) -> None:
+        if self._closed:
+            raise StoreError(f"store {self.path} is closed")
+
+    def _where(self, item_id: str, batch: _Batch) -> str | None:
+        if item_id in batch.id_day:
+            return batch.id_day[item_id]
+        if item_id in batch.drops:
+            return None
+        return self._id_day.get(item_id)
+
+    def _resolve(self, item: Item, batch: _Batch) -> str | None:
+        for key in item.keys:
+            rid = batch.key_id.get(key) or self._key_id.get(key)
+            if rid is not None and self._where(rid, batch) is not None:
+                return rid
+        return item.id if self._where(item.id, batch) is not None else None
+
+    def _find(self, new: Item, batch: _Batch) -> tuple[str, _Day, Record] | None:
+        """The stored item `new` is another copy of: its id, day and record."""
+        while (rid := self._resolve(new, batch)) is not None:
+            day = self._where(rid, batch)
+            assert day is not None
+            part = self._day(day, batch)
+            rec = part.items.get(rid)
+            if rec is not None:
+                return rid, part, rec
+            # the index names a day that lacks the item: the item is absent
+            batch.drops.add(rid)
+            batch.id_day.pop(rid, None)
+        return None
+
+    def _put(self, new: Item, batch: _Batch) -> Outcome:
+        found = self._find(new, batch)
+        if found is None:
+            day = day_of(new.published)
+            self._pin(day, batch).put(new)
+            batch.drops.discard(new.id)
+            batch.assign(new.id, day, new.keys, self._key_id)
+            return "new"
+        rid, part, rec = found
+        merged = merge(Item.from_record({**rec, "text": part.text(rid)}), new)
+        if merged is None:
+            return "unchanged"
+        day = day_of(merged.published)
+        if day != part.day:
+            # the stored copy stays until the move is committed, then goes stale
+            part.discard(rid)
+        self._pin(day, batch).put(merged)
+        batch.assign(rid, day, merged.keys, self._key_id)
+        return "updated"
+
+    def _commit(self, batch: _Batch, changed: dict[str, SourceState]) -> None:
+        lines = [Line(drop=rid) for rid in batch.drops if rid in self._id_day]
+        for rid, day in batch.id_day.items():
+            keys = batch.new_keys.get(rid, [])
+            if self._id_day.get(rid) != day or keys:
+                lines.append(Line(id=rid, day=day, keys=keys))
+        if lines:
+            self._append(lines)  # 1. the index, before any day refers to it
+            batch.logged = True
+        for part in batch.days.values():
+            if part.dirty:  # 2. each touched day, text then items
+                part.flush(self._lives_in(part.day))
+        if changed:
+            self._write_meta(changed)  # 3. source states
+        if batch.logged:
+            self._append([Line(commit=_now())])  # 4. the batch is complete
+
+    def _lives_in(self, day: str) -> Callable[[str], bool]:
+        """Whether a record in `day` is the item's committed copy (not one left by a move)."""
+        committed = self._id_day
+        return lambda rid: committed.get(rid, day) == day
+
+    def _settle(self, batch: _Batch) -> None:
+        for rid in batch.drops:
+            self._id_day.pop(rid, None)
+        self._id_day.update(batch.id_day)
+        self._key_id.update(batch.key_id)
+        for day, part in batch.days.items():
+            self._days[day] = part
+            self._days.move_to_end(day)
+        while len(self._days) > CACHE_DAYS:
+            self._days.popitem(last=False)
+
+    def _abort(self, batch: _Batch) -> None:
+        """After a failed write: forget what memory holds beyond the files, repair the index."""
+        for day in batch.days:
+            self._days.pop(day, None)
+        try:
+            self._load_meta()
+            if batch.logged:
+                self._days.clear()
+                self._load_index_again()
+        except Exception:
+            log.exception("store %s: cannot recover from a failed write", self.path)
+            self._broken = True
+
+    def _load_index_again(self) -> None:
+        if self._log_fd is not None:
+            os.close(self._log_fd)
+            self._log_fd = None
+        self._load_index()
