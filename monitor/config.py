@@ -44,6 +44,7 @@ class _Poll(msgspec.Struct, forbid_unknown_fields=True):
     concurrency: int = 100
     per_host: int = 2
     user_agent: str | None = None
+    proxy: str | None = None
 
 
 class _Source(msgspec.Struct, forbid_unknown_fields=True):
@@ -97,6 +98,7 @@ class PollSettings:
     concurrency: int = 100
     per_host: int = 2
     user_agent: str | None = None
+    proxy: str | None = None  # proxy environment variables are ignored: only this counts
 
 
 @dataclass(frozen=True, slots=True)
@@ -304,7 +306,10 @@ def parse(text: str, path: Path | None = None) -> Settings:
         concurrency=raw.poll.concurrency,
         per_host=raw.poll.per_host,
         user_agent=raw.poll.user_agent,
+        proxy=raw.poll.proxy,
     )
+    if poll.proxy and check_url(poll.proxy):
+        raise fail("poll.proxy", f"{poll.proxy!r} is not an http(s) proxy URL")
     if poll.concurrency < 1:
         raise fail("poll.concurrency", "must be at least 1")
     if poll.per_host < 1:

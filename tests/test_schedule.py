@@ -199,3 +199,13 @@ def test_round_trip_after_failures() -> None:
     s = state(failures=2, next_due=due)
     assert is_due(s, NOW + timedelta(minutes=29), force=True)[0] is False
     assert is_due(s, NOW + timedelta(minutes=30), force=True) == (True, None)
+
+
+def test_due_a_little_early() -> None:
+    """A cron job that fires a few seconds before the interval is up still polls."""
+    from monitor.core.schedule import DUE_GRACE
+
+    state = SourceState(name="s", url="https://x.org/f", next_due=NOW + timedelta(seconds=10))
+    assert is_due(state, NOW) == (True, None)
+    later = SourceState(name="s", url="https://x.org/f", next_due=NOW + DUE_GRACE * 3)
+    assert is_due(later, NOW)[0] is False

@@ -15,6 +15,7 @@ MAX_RETRY_AFTER = timedelta(hours=24)  # a Retry-After never holds a source long
 MIN_BACKOFF = 60.0  # seconds: the first retry after a failure waits at least this
 BACKOFF_CAP = 6 * 3600.0  # seconds: backoff doubling stops here (unless the interval is longer)
 JITTER = 0.2  # backoff delays vary by ±20%
+DUE_GRACE = timedelta(seconds=30)  # a run a few seconds early (cron, timers) still counts
 
 _SECONDS = re.compile(r"[0-9]+")
 
@@ -100,7 +101,7 @@ def is_due(
     now = _aware(now)
     if state.retry_after is not None and now < _aware(state.retry_after):
         return False, f"Retry-After until {_clock(state.retry_after, now)}"
-    if state.next_due is None or now >= _aware(state.next_due):
+    if state.next_due is None or now + DUE_GRACE >= _aware(state.next_due):
         return True, None
     if state.failures > 0:
         plural = "failure" if state.failures == 1 else "failures"

@@ -68,8 +68,10 @@ class ClientPool:
         concurrency: int = 100,
         per_host: int = 2,
         agent: str | None = None,
+        proxy: str | None = None,
         transport: httpx.AsyncBaseTransport | None = None,
     ) -> None:
+        self._proxy = proxy
         self._shards = max(1, shards)
         self._agent = agent or user_agent()
         self._transport = transport
@@ -85,7 +87,12 @@ class ClientPool:
         if c is None:
             if self._tls is None:
                 self._tls = httpx.create_ssl_context()
-            c = make_client(user_agent=self._agent, transport=self._transport, verify=self._tls)
+            c = make_client(
+                user_agent=self._agent,
+                proxy=self._proxy,
+                transport=self._transport,
+                verify=self._tls,
+            )
             self._clients[shard] = c
         return c
 
@@ -151,9 +158,8 @@ async def _poll_source(
                 rand,
                 started,
             )
-    now = now_fn()
     if got.status == 304:
-        state = _succeeded(source, state, now, rand, status=304)
+        state = _succeeded(source, state, attempt, rand, status=304)
         result = SourceResult(
             source.name, "not_modified", http_status=304, seconds=time.monotonic() - started
         )
@@ -163,8 +169,8 @@ async def _poll_source(
     )
     if fatal:
         reason = "; ".join(problems) or "not a feed"
-        return _failed(source, state, "parse", reason, got.status, None, now, rand, started)
-    state = _succeeded(source, state, now, rand, status=got.status)
+        return _failed(source, state, "parse", reason, got.status, None, attempt, rand, started)
+    state = _succeeded(source, state, attempt, rand, status=got.status)
     state = replace(
         state,
         etag=got.headers.get("etag"),
@@ -256,6 +262,7 @@ async def poll_once(
         concurrency=settings.poll.concurrency,
         per_host=settings.poll.per_host,
         agent=settings.poll.user_agent,
+        proxy=settings.poll.proxy,
         transport=transport,
     )
     done: list[_Done] = []
