@@ -179,6 +179,28 @@ class Item:
 
 
 @dataclass(frozen=True, slots=True)
+class Entry:
+    """An item as the timeline and filters see it: small, no full text.
+
+    `search` is the folded text that filters match words against: title, summary,
+    source names and the start of the full text, lower-cased without accents
+    (`core.query.fold`), words separated by single spaces.
+    """
+
+    id: str
+    published: datetime  # aware, UTC
+    title: str
+    sources: tuple[str, ...]
+    language: str | None
+    date_flag: DateFlag | None
+    first_seen: datetime  # aware, UTC
+    url: str | None = None
+    has_text: bool = False
+    actors: tuple[str, ...] = ()  # canonical names, most mentioned first
+    search: str = ""
+
+
+@dataclass(frozen=True, slots=True)
 class SourceState:
     """Per-source HTTP cache state and health. Keyed by source name."""
 

@@ -7,7 +7,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Protocol
 
-from monitor.model import Item, Outcome, SourceState
+from monitor.model import Entry, Item, Outcome, SourceState
 
 
 class StoreError(Exception):
@@ -35,6 +35,11 @@ class Store(Protocol):
 
     def items(self, since: datetime | None = None, until: datetime | None = None) -> Iterator[Item]:
         """Items whose `published` is in [since, until), newest partition first."""
+        ...
+
+    def entries(self) -> list[Entry]:
+        """Every stored item as an Entry, newest `published` first. Cheap: no full text is
+        read. The list is a snapshot: later writes do not change it."""
         ...
 
     def get(self, item_id: str) -> Item | None: ...
