@@ -119,11 +119,15 @@ def cmd_poll(args: argparse.Namespace) -> int:
             raise CliError(
                 f"no source named {', '.join(sorted(unknown))} in {settings.path}", EXIT_CONFIG
             )
+    from monitor.io.store import StoreError
+
     store = _open_store(settings)
     try:
         report = asyncio.run(
             poll_once(settings, store, force=args.all, only=only, progress=_Progress(sys.stderr))
         )
+    except StoreError as exc:
+        raise CliError(str(exc)) from None
     finally:
         store.close()
     rows = [["source", "status", "new", "updated", "unchanged", "detail"]]
