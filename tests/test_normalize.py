@@ -143,12 +143,33 @@ def test_merge_rules() -> None:
     (old,) = normalize_feed(_feed(RawEntry(guid="https://x.org/a", title="Old")), SRC, now=NOW)
     later = replace(old, first_seen=datetime(2026, 11, 25, 10, tzinfo=UTC))
     assert merge(old, later) is None  # same again: unchanged
-    other = replace(later, sources=("BBC",), title="New")
+    other = replace(later, sources=("BBC",), title="BBC's title")
     merged = merge(old, other)
     assert merged is not None
-    assert merged.sources == ("Le Monde", "BBC") and merged.title == "New"
+    assert merged.sources == ("Le Monde", "BBC") and merged.title == "Old"
     assert merged.first_seen == old.first_seen and merged.updated_at == later.first_seen
+    retitled = merge(merged, replace(later, title="New"))  # its own feed may retitle it
+    assert retitled is not None and retitled.title == "New"
     # a first-seen stand-in date never replaces a real one, and a real one replaces it
     dated = replace(old, date_flag=None, published=datetime(2026, 11, 24, tzinfo=UTC))
     assert merge(dated, replace(later, date_flag="missing")) is None
     assert merge(old, dated) is not None and merge(old, dated).published == dated.published  # type: ignore[union-attr]
+
+
+def test_two_feeds_do_not_flip_an_item() -> None:
+    """The same link in two feeds with different titles and dates settles after one merge."""
+    (a,) = normalize_feed(
+        _feed(
+            RawEntry(link="https://x.org/a", title="Title A", published_raw="2026-11-24T10:00:00Z")
+        ),
+        SRC,
+        now=NOW,
+    )
+    b = replace(
+        a, sources=("BBC",), title="Title B", published=datetime(2026, 11, 24, 11, tzinfo=UTC)
+    )
+    stored = merge(a, b)
+    assert stored is not None and stored.title == "Title A" and stored.published == a.published
+    for _ in range(3):
+        assert merge(stored, a) is None
+        assert merge(stored, b) is None

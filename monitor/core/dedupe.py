@@ -15,17 +15,22 @@ def merge(old: Item, new: Item) -> Item | None:
     """Fold a freshly parsed `new` into the stored `old`. None when nothing changed.
 
     The stored item keeps its id, first-seen time and any full text; sources and
-    identity keys are united; feed fields follow the newest non-empty value. A
-    date that is only a first-seen stand-in never replaces a real one.
+    identity keys are united. Feed fields (title, summary, date, author) follow the
+    item's first source only: another feed carrying the same article adds itself to
+    `sources` but never rewrites them, so two feeds cannot flip an item back and forth
+    on every poll. A date that is only a first-seen stand-in never replaces a real one.
     """
+    own = bool(new.sources) and bool(old.sources) and new.sources[0] == old.sources[0]
     published, raw, flag = old.published, old.published_raw, old.date_flag
-    if new.date_flag is None and (old.date_flag is not None or new.published != old.published):
+    if new.date_flag is None and (
+        old.date_flag is not None or (own and new.published != old.published)
+    ):
         published, raw, flag = new.published, new.published_raw, None
     elif new.date_flag == "invalid" and old.date_flag == "missing":
         raw, flag = new.published_raw, "invalid"
     merged = replace(
         old,
-        title=new.title or old.title,
+        title=(new.title if own else old.title) or old.title or new.title,
         url=old.url or new.url,
         sources=_union(old.sources, new.sources),
         keys=_union(old.keys, new.keys),
@@ -33,8 +38,8 @@ def merge(old: Item, new: Item) -> Item | None:
         published_raw=raw,
         date_flag=flag,
         language=old.language or new.language,
-        summary=new.summary or old.summary,
-        author=new.author or old.author,
+        summary=(new.summary if own else old.summary) or old.summary or new.summary,
+        author=(new.author if own else old.author) or old.author or new.author,
         text=old.text or new.text,
     )
     if merged == old:
