@@ -292,6 +292,8 @@ async def poll_once(
             t.cancel()
         await pool.aclose()
 
+    rank = {src.name: n for n, src in enumerate(due)}
+    done.sort(key=lambda d: rank[d.source.name])  # config order: the first source is stable
     items: list[Item] = []
     owners: list[int] = []
     for i, d in enumerate(done):

@@ -1,0 +1,498 @@
+"""The query language: parsing, matching, errors with positions, highlighting."""
+
+from __future__ import annotations
+
+import random
+import unicodedata
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from monitor.core.query import (
+    FIELDS,
+    MAX_DEPTH,
+    Query,
+    QueryError,
+    filter_entries,
+    fold,
+    highlight_spans,
+    parse_query,
+    search_text,
+)
+from monitor.model import Entry, Item
+
+NOW = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
+
+
+def entry(
+    id: str,
+    title: str,
+    summary: str = "",
+    *,
+    sources: tuple[str, ...] = ("Le Monde – International",),
+    language: str | None = "fr",
+    actors: tuple[str, ...] = (),
+    published: datetime = NOW,
+    text: str | None = None,
+) -> Entry:
+    item = Item(
+        id=id,
+        title=title,
+        url=None,
+        sources=sources,
+        published=published,
+        published_raw=None,
+        date_flag=None,
+        language=language,
+        summary=summary,
+        first_seen=published,
+        text=text,
+    )
+    return Entry(
+        id=id,
+        published=published,
+        title=title,
+        sources=sources,
+        language=language,
+        date_flag=None,
+        first_seen=published,
+        actors=actors,
+        search=search_text(item),
+    )
+
+
+A = entry(
+    "A",
+    "Les États-Unis et la Russie : « cœur » du sommet",
+    "Vladimir Poutine a reçu l’envoyé américain à Moscou.",
+    actors=("Vladimir Putin",),
+    published=NOW - timedelta(hours=2),
+)
+B = entry(
+    "B",
+    "Ukraine war: Kyiv says talks with Russia stalled",
+    "The Kremlin denied the report on Monday.",
+    sources=("BBC News – World",),
+    language="en-GB",
+    actors=("Volodymyr Zelensky", "Kremlin"),
+    published=datetime(2016, 11, 14, 19, 5, tzinfo=UTC),
+)
+C = entry(
+    "C",
+    "Le Tour de France repart de Paris",
+    "Sport : l'étape du jour, 180 km.",
+    sources=("L'Équipe",),
+    language="fr",
+    published=NOW - timedelta(days=3),
+)
+ALL = (A, B, C)
+
+
+def found(query: str, now: datetime = NOW) -> str:
+    q = parse_query(query)
+    return "".join(e.id for e in ALL if q.matches(e, now))
+
+
+@pytest.mark.parametrize(
+    ("query", "ids"),
+    [
+        # words: prefix of a word, case and accents ignored
+        ("russie", "A"),
+        ("RUSSIE", "A"),
+        ("russ", "AB"),
+        ("ussie", ""),
+        ("etats-unis", "A"),
+        ("États-Unis", "A"),
+        ("etats-uni", "A"),
+        ("unis", "A"),
+        ("etat", "A"),
+        ("coeur", "A"),
+        ("cœur", "A"),
+        ("envoye", "A"),
+        ("l'envoye", "A"),
+        ("l’envoyé", "A"),
+        ("180", "C"),
+        ("&", "ABC"),
+        ("", "ABC"),
+        ("   ", "ABC"),
+        # phrases: whole consecutive words, punctuation between them ignored
+        ('"etat"', ""),
+        ('"etats"', "A"),
+        ('"etats unis"', "A"),
+        ('"ukraine war kyiv"', "B"),
+        ('"war: kyiv"', "B"),
+        ('"kyiv war"', ""),
+        ('"kyi"', ""),
+        ('"l envoye americain"', "A"),
+        ('"vladimir poutine a recu"', "A"),
+        ('""', "ABC"),
+        # AND, OR, NOT
+        ("ukraine russia", "B"),
+        ("ukraine russie", ""),
+        ("russie AND coeur", "A"),
+        ("russie OR ukraine", "AB"),
+        ("tour or ukraine", ""),
+        ("NOT russie", "BC"),
+        ("-russie", "BC"),
+        ("-russ -tour", ""),
+        ("not russie", ""),
+        ('-"etats unis"', "BC"),
+        ("- russie", "A"),
+        ("--russie", "A"),
+        ("NOT NOT russie", "A"),
+        # precedence: NOT > AND > OR
+        ("tour ukraine OR russie", "A"),
+        ("russie OR tour ukraine", "A"),
+        ("tour (ukraine OR russie)", ""),
+        ("(tour OR ukraine) russ", "B"),
+        ("NOT tour russ", "AB"),
+        ("-tour OR paris", "ABC"),
+        ("-(tour OR russie)", "B"),
+        ("NOT (tour OR russie) kremlin", "B"),
+        ("xq OR zz OR russie OR qqq", "A"),
+        # actor: names, folded and word-bounded, never the text
+        ("actor:putin", "A"),
+        ("actor:PUTIN", "A"),
+        ('actor:"Vladimir Putin"', "A"),
+        ('actor:"vladimir  putin"', "A"),
+        ("actor:vlad", ""),
+        ("actor:poutine", ""),
+        ('actor:"putin vladimir"', ""),
+        ("actor:kremlin", "B"),
+        ("actor:zelensky OR actor:putin", "AB"),
+        ("-actor:putin", "BC"),
+        # source: folded substring of any source name
+        ("source:monde", "A"),
+        ('source:"Le Monde"', "A"),
+        ('source:"le monde – international"', "A"),
+        ("source:equipe", "C"),
+        ("source:l'equipe", "C"),
+        ("Source:BBC", "B"),
+        ("source:cnn", ""),
+        # lang:
+        ("lang:fr", "AC"),
+        ("lang:en", "B"),
+        ("lang:EN", "B"),
+        ("lang:en-gb", "B"),
+        ("lang:en_GB", "B"),
+        ("lang:en-us", ""),
+        ("lang:de", ""),
+        # time: since: an age or a day; after: includes its day; before: excludes it
+        ("since:24h", "A"),
+        ("since:90m", ""),
+        ("since:3h", "A"),
+        ("since:4d", "AC"),
+        ("since:1d12h", "A"),
+        ("since:1w", "AC"),
+        ("since:999999999w", "ABC"),
+        ("since:999999999w999999999d", "ABC"),
+        ("since:2016-11-14", "ABC"),
+        ("since:2016-11-15", "AC"),
+        ("after:2016-11-14", "ABC"),
+        ("after:2016-11-15", "AC"),
+        ("before:2016-11-15", "B"),
+        ("before:2016-11-14", ""),
+        ("after:2016-11-14 before:2016-11-15", "B"),
+        ("-since:24h", "BC"),
+        # mixed
+        ("source:monde OR lang:en", "AB"),
+        ("lang:fr -sport", "A"),
+        ("lang:fr since:7d paris", "C"),
+        ('(actor:"Vladimir Putin" OR kremlin) -tour', "AB"),
+    ],
+)
+def test_matches(query: str, ids: str) -> None:
+    assert found(query) == ids
+    assert "".join(e.id for e in filter_entries(ALL, parse_query(query), NOW)) == ids
+
+
+def test_now_moves_since_but_not_the_rest() -> None:
+    q = parse_query("since:24h")
+    assert q.matches(A, NOW)
+    assert not q.matches(A, NOW + timedelta(days=1))
+    assert q.matches(A, NOW)
+    naive = NOW.replace(tzinfo=None)  # taken as UTC
+    assert q.matches(A, naive) and parse_query("russie").matches(A, naive)
+
+
+def test_empty_and_equality() -> None:
+    for text in ("", "  ", "\t\n"):
+        q = parse_query(text)
+        assert q.empty and q.highlights() == () and q.predicate(NOW) is None
+    assert not parse_query("russie").empty
+    assert parse_query("russie") == Query("russie")
+    assert hash(parse_query("a b")) == hash(Query("a b"))
+    assert parse_query("a b") != parse_query("a  b")
+
+
+def test_filter_keeps_order() -> None:
+    rng = random.Random(3)
+    entries = [
+        entry(
+            f"e{i}",
+            rng.choice(("Russie", "Ukraine", "Paris")),
+            published=NOW - timedelta(hours=rng.randrange(100)),
+        )
+        for i in range(200)
+    ]
+    q = parse_query("russie OR paris")
+    kept = filter_entries(entries, q, NOW)
+    assert kept == [e for e in entries if "Ukraine" not in e.title]
+    assert filter_entries(entries, parse_query(""), NOW) == entries
+    assert filter_entries(entries, parse_query(""), NOW) is not entries
+    assert filter_entries([], q, NOW) == []
+
+
+def test_long_queries_do_not_recurse_deeply() -> None:
+    words = " ".join(f"w{i}" for i in range(5000))
+    assert not parse_query(words).matches(A, NOW)
+    assert parse_query(words.replace(" ", " OR ") + " OR russie").matches(A, NOW)
+    nested = "(" * MAX_DEPTH + "russie" + ")" * MAX_DEPTH
+    assert parse_query(nested).matches(A, NOW)
+    negated = "-(" * MAX_DEPTH + "russie" + ")" * MAX_DEPTH
+    assert parse_query(negated).matches(A, NOW) is (MAX_DEPTH % 2 == 0)
+    assert parse_query("NOT " * 3001 + "russie").matches(B, NOW)
+
+
+# --- errors ------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("query", "position", "words"),
+    [
+        ("(russie", 0, "never closed"),
+        ("a (b (c)", 2, "never closed"),
+        ("russie)", 6, "never opened"),
+        ("(a) b)", 5, "never opened"),
+        (")", 0, "never opened"),
+        ("()", 0, "empty"),
+        ("a ( ) b", 2, "empty"),
+        ("russie OR", 7, "OR needs something after"),
+        ("OR russie", 0, "OR needs something before"),
+        ("russie OR OR ukraine", 7, "OR needs something after"),
+        ("(russie OR)", 8, "OR needs something after"),
+        ("(OR russie)", 1, "OR needs something before"),
+        ("russie AND", 7, "AND needs something after"),
+        ("AND russie", 0, "AND needs something before"),
+        ("a OR AND b", 2, "OR needs something after"),
+        ("NOT", 0, "NOT needs something after"),
+        ("russie NOT", 7, "NOT needs something after"),
+        ("russie NOT OR a", 7, "NOT needs something after"),
+        ("(NOT)", 1, "NOT needs something after"),
+        ("a -OR b", 2, "- needs something after"),
+        ('"vladimir putin', 0, "quote is never closed"),
+        ('russie "', 7, "quote is never closed"),
+        ('actor:"Vladimir', 6, "quote is never closed"),
+        ("foo:bar", 0, 'unknown field "foo:"'),
+        ("russie Foo:bar", 7, 'unknown field "Foo:"'),
+        ("https://example.com", 0, "unknown field"),
+        ("actor:", 0, "actor: needs a value"),
+        ('source:""', 0, "source: needs a value"),
+        ("actor:!!", 6, "actor: needs a name"),
+        ("lang:french", 5, "language code"),
+        ("since:", 0, "since: needs a value"),
+        ("since:3x", 6, "since: takes an age"),
+        ("since:24", 6, "since: takes an age"),
+        ("since:-1d", 6, "since: takes an age"),
+        ("russie since:24hours", 13, "since: takes an age"),
+        ("before:2016-02-30", 7, "no such day"),
+        ("after:2016-13-01", 6, "no such day"),
+        ("after:yesterday", 6, "takes a date"),
+        ("before:16-11-14", 7, "takes a date"),
+        ('before:"2016-11-14', 7, "quote is never closed"),
+        ("(" * (MAX_DEPTH + 1) + "a" + ")" * (MAX_DEPTH + 1), MAX_DEPTH, "nested"),
+    ],
+)
+def test_errors(query: str, position: int, words: str) -> None:
+    with pytest.raises(QueryError) as exc:
+        parse_query(query)
+    assert exc.value.position == position, exc.value.message
+    assert words in exc.value.message
+    assert str(exc.value) == exc.value.message
+    assert isinstance(exc.value, ValueError)
+
+
+def test_unknown_field_lists_the_fields() -> None:
+    with pytest.raises(QueryError) as exc:
+        parse_query("colour:red")
+    assert all(name in exc.value.message for name in FIELDS)
+    assert parse_query('"colour:red"').matches(entry("x", "Colour: red"), NOW)
+    assert parse_query("10:30").matches(entry("x", "à 10:30"), NOW)  # not a field name
+
+
+_PIECES = [
+    "(",
+    ")",
+    '"',
+    "-",
+    ":",
+    " ",
+    " ",
+    "OR",
+    "AND",
+    "NOT",
+    "or",
+    "actor:",
+    "source:",
+    "lang:",
+    "since:",
+    "before:",
+    "after:",
+    "foo:",
+    "24h",
+    "7d",
+    "2016-11-14",
+    "2016-02-30",
+    "fr",
+    "russie",
+    "États-Unis",
+    "cœur",
+    "Путин",
+    "e\u0301",
+    "\u0301",
+    "ß",
+    "ﬁ",
+    "İ",
+    "\t",
+    "\n",
+    "\x00",
+    "\ud800",
+    "𝔘",
+    "\U0001e94a",
+    "’",
+    "«",
+    "»",
+    "_",
+    "*",
+    "\\",
+]
+
+
+def _random_query(rng: random.Random) -> str:
+    out = []
+    for _ in range(rng.randrange(0, 14)):
+        r = rng.random()
+        if r < 0.7:
+            out.append(rng.choice(_PIECES))
+        elif r < 0.9:
+            out.append(chr(rng.randrange(0x20, 0x250)))
+        else:
+            out.append(chr(rng.randrange(0, 0x110000)))
+    return "".join(out)
+
+
+def test_random_input_raises_only_query_error() -> None:
+    rng = random.Random(20261125)
+    entries = [*ALL, entry("D", "", "", sources=(), language=None)]
+    parsed = failed = 0
+    for _ in range(20_000):
+        text = _random_query(rng)
+        try:
+            q = parse_query(text)
+        except QueryError as exc:
+            failed += 1
+            assert 0 <= exc.position <= len(text), (text, exc.position)
+            assert exc.message
+            continue
+        parsed += 1
+        filter_entries(entries, q, NOW)
+        for e in entries:
+            q.matches(e, NOW)
+        for e in entries[:2]:
+            for a, b in highlight_spans(e.title, q.highlights()):
+                assert 0 <= a < b <= len(e.title)
+    assert parsed > 1000 and failed > 1000  # both sides were exercised
+
+
+# --- folding and search text --------------------------------------------------------------------
+
+
+def _reference_fold(s: str) -> str:
+    decomposed = unicodedata.normalize("NFKD", s.casefold())
+    out = "".join(c for c in decomposed if not unicodedata.combining(c))
+    for letter, plain in (
+        ("œ", "oe"),
+        ("æ", "ae"),
+        ("ø", "o"),
+        ("ł", "l"),
+        ("đ", "d"),
+        ("ð", "d"),
+        ("þ", "th"),
+        ("ı", "i"),
+    ):
+        out = out.replace(letter, plain)
+    return out
+
+
+def test_fold() -> None:
+    assert fold("États-Unis") == "etats-unis"
+    assert fold("Œuvre, cœur, Ærø") == "oeuvre, coeur, aero"
+    assert fold("Straße ﬁn İstanbul") == "strasse fin istanbul"
+    assert fold("Путин, Йошкар-Ола") == "путин, иошкар-ола"
+    assert fold("e\u0301te\u0301") == "ete"
+    assert fold("ASCII Only") == "ascii only"
+    rng = random.Random(7)
+    for _ in range(3000):
+        s = "".join(chr(rng.randrange(0, 0x2FFFF)) for _ in range(rng.randrange(12)))
+        assert fold(s) == _reference_fold(s), repr(s)
+
+
+def test_search_text_is_words_and_single_spaces() -> None:
+    e = entry(
+        "x",
+        "Les États-Unis, l’Ukraine : « cœur »",
+        "Vladimir  Poutine\n(Moscou)",
+        sources=("L'Équipe",),
+    )
+    assert e.search == "les etats unis l ukraine coeur vladimir poutine moscou l equipe"
+
+
+# --- highlighting --------------------------------------------------------------------------------
+
+
+def _marked(text: str, query: str) -> list[str]:
+    return [text[a:b] for a, b in highlight_spans(text, parse_query(query).highlights())]
+
+
+@pytest.mark.parametrize(
+    ("text", "query", "marked"),
+    [
+        ("Les États-Unis et l’Ukraine", "etats", ["États"]),
+        ("Les États-Unis et l’Ukraine", "etats-unis", ["États-Unis"]),
+        ("Les États-Unis et l’Ukraine", '"etats unis"', ["États-Unis"]),
+        ("Les États-Unis et l’Ukraine", "unis ukraine", ["Unis", "Ukraine"]),
+        ("Les États-Unis et l’Ukraine", "l'ukraine", ["l’Ukraine"]),
+        ("Les États-Unis et l’Ukraine", "etats etats-unis", ["États-Unis"]),
+        ("Les E\u0301tats-Unis", "etats", ["E\u0301tats"]),
+        ("un cafe\u0301 noir", "cafe", ["cafe\u0301"]),
+        ("un cafe\u0301 noir", '"cafe noir"', ["cafe\u0301 noir"]),
+        ("Le cœur du Straße", "coeur strasse", ["cœur", "Straße"]),
+        ("Russie, Russia, prussien", "russ", ["Russie", "Russia"]),
+        ("Vladimir Putin's visit", '"vladimir putin"', ["Vladimir Putin"]),
+        ("Vladimir\n  Putin", '"vladimir putin"', ["Vladimir\n  Putin"]),
+        ("Vladimir Putinism", '"vladimir putin"', []),
+        ("Путин и Россия", "путин росс", ["Путин", "Россия"]),
+        ("Macron and Putin", "actor:putin -macron", ["Putin"]),
+        ("no match here", "russie", []),
+        ("", "russie", []),
+    ],
+)
+def test_highlight_spans(text: str, query: str, marked: list[str]) -> None:
+    assert _marked(text, query) == marked
+
+
+def test_highlights_leave_out_negated_terms_and_fields() -> None:
+    q = parse_query(
+        'russ "Vladimir Putin" -sport NOT (tour OR -paris) actor:Zelensky lang:fr source:bbc since:1d États-Unis russ'
+    )
+    assert q.highlights() == ("russ", "vladimir putin", "paris", "zelensky", "etats-unis")
+
+
+def test_highlight_spans_are_sorted_and_merged() -> None:
+    text = "Russie Russie, États-Unis"
+    assert highlight_spans(text, ("etats-unis", "russie", "etats", "russie etats")) == [
+        (0, 6),
+        (7, 25),
+    ]
+    assert highlight_spans(text, ()) == []
+    assert highlight_spans(text, ("", "!!")) == []
