@@ -1,11 +1,18 @@
-"""Store benchmark: does the cost of a poll's write grow with history?
+"""Store benchmark: does the cost of a poll's write grow with history? Is the timeline cheap?
 
-    uv run python bench/store.py [--sizes 0,10000,100000] [--repeats 7]
+    uv run python bench/store.py [--sizes 0,10000,100000] [--repeats 7] [--no-rebuild]
 
 For each size it builds a store of that many items (~1 KB metadata + ~3 KB text each,
-1,000 items a day on the days before today), then, in a fresh process, measures:
-opening it cold (open + count()), writing 1,000 new items dated today (median of the
-repeats, new ids each time), reading items(since=now-24h), and peak RSS.
+1,000 items a day on the days before today), then measures, each in fresh processes:
+
+- the dashboard's start, 5 times: open + count() and entries() (every item as an Entry),
+  and the resident memory after it;
+- opening it cold (open + count()), writing 1,000 new items dated today (median of the
+  repeats, new ids each time) with the entries loaded, as the dashboard does, entries()
+  after each write, reading items(since=now-24h), and peak RSS;
+- entries() of a read-only open of the store without its entry files (a store from
+  before them: every entry made from the day files).
+
 The stores live in a temp folder that is removed afterwards.
 """
 
@@ -14,6 +21,7 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
+import os
 import random
 import resource
 import shutil
@@ -24,9 +32,9 @@ import tempfile
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import TypedDict
+from typing import Any, TypedDict
 
-from monitor.io.tinystore import TinyStore
+from monitor.io.tinystore import ENTRIES, TinyStore
 from monitor.model import Actor, Item, Quote, SourceState
 
 PER_DAY = 1000
@@ -102,14 +110,54 @@ def build(path: Path, size: int, today: datetime) -> float:
     return time.perf_counter() - t0
 
 
+COLD_RUNS = 5
+
+
+class Start(TypedDict):
+    open: float
+    entries: float
+    count: int
+    rss_mb: float
+
+
 class Result(TypedDict):
     count: int
     cold_open: float
     writes: list[float]
     write_median: float
+    after_write: list[float]
+    after_write_median: float
     recent_items: int
     recent_read: float
     rss_mb: float
+
+
+def _rss_mb() -> float:
+    """Resident memory now. (A child's peak RSS starts at its parent's at fork time.)"""
+    with open("/proc/self/statm") as f:
+        return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 1e6
+
+
+def _peak_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def start(path: Path) -> Start:
+    """Run in a fresh process: what the dashboard does first."""
+    t0 = time.perf_counter()
+    store = TinyStore(path)
+    count = store.count()
+    opened = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    entries = store.entries()
+    took = time.perf_counter() - t0
+    assert len(entries) == count, (len(entries), count)
+    return {
+        "open": opened,
+        "entries": took,
+        "count": count,
+        "rss_mb": _rss_mb(),
+    }
 
 
 def measure(path: Path, repeats: int) -> Result:
@@ -120,6 +168,7 @@ def measure(path: Path, repeats: int) -> Result:
     store = TinyStore(path)
     count = store.count()
     cold = time.perf_counter() - t0
+    store.entries()
 
     def batch(tag: str) -> list[Item]:
         return [
@@ -128,13 +177,19 @@ def measure(path: Path, repeats: int) -> Result:
         ]
 
     store.write(batch("warm-"), [])  # first write of the process: not counted
+    store.entries()
     times: list[float] = []
+    after: list[float] = []
     for r in range(repeats):
         items = batch(f"r{r}-")
         t0 = time.perf_counter()
         outcomes = store.write(items, [])
         times.append(time.perf_counter() - t0)
         assert outcomes.count("new") == BATCH, outcomes
+        t0 = time.perf_counter()
+        n = len(store.entries())
+        after.append(time.perf_counter() - t0)
+        assert n == count + (r + 2) * BATCH, n
     t0 = time.perf_counter()
     recent = sum(1 for _ in store.items(since=now - timedelta(hours=24)))
     read = time.perf_counter() - t0
@@ -144,24 +199,58 @@ def measure(path: Path, repeats: int) -> Result:
         "cold_open": cold,
         "writes": times,
         "write_median": statistics.median(times),
+        "after_write": after,
+        "after_write_median": statistics.median(after),
         "recent_items": recent,
         "recent_read": read,
-        "rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+        "rss_mb": _peak_mb(),
     }
+
+
+def measure_rebuild(path: Path) -> float:
+    """Run in a fresh process: entries() of a read-only store without entry files."""
+    t0 = time.perf_counter()
+    with TinyStore(path, readonly=True) as store:
+        store.entries()
+    return time.perf_counter() - t0
 
 
 def _size_on_disk(path: Path) -> float:
     return sum(f.stat().st_size for f in path.rglob("*") if f.is_file()) / 1e6
 
 
+def _child(*args: str) -> Any:
+    """Run this file with `args` in a fresh process; its last line of output, as JSON."""
+    out = subprocess.run(
+        [sys.executable, __file__, *args], check=True, capture_output=True, text=True
+    ).stdout
+    return json.loads(out.strip().splitlines()[-1])
+
+
+def _ms_range(values: list[float]) -> str:
+    return (
+        f"{statistics.median(values) * 1000:.0f} ms "
+        f"({min(values) * 1000:.0f}–{max(values) * 1000:.0f})"
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--sizes", default="0,10000,100000")
     parser.add_argument("--repeats", type=int, default=7)
+    parser.add_argument("--no-rebuild", action="store_true", help="skip the rebuild timing")
     parser.add_argument("--measure", type=Path, help=argparse.SUPPRESS)
+    parser.add_argument("--start", type=Path, help=argparse.SUPPRESS)
+    parser.add_argument("--rebuild", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.start:
+        print(json.dumps(start(args.start)))
+        return
     if args.measure:
         print(json.dumps(measure(args.measure, args.repeats)))
+        return
+    if args.rebuild:
+        print(json.dumps(measure_rebuild(args.rebuild)))
         return
     if args.repeats < 5:
         parser.error("--repeats must be at least 5")
@@ -173,24 +262,40 @@ def main() -> None:
         for size in sizes:
             path = tmp / f"store-{size}"
             built = build(path, size, today)
+            os.sync()  # the build's writeback must not slow the timings below
             disk = _size_on_disk(path)
-            out = subprocess.run(
-                [sys.executable, __file__, "--measure", str(path), "--repeats", str(args.repeats)],
-                check=True,
-                capture_output=True,
-                text=True,
-            ).stdout
-            res: Result = json.loads(out.strip().splitlines()[-1])
+            entries_disk = _size_on_disk(path / ENTRIES)
+            starts: list[Start] = [_child("--start", str(path)) for _ in range(COLD_RUNS)]
+            res: Result = _child("--measure", str(path), "--repeats", str(args.repeats))
             results[size] = res
             writes = ", ".join(f"{t * 1000:.0f}" for t in res["writes"])
             print(
-                f"{size:>7} items  built {built:6.1f} s  {disk:7.1f} MB on disk | "
+                f"{size:>7} items  built {built:6.1f} s  {disk:7.1f} MB on disk "
+                f"({entries_disk:.1f} MB of entry files) | "
                 f"write 1000: median {res['write_median'] * 1000:6.1f} ms ({writes}) | "
                 f"cold open {res['cold_open'] * 1000:6.1f} ms | "
                 f"items(24h) {res['recent_items']} in {res['recent_read'] * 1000:6.1f} ms | "
                 f"peak RSS {res['rss_mb']:.0f} MB",
                 flush=True,
             )
+            print(
+                f"{'':>7}        start, {COLD_RUNS} runs: open + count() "
+                f"{_ms_range([r['open'] for r in starts])}, then entries() "
+                f"{_ms_range([r['entries'] for r in starts])}, together "
+                f"{_ms_range([r['open'] + r['entries'] for r in starts])} | "
+                f"RSS after it {max(r['rss_mb'] for r in starts):.0f} MB | "
+                f"entries() after a 1000-item write: median "
+                f"{res['after_write_median'] * 1000:.1f} ms",
+                flush=True,
+            )
+            if not args.no_rebuild and size:
+                shutil.rmtree(path / ENTRIES)
+                rebuild = _child("--rebuild", str(path))
+                print(
+                    f"{'':>7}        without entry files: read-only open + entries() "
+                    f"{rebuild:.1f} s",
+                    flush=True,
+                )
         smallest = min(sizes)
         for size in sizes:
             if size != smallest:

@@ -248,19 +248,138 @@ def _timedelta(text: str):  # type: ignore[no-untyped-def]
     return timedelta(seconds=parse_duration(text))
 
 
+# --- search ---------------------------------------------------------------------------------
+
+_SEARCH_HELP = """\
+query syntax (case and accents never matter):
+  russie ukraine              both words; a word matches the start of words: russ finds Russia
+  "vladimir putin"            an exact phrase
+  kremlin OR moscou           either (OR in capitals); NOT sport or -sport: without
+  (russie OR ukraine) -sport  parentheses group; NOT binds tighter than AND, AND than OR
+  actor:putin  actor:"Vladimir Putin"  source:monde  lang:fr
+  since:24h  since:7d  after:2016-11-14 (that day on)  before:2016-11-15 (days before it)
+"""
+
+
+def _caret_columns(text: str) -> int:
+    """Terminal columns of `text`, to put a caret under a character."""
+    import unicodedata
+
+    return sum(
+        0 if unicodedata.combining(c) else 2 if unicodedata.east_asian_width(c) in "WF" else 1
+        for c in text
+    )
+
+
+def _one_line(text: str) -> str:
+    """Untrusted text as one printable line."""
+    return " ".join("".join(c if c.isprintable() else " " for c in text).split())
+
+
+def cmd_search(args: argparse.Namespace) -> int:
+    from monitor.core.query import QueryError, filter_entries, parse_query
+
+    text = " ".join(args.query)
+    try:
+        query = parse_query(text)
+    except QueryError as exc:
+        shown = "".join(c if c.isprintable() else " " for c in text)
+        caret = " " * _caret_columns(shown[: exc.position]) + "^"
+        raise CliError(f"bad query: {exc.message}\n  {shown}\n  {caret}", EXIT_CONFIG) from None
+    if args.limit < 0:
+        raise CliError("--limit: 0 (for all) or more", EXIT_CONFIG)
+    settings = _settings(args)
+    store = _open_store(settings, readonly=True)
+    try:
+        found = filter_entries(store.entries(), query, datetime.now(UTC))
+        found.sort(key=lambda e: e.published, reverse=True)  # newest first, ties kept in order
+        shown_entries = found[: args.limit] if args.limit else found
+        lines: list[str] = []
+        if args.format == "text":
+            for e in shown_entries:
+                when = e.published.astimezone(UTC)
+                sources = _one_line(", ".join(e.sources))
+                lines.append(f"{when:%Y-%m-%d %H:%M}Z  {sources}  {_one_line(e.title)}")
+        else:
+            items = [it for it in map(store.get, (e.id for e in shown_entries)) if it]
+            records = [it.to_json() for it in items]
+            if args.format == "jsonl":
+                lines = [json.dumps(r, ensure_ascii=False) for r in records]
+            else:
+                lines = [json.dumps(records, ensure_ascii=False, indent=2)]
+    finally:
+        store.close()
+    try:
+        for line in lines:
+            sys.stdout.write(line + "\n")
+        sys.stdout.flush()
+    except BrokenPipeError:  # the reader left (| head): not an error
+        import os
+
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_OK
+    if not found:
+        print("monitor: nothing matches", file=sys.stderr)
+    elif len(shown_entries) < len(found):
+        print(
+            f"monitor: {len(found)} matches, the newest {len(shown_entries)} shown"
+            " (--limit 0 for all)",
+            file=sys.stderr,
+        )
+    return EXIT_OK
+
+
 # --- the dashboard --------------------------------------------------------------------------
 
 
 def cmd_dashboard(args: argparse.Namespace) -> int:
-    settings = _settings(args)
-    print(
-        "The dashboard is not built yet. Poll your sources with:\n"
-        f"  monitor poll            ({len(settings.sources)} sources in {settings.path})\n"
-        "  monitor sources         (their health)\n"
-        "  monitor export --since 24h",
-        file=sys.stderr,
-    )
+    return _run_dashboard(_settings(args))
+
+
+def _run_dashboard(settings: Settings) -> int:
+    from monitor.io.store import StoreError, StoreLocked, open_store
+
+    read_only, lock_message = False, ""
+    try:
+        store = open_store(settings.storage)
+    except StoreLocked as exc:  # another monitor writes: watch read-only, no polling
+        read_only, lock_message = True, str(exc)
+        store = _open_store(settings, readonly=True)
+    except StoreError as exc:
+        raise CliError(str(exc)) from None
+    try:
+        from monitor.tui.app import MonitorApp  # the UI toolkit loads only here
+
+        MonitorApp(settings, store, read_only=read_only, lock_message=lock_message).run()
+    finally:
+        store.close()
     return EXIT_OK
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    """The dashboard on sample feeds served from this process: no network needed."""
+    import tempfile
+
+    from monitor.demo import DemoServer, demo_config
+
+    with tempfile.TemporaryDirectory(prefix="monitor-demo-") as folder, DemoServer() as server:
+        path = demo_config(server.base, Path(folder))
+        try:
+            settings = load(path)
+        except ConfigError as exc:
+            raise CliError(str(exc), EXIT_CONFIG) from None
+        if args.poll_only:
+            from monitor.io.poller import poll_once
+            from monitor.io.store import open_store
+
+            store = open_store(settings.storage)
+            try:
+                report = asyncio.run(poll_once(settings, store))
+            finally:
+                store.close()
+            print(f"{len(report.results)} demo sources, {report.new} new items")
+            return EXIT_OK
+        return _run_dashboard(settings)
 
 
 # --- parsing the command line -----------------------------------------------------------------
@@ -280,6 +399,10 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"monitor {__version__}")
     parser.set_defaults(func=cmd_dashboard)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    p = sub.add_parser("demo", help="the dashboard on built-in sample feeds, offline")
+    p.add_argument("--poll-only", action="store_true", help="poll the samples once, headless")
+    p.set_defaults(func=cmd_demo)
 
     p = sub.add_parser("poll", parents=[common], help="fetch the sources that are due, once")
     p.add_argument(
@@ -305,6 +428,29 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--format", choices=("jsonl", "json"), default="jsonl")
     p.add_argument("--output", "-o", metavar="PATH", help="write here instead of stdout")
     p.set_defaults(func=cmd_export)
+
+    p = sub.add_parser(
+        "search",
+        parents=[common],
+        help="stored items matching a query, newest first",
+        epilog=_SEARCH_HELP,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    p.add_argument(
+        "query",
+        nargs="+",
+        metavar="QUERY",
+        help="the query; several arguments are joined by spaces (-- before one starting with -)",
+    )
+    p.add_argument("--format", choices=("text", "json", "jsonl"), default="text")
+    p.add_argument(
+        "--limit",
+        type=int,
+        default=50,
+        metavar="N",
+        help="the newest N matches (default 50; 0: all)",
+    )
+    p.set_defaults(func=cmd_search)
     return parser
 
 

@@ -153,7 +153,7 @@ def test_hostile_titles_are_stored_inert(settings: Settings, store: Store) -> No
     titles = [i.title for i in store.items()]
     assert "[@click=app.quit]x[/]" in titles
     assert not [t for t in titles if re.search("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e]", t)]
-    assert "Terminal escape ]52;c;SGVsbG8= in a headline" in titles
+    assert "Terminal escape in a headline" in titles  # the sequence goes whole
     assert "Bidi override in a headline" in titles
     hostile = [s.title for s in NORDIC_REVIEW.stories]
     assert any("\x1b" in t for t in hostile) and any("\u202e" in t for t in hostile)

@@ -50,11 +50,12 @@ def make(name: str, day: int, source: str = "a", title: str = "", text: str | No
 
 
 def batch(r: int, n: int, size: int, baseline: int) -> list[Item]:
-    """New items, the previous batch's items again (retitled, moved a day), some old ones."""
+    """New items, the previous batch's items again from their own feed (retitled, moved a day),
+    and some old ones seen in another feed."""
     day = (r * 3 + n) % 12
     new = [make(f"r{r}-b{n}-{k}", day + k % 2, text="body " * 50) for k in range(size)]
     again = [
-        make(f"r{r}-b{n - 1}-{k}", (day + k % 2) % 12, "b", title=f"r{r}-b{n - 1}-{k} v2")
+        make(f"r{r}-b{n - 1}-{k}", (day + k % 2) % 12, "a", title=f"r{r}-b{n - 1}-{k} v2")
         for k in range(size)
         if n > 0
     ]

@@ -13,7 +13,14 @@ from monitor.core.dates import parse_date
 from monitor.core.urls import canonical_url
 from monitor.model import Item, ParsedFeed, RawEntry, Source
 
-# C0 (but tab and newline), DEL, C1, and the bidi embedding/override/isolate controls.
+# Whole terminal escape sequences first, so their parameters do not remain as text:
+# OSC, DCS, SOS, PM, APC up to BEL or ST (7- and 8-bit forms); CSI; any other ESC sequence.
+_SEQUENCES = re.compile(
+    r"(?:\x1b[\]PX^_]|[\x90\x98\x9d\x9e\x9f])[^\x07\x1b\x9c]*(?:\x07|\x1b\\|\x9c)"
+    r"|(?:\x1b\[|\x9b)[\x30-\x3f]*[\x20-\x2f]*[\x40-\x7e]?"
+    r"|\x1b[\x20-\x2f]*[\x30-\x7e]?"
+)
+# Then what is left: C0 (but tab and newline), DEL, C1, and the bidi controls.
 _CONTROLS = re.compile(
     "[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069\ufeff\ufff9-\ufffb]"
 )
@@ -27,7 +34,10 @@ FULL_CONTENT_WORDS = 150  # feed content this long is taken as the article's tex
 
 
 def strip_controls(s: str) -> str:
-    """Drop terminal and bidi control characters; keep tab and newline."""
+    """Drop terminal escape sequences whole, then any control or bidi character left;
+    keep tab and newline. Ingest and the screen both use this one function."""
+    if "\x1b" in s or "\x9b" in s or "\x9d" in s or "\x90" in s:
+        s = _SEQUENCES.sub("", s)
     return _CONTROLS.sub("", s)
 
 

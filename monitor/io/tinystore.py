@@ -4,26 +4,32 @@
     ids.log               append-only identity index: keys -> item id -> day
     items/YYYY-MM-DD.json item metadata of one day
     text/YYYY-MM-DD.json  full article text of the same items
+    entries/YYYY-MM-DD.msgpack  the day's items as `Entry`s, for the timeline
     lock, owner.json      the writer lock and who holds it
 
 A write touches only the days it changes, so its cost does not grow with history.
 Write order (the crash-safety argument, see docs/storage.md): index lines are appended
-and fsynced first, then each touched day is replaced atomically (text, then items),
+and fsynced first, then each touched day is replaced atomically (text, items, entries),
 then meta.json, then a commit line closes the batch. On open, index lines after the
-last commit line are checked against the day files and corrected.
+last commit line are checked against the day files and corrected. An entry file names
+the items and text files it was made from (mtime, size); one that does not match them
+is rebuilt from them.
 """
 
 from __future__ import annotations
 
 import contextlib
 import gc
+import hashlib
 import logging
+import mmap
 import os
 import re
 import sys
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Iterator, MutableMapping, Sequence
+from dataclasses import fields
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any, cast
@@ -35,8 +41,9 @@ from tinydb.storages import Storage
 from tinydb.table import Table
 
 from monitor.core.dedupe import merge
+from monitor.core.query import SEARCH_TEXT_CHARS, search_text
 from monitor.io.store import StoreError, StoreLocked
-from monitor.model import SCHEMA_VERSION, Item, Outcome, SourceState
+from monitor.model import SCHEMA_VERSION, Entry, Item, Outcome, SourceState
 
 log = logging.getLogger(__name__)
 
@@ -44,17 +51,19 @@ META = "meta.json"
 INDEX = "ids.log"
 ITEMS = "items"
 TEXTS = "text"
+ENTRIES = "entries"
 LOCK = "lock"
 OWNER = "owner.json"
 CACHE_DAYS = 8  # days kept in memory
 
-_OURS = {META, INDEX, ITEMS, TEXTS, LOCK, OWNER}
+_OURS = {META, INDEX, ITEMS, TEXTS, ENTRIES, LOCK, OWNER}
 _DAY_FILE = re.compile(r"(\d{4}-\d{2}-\d{2})\.json")
 _TEMP = re.compile(r"\..+\.\d+\.tmp")
 
 Record = dict[str, Any]
 Tables = dict[str, dict[str, Record]]
 Stamp = tuple[int, int, int]
+Sig = tuple[int, int]  # mtime_ns, size: what an entry file was made from
 
 
 class Line(msgspec.Struct, omit_defaults=True):
@@ -66,6 +75,20 @@ class Line(msgspec.Struct, omit_defaults=True):
     keys: list[str] = msgspec.field(default_factory=list)
     drop: str | None = None
     commit: str | None = None
+
+
+class EntryFile(msgspec.Struct, array_like=True):
+    """entries/DAY.msgpack: the entries of every record in items/DAY.json, newest first,
+    and the items and text files they were made from."""
+
+    format: str
+    items: Sig | None
+    text: Sig | None
+    rows: msgspec.Raw  # list[Entry], decoded only once the header matches
+
+
+_ENTRY_FILE = msgspec.msgpack.Decoder(EntryFile)
+_ENTRY_ROWS = msgspec.msgpack.Decoder(list[Entry])
 
 
 # --- files -------------------------------------------------------------------------------
@@ -104,6 +127,10 @@ def _file_stamp(path: Path) -> Stamp | None:
         return _stamp(os.stat(path))
     except FileNotFoundError:
         return None
+
+
+def _sig(stamp: Stamp | None) -> Sig | None:
+    return None if stamp is None else (stamp[1], stamp[2])
 
 
 class CorruptFile(Exception):
@@ -237,6 +264,7 @@ class _Day:
         self._on_corrupt = on_corrupt
         self.items = _Table(root / ITEMS / f"{day}.json", "items", readonly, on_corrupt)
         self._texts: _Table | None = None
+        self.changed: dict[str, Item] = {}  # the items of the pending records
 
     @property
     def texts(self) -> _Table:
@@ -248,16 +276,21 @@ class _Day:
         rec = self.texts.get(item_id)
         return rec["text"] if rec is not None else None
 
+    def item(self, rec: Record) -> Item:
+        return Item.from_record({**rec, "text": self.text(rec["id"])})
+
     def put(self, item: Item) -> None:
         rec = item.to_record()
         text = rec.pop("text", None)
         self.items.pending[item.id] = rec
+        self.changed[item.id] = item
         if text is not None and self.text(item.id) != text:
             self.texts.pending[item.id] = {"id": item.id, "text": text}
 
     def discard(self, item_id: str) -> None:
         """Forget an unwritten change (the item moved to another day in the same batch)."""
         self.items.pending.pop(item_id, None)
+        self.changed.pop(item_id, None)
         if self._texts is not None:
             self._texts.pending.pop(item_id, None)
 
@@ -272,6 +305,7 @@ class _Day:
             self._texts.flush(lambda rid: rid in items.pending or (rid in items.docs and keep(rid)))
         if items.pending:
             items.flush(keep)
+        self.changed.clear()
 
 
 # --- helpers -----------------------------------------------------------------------------
@@ -295,6 +329,81 @@ def _aware(moment: datetime | None) -> datetime | None:
     if moment is not None and moment.tzinfo is None:
         return moment.replace(tzinfo=UTC)
     return moment
+
+
+def entry_of(item: Item) -> Entry:
+    """The timeline's view of an item."""
+    return Entry(
+        id=item.id,
+        published=item.published,
+        title=item.title,
+        sources=item.sources,
+        language=item.language,
+        date_flag=item.date_flag,
+        first_seen=item.first_seen,
+        url=item.url,
+        has_text=bool(item.text),
+        actors=tuple(a.name for a in sorted(item.actors, key=lambda a: -a.mentions)),
+        search=search_text(item),
+    )
+
+
+def _decode_entries(
+    data: mmap.mmap, items: Sig | None, text: Sig | None
+) -> list[Entry] | str | None:
+    """An entry file's rows if it was made from files with these signatures, else None;
+    why it does not parse if it does not."""
+    try:
+        head = _ENTRY_FILE.decode(data)
+        if head.format != ENTRY_FORMAT or head.items != items or head.text != text:
+            return None
+        with _no_gc():
+            return _ENTRY_ROWS.decode(head.rows)
+    except msgspec.DecodeError as exc:
+        return str(exc)
+
+
+def _newest(entry: Entry) -> tuple[datetime, str]:
+    """Sort key, used with reverse=True: newest first, then by id, as `items()` does."""
+    return entry.published, entry.id
+
+
+def _entry_format() -> str:
+    """What entry files depend on: the fields of Entry and what search_text makes of a
+    sample. A file of another format is rebuilt, so changing either needs no migration."""
+    when = datetime(2000, 1, 1, tzinfo=UTC)
+    sample = Item(
+        id="x",
+        title="Les États-Unis, l'Ukraine : « cœur » Œuvre Straße ﬁn — O'Neil",
+        url=None,
+        sources=("Le Monde – International", "BBC"),
+        published=when,
+        published_raw=None,
+        date_flag=None,
+        language=None,
+        summary="Путин, 北京, İstanbul, 3,5 %, naïve_x ǅ 𝔘 e\u0301 x-y-z",
+        first_seen=when,
+        text="abc déf " * (SEARCH_TEXT_CHARS // 8 + 1),
+    )
+    digest = hashlib.blake2b(search_text(sample).encode(), digest_size=8).hexdigest()
+    return f"1:{','.join(f.name for f in fields(Entry))}:{SEARCH_TEXT_CHARS}:{digest}"
+
+
+ENTRY_FORMAT = _entry_format()
+
+
+class _Entries:
+    """The entries of one day: `all` for every record of its items file, newest first,
+    made from the items and text files with these signatures; `rows` is `all` without
+    the copies that moved items left behind (None until computed)."""
+
+    __slots__ = ("all", "items", "rows", "text")
+
+    def __init__(self, items: Sig | None, text: Sig | None, rows: list[Entry]) -> None:
+        self.items = items
+        self.text = text
+        self.all = rows
+        self.rows: list[Entry] | None = None
 
 
 def _decode_lines(data: bytes) -> list[Line]:
@@ -382,6 +491,9 @@ class TinyStore:
         self._tail: dict[str, str | None] = {}  # uncommitted index lines: id -> day before
         self._reverted: dict[str, str] = {}  # tail lines undone at open (readers only)
         self._days: OrderedDict[str, _Day] = OrderedDict()
+        self._entries: dict[str, _Entries] = {}  # by day; loaded by entries(), kept by writes
+        self._entries_all = False  # the writer has every day's entries in _entries
+        self._moved: set[str] = set()  # days whose items moved in or out since rows were made
         self._states: dict[str, SourceState] = {}
         self._meta: TinyDB | None = None
         self._meta_stamp: Stamp | None = None
@@ -416,12 +528,13 @@ class TinyStore:
                 root / OWNER,
                 msgspec.json.encode({"pid": os.getpid(), "argv": sys.argv, "since": _now()}),
             )
-            for sub in (ITEMS, TEXTS):
+            for sub in (ITEMS, TEXTS, ENTRIES):
                 (root / sub).mkdir(exist_ok=True)
             fsync_dir(root)
             if self._meta_stamp is None:
                 self._write_meta({})
             self._load_index()
+            self._repair_entries()
         except BaseException:
             self._release()
             raise
@@ -455,7 +568,7 @@ class TinyStore:
 
     def _remove_temps(self) -> None:
         """Temp files are only left by a writer that died; we hold the lock, so none is live."""
-        for folder in (self.path, self.path / ITEMS, self.path / TEXTS):
+        for folder in (self.path, self.path / ITEMS, self.path / TEXTS, self.path / ENTRIES):
             with contextlib.suppress(FileNotFoundError):
                 for entry in os.scandir(folder):
                     if _TEMP.fullmatch(entry.name):
@@ -537,6 +650,8 @@ class TinyStore:
             data = b""
         end = data.rfind(b"\n") + 1
         self._key_id, self._id_day, self._tail, self._reverted = {}, {}, {}, {}
+        for loaded in self._entries.values():
+            loaded.rows = None  # every day's members are checked again
         with _no_gc():  # many small objects, no cycles: collecting would only slow this down
             self._replay(_decode_lines(data[:end]))
         self._log_pos = end
@@ -556,24 +671,37 @@ class TinyStore:
             self._append([*fixes, Line(commit=_now())])
         self._reverted.clear()
 
-    def _replay(self, lines: Iterable[Line]) -> None:
+    def _replay(self, lines: Iterable[Line], moved: set[str] | None = None) -> None:
+        """Apply index lines; add the days items moved in or out of to `moved`."""
         id_day, key_id, tail, reverted = self._id_day, self._key_id, self._tail, self._reverted
         for line in lines:
             rid = line.id
             if rid is not None and line.day is not None:
+                before = id_day.get(rid)
                 if rid not in tail:
-                    tail[rid] = id_day.get(rid)
+                    tail[rid] = before
                 id_day[rid] = line.day
                 for k in line.keys:
                     key_id[k] = rid
                 if reverted:
                     reverted.pop(rid, None)
+                if moved is not None and before != line.day:
+                    moved.add(line.day)
+                    if before is not None:
+                        moved.add(before)
             elif line.drop is not None:
-                id_day.pop(line.drop, None)
+                before = id_day.pop(line.drop, None)
                 tail.pop(line.drop, None)
                 reverted.pop(line.drop, None)
+                if moved is not None and before is not None:
+                    moved.add(before)
             elif line.commit is not None:
                 # a writer finished the batch a reader saw unfinished
+                if moved is not None:
+                    for rid, day in reverted.items():
+                        moved.add(day)
+                        if rid in id_day:
+                            moved.add(id_day[rid])
                 id_day.update(reverted)
                 reverted.clear()
                 tail.clear()
@@ -639,7 +767,7 @@ class TinyStore:
                 f.seek(self._log_pos)
                 chunk = f.read(size - self._log_pos)
             end = chunk.rfind(b"\n") + 1
-            self._replay(_decode_lines(chunk[:end]))
+            self._replay(_decode_lines(chunk[:end]), self._moved if self._entries else None)
             self._log_pos += end
         if _file_stamp(self.path / META) != self._meta_stamp and self.path.is_dir():
             self._load_meta()
@@ -660,8 +788,10 @@ class TinyStore:
         os.replace(path, aside)
         fsync_dir(path.parent)
         log.warning("store %s: %s does not parse; moved to %s (%s)", self.path, path, aside, exc)
+        day = path.name.removesuffix(".json")
+        if path.parent.name in (ITEMS, TEXTS):
+            self._forget_entries(day)  # made from the file moved aside
         if path.parent.name == ITEMS:
-            day = path.name.removesuffix(".json")
             lost = [rid for rid, d in self._id_day.items() if d == day]
             if lost:
                 self._append([Line(drop=rid) for rid in lost])
@@ -700,6 +830,145 @@ class TinyStore:
         days = [m.group(1) for name in names if (m := _DAY_FILE.fullmatch(name))]
         return sorted(days, reverse=True)
 
+    # -- entries ----------------------------------------------------------------------
+
+    def _entry_path(self, day: str) -> Path:
+        return self.path / ENTRIES / f"{day}.msgpack"
+
+    def _sigs(self, day: str) -> tuple[Sig | None, Sig | None]:
+        """The signatures of the day's items and text files as they are now."""
+        return (
+            _sig(_file_stamp(self.path / ITEMS / f"{day}.json")),
+            _sig(_file_stamp(self.path / TEXTS / f"{day}.json")),
+        )
+
+    def _read_entries(self, day: str, items: Sig | None, text: Sig | None) -> _Entries | None:
+        """The day's entry file, if it was made from files with these signatures."""
+        path = self._entry_path(day)
+        try:
+            with open(path, "rb") as f:
+                # mapped, not read: decoded straight from the page cache, no copy
+                data = mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ)
+        except FileNotFoundError:
+            return None
+        except ValueError:  # empty
+            data = None
+        try:
+            rows = _decode_entries(data, items, text) if data is not None else "empty file"
+        finally:
+            if data is not None:
+                with contextlib.suppress(BufferError):  # still in use: closed when collected
+                    data.close()
+        if isinstance(rows, str):
+            log.info("store %s: %s does not parse; rebuilding it (%s)", self.path, path.name, rows)
+            return None
+        return None if rows is None else _Entries(items, text, rows)
+
+    def _build_entries(self, day: str) -> _Entries:
+        """The day's entries made from its items and text files (slow: reads the text)."""
+        part = self._days.get(day) if not self.readonly else None
+        if part is None:  # not cached: an old day must not push recent ones out
+            part = _Day(self.path, day, self.readonly, self._corrupt)
+        texts = part.texts  # loads the text file, so that its stamp is known
+        rows = [entry_of(part.item(rec)) for rec in part.items.records()]
+        rows.sort(key=_newest, reverse=True)
+        return _Entries(_sig(part.items.storage.stamp), _sig(texts.storage.stamp), rows)
+
+    def _save_entries(self, day: str, entries: _Entries) -> None:
+        rows = msgspec.Raw(msgspec.msgpack.encode(entries.all))
+        head = EntryFile(ENTRY_FORMAT, entries.items, entries.text, rows)
+        write_atomic(self._entry_path(day), msgspec.msgpack.encode(head))
+
+    def _load_entries(self, day: str) -> _Entries:
+        """The day's entries from its entry file, else rebuilt (and saved by the writer)."""
+        items, text = self._sigs(day)
+        found = self._read_entries(day, items, text)
+        if found is None:
+            found = self._build_entries(day)
+            if not self.readonly:
+                self._save_entries(day, found)
+        return found
+
+    def _forget_entries(self, day: str) -> None:
+        self._entries.pop(day, None)
+        self._entries_all = False
+
+    def _repair_entries(self) -> None:
+        """Writer open: make the entry file of every day that lacks one or has one older
+        than its items or text file (a store from before entry files, or a crash between
+        the two). The exact check is done on load; this one only looks at mtimes."""
+        stale = []
+        for day in self._day_files():
+            try:
+                made = os.stat(self._entry_path(day)).st_mtime_ns
+            except FileNotFoundError:
+                stale.append(day)
+                continue
+            items, text = self._sigs(day)
+            if made < max(items[0] if items else 0, text[0] if text else 0):
+                stale.append(day)
+        if stale:
+            log.info("store %s: building the entry files of %d days", self.path, len(stale))
+        for day in stale:
+            self._save_entries(day, self._build_entries(day))
+
+    def _sync_entries(self) -> None:
+        """Bring `_entries` up to date with the files: every day, each read once."""
+        if not self.readonly:
+            if not self._entries_all:
+                for day in self._day_files():
+                    if day not in self._entries:
+                        self._entries[day] = self._load_entries(day)
+                self._entries_all = True
+            return
+        days = self._day_files()
+        for day in self._entries.keys() - set(days):
+            del self._entries[day]
+        for day in days:
+            known = self._entries.get(day)
+            items, text = self._sigs(day)
+            if known is not None and known.items == items and known.text == text:
+                continue
+            found = self._read_entries(day, items, text)
+            if found is None:
+                if known is not None and self._writing():
+                    continue  # the writer is between this day's files: keep the last view
+                found = self._build_entries(day)
+            self._entries[day] = found
+
+    def _writing(self) -> bool:
+        """Readers: whether a writer's batch is under way (index lines without a commit)."""
+        self._refresh()
+        return bool(self._tail)
+
+    def _rows(self, day: str, loaded: _Entries) -> list[Entry]:
+        """The day's entries without the copies that moved items left behind."""
+        if loaded.rows is None:
+            id_day = self._id_day
+            rows = [e for e in loaded.all if id_day.get(e.id) == day]
+            loaded.rows = loaded.all if len(rows) == len(loaded.all) else rows
+        return loaded.rows
+
+    def _update_entries(self, part: _Day, changed: dict[str, Item]) -> None:
+        """After a day's files were written: its entries, made again only for `changed`
+        items, into memory and its entry file."""
+        day = part.day
+        old = {e.id: e for e in self._entries[day].all} if day in self._entries else {}
+        rows = []
+        for rid in part.items.docs:
+            item = changed.get(rid)
+            entry = entry_of(item) if item is not None else old.get(rid)
+            if entry is None:  # not in the entry file: made from the record
+                rec = part.items.get(rid)
+                assert rec is not None
+                entry = entry_of(part.item(rec))
+            rows.append(entry)
+        rows.sort(key=_newest, reverse=True)
+        items, text = self._sigs(day)
+        entries = _Entries(items, text, rows)
+        self._save_entries(day, entries)
+        self._entries[day] = entries
+
     # -- Store ------------------------------------------------------------------------
 
     def states(self) -> dict[str, SourceState]:
@@ -726,6 +995,22 @@ class TinyStore:
             self._check_open()
             self._refresh()
             return len(self._id_day)
+
+    def entries(self) -> list[Entry]:
+        """Every item as an Entry, newest first: the days' lists, newest day first, joined
+        into a new list. Only days whose files changed since the last call are read."""
+        with self._mutex:
+            self._check_open()
+            self._refresh()
+            self._sync_entries()
+            for day in self._moved:
+                if day in self._entries:
+                    self._entries[day].rows = None
+            self._moved.clear()
+            out: list[Entry] = []
+            for day in sorted(self._entries, reverse=True):
+                out += self._rows(day, self._entries[day])
+            return out
 
     def items(self, since: datetime | None = None, until: datetime | None = None) -> Iterator[Item]:
         """Items with `published` in [since, until): newest day first, newest first within a day."""
@@ -786,6 +1071,7 @@ class TinyStore:
                 return
             self._closed = True
             self._days.clear()
+            self._entries.clear()
             self._release()
 
     def __enter__(self) -> TinyStore:
@@ -858,8 +1144,15 @@ class TinyStore:
             self._append(lines)  # 1. the index, before any day refers to it
             batch.logged = True
         for part in batch.days.values():
-            if part.dirty:  # 2. each touched day, text then items
-                part.flush(self._lives_in(part.day))
+            if part.dirty:  # 2. each touched day: text, items, entries
+                day = part.day
+                if day not in self._entries:  # the unchanged items' entries, if saved
+                    found = self._read_entries(day, *self._sigs(day))
+                    if found is not None:
+                        self._entries[day] = found
+                put = dict(part.changed)
+                part.flush(self._lives_in(day))
+                self._update_entries(part, put)
         if changed:
             self._write_meta(changed)  # 3. source states
         if batch.logged:
@@ -871,9 +1164,18 @@ class TinyStore:
         return lambda rid: committed.get(rid, day) == day
 
     def _settle(self, batch: _Batch) -> None:
+        id_day, moved = self._id_day, self._moved
         for rid in batch.drops:
-            self._id_day.pop(rid, None)
-        self._id_day.update(batch.id_day)
+            before = id_day.pop(rid, None)
+            if before is not None:
+                moved.add(before)
+        for rid, day in batch.id_day.items():
+            before = id_day.get(rid)
+            if before != day:
+                moved.add(day)
+                if before is not None:
+                    moved.add(before)
+        id_day.update(batch.id_day)
         self._key_id.update(batch.key_id)
         for day, part in batch.days.items():
             self._days[day] = part
@@ -885,6 +1187,7 @@ class TinyStore:
         """After a failed write: forget what memory holds beyond the files, repair the index."""
         for day in batch.days:
             self._days.pop(day, None)
+            self._forget_entries(day)
         try:
             self._load_meta()
             if batch.logged:

@@ -1,0 +1,1 @@
+"""The dashboard (Textual). Only `monitor.cli.cmd_dashboard` imports it, lazily."""

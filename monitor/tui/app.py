@@ -1,0 +1,767 @@
+"""The dashboard: timeline, sources, article, status; polls in the background, never blocks."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+from collections import Counter
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta, tzinfo
+from typing import ClassVar, Protocol
+
+from rich.text import Text
+from textual import events, on, work
+from textual.app import App, ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, Vertical
+from textual.screen import Screen
+from textual.timer import Timer
+from textual.widgets import Input
+from textual.worker import Worker, WorkerState
+
+from monitor.config import SavedFilter, Settings
+from monitor.core.query import Query, QueryError, filter_entries, parse_query
+from monitor.core.urls import check_url
+from monitor.io.store import Store
+from monitor.model import Entry, PollReport, SourceState
+from monitor.tui import rows, text
+from monitor.tui.commands import MonitorCommands
+from monitor.tui.lists import RowList, SourceList, SourceRow, TableList, Timeline
+from monitor.tui.panes import ArticlePane, FilterBar, PaneTabs, StatusBar
+from monitor.tui.screens import HelpScreen, SourcesScreen
+
+log = logging.getLogger(__name__)
+
+PANES = ("timeline", "sources", "article")
+DEBOUNCE = 0.15  # seconds between the last keystroke in the filter and filtering
+MIN_POLL_DELAY = 30.0
+NARROW_WIDTH, NARROW_HEIGHT = 100, 30  # below either, one pane at a time
+
+
+class PollFn(Protocol):
+    """`monitor.io.poller.poll_once`, or a stand-in for tests and demos."""
+
+    def __call__(
+        self, settings: Settings, store: Store, *, force: bool = ..., only: set[str] | None = ...
+    ) -> Awaitable[PollReport]: ...
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass(frozen=True, slots=True)
+class View:
+    entries: list[Entry]  # the timeline
+    sources: list[SourceRow]  # the sources pane
+
+
+def compute_view(
+    entries: Sequence[Entry], query: Query | None, picked: str | None, now: datetime
+) -> View:
+    """Filter, count per source (in the view, and in the last 24 h of the whole store)."""
+    base = list(entries) if query is None else filter_entries(entries, query, now)
+    shown: Counter[str] = Counter()
+    for e in base:
+        shown.update(e.sources)
+    day: Counter[str] = Counter()
+    cutoff = now - timedelta(hours=24)
+    for e in entries:  # newest first: stop at the first older than a day
+        if e.published < cutoff:
+            break
+        day.update(e.sources)
+    names = sorted(shown, key=lambda n: (-shown[n], n.casefold()))
+    if picked is not None and picked not in shown:
+        names.append(picked)
+    view = [e for e in base if picked in e.sources] if picked is not None else base
+    return View(view, [SourceRow(n, shown[n], day[n]) for n in names])
+
+
+def next_delay(settings: Settings, states: dict[str, SourceState], now: datetime) -> float | None:
+    """Seconds until the next poll: the earliest due source, at least 30 s, at most the
+    smallest interval. None when no source is enabled."""
+    enabled = [s for s in settings.sources if s.enabled]
+    if not enabled:
+        return None
+    smallest = min(s.interval for s in enabled)
+    due = []
+    for s in enabled:
+        st = states.get(s.name)
+        due.append(st.next_due if st is not None and st.next_due is not None else now)
+    wait = (min(due) - now).total_seconds()
+    return max(MIN_POLL_DELAY, min(wait, smallest))
+
+
+def lock_notice(message: str) -> str:
+    pid = re.search(r"\bpid (\d+)", message)
+    who = f"another monitor (pid {pid.group(1)})" if pid else "another monitor"
+    return f"read-only: {who} is writing; polling disabled"
+
+
+class MainScreen(Screen[None]):
+    """The dashboard's panes. Tab cycles them; on small screens only the current one shows."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("tab", "next_pane", "Next pane", id="pane.next"),
+        Binding("shift+tab", "previous_pane", "Previous pane", id="pane.previous"),
+    ]
+
+    def __init__(self, now: Callable[[], datetime], tz: tzinfo | None) -> None:
+        super().__init__(id="main")
+        self.now, self.tz = now, tz
+        self.pane = "timeline"
+
+    def compose(self) -> ComposeResult:
+        yield PaneTabs(id="tabs")
+        timeline = Timeline(now=self.now, tz=self.tz, id="timeline", classes="pane")
+        timeline.border_title = "Timeline"
+        sources = SourceList(id="sources", classes="pane")
+        sources.border_title, sources.border_subtitle = "Sources", "view · 24h"
+        article = ArticlePane(id="article", classes="pane")
+        article.border_title = "Article"
+        with Horizontal(id="top"):
+            yield timeline
+            yield sources
+        yield article
+        with Vertical(id="bottom"):
+            yield FilterBar(id="filter")
+            yield StatusBar(id="status")
+
+    def on_mount(self) -> None:
+        self.query_one("#filter", FilterBar).display = False
+        self.fit(self.app.size.width, self.app.size.height)
+        self.set_pane("timeline")
+        self.query_one("#timeline").focus()
+
+    def on_resize(self) -> None:
+        self.fit(self.size.width, self.size.height)
+
+    def fit(self, width: int, height: int) -> None:
+        self.set_class(width < NARROW_WIDTH or height < NARROW_HEIGHT, "-narrow")
+
+    def set_pane(self, pane: str) -> None:
+        self.pane = pane
+        for name in PANES:
+            self.set_class(name == pane, f"-pane-{name}")
+        self.query_one(PaneTabs).set_current(pane)
+
+    def on_descendant_focus(self, event: events.DescendantFocus) -> None:
+        widget = event.widget
+        if widget.id in PANES and widget.id is not None:
+            self.set_pane(widget.id)
+
+    def action_next_pane(self) -> None:
+        self.focus_pane(PANES[(PANES.index(self.pane) + 1) % len(PANES)])
+
+    def action_previous_pane(self) -> None:
+        self.focus_pane(PANES[(PANES.index(self.pane) - 1) % len(PANES)])
+
+    def focus_pane(self, pane: str) -> None:
+        self.set_pane(pane)
+        self.query_one(f"#{pane}").focus()
+
+
+class MonitorApp(App[int]):
+    """The dashboard.
+
+    `store` is open (as the writer unless `read_only`); the app never closes it.
+    `poll` defaults to the real poller; `now` and `tz` fix the clock and the zone
+    (tests); `autopoll=False` starts no poll on its own (demos, benchmarks).
+    """
+
+    CSS_PATH = "monitor.tcss"
+    TITLE = "monitor"
+    COMMANDS = App.COMMANDS | {MonitorCommands}
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("q", "quit_app", "Quit", id="app.quit"),
+        Binding("question_mark", "help", "Help: every key", id="app.help"),
+        Binding("r", "poll", "Poll now", id="app.poll"),
+        Binding("s", "sources", "Sources screen (health)", id="app.sources"),
+        Binding("slash", "filter", "Filter", id="app.filter"),
+        Binding("escape", "clear", "Clear the filter", id="app.clear"),
+        Binding("u", "utc", "Times in UTC / local", id="app.utc"),
+        Binding("o", "open_link", "Open the link", id="app.open"),
+        Binding("m", "seen", "Mark all new items seen", id="app.seen"),
+        *[
+            Binding(
+                d, f"saved_filter('{d}')", f"Saved filter {d} (again: clear)", id=f"app.filter_{d}"
+            )
+            for d in "1234567890"
+        ],
+    ]
+
+    def __init__(
+        self,
+        settings: Settings,
+        store: Store,
+        *,
+        read_only: bool = False,
+        lock_message: str = "",
+        poll: PollFn | None = None,
+        now: Callable[[], datetime] = utcnow,
+        tz: tzinfo | None = None,
+        autopoll: bool = True,
+    ) -> None:
+        super().__init__()
+        self.settings = settings
+        self.store = store
+        self.read_only = read_only
+        self.lock_message = lock_message
+        if poll is None:
+            from monitor.io.poller import poll_once
+
+            poll = poll_once
+        self.poll_fn: PollFn = poll
+        self.now = now
+        self.tz = tz
+        self.autopoll = autopoll
+        self.set_keymap(dict(settings.keys))
+
+        self.entries: list[Entry] = []
+        self.ids: set[str] = set()
+        self.states: dict[str, SourceState] = {}
+        self.loaded = False
+        self.view = View([], [])
+        self.filter_text = ""
+        self.active_query: Query | None = None
+        self.saved: SavedFilter | None = None
+        self.picked: str | None = None
+        self.polling = False
+        self.polling_only: set[str] = set()
+        self.last_report: PollReport | None = None
+        self.last_failure: str | None = None
+        self.next_poll: datetime | None = None
+        self._poll_timer: Timer | None = None
+        self._filter_timer: Timer | None = None
+        self._day_timer: Timer | None = None
+        self.utc = False
+        self.started = False
+        self._main: MainScreen | None = None
+        self._view_token = 0
+
+    # -- widgets ---------------------------------------------------------------------------
+
+    def get_default_screen(self) -> Screen[None]:
+        return self.main
+
+    @property
+    def main(self) -> MainScreen:
+        if self._main is None:
+            self._main = MainScreen(self.now, self.tz)
+        return self._main
+
+    @property
+    def timeline(self) -> Timeline:
+        return self.main.query_one("#timeline", Timeline)
+
+    @property
+    def sources_pane(self) -> SourceList:
+        return self.main.query_one("#sources", SourceList)
+
+    @property
+    def article(self) -> ArticlePane:
+        return self.main.query_one("#article", ArticlePane)
+
+    @property
+    def filter_bar(self) -> FilterBar:
+        return self.main.query_one("#filter", FilterBar)
+
+    # -- start -------------------------------------------------------------------------------
+
+    def on_mount(self) -> None:
+        self.started = True
+        if self.read_only:
+            self.say(lock_notice(self.lock_message), "warning", timeout=15)
+        unknown = self.unknown_key_ids()
+        if unknown:
+            self.say(f"[keys] in config.toml: no binding named {', '.join(unknown)}", "warning")
+        self.update_status()
+        self.arm_day_timer()
+        self.start()
+
+    @work(group="load", exclusive=True, exit_on_error=False)
+    async def start(self) -> None:
+        """Load the store, paint, then poll."""
+        try:
+            await self.reload()
+        except Exception as exc:  # an unreadable store is reported; polling may repair it
+            log.exception("cannot read the store")
+            self.say(f"cannot read the store: {type(exc).__name__}: {exc}", "error")
+        if self.read_only:
+            self.arm_timer()  # re-read what the writer stores
+        elif self.autopoll:
+            self.start_poll()
+
+    # -- loading ---------------------------------------------------------------------------
+
+    async def reload(self) -> None:
+        """Re-read entries and states in a thread, then refresh the view keeping the cursor."""
+        store, old = self.store, self.ids
+
+        def load() -> tuple[list[Entry], dict[str, SourceState], set[str]]:
+            entries = store.entries()
+            return entries, store.states(), {e.id for e in entries}
+
+        entries, states, ids = await asyncio.to_thread(load)
+        if self.loaded:
+            self.timeline.new_ids |= ids - old
+        first = not self.loaded
+        self.entries, self.states, self.ids, self.loaded = entries, states, ids, True
+        self.refresh_health()
+        await self.refresh_view()
+        current = self.timeline.current
+        if not first and current is not None:  # the shown item may have changed (full text)
+            self.load_article(current)
+
+    async def refresh_view(self) -> None:
+        """Filter and count in a thread; only the latest request's result is shown."""
+        self._view_token += 1
+        token = self._view_token
+        entries, query, picked, now = self.entries, self.active_query, self.picked, self.now()
+        view = await asyncio.to_thread(compute_view, entries, query, picked, now)
+        if token == self._view_token:
+            self.apply_view(view)
+
+    def start_view(self) -> None:
+        """Recompute the view in a worker; a newer call cancels an older one."""
+        self.run_view()
+
+    @work(group="view", exclusive=True, exit_on_error=False)
+    async def run_view(self) -> None:
+        await self.refresh_view()
+
+    def apply_view(self, view: View) -> None:
+        self.view = view
+        before = self.timeline.current
+        self.timeline.set_entries(view.entries)
+        self.timeline.border_title = f"Timeline · {len(view.entries):,}"
+        self.sources_pane.set_rows(view.sources, self.picked)
+        self.update_status()
+        current = self.timeline.current
+        shown = self.article.entry
+        if current is None:
+            self.article.show(None, None, tz=self.zone)
+        elif before is None or shown is None or shown.id != current.id:
+            self.show_article(current)
+        elif self.article.words != self.words:
+            self.article.show(shown, self.article.item, tz=self.zone, words=self.words)
+
+    # -- the article -------------------------------------------------------------------------
+
+    @property
+    def zone(self) -> tzinfo | None:
+        return UTC if self.utc else self.tz
+
+    @property
+    def words(self) -> tuple[str, ...]:
+        return self.active_query.highlights() if self.active_query is not None else ()
+
+    def show_article(self, entry: Entry | None) -> None:
+        if entry is None:
+            self.article.show(None, None, tz=self.zone)
+            return
+        self.article.show(entry, None, tz=self.zone, words=self.words, loading=True)
+        self.load_article(entry)
+
+    @work(group="article", exclusive=True, exit_on_error=False)
+    async def load_article(self, entry: Entry) -> None:
+        item = await asyncio.to_thread(self.store.get, entry.id)
+        if self.timeline.current is not None and self.timeline.current.id == entry.id:
+            self.article.show(entry, item, tz=self.zone, words=self.words)
+
+    @on(RowList.Moved, "#timeline")
+    def timeline_moved(self) -> None:
+        self.show_article(self.timeline.current)
+        self.update_status()
+
+    @on(RowList.Chosen, "#timeline")
+    def timeline_chosen(self) -> None:
+        self.main.focus_pane("article")
+
+    @on(RowList.Chosen, "#sources")
+    def source_chosen(self) -> None:
+        name = self.sources_pane.current
+        self.picked = None if name is None or name == self.picked else name
+        self.start_view()
+
+    # -- polling -----------------------------------------------------------------------------
+
+    def start_poll(self, *, force: bool = False, only: set[str] | None = None) -> bool:
+        if self.read_only:
+            self.say("read-only: polling disabled (another monitor is writing)", "warning")
+            return False
+        if self.polling:
+            self.say("a poll is already running")
+            return False
+        if self._poll_timer is not None:
+            self._poll_timer.stop()
+            self._poll_timer = None
+        self.polling = True
+        self.polling_only = set(only or ())
+        self.next_poll = None
+        self.update_status()
+        self.refresh_health()
+        self.run_poll(force, only)
+        return True
+
+    @work(group="poll", exclusive=True, exit_on_error=False)
+    async def run_poll(self, force: bool, only: set[str] | None) -> None:
+        try:
+            report = await self.poll_fn(self.settings, self.store, force=force, only=only)
+            self.last_report, self.last_failure = report, None
+            for result in report.failed:
+                log.info("poll: %s failed: %s %s", result.name, result.error, result.detail)
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:
+            log.exception("poll failed")
+            self.last_failure = f"poll failed: {type(exc).__name__}: {exc}"
+            self.say(self.last_failure, "error")
+        finally:
+            self.polling = False
+            self.polling_only = set()
+        try:
+            await self.reload()
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:
+            log.exception("reload failed")
+            self.say(f"cannot read the store: {exc}", "error")
+        self.arm_timer()
+
+    def arm_timer(self) -> None:
+        if self._poll_timer is not None:
+            self._poll_timer.stop()
+        delay = next_delay(self.settings, self.states, self.now())
+        if delay is None:
+            self.next_poll = None
+        else:
+            if self.read_only:
+                delay = max(delay, 60.0)
+            self.next_poll = self.now() + timedelta(seconds=delay)
+            self._poll_timer = self.set_timer(delay, self._timer_fired)
+        self.update_status()
+
+    def _timer_fired(self) -> None:
+        self._poll_timer = None
+        if self.read_only:
+            self.reread()
+        elif not self.polling:
+            self.start_poll()
+
+    @work(group="load", exclusive=True, exit_on_error=False)
+    async def reread(self) -> None:
+        try:
+            await self.reload()
+        except Exception as exc:
+            log.exception("reload failed")
+            self.say(f"cannot read the store: {exc}", "error")
+        finally:
+            self.arm_timer()
+
+    def arm_day_timer(self) -> None:
+        """Redraw the times once at midnight ("HH:MM" becomes a date)."""
+        now = rows.local(self.now(), self.zone)
+        tomorrow = (now + timedelta(days=1)).replace(hour=0, minute=0, second=5, microsecond=0)
+        self._day_timer = self.set_timer((tomorrow - now).total_seconds(), self._new_day)
+
+    def _new_day(self) -> None:
+        self.timeline.refresh()
+        self.arm_day_timer()
+
+    def poll_source(self, name: str) -> None:
+        if self.start_poll(force=True, only={name}):
+            self.say(f"polling {text.clean(name)}…")
+
+    def refresh_health(self) -> None:
+        screen = self.screen
+        if isinstance(screen, SourcesScreen):
+            screen.set_states(self.states, self.polling, self.polling_only)
+
+    # -- filters -----------------------------------------------------------------------------
+
+    def set_filter(self, value: str, saved: SavedFilter | None = None) -> bool:
+        """Parse and apply a query. A malformed one shows where and why; nothing raises."""
+        value = value.strip()
+        try:
+            query = parse_query(value) if value else None
+        except QueryError as exc:
+            self.filter_bar.display = True
+            self.filter_bar.show_error(str(exc.message), int(exc.position))
+            return False
+        except Exception as exc:  # a bug in the parser must not take the dashboard down
+            log.exception("query parser failed on %r", value)
+            self.filter_bar.display = True
+            self.filter_bar.show_error(f"cannot read this query: {exc}", 0)
+            return False
+        self.filter_bar.show_error(None)
+        if query is not None and query.empty:
+            query = None
+        self.filter_text, self.active_query, self.saved = value, query, saved
+        self.timeline.set_words(self.words)
+        self.start_view()
+        return True
+
+    @on(Input.Changed, "#filter-input")
+    def filter_typed(self, event: Input.Changed) -> None:
+        if self._filter_timer is not None:
+            self._filter_timer.stop()
+        value = event.value
+        self._filter_timer = self.set_timer(DEBOUNCE, lambda: self.set_filter(value))
+
+    @on(Input.Submitted, "#filter-input")
+    def filter_submitted(self, event: Input.Submitted) -> None:
+        if self._filter_timer is not None:
+            self._filter_timer.stop()
+        if self.set_filter(event.value):
+            self.filter_bar.display = False
+            self.main.focus_pane("timeline")
+
+    def action_filter(self) -> None:
+        bar = self.filter_bar
+        bar.display = True
+        field = bar.query_one(Input)
+        if field.value != self.filter_text:
+            with field.prevent(Input.Changed):
+                field.value = self.filter_text
+        field.focus()
+        field.cursor_position = len(field.value)
+
+    def action_clear(self) -> None:
+        if self._filter_timer is not None:
+            self._filter_timer.stop()
+        bar = self.filter_bar
+        field = bar.query_one(Input)
+        with field.prevent(Input.Changed):
+            field.value = ""
+        bar.show_error(None)
+        bar.display = False
+        self.picked = None
+        self.set_filter("")
+        if self.focused is None or self.focused is field:
+            self.main.focus_pane("timeline")
+
+    def action_saved_filter(self, key: str) -> None:
+        saved = next((f for f in self.settings.filters if f.key == key), None)
+        if saved is None:
+            self.say(f"no saved filter on {key} (add one under [filters] in config.toml)")
+            return
+        if self.saved is not None and self.saved.key == key:
+            self.set_filter("")
+        elif not self.set_filter(saved.query, saved):
+            self.say(f"saved filter {key} is malformed", "error")
+
+    @property
+    def filter_label(self) -> str:
+        parts = []
+        if self.saved is not None:
+            parts.append(f"{self.saved.key}: {text.clean(self.saved.name)}")
+        elif self.filter_text:
+            parts.append(self.filter_text)
+        if self.picked is not None:
+            parts.append(f'source:"{text.clean(self.picked)}"')
+        return " + ".join(parts)
+
+    # -- other actions -----------------------------------------------------------------------
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """Dashboard actions only act on the dashboard, not under another screen."""
+        if action in ("quit_app", "help", "poll", "command_palette", "quit"):
+            return True
+        if action in ("sources",):
+            return not isinstance(self.screen, SourcesScreen | HelpScreen)
+        if not self.started or not self.screen_stack:
+            return True
+        return isinstance(self.screen, MainScreen)
+
+    def action_quit_app(self) -> None:
+        self.exit(0)
+
+    def action_help(self) -> None:
+        if isinstance(self.screen, HelpScreen):
+            return
+        self.push_screen(HelpScreen(self.help_text()))
+
+    def action_poll(self) -> None:
+        self.start_poll(force=True)
+
+    def action_sources(self) -> None:
+        screen = SourcesScreen(self.settings, self.now, self.poll_source)
+        screen.set_states(self.states, self.polling, self.polling_only)
+        self.push_screen(screen)
+        self.fresh_states()
+
+    @work(group="states", exclusive=True, exit_on_error=False)
+    async def fresh_states(self) -> None:
+        self.states = await asyncio.to_thread(self.store.states)
+        self.refresh_health()
+
+    def action_utc(self) -> None:
+        self.utc = not self.utc
+        self.timeline.set_utc(self.utc)
+        self.show_article(self.timeline.current)
+        self.say("times in UTC" if self.utc else "times in the local zone")
+
+    def action_open_link(self) -> None:
+        url = self.article.url
+        if url is None and self.timeline.current is not None:
+            url = self.timeline.current.url
+        if not url:
+            self.say("this item has no link")
+            return
+        if check_url(url):
+            self.say(f"not opening a link that is not http(s): {url}", "warning")
+            return
+        self.say(f"opening {url}")
+        self.open_url(url)
+
+    def action_seen(self) -> None:
+        self.timeline.mark_all_seen()
+        self.update_status()
+
+    # -- status and messages -----------------------------------------------------------------
+
+    def say(
+        self, message: str, severity: str = "information", timeout: float | None = None
+    ) -> None:
+        """notify() for any text: cleaned, never markup."""
+        level = severity if severity in ("information", "warning", "error") else "information"
+        self.notify(text.clean(message), markup=False, severity=level, timeout=timeout)  # type: ignore[arg-type]
+
+    def time(self, moment: datetime) -> str:
+        return rows.local(moment, self.zone).strftime("%H:%M")
+
+    def status_text(self) -> Text:
+        out = Text(end="")
+        sep = (" · ", "dim")
+        if self.read_only:
+            out.append("read-only", style="bold reverse")
+            out.append(*sep)
+        if self.polling:
+            out.append("polling…", style="bold reverse")
+            out.append(*sep)
+        out.append(f"{len(self.view.entries):,}/{len(self.entries):,} items")
+        new = len(self.timeline.new_ids) if self.started else 0
+        if new:
+            out.append(f" ({new} new)", style="bold")
+        label = self.filter_label
+        if label:
+            out.append(*sep)
+            out.append("filter: ")
+            out.append_text(text.text(label, "bold"))
+        out.append(*sep)
+        enabled = [s for s in self.settings.sources if s.enabled]
+        failing = sum(1 for s in enabled if (st := self.states.get(s.name)) and st.failures)
+        ok = sum(
+            1
+            for s in enabled
+            if (st := self.states.get(s.name)) and not st.failures and st.last_success
+        )
+        out.append(f"sources {ok} ok")
+        if failing:
+            out.append(f", {failing} failing", style="bold red")
+        out.append(*sep)
+        if self.last_failure:
+            out.append("last poll failed", style="bold red")
+        elif self.last_report is not None:
+            r = self.last_report
+            out.append(f"last poll {self.time(r.finished)}: {r.new} new")
+            if r.failed:
+                out.append(f", {len(r.failed)} failed", style="bold red")
+        else:
+            out.append("not polled yet")
+        if self.next_poll is not None and not self.polling:
+            out.append(*sep)
+            out.append(f"next {self.time(self.next_poll)}")
+        return out
+
+    def update_status(self) -> None:
+        if not self.started:
+            return
+        try:
+            status = self.main.query_one("#status", StatusBar)
+        except Exception:
+            return
+        status.update(self.status_text())
+
+    # -- help --------------------------------------------------------------------------------
+
+    def sections(self) -> list[tuple[str, Sequence[BindingType]]]:
+        """Every binding of the dashboard, by where it acts."""
+        return [
+            ("Everywhere", self.BINDINGS),
+            ("Dashboard", MainScreen.BINDINGS),
+            ("Timeline", Timeline.BINDINGS),
+            ("Sources pane", SourceList.BINDINGS),
+            ("Article pane", ArticlePane.BINDINGS),
+            ("Sources screen", [*SourcesScreen.BINDINGS, *TableList.BINDINGS]),
+            ("Help", HelpScreen.BINDINGS),
+        ]
+
+    def unknown_key_ids(self) -> list[str]:
+        """[keys] entries that name no binding (a typo would otherwise go unnoticed)."""
+        known = {b.id for _, bindings in self.sections() for b in Binding.make_bindings(bindings)}
+        return sorted(k for k in self.settings.keys if k not in known)
+
+    def help_text(self) -> Text:
+        keymap = {k: v for k, v in self.settings.keys.items() if v}
+        out = Text(end="")
+        for title, bindings in self.sections():
+            out.append(f"{title}\n", style="bold underline")
+            for line in binding_lines(self, bindings, keymap):
+                out.append_text(line)
+                out.append("\n")
+            out.append("\n")
+        out.append("Filter line\n", style="bold underline")
+        out.append(f"  {'Enter':<14} {'Keep the filter':<38}\n")
+        out.append(f"  {'Esc':<14} {'Clear it':<38}\n")
+        out.append("\nCommand palette\n", style="bold underline")
+        palette = self.get_key_display(Binding(self.COMMAND_PALETTE_BINDING, "command_palette"))
+        out.append(f"  {palette:<14} {'Every command, by name':<38}\n")
+        out.append("\nNew items\n", style="bold underline")
+        out.append("  • marks the items that arrived while monitor ran. A row is seen once the\n")
+        out.append("  cursor has been on it; m marks every row seen.\n")
+        out.append("\nChange a key under [keys] in config.toml, by id", style="dim")
+        out.append(': "app.poll" = "ctrl+r"', style="dim")
+        return out
+
+    # -- the end -----------------------------------------------------------------------------
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        """A worker that failed is reported, never fatal."""
+        if event.state == WorkerState.ERROR and event.worker.error is not None:
+            error = event.worker.error
+            log.error("worker %s failed: %r", event.worker.name, error)
+            self.say(f"{event.worker.group} failed: {type(error).__name__}: {error}", "error")
+
+
+def binding_lines(
+    app: App[int], bindings: Sequence[BindingType], keymap: dict[str, str]
+) -> list[Text]:
+    """One line per binding: keys (after the keymap), description, id."""
+    lines: list[Text] = []
+    seen: dict[str, list[str]] = {}
+    order: list[tuple[str, Binding]] = []
+    for binding in Binding.make_bindings(bindings):
+        ident = binding.id or binding.action
+        if ident in keymap:
+            keys = [k.strip() for k in keymap[ident].split(",") if k.strip()]
+        else:
+            keys = [binding.key]
+        if ident not in seen:
+            seen[ident] = []
+            order.append((ident, binding))
+        for key in keys:
+            shown = app.get_key_display(binding.with_key(key))
+            if shown not in seen[ident]:
+                seen[ident].append(shown)
+    for ident, binding in order:
+        line = Text(end="")
+        line.append(f"  {', '.join(seen[ident]):<14} ", style="bold")
+        line.append(f"{binding.description:<38} ")
+        line.append(ident if binding.id else "", style="dim")
+        lines.append(line)
+    return lines

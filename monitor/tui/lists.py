@@ -1,0 +1,395 @@
+"""Virtualized lists: one `ScrollView` that renders only the visible rows, from a cache.
+
+`RowList` owns the cursor, the keys and the row cache; subclasses say what a row
+looks like. No widget per row, so 100,000 rows cost what the visible 30 cost.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Hashable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, tzinfo
+from typing import ClassVar
+
+from rich.text import Text
+from textual import events
+from textual.binding import Binding, BindingType
+from textual.cache import LRUCache
+from textual.geometry import Size
+from textual.message import Message
+from textual.scroll_view import ScrollView
+from textual.strip import Strip
+
+from monitor.model import Entry
+from monitor.tui import rows, text
+
+
+def cursor_bindings(prefix: str) -> list[BindingType]:
+    """The movement keys every list shares, with ids under `prefix`."""
+    return [
+        Binding("j,down", "cursor_down", "Next row", id=f"{prefix}.down"),
+        Binding("k,up", "cursor_up", "Previous row", id=f"{prefix}.up"),
+        Binding("g,home", "cursor_top", "First row", id=f"{prefix}.top"),
+        Binding("G,end", "cursor_bottom", "Last row", id=f"{prefix}.bottom"),
+        Binding("pagedown", "cursor_page_down", "Page down", id=f"{prefix}.page_down"),
+        Binding("pageup", "cursor_page_up", "Page up", id=f"{prefix}.page_up"),
+    ]
+
+
+class RowList(ScrollView, can_focus=True):
+    """A list with a cursor row. Subclasses implement `row_count`, `row_key`, `render_row`."""
+
+    COMPONENT_CLASSES: ClassVar[set[str]] = {"rowlist--cursor", "rowlist--empty"}
+    DEFAULT_CSS = """
+    RowList {
+        overflow-x: hidden;
+        overflow-y: auto;
+        & > .rowlist--cursor { background: $surface-lighten-2; }
+        &:focus > .rowlist--cursor { background: $accent 60%; text-style: bold; }
+        & > .rowlist--empty { color: $text-muted; }
+    }
+    """
+
+    empty_text = "nothing to show"
+
+    @dataclass
+    class Moved(Message):
+        """The cursor moved to another row."""
+
+        widget: RowList
+        index: int
+
+        @property
+        def control(self) -> RowList:
+            return self.widget
+
+    @dataclass
+    class Chosen(Message):
+        """Enter (or a double click) on a row."""
+
+        widget: RowList
+        index: int
+
+        @property
+        def control(self) -> RowList:
+            return self.widget
+
+    def __init__(self, *, id: str | None = None, classes: str | None = None) -> None:
+        super().__init__(id=id, classes=classes)
+        self.cursor = 0
+        self._cache: LRUCache[Hashable, Strip] = LRUCache(1024)
+
+    # -- for subclasses ------------------------------------------------------------------
+
+    def row_count(self) -> int:
+        return 0
+
+    def row_key(self, index: int) -> Hashable:
+        return index
+
+    def render_row(self, index: int, width: int) -> Text:
+        return Text("")
+
+    # -- data ----------------------------------------------------------------------------
+
+    def rows_changed(self) -> None:
+        """Call after the rows changed: resizes the virtual area, clamps the cursor."""
+        count = self.row_count()
+        self.virtual_size = Size(0, count)
+        self.cursor = max(0, min(self.cursor, count - 1))
+        self.refresh()
+
+    def clear_cache(self) -> None:
+        self._cache.clear()
+        self.refresh()
+
+    def notify_style_update(self) -> None:
+        super().notify_style_update()
+        self._cache.clear()
+
+    def on_focus(self, event: events.Focus) -> None:
+        self.refresh()
+
+    def on_blur(self, event: events.Blur) -> None:
+        self.refresh()
+
+    # -- rendering -----------------------------------------------------------------------
+
+    def render_line(self, y: int) -> Strip:
+        index = self.scroll_offset.y + y
+        width = self.scrollable_content_region.width
+        base = self.rich_style
+        count = self.row_count()
+        if index >= count:
+            if count == 0 and y == 0:
+                style = self.get_component_rich_style("rowlist--empty")
+                empty = rows.cell(Text(self.empty_text, style=style), width)
+                return Strip(list(empty.render(self.app.console)), width).apply_style(base)
+            return Strip.blank(width, base)
+        is_cursor = index == self.cursor
+        key = (self.row_key(index), width, is_cursor, is_cursor and self.has_focus)
+        strip = self._cache.get(key)
+        if strip is None:
+            row = rows.cell(self.render_row(index, width), width)
+            if is_cursor:
+                row.stylize_before(self.get_component_rich_style("rowlist--cursor"))
+            row.stylize_before(base)
+            strip = Strip(list(row.render(self.app.console)), width)
+            self._cache[key] = strip
+        return strip
+
+    def refresh_row(self, index: int) -> None:
+        if 0 <= index < self.row_count():
+            self.refresh_line(index)
+
+    # -- the cursor ----------------------------------------------------------------------
+
+    def move_cursor(self, index: int, *, scroll: bool = True) -> None:
+        count = self.row_count()
+        if count == 0:
+            return
+        index = max(0, min(index, count - 1))
+        old = self.cursor
+        self.cursor = index
+        if scroll:
+            self.scroll_cursor_visible()
+        self.refresh_row(old)
+        self.refresh_row(index)
+        if index != old:
+            self.post_message(self.Moved(self, index))
+
+    def scroll_cursor_visible(self) -> None:
+        height = self.scrollable_content_region.height
+        top = round(self.scroll_y)
+        if self.cursor < top:
+            self.scroll_to(y=self.cursor, animate=False)
+        elif height and self.cursor >= top + height:
+            self.scroll_to(y=self.cursor - height + 1, animate=False)
+
+    def action_cursor_down(self) -> None:
+        self.move_cursor(self.cursor + 1)
+
+    def action_cursor_up(self) -> None:
+        self.move_cursor(self.cursor - 1)
+
+    def action_cursor_top(self) -> None:
+        self.move_cursor(0)
+
+    def action_cursor_bottom(self) -> None:
+        self.move_cursor(self.row_count() - 1)
+
+    def action_cursor_page_down(self) -> None:
+        page = max(1, self.scrollable_content_region.height - 1)
+        self.scroll_to(y=self.scroll_y + page, animate=False)
+        self.move_cursor(self.cursor + page)
+
+    def action_cursor_page_up(self) -> None:
+        page = max(1, self.scrollable_content_region.height - 1)
+        self.scroll_to(y=self.scroll_y - page, animate=False)
+        self.move_cursor(self.cursor - page)
+
+    def action_choose(self) -> None:
+        if self.row_count():
+            self.post_message(self.Chosen(self, self.cursor))
+
+    def on_click(self, event: events.Click) -> None:
+        offset = event.get_content_offset(self)
+        if offset is None:
+            return
+        index = round(self.scroll_y) + offset.y
+        if index < self.row_count():
+            self.move_cursor(index, scroll=False)
+            if event.chain >= 2:
+                self.action_choose()
+
+
+class Timeline(RowList):
+    """The items of the current view, newest first. New rows carry a "•" until seen.
+
+    A row is seen once the cursor has been on it, or when `m` marks everything seen.
+    """
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        *cursor_bindings("timeline"),
+        Binding("enter", "choose", "Open the article", id="timeline.open"),
+    ]
+
+    empty_text = "no items yet"
+
+    def __init__(
+        self,
+        *,
+        now: Callable[[], datetime],
+        tz: tzinfo | None = None,
+        id: str | None = None,
+        classes: str | None = None,
+    ) -> None:
+        super().__init__(id=id, classes=classes)
+        self.entries: Sequence[Entry] = ()
+        self.new_ids: set[str] = set()
+        self.now = now
+        self.tz = tz
+        self.utc = False
+        self.words: tuple[str, ...] = ()  # the filter's words, highlighted in titles
+
+    @property
+    def zone(self) -> tzinfo | None:
+        return UTC if self.utc else self.tz
+
+    @property
+    def current(self) -> Entry | None:
+        if 0 <= self.cursor < len(self.entries):
+            return self.entries[self.cursor]
+        return None
+
+    def row_count(self) -> int:
+        return len(self.entries)
+
+    def row_key(self, index: int) -> Hashable:
+        entry = self.entries[index]
+        today = rows.local(self.now(), self.zone).date()
+        return (entry.id, entry.id in self.new_ids, today, self.utc, self.words)
+
+    def render_row(self, index: int, width: int) -> Text:
+        entry = self.entries[index]
+        today = rows.local(self.now(), self.zone).date()
+        new = entry.id in self.new_ids
+        return rows.entry_row(entry, width, today=today, tz=self.zone, new=new, words=self.words)
+
+    def set_words(self, words: tuple[str, ...]) -> None:
+        self.words = words
+        self.refresh()
+
+    def set_entries(self, entries: Sequence[Entry]) -> None:
+        """Show `entries`, keeping the selected item selected and the view where it was.
+
+        Rows inserted above the cursor shift the cursor and the scroll offset by as many
+        rows, so what the user looks at does not move.
+        """
+        old = self.current
+        old_cursor, old_scroll = self.cursor, round(self.scroll_y)
+        self.entries = entries
+        found = self._find(old.id, old_cursor) if old is not None else None
+        if found is None:
+            self.cursor = max(0, min(old_cursor, len(entries) - 1))
+            shift = 0
+        else:
+            self.cursor = found
+            shift = found - old_cursor
+        self.rows_changed()
+        self.scroll_to(y=max(0, old_scroll + shift), animate=False)
+        self.scroll_cursor_visible()
+        self.mark_seen_at_cursor()
+        if self.current is not old:
+            self.post_message(self.Moved(self, self.cursor))
+
+    def _find(self, item_id: str, near: int) -> int | None:
+        entries = self.entries
+        # New rows arrive at the top, so the item is usually at or a little below `near`.
+        for i in range(max(0, near), min(len(entries), near + 200)):
+            if entries[i].id == item_id:
+                return i
+        for i, e in enumerate(entries):
+            if e.id == item_id:
+                return i
+        return None
+
+    def mark_seen_at_cursor(self) -> None:
+        entry = self.current
+        if entry is not None and entry.id in self.new_ids:
+            self.new_ids.discard(entry.id)
+            self.refresh_row(self.cursor)
+
+    def mark_all_seen(self) -> None:
+        self.new_ids.clear()
+        self.refresh()
+
+    def move_cursor(self, index: int, *, scroll: bool = True) -> None:
+        super().move_cursor(index, scroll=scroll)
+        self.mark_seen_at_cursor()
+
+    def set_utc(self, utc: bool) -> None:
+        self.utc = utc
+        self.refresh()
+
+
+@dataclass(frozen=True, slots=True)
+class SourceRow:
+    name: str
+    shown: int  # items in the current view
+    day: int  # items in the last 24 hours
+
+
+class SourceList(RowList):
+    """The sources of the current view with their counts. Enter filters to one."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        *cursor_bindings("sources"),
+        Binding("enter", "choose", "Filter to this source (again: clear)", id="sources.select"),
+    ]
+
+    empty_text = "no sources in view"
+
+    def __init__(self, *, id: str | None = None, classes: str | None = None) -> None:
+        super().__init__(id=id, classes=classes)
+        self.rows: Sequence[SourceRow] = ()
+        self.picked: str | None = None
+
+    def row_count(self) -> int:
+        return len(self.rows)
+
+    def row_key(self, index: int) -> Hashable:
+        row = self.rows[index]
+        return (row, row.name == self.picked)
+
+    def render_row(self, index: int, width: int) -> Text:
+        row = self.rows[index]
+        picked = row.name == self.picked
+        line = Text(no_wrap=True, end="")
+        line.append("▸ " if picked else "  ", style="bold")
+        numbers = Text(f"{row.shown:>6} {row.day:>5}", end="")
+        name_width = max(1, width - line.cell_len - numbers.cell_len - 1)
+        line.append_text(rows.cell(text.text(row.name, "bold" if picked else ""), name_width))
+        line.append(" ")
+        line.append_text(numbers)
+        return line
+
+    def set_rows(self, new_rows: Sequence[SourceRow], picked: str | None) -> None:
+        current = self.rows[self.cursor].name if 0 <= self.cursor < len(self.rows) else None
+        self.rows = new_rows
+        self.picked = picked
+        names = [r.name for r in new_rows]
+        if current in names:
+            self.cursor = names.index(current)
+        self.rows_changed()
+        self.scroll_cursor_visible()
+
+    @property
+    def current(self) -> str | None:
+        if 0 <= self.cursor < len(self.rows):
+            return self.rows[self.cursor].name
+        return None
+
+
+class TableList(RowList):
+    """Rows of prepared cells (the sources screen)."""
+
+    BINDINGS: ClassVar[list[BindingType]] = cursor_bindings("health")
+
+    def __init__(self, *, id: str | None = None, classes: str | None = None) -> None:
+        super().__init__(id=id, classes=classes)
+        self.lines: Sequence[tuple[Hashable, Text]] = ()
+
+    def row_count(self) -> int:
+        return len(self.lines)
+
+    def row_key(self, index: int) -> Hashable:
+        return self.lines[index][0]
+
+    def render_row(self, index: int, width: int) -> Text:
+        return self.lines[index][1]
+
+    def set_lines(self, lines: Sequence[tuple[Hashable, Text]]) -> None:
+        self.lines = lines
+        self._cache.clear()
+        self.rows_changed()

@@ -1,0 +1,108 @@
+"""An in-memory `Store`, for the dashboard's tests, demos and benchmarks."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from datetime import datetime
+
+from monitor.core.dedupe import merge
+from monitor.core.query import search_text
+from monitor.model import Entry, Item, Outcome, SourceState
+
+
+def entry_of(item: Item) -> Entry:
+    """The timeline's view of an item."""
+    return Entry(
+        id=item.id,
+        published=item.published,
+        title=item.title,
+        sources=item.sources,
+        language=item.language,
+        date_flag=item.date_flag,
+        first_seen=item.first_seen,
+        url=item.url,
+        has_text=bool(item.text),
+        actors=tuple(a.name for a in sorted(item.actors, key=lambda a: -a.mentions)),
+        search=search_text(item),
+    )
+
+
+class MemoryStore:
+    """A `Store` held in a dict. Thread-safe; identity is the item id only."""
+
+    def __init__(
+        self, items: Iterable[Item] = (), states: Mapping[str, SourceState] | None = None
+    ) -> None:
+        self._lock = threading.Lock()
+        self._items: dict[str, Item] = {}
+        self._entries: dict[str, Entry] = {}
+        self._states: dict[str, SourceState] = dict(states or {})
+        self._sorted: list[Entry] | None = None
+        self.closed = False
+        self.writes = 0
+        for item in items:
+            self._items[item.id] = item
+            self._entries[item.id] = entry_of(item)
+
+    def states(self) -> dict[str, SourceState]:
+        with self._lock:
+            return dict(self._states)
+
+    def write(self, items: Sequence[Item], states: Sequence[SourceState]) -> list[Outcome]:
+        outcomes: list[Outcome] = []
+        with self._lock:
+            self.writes += 1
+            for item in items:
+                old = self._items.get(item.id)
+                if old is None:
+                    stored: Item | None = item
+                    outcomes.append("new")
+                else:
+                    stored = merge(old, item)
+                    outcomes.append("updated" if stored else "unchanged")
+                if stored is not None:
+                    self._items[item.id] = stored
+                    self._entries[item.id] = entry_of(stored)
+                    self._sorted = None
+            for state in states:
+                self._states[state.name] = state
+        return outcomes
+
+    def add(self, items: Iterable[Item]) -> None:
+        """Store items as they are (no merging)."""
+        with self._lock:
+            for item in items:
+                self._items[item.id] = item
+                self._entries[item.id] = entry_of(item)
+            self._sorted = None
+
+    def items(self, since: datetime | None = None, until: datetime | None = None) -> Iterator[Item]:
+        with self._lock:
+            chosen = [
+                i
+                for i in self._items.values()
+                if (since is None or i.published >= since)
+                and (until is None or i.published < until)
+            ]
+        chosen.sort(key=lambda i: i.published, reverse=True)
+        return iter(chosen)
+
+    def entries(self) -> list[Entry]:
+        with self._lock:
+            if self._sorted is None:
+                self._sorted = sorted(
+                    self._entries.values(), key=lambda e: e.published, reverse=True
+                )
+            return list(self._sorted)
+
+    def get(self, item_id: str) -> Item | None:
+        with self._lock:
+            return self._items.get(item_id)
+
+    def count(self) -> int:
+        with self._lock:
+            return len(self._items)
+
+    def close(self) -> None:
+        self.closed = True

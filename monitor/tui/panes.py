@@ -1,0 +1,198 @@
+"""The article pane, the filter line, the pane tabs and the status bar."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import tzinfo
+from typing import ClassVar
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Vertical, VerticalScroll
+from textual.widgets import Input, Static
+
+from monitor.core.query import highlight_spans
+from monitor.model import Entry, Item
+from monitor.tui import rows, text
+
+SUMMARY_ONLY = "summary only (full text not fetched)"
+
+
+def highlighted(value: str, words: Sequence[str], style: str = "") -> Text:
+    """Untrusted `value` as Text with the filter's words highlighted."""
+    t = text.text(value, style, multiline=True)
+    if words:
+        for start, end in highlight_spans(t.plain, tuple(words)):
+            t.stylize(rows.HIGHLIGHT, start, end)
+    return t
+
+
+def article_text(
+    entry: Entry,
+    item: Item | None,
+    *,
+    tz: tzinfo | None,
+    words: Sequence[str] = (),
+    loading: bool = False,
+) -> Text:
+    """Title, sources, time, link, language, then the full text or the summary."""
+    out = Text(end="")
+    title = item.title if item is not None else entry.title
+    out.append_text(highlighted(text.clean(title), words, "bold"))
+    out.append("\n")
+    sources = item.sources if item is not None else entry.sources
+    out.append_text(text.text(", ".join(sources), "italic"))
+    out.append("\n")
+    published = item.published if item is not None else entry.published
+    when = rows.long_time(published, tz)
+    flag = item.date_flag if item is not None else entry.date_flag
+    if flag == "missing":
+        when += " (no date in the feed: first seen)"
+    elif flag == "invalid":
+        when += " (the feed's date was impossible: first seen)"
+    out.append(when, style="dim")
+    language = item.language if item is not None else entry.language
+    if language:
+        out.append("  ·  ", style="dim")
+        out.append_text(text.text(language, "dim"))
+    out.append("\n")
+    url = item.url if item is not None else entry.url
+    if url:
+        out.append_text(text.text(url, "underline"))
+        out.append("\n")
+    if item is not None and item.author:
+        out.append_text(text.text(f"by {text.clean(item.author)}", "dim"))
+        out.append("\n")
+    out.append("\n")
+    if item is None:
+        out.append("loading…" if loading else "(this item is no longer stored)", style="dim")
+        return out
+    if item.text:
+        out.append_text(highlighted(item.text, words))
+    else:
+        out.append(SUMMARY_ONLY, style="italic reverse")
+        out.append("\n\n")
+        if item.summary:
+            out.append_text(highlighted(item.summary, words))
+        else:
+            out.append("(the feed gives no summary)", style="dim")
+    return out
+
+
+class ArticlePane(VerticalScroll, can_focus=True):
+    """The selected item, scrollable."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("j,down", "line_down", "Scroll down", id="article.down"),
+        Binding("k,up", "line_up", "Scroll up", id="article.up"),
+        Binding("g,home", "top", "Top of the article", id="article.top"),
+        Binding("G,end", "bottom", "End of the article", id="article.bottom"),
+        Binding("pagedown,space", "page_down_article", "Page down", id="article.page_down"),
+        Binding("pageup", "page_up_article", "Page up", id="article.page_up"),
+        Binding("escape", "back", "Back to the timeline", id="article.back"),
+    ]
+
+    def __init__(self, *, id: str | None = None, classes: str | None = None) -> None:
+        super().__init__(id=id, classes=classes)
+        self.entry: Entry | None = None
+        self.item: Item | None = None
+        self.words: tuple[str, ...] = ()
+
+    def compose(self) -> ComposeResult:
+        yield Static(Text("select an item", style="dim"), id="article-body")
+
+    def show(
+        self,
+        entry: Entry | None,
+        item: Item | None,
+        *,
+        tz: tzinfo | None,
+        words: Sequence[str] = (),
+        loading: bool = False,
+    ) -> None:
+        moved = entry is None or self.entry is None or entry.id != self.entry.id
+        self.entry, self.item, self.words = entry, item, tuple(words)
+        body = self.query_one("#article-body", Static)
+        if entry is None:
+            body.update(Text("nothing selected", style="dim"))
+        else:
+            body.update(article_text(entry, item, tz=tz, words=words, loading=loading))
+        if moved:
+            self.scroll_to(y=0, animate=False)
+
+    @property
+    def url(self) -> str | None:
+        if self.item is not None:
+            return self.item.url
+        return self.entry.url if self.entry is not None else None
+
+    def action_line_down(self) -> None:
+        self.scroll_relative(y=1, animate=False)
+
+    def action_line_up(self) -> None:
+        self.scroll_relative(y=-1, animate=False)
+
+    def action_top(self) -> None:
+        self.scroll_to(y=0, animate=False)
+
+    def action_bottom(self) -> None:
+        self.scroll_to(y=self.max_scroll_y, animate=False)
+
+    def action_page_down_article(self) -> None:
+        self.scroll_relative(y=max(1, self.scrollable_content_region.height - 1), animate=False)
+
+    def action_page_up_article(self) -> None:
+        self.scroll_relative(y=-max(1, self.scrollable_content_region.height - 1), animate=False)
+
+    def action_back(self) -> None:
+        self.app.query_one("#timeline").focus()
+
+
+class FilterBar(Vertical):
+    """The filter line: an input and, when the query is malformed, where and why."""
+
+    def compose(self) -> ComposeResult:
+        field = Input(
+            placeholder='words, "a phrase", source:Name, OR, NOT, ( ) · Enter keeps · Esc clears',
+            id="filter-input",
+        )
+        field.cursor_blink = False  # a blinking cursor redraws the terminal twice a second
+        yield field
+        yield Static("", id="filter-error")
+
+    def show_error(self, message: str | None, position: int = 0) -> None:
+        field = self.query_one(Input)
+        error = self.query_one("#filter-error", Static)
+        field.set_class(message is not None, "-error")
+        error.display = message is not None
+        if message is not None:
+            # Under the character at `position`: past the input's border and padding.
+            inset = field.content_region.x - field.region.x if field.region else 3
+            column = max(0, inset + max(0, position) - round(field.scroll_x))
+            line = Text(" " * column + "^ ", style="bold", end="")
+            line.append_text(text.text(message))
+            error.update(line)
+
+
+class PaneTabs(Static):
+    """On small screens only one pane shows: this line names them, the current one marked."""
+
+    NAMES: ClassVar[tuple[tuple[str, str], ...]] = (
+        ("timeline", "Timeline"),
+        ("sources", "Sources"),
+        ("article", "Article"),
+    )
+
+    def set_current(self, pane: str) -> None:
+        line = Text(end="")
+        for n, (key, label) in enumerate(self.NAMES):
+            if n:
+                line.append(" │ ", style="dim")
+            line.append(f" {label} ", style="reverse bold" if key == pane else "")
+        line.append("   Tab: next pane · ?: help", style="dim")
+        self.update(line)
+
+
+class StatusBar(Static):
+    """One or two lines at the bottom; the app fills it."""

@@ -1,0 +1,113 @@
+"""Row text for the lists: times, counts, fixed-width columns. Feed text goes through `text`."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, tzinfo
+
+from rich.text import Text
+
+from monitor.core.query import highlight_spans
+from monitor.model import Entry
+from monitor.tui import text
+
+HIGHLIGHT = "bold reverse"  # the filter's words in titles and articles
+TIME_WIDTH = 11  # "Mon 14 Nov", "14 Nov 2016"
+
+
+def local(moment: datetime, tz: tzinfo | None) -> datetime:
+    """`moment` in `tz`, or in the system's local zone when `tz` is None."""
+    return moment.astimezone(tz) if tz is not None else moment.astimezone()
+
+
+def short_time(moment: datetime, today: date, tz: tzinfo | None) -> str:
+    """HH:MM today, "Mon 14 Nov" this year, "14 Nov 2016" before."""
+    at = local(moment, tz)
+    if at.date() == today:
+        return at.strftime("%H:%M")
+    if at.year == today.year:
+        return at.strftime("%a %d %b")
+    return at.strftime("%d %b %Y")
+
+
+def long_time(moment: datetime, tz: tzinfo | None) -> str:
+    """ "Mon 14 Nov 2016 19:05 CET"."""
+    at = local(moment, tz)
+    zone = at.tzname() or at.strftime("%z")
+    return f"{at:%a %d %b %Y %H:%M} {zone}"
+
+
+def span(seconds: float) -> str:
+    """90 -> "1m", 7200 -> "2h"."""
+    secs = int(abs(seconds))
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
+        if secs >= size:
+            return f"{secs // size}{unit}"
+    return f"{secs}s"
+
+
+def ago(moment: datetime | None, now: datetime) -> str:
+    if moment is None:
+        return "never"
+    secs = (now - moment).total_seconds()
+    return f"in {span(secs)}" if secs < 0 else f"{span(secs)} ago"
+
+
+def clip(value: Text | str, width: int) -> Text:
+    """At most `width` cells, clipped with "…"."""
+    t = value.copy() if isinstance(value, Text) else Text(value, end="")
+    t.no_wrap = True
+    t.truncate(width, overflow="ellipsis")
+    return t
+
+
+def cell(value: Text | str, width: int, *, right: bool = False) -> Text:
+    """A column of exactly `width` cells: clipped with "…" or padded."""
+    t = clip(value, width)
+    pad = width - t.cell_len
+    if pad > 0:
+        if right:
+            t = Text(" " * pad, end="") + t
+        else:
+            t.append(" " * pad)
+    return t
+
+
+def source_label(entry: Entry) -> tuple[str, str]:
+    """First source and "+N" when several sources carry the item."""
+    first = text.clean(entry.sources[0]) if entry.sources else "?"
+    more = f"+{len(entry.sources) - 1}" if len(entry.sources) > 1 else ""
+    return first, more
+
+
+def entry_row(
+    entry: Entry,
+    width: int,
+    *,
+    today: date,
+    tz: tzinfo | None,
+    new: bool,
+    words: tuple[str, ...] = (),
+) -> Text:
+    """One timeline row: mark, time, source(s), language, title (the filter's words marked)."""
+    row = Text(no_wrap=True, end="")
+    row.append("• " if new else "  ", style="bold" if new else "")
+    flagged = entry.date_flag is not None
+    when = short_time(entry.published, today, tz)
+    row.append_text(cell(Text(when, style="dim" if flagged else ""), TIME_WIDTH))
+    row.append(" ")
+    source_width = 20 if width >= 100 else 14
+    first, more = source_label(entry)
+    label = clip(first, max(1, source_width - len(more)))
+    label.append(more, style="bold")
+    row.append_text(cell(label, source_width))
+    row.append(" ")
+    if width >= 60:
+        row.append_text(cell(text.clean(entry.language or ""), 3))
+        row.append(" ")
+    rest = max(0, width - row.cell_len)
+    title = text.text(entry.title, "bold" if new else "")
+    if words:
+        for start, end in highlight_spans(title.plain, words):
+            title.stylize(HIGHLIGHT, start, end)
+    row.append_text(cell(title, rest))
+    return row

@@ -1,0 +1,236 @@
+"""The sources (health) screen and the help screen."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
+from datetime import datetime
+from typing import ClassVar
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Vertical, VerticalScroll
+from textual.screen import ModalScreen, Screen
+from textual.widgets import Static
+
+from monitor.config import Settings
+from monitor.model import ErrorKind, SourceState
+from monitor.tui import rows, text
+from monitor.tui.lists import TableList
+
+ERROR_WORDS: dict[ErrorKind, str] = {
+    "dns": "host not found",
+    "tls": "TLS/certificate error",
+    "connect": "cannot connect",
+    "timeout": "timed out",
+    "http": "HTTP error",
+    "too_large": "feed too large",
+    "encoding": "undecodable body",
+    "redirect": "bad redirect",
+    "parse": "not a readable feed",
+    "refused": "refused",
+    "other": "error",
+}
+
+
+def error_words(state: SourceState | None) -> str:
+    """The last error in words: "HTTP error 503: Service Unavailable"."""
+    if state is None or state.last_error is None:
+        return ""
+    words = ERROR_WORDS.get(state.last_error, state.last_error)
+    if state.last_error == "http" and state.last_status:
+        words += f" {state.last_status}"
+    if state.last_error_detail:
+        words += f": {text.clean(state.last_error_detail)}"
+    return words
+
+
+# (title, width or 0 for a share of what is left, right-aligned)
+HEALTH_COLUMNS: tuple[tuple[str, int, bool], ...] = (
+    ("source", 0, False),
+    ("last success", 12, False),
+    ("last error", 0, False),
+    ("fails", 5, True),
+    ("every", 5, True),
+    ("items", 6, True),
+    ("next poll", 10, False),
+)
+
+
+def health_cells(width: int, cells: Sequence[Text | str], styles: Sequence[str] = ()) -> Text:
+    fixed = sum(w for _, w, _ in HEALTH_COLUMNS) + len(HEALTH_COLUMNS) - 1
+    flexible = max(10, width - fixed)
+    shares = (flexible * 2 // 5, flexible - flexible * 2 // 5)
+    line = Text(no_wrap=True, end="")
+    share = 0
+    for n, ((_, w, right), value) in enumerate(zip(HEALTH_COLUMNS, cells, strict=True)):
+        if w == 0:
+            w, share = shares[share], share + 1
+        if n:
+            line.append(" ")
+        cell = rows.cell(value, w, right=right)
+        if n < len(styles) and styles[n]:
+            cell.stylize(styles[n])
+        line.append_text(cell)
+    return line
+
+
+class SourcesScreen(Screen[None]):
+    """Health per source; `r` polls the selected one now."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape,s", "close", "Back to the dashboard", id="health.close"),
+        Binding("r", "poll_selected", "Poll the selected source now", id="health.poll"),
+    ]
+
+    def __init__(
+        self,
+        settings: Settings,
+        now: Callable[[], datetime],
+        poll_one: Callable[[str], None],
+    ) -> None:
+        super().__init__()
+        self.settings = settings
+        self.now = now
+        self.poll_one = poll_one
+        self.states: Mapping[str, SourceState] = {}
+        self.polling: set[str] = set()
+        self.busy = False
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="health"):
+            yield Static(id="health-title")
+            yield Static(id="health-header")
+            yield TableList(id="health-list")
+            yield Static(id="health-detail")
+            yield Static(
+                Text("r: poll the selected source now · j/k: move · Esc: back", style="dim"),
+                id="health-keys",
+            )
+
+    def on_mount(self) -> None:
+        self.query_one(TableList).focus()
+        self.render_rows()
+
+    def on_resize(self) -> None:
+        self.render_rows()
+
+    def set_states(
+        self, states: Mapping[str, SourceState], polling: bool, only: Iterable[str] = ()
+    ) -> None:
+        """Show `states`; while a poll runs, say so (per source when it polls only some)."""
+        self.states = states
+        self.busy = polling
+        self.polling = set(only) if polling else set()
+        if self.is_mounted:
+            self.render_rows()
+
+    def render_rows(self) -> None:
+        table = self.query_one(TableList)
+        width = table.scrollable_content_region.width or self.size.width - 4
+        now = self.now()
+        ok = failing = 0
+        lines: list[tuple[Hashable, Text]] = []
+        for source in self.settings.sources:
+            st = self.states.get(source.name)
+            if st is not None and st.failures:
+                failing += 1
+            elif st is not None and st.last_success:
+                ok += 1
+            if not source.enabled:
+                nxt = "disabled"
+            elif source.name in self.polling:
+                nxt = "polling…"
+            elif st is None or st.next_due is None or st.next_due <= now:
+                nxt = "due now"
+            else:
+                nxt = rows.ago(st.next_due, now)
+            bad = "bold red" if st is not None and st.failures else ""
+            cells: list[Text | str] = [
+                text.text(source.name),
+                rows.ago(st.last_success, now) if st is not None else "never",
+                Text(error_words(st), end=""),
+                str(st.failures) if st is not None else "0",
+                rows.span(source.interval),
+                str(st.item_count) if st is not None else "0",
+                nxt,
+            ]
+            lines.append((source.name, health_cells(width, cells, ("", "", bad, bad))))
+        table.set_lines(lines)
+        header = health_cells(width, [t for t, _, _ in HEALTH_COLUMNS])
+        header.stylize("bold underline")
+        self.query_one("#health-header", Static).update(header)
+        title = Text(
+            f"Sources: {ok} ok, {failing} failing, {len(self.settings.sources)} configured"
+        )
+        title.stylize("bold")
+        if self.busy:
+            title.append("  polling…", style="bold reverse")
+        self.query_one("#health-title", Static).update(title)
+        self.show_detail()
+
+    def show_detail(self) -> None:
+        """The full error of the selected source, which the table clips."""
+        detail = self.query_one("#health-detail", Static)
+        name = self.selected
+        st = self.states.get(name) if name else None
+        words = error_words(st)
+        if name is None or not words:
+            detail.update("")
+            return
+        line = text.text(name, "bold")
+        line.append(": ")
+        line.append_text(text.text(words))
+        if st is not None and st.moved_to:
+            line.append_text(text.text(f" (moved to {text.clean(st.moved_to)})"))
+        detail.update(line)
+
+    def on_row_list_moved(self) -> None:
+        self.show_detail()
+
+    @property
+    def selected(self) -> str | None:
+        table = self.query_one(TableList)
+        if 0 <= table.cursor < len(table.lines):
+            key = table.lines[table.cursor][0]
+            return key if isinstance(key, str) else None
+        return None
+
+    def action_close(self) -> None:
+        self.dismiss(None)
+
+    def action_poll_selected(self) -> None:
+        name = self.selected
+        if name is not None:
+            self.poll_one(name)
+
+
+class HelpScreen(ModalScreen[None]):
+    """Every key, generated from the bindings, with the keymap applied."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape,q,question_mark", "close", "Close the help", id="help.close"),
+        Binding("j,down", "line_down", "Scroll down", id="help.down"),
+        Binding("k,up", "line_up", "Scroll up", id="help.up"),
+    ]
+
+    def __init__(self, help_text: Text) -> None:
+        super().__init__()
+        self.help_text = help_text
+
+    def compose(self) -> ComposeResult:
+        with VerticalScroll(id="help"):
+            yield Static(self.help_text)
+
+    def on_mount(self) -> None:
+        self.query_one("#help").border_title = "Keys"
+        self.query_one("#help").focus()
+
+    def action_close(self) -> None:
+        self.dismiss(None)
+
+    def action_line_down(self) -> None:
+        self.query_one("#help", VerticalScroll).scroll_relative(y=1, animate=False)
+
+    def action_line_up(self) -> None:
+        self.query_one("#help", VerticalScroll).scroll_relative(y=-1, animate=False)

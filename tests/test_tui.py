@@ -1,0 +1,656 @@
+"""The dashboard driven with Textual's Pilot: every key and pane, over an in-memory store."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from datetime import timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+from textual import events
+from textual.widgets import Input
+
+from monitor.config import SavedFilter
+from monitor.model import Entry, PollReport
+from monitor.tui.app import MonitorApp
+from monitor.tui.lists import SourceList, Timeline
+from monitor.tui.panes import ArticlePane
+from monitor.tui.screens import HelpScreen, SourcesScreen
+from tests.test_tui_support import (
+    NOW,
+    SOURCES,
+    FakePoll,
+    MemoryStore,
+    fixed_now,
+    item,
+    items,
+    make_app,
+    screen_text,
+    settings,
+    settle,
+)
+
+pytestmark = pytest.mark.anyio
+
+
+@pytest.fixture
+def anyio_backend() -> str:
+    return "asyncio"
+
+
+def notes(app: MonitorApp) -> list[str]:
+    return [n.message for n in app._notifications]
+
+
+def cursor_id(app: MonitorApp) -> str | None:
+    current = app.timeline.current
+    return current.id if current is not None else None
+
+
+# --- the timeline -------------------------------------------------------------------------
+
+
+async def test_start_shows_newest_first_and_polls() -> None:
+    poll = FakePoll()
+    app = make_app(30, poll=poll)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        shown = screen_text(app)
+        assert "Headline number 0" in shown
+        assert shown.index("Headline number 0") < shown.index("Headline number 1 ")
+        assert "BBC World+1" in shown  # item 1 is carried by two sources
+        assert app.timeline.cursor == 0
+        assert app.focused is app.timeline
+        assert poll.calls == [(False, None)]  # the first poll, after the first paint
+        assert "30/30 items" in shown
+
+
+async def test_cursor_keys() -> None:
+    app = make_app(200)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        tl = app.timeline
+        await pilot.press("j", "j", "down")
+        assert tl.cursor == 3
+        await pilot.press("k", "up")
+        assert tl.cursor == 1
+        await pilot.press("G")
+        assert tl.cursor == 199
+        assert tl.scroll_y > 0  # the cursor row is visible
+        await pilot.press("g")
+        assert tl.cursor == 0 and tl.scroll_y == 0
+        await pilot.press("pagedown")
+        page = tl.scrollable_content_region.height - 1
+        assert tl.cursor == page
+        await pilot.press("pagedown", "pageup")
+        assert tl.cursor == page
+        await pilot.press("end", "home")
+        assert tl.cursor == 0
+        await pilot.press("k")  # at the top: stays
+        assert tl.cursor == 0
+
+
+async def test_cursor_drives_the_article() -> None:
+    app = make_app(30)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        await pilot.press("j", "j")
+        await settle(pilot)
+        shown = screen_text(app)
+        assert "The full text of story 2." in shown
+        assert "summary only" not in shown
+        await pilot.press("j")
+        await settle(pilot)
+        shown = screen_text(app)
+        assert "summary only (full text not fetched)" in shown
+        assert "Summary of story 3." in shown
+        assert "https://news.example/3" in shown
+
+
+async def test_mouse_click_selects_and_scroll_keeps_cursor() -> None:
+    app = make_app(100)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        await pilot.click("#timeline", offset=(10, 5))  # row 4 (the border is row 0)
+        await settle(pilot)
+        assert app.timeline.cursor == 4
+        assert "Headline number 4" in app.article.query_one("#article-body").render().plain  # type: ignore[attr-defined]
+        tl = app.timeline
+        for _ in range(3):
+            tl.post_message(events.MouseScrollDown(tl, 10, 5, 0, 1, 0, False, False, False))
+        await settle(pilot)
+        assert app.timeline.scroll_y > 0
+        assert app.timeline.cursor == 4
+
+
+async def test_new_items_keep_the_selection_and_the_view() -> None:
+    poll = FakePoll()
+    store = MemoryStore(items(100))
+    app = make_app(store=store, poll=poll)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        await pilot.press(*["j"] * 30)  # scrolled: the cursor is below the first page
+        await settle(pilot)
+        tl = app.timeline
+        before_id, before_cursor, before_scroll = cursor_id(app), tl.cursor, tl.scroll_y
+        assert before_scroll > 0
+        poll.queue = [item(1000 + n, f"Breaking {n}", minutes=-n - 1) for n in range(3)]
+        await pilot.press("r")
+        await settle(pilot)
+        assert cursor_id(app) == before_id
+        assert tl.cursor == before_cursor + 3
+        assert tl.scroll_y == before_scroll + 3
+        assert tl.entries[0].title == "Breaking 2"
+        assert {e.id for e in tl.entries[:3]} == tl.new_ids
+        assert "(3 new)" in screen_text(app)
+        await pilot.press("g")  # the cursor on a new row: seen
+        await settle(pilot)
+        assert "• " in screen_text(app)
+        assert len(tl.new_ids) == 2
+        await pilot.press("m")  # everything seen
+        await settle(pilot)
+        assert not tl.new_ids
+        assert "•" not in screen_text(app)
+
+
+async def test_new_items_at_top_while_at_top() -> None:
+    poll = FakePoll()
+    app = make_app(10, poll=poll)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        poll.queue = [item(500, "Fresh news", minutes=-5)]
+        await pilot.press("r")
+        await settle(pilot)
+        assert cursor_id(app) == "id000000"  # the same item stays selected
+        assert app.timeline.cursor == 1
+        await pilot.press("k")
+        await settle(pilot)
+        assert cursor_id(app) == "id000500"
+
+
+async def test_hundred_thousand_entries() -> None:
+    entries = [
+        Entry(
+            id=f"e{n}",
+            published=NOW - timedelta(seconds=30 * n),
+            title=f"Story {n}",
+            sources=(SOURCES[n % 4],),
+            language="fr",
+            date_flag=None,
+            first_seen=NOW,
+            search=f"story {n}",
+        )
+        for n in range(100_000)
+    ]
+
+    class Big(MemoryStore):
+        def entries(self) -> list[Entry]:
+            return entries
+
+    app = make_app(store=Big())
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        assert len(app.timeline.entries) == 100_000
+        started = time.perf_counter()
+        await pilot.press("G")
+        await pilot.pause()
+        await pilot.press("pageup", "k", "g", "pagedown")
+        await pilot.pause()
+        assert time.perf_counter() - started < 2.0
+        assert app.timeline.cursor == app.timeline.scrollable_content_region.height - 1
+        current = app.timeline.current
+        assert current is not None and current.title in screen_text(app)
+        started = time.perf_counter()
+        await pilot.press("slash", *"story 9999")
+        await settle(pilot, 0.3)
+        assert time.perf_counter() - started < 5.0
+        assert {e.title for e in app.timeline.entries} >= {"Story 9999", "Story 99999"}
+        assert app.timeline.cursor < len(app.timeline.entries)
+
+
+# --- panes and focus ----------------------------------------------------------------------
+
+
+async def test_tab_cycles_panes() -> None:
+    app = make_app(10)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        assert isinstance(app.focused, Timeline)
+        await pilot.press("tab")
+        assert isinstance(app.focused, SourceList)
+        await pilot.press("tab")
+        assert isinstance(app.focused, ArticlePane)
+        await pilot.press("tab")
+        assert isinstance(app.focused, Timeline)
+        await pilot.press("shift+tab")
+        assert isinstance(app.focused, ArticlePane)
+
+
+async def test_small_screen_shows_one_pane_at_a_time() -> None:
+    app = make_app(10)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        assert app.main.has_class("-narrow")
+        shown = screen_text(app)
+        assert "Headline number 0" in shown and "Summary of story 0." not in shown
+        await pilot.press("enter")  # the article replaces the timeline
+        await settle(pilot)
+        shown = screen_text(app)
+        assert "Summary of story 0." in shown and "Headline number 1" not in shown
+        assert isinstance(app.focused, ArticlePane)
+        await pilot.press("escape")  # back
+        await settle(pilot)
+        assert isinstance(app.focused, Timeline)
+        await pilot.press("tab")
+        await settle(pilot)
+        shown = screen_text(app)
+        assert "Der Spiegel" in shown and "Headline number 0" not in shown
+
+
+async def test_enter_opens_the_article_and_it_scrolls() -> None:
+    long_text = "\n".join(f"Paragraph {n}." for n in range(200))
+    store = MemoryStore([item(0, "Long read", text_=long_text), *items(10)[1:]])
+    app = make_app(store=store)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        await pilot.press("enter")
+        await settle(pilot)
+        pane = app.article
+        assert app.focused is pane
+        assert "Paragraph 5." in screen_text(app)
+        await pilot.press("j", "j", "pagedown")
+        assert pane.scroll_y > 2
+        await pilot.press("G")
+        assert pane.scroll_y == pane.max_scroll_y
+        assert "Paragraph 199." in screen_text(app)
+        await pilot.press("g")
+        assert pane.scroll_y == 0
+
+
+async def test_sources_pane_filters_to_a_source() -> None:
+    app = make_app(30)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        await pilot.press("tab", "j")  # the second source: BBC World
+        await pilot.press("enter")
+        await settle(pilot)
+        assert app.picked == "BBC World"
+        assert app.timeline.entries
+        assert all("BBC World" in e.sources for e in app.timeline.entries)
+        assert 'filter: source:"BBC World"' in screen_text(app)
+        await pilot.press("enter")  # again: cleared
+        await settle(pilot)
+        assert app.picked is None
+        assert len(app.timeline.entries) == 30
+
+
+async def test_utc_toggle() -> None:
+    app = MonitorApp(
+        settings(),
+        MemoryStore(items(5)),
+        poll=FakePoll(),
+        now=fixed_now,
+        tz=ZoneInfo("Europe/Paris"),
+    )
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        shown = screen_text(app)
+        assert "13:00" in shown and "CET" in shown  # 12:00 UTC
+        await pilot.press("u")
+        await settle(pilot)
+        shown = screen_text(app)
+        assert "12:00" in shown and "UTC" in shown
+        await pilot.press("u")
+        await settle(pilot)
+        assert "13:00" in screen_text(app)
+
+
+async def test_open_link() -> None:
+    app = make_app(5)
+    opened: list[str] = []
+    app.open_url = lambda url, **kw: opened.append(url)  # type: ignore[method-assign]
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        await pilot.press("j", "o")
+        await settle(pilot)
+        assert opened == ["https://news.example/1"]
+
+
+async def test_no_link_opened_unless_http() -> None:
+    store = MemoryStore([item(0, url="javascript:alert(1)")])
+    app = make_app(store=store)
+    opened: list[str] = []
+    app.open_url = lambda url, **kw: opened.append(url)  # type: ignore[method-assign]
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        await pilot.press("o")
+        await settle(pilot)
+        assert opened == []
+        assert any("not opening" in n for n in notes(app))
+
+
+# --- filters ------------------------------------------------------------------------------
+
+
+async def test_filter_follows_typing_after_debounce_and_escape_clears() -> None:
+    app = make_app(30)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        await pilot.press("slash")
+        assert isinstance(app.focused, Input)
+        await pilot.press(*"number 2")
+        await pilot.pause()
+        assert len(app.timeline.entries) == 30  # not yet: debounced
+        await settle(pilot, 0.3)
+        titles = [e.title for e in app.timeline.entries]
+        assert titles and all(t.startswith("Headline number 2") for t in titles)
+        assert "filter: number 2" in screen_text(app)
+        # highlighted in the article
+        body = app.article.query_one("#article-body").render()
+        assert "Headline number 2" in body.plain  # type: ignore[attr-defined]
+        await pilot.press("escape")
+        await settle(pilot)
+        assert len(app.timeline.entries) == 30
+        assert not app.filter_bar.display
+        assert isinstance(app.focused, Timeline)
+        assert "filter:" not in screen_text(app)
+
+
+async def test_filter_enter_keeps_it() -> None:
+    app = make_app(30)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        await pilot.press("slash", *"source:spiegel", "enter")
+        await settle(pilot)
+        assert not app.filter_bar.display
+        assert isinstance(app.focused, Timeline)
+        assert {e.sources[0] for e in app.timeline.entries} == {"Der Spiegel"}
+        await pilot.press("j")  # keys move the cursor again
+        assert app.timeline.cursor == 1
+        await pilot.press("slash")  # reopens with the query
+        assert app.filter_bar.query_one(Input).value == "source:spiegel"
+        await pilot.press("escape")
+        await settle(pilot)
+        assert len(app.timeline.entries) == 30
+
+
+async def test_escape_on_the_timeline_clears_the_filter() -> None:
+    app = make_app(30)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        await pilot.press("slash", *"number 1", "enter")
+        await settle(pilot)
+        assert len(app.timeline.entries) < 30
+        await pilot.press("escape")
+        await settle(pilot)
+        assert len(app.timeline.entries) == 30
+
+
+async def test_malformed_query_shows_the_error_and_the_app_goes_on() -> None:
+    app = make_app(30)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        await pilot.press("slash", *"number (2")
+        await settle(pilot, 0.3)
+        bar = app.filter_bar
+        field = bar.query_one(Input)
+        assert field.has_class("-error")
+        shown = screen_text(app)
+        assert "^ this parenthesis is never closed" in shown
+        error = bar.query_one("#filter-error").render().plain  # type: ignore[attr-defined]
+        assert error.index("^") == 3 + 7  # under the "(": border, padding, 7 characters
+        assert len(app.timeline.entries) == 30  # the last good filter stays
+        await pilot.press("enter")  # a malformed query is not kept
+        await settle(pilot)
+        assert bar.display and field.has_class("-error")
+        await pilot.press("backspace", "backspace", "2")
+        await settle(pilot, 0.3)
+        assert not field.has_class("-error")
+        await pilot.press("enter")
+        await settle(pilot)
+        assert [e.title for e in app.timeline.entries][:1] == ["Headline number 2"]
+        for bad in ('"open', "a OR", "foo:bar", ")", "NOT", "((((("):
+            await pilot.press("slash", "ctrl+u", *bad)
+            await settle(pilot, 0.3)
+            assert field.has_class("-error"), bad
+            await pilot.press("escape")
+            await settle(pilot)
+        assert app.is_running
+        before = app.timeline.cursor
+        await pilot.press("j")
+        assert app.timeline.cursor == before + 1
+
+
+async def test_saved_filters_on_digits() -> None:
+    filters = [
+        SavedFilter("1", "Spiegel", "source:spiegel"),
+        SavedFilter("2", "Twos", "number 2"),
+        SavedFilter("3", "Broken", "a OR"),
+    ]
+    app = make_app(30, settings=settings(filters=filters))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        await pilot.press("1")
+        await settle(pilot)
+        assert {e.sources[0] for e in app.timeline.entries} == {"Der Spiegel"}
+        assert "filter: 1: Spiegel" in screen_text(app)
+        await pilot.press("2")  # another one replaces it
+        await settle(pilot)
+        assert all("number 2" in e.title for e in app.timeline.entries)
+        assert "filter: 2: Twos" in screen_text(app)
+        await pilot.press("2")  # again: cleared
+        await settle(pilot)
+        assert len(app.timeline.entries) == 30
+        assert "filter:" not in screen_text(app)
+        await pilot.press("3")
+        await settle(pilot)
+        assert len(app.timeline.entries) == 30
+        await pilot.press("escape", "9")  # nothing saved on 9
+        await settle(pilot)
+        assert any("no saved filter on 9" in n for n in notes(app))
+        assert app.is_running
+
+
+# --- screens ------------------------------------------------------------------------------
+
+
+async def test_sources_screen_and_polling_one_source() -> None:
+    from monitor.model import SourceState
+
+    states = {
+        "Le Monde": SourceState("Le Monde", "u", last_success=NOW - timedelta(minutes=3)),
+        "BBC World": SourceState(
+            "BBC World",
+            "u",
+            last_error="http",
+            last_status=503,
+            last_error_detail="Service Unavailable",
+            failures=3,
+            item_count=12,
+        ),
+    }
+    poll = FakePoll()
+    app = make_app(store=MemoryStore(items(10), states), poll=poll)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        assert "sources 1 ok, 1 failing" in screen_text(app)
+        await pilot.press("s")
+        await settle(pilot)
+        assert isinstance(app.screen, SourcesScreen)
+        shown = screen_text(app)
+        assert "3m ago" in shown
+        assert "HTTP error 503: Service Unavailable" in shown
+        assert "never" in shown
+        await pilot.press("j", "r")
+        await settle(pilot)
+        assert poll.calls[-1] == (True, {"BBC World"})
+        await pilot.press("j")  # digits, slash and the like do nothing here
+        await pilot.press("slash", "1")
+        assert isinstance(app.screen, SourcesScreen)
+        await pilot.press("escape")
+        await settle(pilot)
+        assert not isinstance(app.screen, SourcesScreen)
+        assert isinstance(app.focused, Timeline)
+
+
+async def test_help_lists_bindings_with_keymap_overrides() -> None:
+    poll = FakePoll()
+    app = make_app(10, poll=poll, settings=settings(keys={"app.poll": "ctrl+r"}))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        await pilot.press("question_mark")
+        await settle(pilot)
+        assert isinstance(app.screen, HelpScreen)
+        shown = screen_text(app)
+        assert "^r" in shown and "Poll now" in shown and "app.poll" in shown
+        assert "timeline.down" in shown and "Open the article" in shown
+        assert "Saved filter 1" in shown
+        await pilot.press("escape")
+        await settle(pilot)
+        assert not isinstance(app.screen, HelpScreen)
+        calls = len(poll.calls)
+        await pilot.press("r")  # no longer bound
+        await settle(pilot)
+        assert len(poll.calls) == calls
+        await pilot.press("ctrl+r")
+        await settle(pilot)
+        assert len(poll.calls) == calls + 1
+
+
+async def test_unknown_key_id_is_reported() -> None:
+    app = make_app(5, settings=settings(keys={"app.pol": "ctrl+r", "timeline.down": "n"}))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        assert any("no binding named app.pol" in n for n in notes(app))
+        await pilot.press("n")
+        assert app.timeline.cursor == 1
+
+
+async def test_command_palette_commands() -> None:
+    from monitor.tui.commands import MonitorCommands
+
+    filters = [SavedFilter("1", "Spiegel", "source:spiegel")]
+    app = make_app(10, settings=settings(filters=filters))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        provider = MonitorCommands(app.screen)
+        names = [name for name, _, _ in provider.commands()]
+        for expected in ("Poll now", "Sources", "Help", "Filter 1: Spiegel", "Clear filter"):
+            assert expected in names
+        assert "Toggle UTC" in names and "Quit" in names
+        hits = [h async for h in provider.search("spiegel")]
+        assert hits and hits[0].text == "Filter 1: Spiegel"
+        hits[0].command()
+        await settle(pilot)
+        assert {e.sources[0] for e in app.timeline.entries} == {"Der Spiegel"}
+
+
+async def test_command_palette_from_the_keyboard() -> None:
+    app = make_app(10)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        await pilot.press("ctrl+p")
+        await settle(pilot, 0.2)
+        await pilot.press(*"toggle utc")
+        await settle(pilot, 0.5)
+        await pilot.press("enter")
+        await settle(pilot, 0.2)
+        assert app.utc
+
+
+async def test_q_quits_with_zero() -> None:
+    app = make_app(10)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        await pilot.press("q")
+        await pilot.pause()
+    assert app.return_value == 0
+    assert not app.is_running
+
+
+async def test_typing_q_in_the_filter_does_not_quit() -> None:
+    app = make_app(10)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        await pilot.press("slash", "q", "r", "s", "1")
+        await settle(pilot, 0.3)
+        assert app.is_running
+        assert app.filter_bar.query_one(Input).value == "qrs1"
+
+
+# --- polling ------------------------------------------------------------------------------
+
+
+async def test_r_while_polling_says_so_and_quitting_cancels() -> None:
+    release = asyncio.Event()
+    calls: list[object] = []
+
+    async def slow_poll(settings: object, store: object, **kw: object) -> PollReport:
+        calls.append(kw)
+        await release.wait()
+        return PollReport(started=NOW, finished=NOW)
+
+    app = make_app(10, poll=slow_poll)  # type: ignore[arg-type]
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause(0.1)
+        assert app.polling
+        assert "polling…" in screen_text(app)
+        await pilot.press("r")
+        await pilot.pause()
+        assert any("a poll is already running" in n for n in notes(app))
+        assert len(calls) == 1
+        await pilot.press("q")
+        await pilot.pause()
+    assert app.return_value == 0
+
+
+async def test_a_failing_poll_is_reported_and_the_app_goes_on() -> None:
+    poll = FakePoll()
+    poll.fail = RuntimeError("disk on fire [red]x[/red]")
+    app = make_app(10, poll=poll)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        assert app.is_running
+        assert any("disk on fire [red]x[/red]" in n for n in notes(app))
+        assert all(not n.markup for n in app._notifications)
+        assert "last poll failed" in screen_text(app)
+        poll.fail = None
+        await pilot.press("r")
+        await settle(pilot)
+        assert "last poll failed" not in screen_text(app)
+        assert not app.polling
+
+
+async def test_read_only_store_shows_the_notice_and_never_polls() -> None:
+    poll = FakePoll()
+    app = make_app(
+        10,
+        poll=poll,
+        read_only=True,
+        lock_message="store /x is in use by pid 4242 (monitor poll, since …)",
+    )
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        assert any(
+            n == "read-only: another monitor (pid 4242) is writing; polling disabled"
+            for n in notes(app)
+        )
+        assert "read-only" in screen_text(app)
+        assert "Headline number 0" in screen_text(app)
+        await pilot.press("r")
+        await settle(pilot)
+        assert poll.calls == []
+
+
+def test_poll_timer_rearms_between_bounds() -> None:
+    async def run() -> None:
+        app = make_app(5)
+        async with app.run_test(size=(120, 40)) as pilot:
+            await settle(pilot)
+            assert app.next_poll is not None
+            wait = (app.next_poll - NOW).total_seconds()
+            assert 30 <= wait <= 600
+            assert "next 12:00" in screen_text(app)  # 12:00:30
+
+    asyncio.run(run())
