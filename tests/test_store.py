@@ -509,10 +509,10 @@ def test_failed_write_leaves_a_usable_store(
     store.write([item(1)], [SourceState("a", "https://a")])
     real = tinystore.write_atomic
 
-    def full_disk(path: Path, data: bytes) -> None:
+    def full_disk(path: Path, data: bytes, **kw: bool) -> None:
         if path.parent.name == ITEMS:
             raise OSError(28, "No space left on device")
-        real(path, data)
+        real(path, data, **kw)
 
     monkeypatch.setattr(tinystore, "write_atomic", full_disk)
     with pytest.raises(StoreError, match="No space left"):

@@ -384,10 +384,10 @@ def test_entries_follow_a_text_written_without_its_item(
     assert [e.has_text for e in store.entries()] == [False]
     real = tinystore.write_atomic
 
-    def no_items(path: Path, data: bytes) -> None:
+    def no_items(path: Path, data: bytes, **kw: bool) -> None:
         if path.parent.name == ITEMS:
             raise OSError(28, "No space left on device")
-        real(path, data)
+        real(path, data, **kw)
 
     monkeypatch.setattr(tinystore, "write_atomic", no_items)
     with pytest.raises(StoreError):

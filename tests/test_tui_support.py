@@ -12,11 +12,12 @@ import pytest
 from rich.text import Text
 
 from monitor.config import SavedFilter, Settings
+from monitor.core.query import entry_of
 from monitor.io.store import Store
 from monitor.model import Item, PollReport, Source, SourceResult, SourceState
 from monitor.tui import rows, text
 from monitor.tui.app import MonitorApp, compute_view, lock_notice, next_delay
-from monitor.tui.memory import MemoryStore, entry_of
+from monitor.tui.memory import MemoryStore
 
 NOW = datetime(2024, 11, 14, 12, 0, tzinfo=UTC)  # a Thursday
 SOURCES = ("Le Monde", "BBC World", "Der Spiegel", "El País")

@@ -45,7 +45,9 @@ from typing import Any
 
 from monitor.model import Entry, Item
 
-SEARCH_TEXT_CHARS = 2000  # characters of the full text kept in an entry's search text
+SEARCH_TEXT_CHARS = (
+    1000  # characters of full text in an entry's search text: the lede, where names are
+)
 FIELDS = ("actor", "source", "lang", "since", "before", "after")
 MAX_DEPTH = 50  # nested parentheses
 _DAWN = datetime.min.replace(tzinfo=UTC)
@@ -571,3 +573,20 @@ def highlight_spans(text: str, words: Sequence[str]) -> list[tuple[int, int]]:
         else:
             merged.append((a, b))
     return merged
+
+
+def entry_of(item: Item) -> Entry:
+    """The timeline's and the filters' view of an item."""
+    return Entry(
+        id=item.id,
+        published=item.published,
+        title=item.title,
+        sources=item.sources,
+        language=item.language,
+        date_flag=item.date_flag,
+        first_seen=item.first_seen,
+        url=item.url,
+        has_text=bool(item.text),
+        actors=tuple(a.name for a in sorted(item.actors, key=lambda a: -a.mentions)),
+        search=search_text(item),
+    )

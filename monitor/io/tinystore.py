@@ -41,7 +41,7 @@ from tinydb.storages import Storage
 from tinydb.table import Table
 
 from monitor.core.dedupe import merge
-from monitor.core.query import SEARCH_TEXT_CHARS, search_text
+from monitor.core.query import SEARCH_TEXT_CHARS, entry_of, search_text
 from monitor.io.store import StoreError, StoreLocked
 from monitor.model import SCHEMA_VERSION, Entry, Item, Outcome, SourceState
 
@@ -102,20 +102,23 @@ def fsync_dir(path: Path) -> None:
         os.close(fd)
 
 
-def write_atomic(path: Path, data: bytes) -> None:
-    """Replace `path` with `data`: temp file beside it, fsync, rename, fsync the folder."""
+def write_atomic(path: Path, data: bytes, *, durable: bool = True) -> None:
+    """Replace `path` with `data`: temp file beside it, fsync, rename, fsync the folder.
+    Without `durable`, no fsync: for files that are checked on read and can be made again."""
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     try:
         with open(tmp, "wb") as f:
             f.write(data)
             f.flush()
-            os.fsync(f.fileno())
+            if durable:
+                os.fsync(f.fileno())
         os.replace(tmp, path)
     except BaseException:
         with contextlib.suppress(OSError):
             tmp.unlink()
         raise
-    fsync_dir(path.parent)
+    if durable:
+        fsync_dir(path.parent)
 
 
 def _stamp(st: os.stat_result) -> Stamp:
@@ -329,23 +332,6 @@ def _aware(moment: datetime | None) -> datetime | None:
     if moment is not None and moment.tzinfo is None:
         return moment.replace(tzinfo=UTC)
     return moment
-
-
-def entry_of(item: Item) -> Entry:
-    """The timeline's view of an item."""
-    return Entry(
-        id=item.id,
-        published=item.published,
-        title=item.title,
-        sources=item.sources,
-        language=item.language,
-        date_flag=item.date_flag,
-        first_seen=item.first_seen,
-        url=item.url,
-        has_text=bool(item.text),
-        actors=tuple(a.name for a in sorted(item.actors, key=lambda a: -a.mentions)),
-        search=search_text(item),
-    )
 
 
 def _decode_entries(
@@ -877,7 +863,8 @@ class TinyStore:
     def _save_entries(self, day: str, entries: _Entries) -> None:
         rows = msgspec.Raw(msgspec.msgpack.encode(entries.all))
         head = EntryFile(ENTRY_FORMAT, entries.items, entries.text, rows)
-        write_atomic(self._entry_path(day), msgspec.msgpack.encode(head))
+        # not fsynced: a file lost or cut short by a power cut is found out and made again
+        write_atomic(self._entry_path(day), msgspec.msgpack.encode(head), durable=False)
 
     def _load_entries(self, day: str) -> _Entries:
         """The day's entries from its entry file, else rebuilt (and saved by the writer)."""

@@ -7,25 +7,8 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from datetime import datetime
 
 from monitor.core.dedupe import merge
-from monitor.core.query import search_text
+from monitor.core.query import entry_of
 from monitor.model import Entry, Item, Outcome, SourceState
-
-
-def entry_of(item: Item) -> Entry:
-    """The timeline's view of an item."""
-    return Entry(
-        id=item.id,
-        published=item.published,
-        title=item.title,
-        sources=item.sources,
-        language=item.language,
-        date_flag=item.date_flag,
-        first_seen=item.first_seen,
-        url=item.url,
-        has_text=bool(item.text),
-        actors=tuple(a.name for a in sorted(item.actors, key=lambda a: -a.mentions)),
-        search=search_text(item),
-    )
 
 
 class MemoryStore:
