@@ -229,3 +229,46 @@ def test_cli_poll_export_and_lock(server: FeedServer, tmp_path: Path) -> None:
         assert f"pid {os.getpid()}" in run.stderr
     finally:
         holder.close()
+
+
+def test_poll_parses_in_a_worker_process(server: FeedServer, tmp_path: Path) -> None:
+    from monitor.io.poller import parse_pool
+
+    settings = load(_config(tmp_path, server))
+    store = open_store(settings.storage)
+    pool = parse_pool()
+    try:
+        r = _poll(settings, store, executor=pool, only={"BBC", "DW", "JSON Feed", "HTML"})
+        assert r["BBC"].new == 33 and r["DW"].new == 141 and r["JSON Feed"].new == 10
+        assert r["HTML"].status == "error" and r["HTML"].error == "parse"
+    finally:
+        pool.shutdown()
+        store.close()
+
+
+def test_parse_worker_exits_with_its_parent(tmp_path: Path) -> None:
+    """A SIGKILLed parent leaves no parse worker behind."""
+    import signal
+    import time
+
+    code = (
+        "import sys, os\n"
+        f"sys.path.insert(0, {str(ROOT)!r})\n"
+        "from monitor.io.poller import parse_pool\n"
+        "pool = parse_pool()\n"
+        "print(pool.submit(os.getpid).result(), flush=True)\n"
+        "import time; time.sleep(60)\n"
+    )
+    parent = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True)
+    assert parent.stdout is not None
+    worker = int(parent.stdout.readline())
+    parent.send_signal(signal.SIGKILL)
+    parent.wait(timeout=10)
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        try:
+            os.kill(worker, 0)
+        except ProcessLookupError:
+            return
+        time.sleep(0.2)
+    pytest.fail(f"parse worker {worker} outlived its parent")
