@@ -1,28 +1,38 @@
-"""Dashboard benchmark: first paint, filter keystrokes and memory at 100,000 items, and
-keypress latency while a poll of 500 loopback feeds runs.
+"""Dashboard benchmark: first paint, filter keys, memory at 100k items; keys during a poll.
 
     uv run python bench/tui.py [--items 100000] [--feeds 500] [--repeats 5] [--no-pty]
+    uv run python bench/tui.py --parts poll --poll-store big  # only the poll, into 100k items
+    uv run python bench/tui.py --why                       # where the loop stalls, and why
+    uv run python bench/tui.py --poll-variants as-is,no-sniffio-search+parse-in-processes
+    uv run python bench/tui.py --filter-variants as-is,gc-freeze --poll-store big
 
 1. First paint: a store of `--items` items (bench/store.py's generator, 1,000 a day, so
-   ~100 days; one title in three starts with a topic word of known frequency so that
+   ~100 days; one title in three starts with a topic word of known frequency, so that
    filters have common and rare words to find) is built once in a temp folder. Then, in
    fresh processes, the dashboard (`App.run_test(size=(120, 40))`, no polling) is timed
    from the process start until the first frame that holds timeline rows: interpreter
    start, `import monitor.tui.app`, opening the store, app start, `store.entries()` (in
    the app's thread) and the rest. Also the real `monitor` in a pseudo-terminal of the
    same size, until the newest title is written to the terminal (`--no-pty` skips it).
+   Both with Python's bytecode cache (kept in the temp folder: a normal install after its
+   first run) and with the environment as it is (with PYTHONDONTWRITEBYTECODE set and no
+   __pycache__ beside the installed packages, they are compiled at every start).
 2. Filter keystrokes: `/`, then each query typed one key at a time; for each key, the time
    until the frame that shows the new view: raw (with the app's 150 ms debounce) and from
-   the debounce firing (parse, filter in a thread, repaint). Event-loop lag is sampled
-   every 10 ms meanwhile.
+   the debounce firing (parse, filter in a thread, repaint). Event-loop lag and garbage
+   collections are recorded meanwhile.
 3. Memory: VmRSS and VmHWM (peak) of the app process after the first paint and after the
    filters.
 4. Poll: bench/feedserver.py in its own process (`--feeds` feeds over 50 loopback
-   addresses, 100 ms latency), a fresh store (1,000 items so the cursor can move) and the
-   real poller. `j` is pressed every 50 ms from a thread, as a terminal's input thread
-   would, first for 3 s idle, then from `r` until the poll's result is painted; each press
-   is timed until the frame that shows the moved cursor. Event-loop lag is sampled every
-   10 ms.
+   addresses, 100 ms latency), a fresh store (1,000 items, so that the cursor can move)
+   and the real poller. `j` is pressed every 50 ms from a thread, as a terminal's input
+   thread would, first for 3 s idle, then from `r` until the poll's result is painted;
+   each press is timed until the frame that shows the moved cursor. Event-loop lag (a
+   callback every 10 ms) and garbage collections are recorded per phase.
+
+`--why` samples, while the loop is more than 50 ms late, where the loop's thread and the
+other threads are. `--poll-variants` and `--filter-variants` rerun those parts with a
+change applied from outside the app (see --help), to measure a fix before making it.
 
 Hooks are taken from outside (wrapped methods on the app instance, a timing store proxy):
 the app is not changed. Everything lives in a temp folder that is removed afterwards; the
@@ -39,6 +49,7 @@ import argparse  # noqa: E402
 import asyncio  # noqa: E402
 import gc  # noqa: E402
 import json  # noqa: E402
+import math  # noqa: E402
 import os  # noqa: E402
 import re  # noqa: E402
 import shutil  # noqa: E402
@@ -70,7 +81,7 @@ TOPICS = (
     ("Zeppelin", 0.0003),
 )
 QUERIES = (
-    ("common word", "budget"),  # in every item's text ("budgets")
+    ("common word", "budget"),  # in nearly every item's text ("budgets")
     ("rare word", "earthquake"),  # ~0.2% of titles
     ("two words", "kremlin talks"),
     ("OR query", "gaza OR tariffs"),
@@ -100,8 +111,7 @@ def pct(values: list[float], p: float) -> float:
     if not values:
         return 0.0
     ordered = sorted(values)
-    k = max(0, min(len(ordered) - 1, round(p / 100 * len(ordered) + 0.5) - 1))
-    return ordered[k]
+    return ordered[max(0, math.ceil(p / 100 * len(ordered)) - 1)]
 
 
 def stats(values: list[float]) -> dict[str, float]:
@@ -252,6 +262,7 @@ class LagMonitor:
 
     def __init__(self) -> None:
         self.samples: list[tuple[float, float]] = []  # (when, lateness in seconds)
+        self.cpu: list[tuple[float, float]] = []  # (when, CPU seconds of the loop's thread)
         self._handle: asyncio.TimerHandle | None = None
         self._due = 0.0
         self.last = 0.0  # when the loop last ran this callback
@@ -265,6 +276,7 @@ class LagMonitor:
     def _tick(self) -> None:
         now = self.last = time.perf_counter()
         self.samples.append((now, max(0.0, now - self._due)))
+        self.cpu.append((now, time.thread_time()))
         self._due = now + LAG_EVERY
         self._handle = asyncio.get_running_loop().call_later(LAG_EVERY, self._tick)
 
@@ -273,7 +285,12 @@ class LagMonitor:
             self._handle.cancel()
 
     def between(self, a: float, b: float) -> dict[str, float]:
-        return stats([lag for t, lag in self.samples if a <= t <= b])
+        out = stats([lag for t, lag in self.samples if a <= t <= b])
+        inside = [(t, c) for t, c in self.cpu if a <= t <= b]
+        if len(inside) > 1 and inside[-1][0] > inside[0][0]:
+            (t0, c0), (t1, c1) = inside[0], inside[-1]
+            out["cpu"] = (c1 - c0) / (t1 - t0)  # share of a core used by the loop's thread
+        return out
 
 
 class GcWatch:
@@ -321,6 +338,10 @@ def _where(frame: Any, depth: int) -> str:
         if path.startswith("<frozen importlib"):
             if not parts or parts[-1] != "(import)":
                 parts.append("(import)")
+            frame = frame.f_back
+            continue
+        if frame.f_code is GcWatch._callback.__code__:
+            parts.append("(garbage collection)")
             frame = frame.f_back
             continue
         path = re.sub(r"^.*?/(site-packages|lib/python3\.\d+)/", "", path)
@@ -512,13 +533,17 @@ async def type_query(app: Any, probe: Probe, text: str) -> list[dict[str, Any]]:
 GC = GcWatch()
 
 
-async def child_app(config: Path, t_start: float, filters: bool, why: bool) -> dict[str, Any]:
+async def child_app(
+    config: Path, t_start: float, filters: bool, why: bool, variant: str = "as-is"
+) -> dict[str, Any]:
     app, store, marks = load_app(config, t_start)
     app._bench_probe = Probe(app)
     result: dict[str, Any] = {}
     async with app.run_test(size=SIZE) as pilot:
         result["paint"] = await first_paint(app, store, marks)
         if filters:
+            if variant == "gc-freeze":
+                gc.freeze()
             probe: Probe = app._bench_probe
             lag = LagMonitor()
             lag.start()
@@ -564,19 +589,49 @@ def _warm() -> int:
     return os.getpid()
 
 
+VARIANTS = {
+    "as-is": "the app unchanged",
+    "switch-1ms": "sys.setswitchinterval(0.001): the loop's thread gets the GIL back sooner",
+    "no-sniffio-search": 'sys.modules["sniffio"] = None: httpcore\'s `import sniffio`, which '
+    "fails when sniffio is not installed, fails at once instead of searching sys.path",
+    "parse-in-processes": "the poller's parse + normalize sent to a pool of one process a CPU",
+    "parse-in-1-process": "the same with one worker process, leaving a CPU to the dashboard",
+    "gc-freeze": "gc.freeze() after the first paint: full collections skip what was loaded",
+}
+
+
 def apply_variant(variant: str) -> Callable[[], None]:
-    """Changes made from outside for an experiment; returns the undo."""
+    """Changes made from outside the app for an experiment ("a+b" combines); returns the undo."""
+    undos = [_apply_one(v) for v in variant.split("+")]
+
+    def undo_all() -> None:
+        for undo in reversed(undos):
+            undo()
+
+    return undo_all
+
+
+def _apply_one(variant: str) -> Callable[[], None]:
     if variant == "switch-1ms":
         before = sys.getswitchinterval()
         sys.setswitchinterval(0.001)
         return lambda: sys.setswitchinterval(before)
-    if variant == "parse-in-processes":
+    if variant == "no-sniffio-search":
+        if "sniffio" in sys.modules:
+            return lambda: None
+        sys.modules["sniffio"] = None  # type: ignore[assignment]
+
+        def forget() -> None:
+            sys.modules.pop("sniffio", None)
+
+        return forget
+    if variant in ("parse-in-processes", "parse-in-1-process"):
         import multiprocessing
         from concurrent.futures import ProcessPoolExecutor
 
         from monitor.io import poller
 
-        workers = os.cpu_count() or 2
+        workers = 1 if variant == "parse-in-1-process" else os.cpu_count() or 2
         pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("forkserver"))
         for f in [pool.submit(_warm) for _ in range(workers)]:  # started and imported
             f.result()
@@ -592,7 +647,7 @@ def apply_variant(variant: str) -> Callable[[], None]:
             pool.shutdown()
 
         return undo
-    return lambda: None
+    return lambda: None  # as-is; gc-freeze is applied by the caller after the first paint
 
 
 async def child_poll(config: Path, why: bool, variant: str) -> dict[str, Any]:
@@ -641,6 +696,8 @@ async def child_poll(config: Path, why: bool, variant: str) -> dict[str, Any]:
     result: dict[str, Any] = {}
     async with app.run_test(size=SIZE) as pilot:
         await wait_for(lambda: any(rows for _, rows in probe.frames), 60)
+        if "gc-freeze" in variant.split("+"):
+            gc.freeze()
         await pilot.pause(0.3)
         lag = LagMonitor()
         lag.start()
@@ -719,7 +776,20 @@ async def child_poll(config: Path, why: bool, variant: str) -> dict[str, Any]:
 # --- the parent -------------------------------------------------------------------------------
 
 
-def run_child(*args: str, why: bool = False, timeout: float = 900) -> Any:
+def cached_bytecode_env(prefix: Path) -> dict[str, str]:
+    """The environment for children with Python's compiled-bytecode cache in `prefix`,
+    written and then reused: what a normal install has after its first run."""
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+    env["PYTHONPYCACHEPREFIX"] = str(prefix)
+    return env
+
+
+AS_IS = "environment as is"  # the other start-up mode: this environment unchanged
+
+
+def run_child(
+    *args: str, why: bool = False, env: dict[str, str] | None = None, timeout: float = 900
+) -> Any:
     """This file in a fresh process; its last line of output, as JSON."""
     extra = ["--why"] if why else []
     start = time.time()
@@ -736,13 +806,16 @@ def run_child(*args: str, why: bool = False, timeout: float = 900) -> Any:
         capture_output=True,
         text=True,
         timeout=timeout,
+        env=env,
     )
     if run.returncode != 0:
         raise SystemExit(f"child {args[0]} failed ({run.returncode}):\n{run.stderr[-4000:]}")
     return json.loads(run.stdout.strip().splitlines()[-1])
 
 
-def pty_paint(config: Path, needle: str, timeout: float = 30) -> dict[str, float]:
+def pty_paint(
+    config: Path, needle: str, base: dict[str, str], timeout: float = 30
+) -> dict[str, float]:
     """The real `monitor` in a pseudo-terminal: seconds until `needle` is on the screen."""
     import fcntl
     import pty
@@ -752,7 +825,7 @@ def pty_paint(config: Path, needle: str, timeout: float = 30) -> dict[str, float
 
     master, slave = pty.openpty()
     fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", SIZE[1], SIZE[0], 0, 0))
-    env = {**os.environ, "TERM": "xterm-256color", "COLUMNS": str(SIZE[0]), "LINES": str(SIZE[1])}
+    env = {**base, "TERM": "xterm-256color", "COLUMNS": str(SIZE[0]), "LINES": str(SIZE[1])}
     code = "import sys; from monitor.cli import main; sys.exit(main(sys.argv[1:]))"
     t0 = time.perf_counter()
     proc = subprocess.Popen(
@@ -813,6 +886,11 @@ def show_gc(label: str, g: dict[str, Any]) -> None:
     print(
         f"  {label}: {g['count']} collections, {ms(g['seconds'])} in all; {g['gen2']} full "
         f"(gen 2) taking {ms(g['gen2_seconds'])}, the longest {ms(g['gen2_max'])}"
+        + (
+            f" (run by: {', '.join(f'{k} {v}' for k, v in g['gen2_threads'].items())})"
+            if g["gen2"]
+            else ""
+        )
     )
 
 
@@ -858,9 +936,16 @@ def show_keys(runs: dict[str, Any]) -> list[float]:
 Summary = list[tuple[str, str, str, bool | None]]
 
 
-def bench_paint(config: Path, repeats: int, summary: Summary) -> dict[str, Any]:
-    print(f"\nfirst paint, {repeats} fresh processes (run_test, {SIZE[0]}x{SIZE[1]}):")
-    paints = [run_child("paint", str(config))["paint"] for _ in range(repeats)]
+def bench_paint(
+    config: Path, repeats: int, summary: Summary, env: dict[str, str], mode: str
+) -> dict[str, Any]:
+    print(f"\nfirst paint, {mode}, {repeats} fresh processes (run_test, {SIZE[0]}x{SIZE[1]}):")
+    if mode == AS_IS and os.environ.get("PYTHONDONTWRITEBYTECODE"):
+        print(
+            "  (PYTHONDONTWRITEBYTECODE is set: packages without __pycache__ beside them are "
+            "compiled at every start, as on the first run after an install)"
+        )
+    paints = [run_child("paint", str(config), env=env)["paint"] for _ in range(repeats)]
     phases = [
         ("interpreter", "interpreter start"),
         ("before_import", "stdlib imports of this script"),
@@ -885,7 +970,7 @@ def bench_paint(config: Path, repeats: int, summary: Summary) -> dict[str, Any]:
     rows = paints[0]["rows"]
     summary.append(
         (
-            f"first paint at {rows:,} items (run_test)",
+            f"first paint at {rows:,} items, {mode} (run_test)",
             f"< {target} s",
             f"{paint:.2f} s",
             paint < target,
@@ -897,15 +982,18 @@ def bench_paint(config: Path, repeats: int, summary: Summary) -> dict[str, Any]:
     middle = sorted((p["gc"] for p in paints), key=lambda g: g["seconds"])[len(paints) // 2]
     show_gc("garbage collection until then (median run)", middle)
     limit = TARGETS["rss"]
-    summary.append(("RSS after first paint", f"< {limit:.0f} MB", f"{rss:.0f} MB", rss < limit))
+    if mode == "bytecode cached":
+        summary.append(("RSS after first paint", f"< {limit:.0f} MB", f"{rss:.0f} MB", rss < limit))
     return paints[0]
 
 
-def bench_pty(config: Path, needle: str, repeats: int, summary: Summary) -> None:
-    print(f"\nfirst paint of the real `monitor` in a {SIZE[0]}x{SIZE[1]} pty:")
-    label, target = "first paint, real app in a pty", TARGETS["paint"]
+def bench_pty(
+    config: Path, needle: str, repeats: int, summary: Summary, env: dict[str, str], mode: str
+) -> None:
+    print(f"\nfirst paint of the real `monitor` in a {SIZE[0]}x{SIZE[1]} pty, {mode}:")
+    label, target = f"first paint, real app in a pty, {mode}", TARGETS["paint"]
     try:
-        ptys = [pty_paint(config, needle) for _ in range(repeats)]
+        ptys = [pty_paint(config, needle, env) for _ in range(repeats)]
     except Exception as exc:
         print(f"  not measured: {exc}")
         summary.append((label, f"< {target} s", "n/a", None))
@@ -921,14 +1009,16 @@ def bench_pty(config: Path, needle: str, repeats: int, summary: Summary) -> None
     summary.append((label, f"< {target} s", f"{med:.2f} s", med < target))
 
 
-def bench_filters(config: Path, runs: int, why: bool, summary: Summary) -> None:
-    print(f"\nfilter keystrokes ({runs} fresh processes; the app debounces 150 ms):")
+def bench_filters(
+    config: Path, runs: int, why: bool, summary: Summary, env: dict[str, str], variant: str
+) -> None:
+    print(f"\nfilter keystrokes, {variant} ({runs} fresh processes; the app debounces 150 ms):")
     after: list[float] = []
     raw: list[float] = []
     rss: list[dict[str, float]] = []
     lags: list[dict[str, float]] = []
     for run in range(runs):
-        res = run_child("filter", str(config), why=why)
+        res = run_child(f"filter:{variant}", str(config), why=why, env=env)
         print(f" run {run + 1}:")
         after += show_keys(res["filters"])
         raw += [
@@ -951,25 +1041,20 @@ def bench_filters(config: Path, runs: int, why: bool, summary: Summary) -> None:
         f"p95 {ms(max(x['p95'] for x in lags))}"
     )
     key, limit = TARGETS["key"], TARGETS["rss"]
-    summary.append(
-        (
-            "filter keystroke, after debounce (median)",
-            f"< {ms(key)}",
-            ms(a["median"]),
-            a["median"] < key,
+    name = "filter keystroke" + ("" if variant == "as-is" else f", {variant}")
+    for stat in ("median", "p95"):
+        summary.append(
+            (f"{name}, after debounce ({stat})", f"< {ms(key)}", ms(a[stat]), a[stat] < key)
         )
-    )
-    summary.append(
-        ("filter keystroke, after debounce (p95)", f"< {ms(key)}", ms(a["p95"]), a["p95"] < key)
-    )
-    summary.append(("filter keystroke, raw (p95)", "(info)", ms(r["p95"]), None))
+    summary.append((f"{name}, raw (p95)", "(info)", ms(r["p95"]), None))
     now = max(x["VmRSS"] for x in rss)
     hwm = max(x["VmHWM"] for x in rss)
     print(f"  RSS after the filters: {now:.0f} MB, peak {hwm:.0f} MB")
-    summary.append(("RSS after filters", f"< {limit:.0f} MB", f"{now:.0f} MB", now < limit))
-    summary.append(
-        ("peak RSS (VmHWM) after filters", f"< {limit:.0f} MB", f"{hwm:.0f} MB", hwm < limit)
-    )
+    if variant == "as-is":
+        summary.append(("RSS after filters", f"< {limit:.0f} MB", f"{now:.0f} MB", now < limit))
+        summary.append(
+            ("peak RSS (VmHWM) after filters", f"< {limit:.0f} MB", f"{hwm:.0f} MB", hwm < limit)
+        )
 
 
 POLL_PHASES = (
@@ -982,25 +1067,38 @@ POLL_PHASES = (
 
 
 def bench_poll(
-    tmp: Path, feeds: int, variants: list[str], why: bool, summary: Summary
-) -> subprocess.Popen[str]:
+    tmp: Path,
+    feeds: int,
+    variants: list[str],
+    why: bool,
+    summary: Summary,
+    servers: list[subprocess.Popen[str]],
+    env: dict[str, str],
+    big: Path | None = None,
+) -> None:
     from bench.feedserver import feed_url
     from bench.poll import start_server
     from bench.poll import write_config as poll_config
 
     server, port, hosts = start_server(feeds, 50, 0.1)
+    servers.append(server)  # killed by the caller, whatever happens
     urls = [feed_url(n, hosts, port) for n in range(feeds)]
     for variant in variants:
         poll_dir = tmp / f"poll-{variant}"
         poll_dir.mkdir()
         cfg = poll_dir / "config.toml"
         poll_config(cfg, urls)
-        seed_store(poll_dir / "store", 1000)
+        if big is not None:
+            shutil.copytree(big, poll_dir / "store")
+            os.sync()
+        else:
+            seed_store(poll_dir / "store", 1000)
+        where = "the big store" if big is not None else "a fresh store of 1,000 items"
         print(
-            f"\nkeypress latency during a poll of {feeds} feeds, {variant} "
+            f"\nkeypress latency during a poll of {feeds} feeds into {where}, {variant} "
             f"(50 loopback addresses, 100 ms latency; `j` every {ms(PRESS_EVERY)}):"
         )
-        res = run_child(f"poll:{variant}", str(cfg), why=why)
+        res = run_child(f"poll:{variant}", str(cfg), why=why, env=env)
         for key, label in POLL_PHASES:
             if key not in res:
                 continue
@@ -1009,7 +1107,8 @@ def bench_poll(
             print(
                 f"  {label:<24} {ph['seconds']:5.1f} s {kf['n']:>4} keys: key->frame median "
                 f"{ms(kf['median']):>6} p95 {ms(kf['p95']):>6} max {ms(kf['max']):>7} | "
-                f"loop lag p95 {ms(lag['p95']):>6} max {ms(lag['max']):>6} | "
+                f"loop lag p95 {ms(lag['p95']):>6} max {ms(lag['max']):>6}, "
+                f"its thread's CPU {lag.get('cpu', 0) * 100:3.0f}% | "
                 f"GC {ms(g['seconds'])}, {g['gen2']} full, longest {ms(g['gen2_max'])}"
             )
         rep = res.get("report", {})
@@ -1023,15 +1122,14 @@ def bench_poll(
         for key in ("fetch_parse", "store_write", "after_poll"):
             show_stalls(f"stalls, {key.replace('_', ' ')}", res.get(key, {}).get("stalls"))
         whole, target = res["whole"]["key_to_frame"], TARGETS["key"]
-        name = f"key, {feeds}-feed poll, {variant}"
+        name = f"key, {feeds}-feed poll{', big store' if big else ''}, {variant}"
         for stat in ("median", "p95", "max"):
             summary.append(
                 (f"{name} ({stat})", f"< {ms(target)}", ms(whole[stat]), whole[stat] < target)
             )
         summary.append(
-            (f"poll duration, {variant}", "(info)", f"{res['poll_seconds']:.1f} s", None)
+            (f"poll_once duration, {variant}", "(info)", f"{res['poll_seconds']:.1f} s", None)
         )
-    return server
 
 
 def main() -> None:
@@ -1041,7 +1139,11 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=5, help="first-paint runs")
     parser.add_argument("--filter-runs", type=int, default=2)
     parser.add_argument("--no-pty", action="store_true", help="skip the real app in a pty")
-    parser.add_argument("--no-poll", action="store_true", help="skip the poll benchmark")
+    parser.add_argument(
+        "--parts",
+        default="paint,filters,poll",
+        help="comma-separated subset of paint,filters,poll (the store is always built)",
+    )
     parser.add_argument(
         "--why",
         action="store_true",
@@ -1050,9 +1152,19 @@ def main() -> None:
     parser.add_argument(
         "--poll-variants",
         default="as-is",
-        help="comma-separated: as-is (the app unchanged), switch-1ms (sys.setswitchinterval"
-        "(0.001)), parse-in-processes (the poller's parse + normalize sent to a process pool "
-        "from outside): what would keep keys answered during a poll",
+        help="comma-separated experiments for the poll benchmark, each applied from outside "
+        "the app, '+' to combine: " + "; ".join(f"{k}: {v}" for k, v in VARIANTS.items()),
+    )
+    parser.add_argument(
+        "--poll-store",
+        choices=("fresh", "big"),
+        default="fresh",
+        help="poll into a fresh store of 1,000 items (default) or a copy of the --items store",
+    )
+    parser.add_argument(
+        "--filter-variants",
+        default="as-is",
+        help="comma-separated: as-is; gc-freeze (gc.freeze() after the first paint, from outside)",
     )
     parser.add_argument("--child", nargs=2, help=argparse.SUPPRESS)
     parser.add_argument("--t0", type=float, help=argparse.SUPPRESS)
@@ -1062,13 +1174,20 @@ def main() -> None:
         if mode.startswith("poll:"):
             out = asyncio.run(child_poll(Path(config), args.why, mode.split(":", 1)[1]))
         else:
-            out = asyncio.run(child_app(Path(config), args.t0, mode == "filter", args.why))
+            kind, _, variant = mode.partition(":")
+            out = asyncio.run(
+                child_app(Path(config), args.t0, kind == "filter", args.why, variant or "as-is")
+            )
         print(json.dumps(out))
         return
     variants = [v.strip() for v in args.poll_variants.split(",") if v.strip()]
-    unknown = set(variants) - {"as-is", "switch-1ms", "parse-in-processes"}
+    unknown = {v for x in variants for v in x.split("+")} - set(VARIANTS)
+    filter_variants = [v.strip() for v in args.filter_variants.split(",") if v.strip()]
+    parts = {p.strip() for p in args.parts.split(",") if p.strip()}
+    unknown |= parts - {"paint", "filters", "poll"}
+    unknown |= set(filter_variants) - {"as-is", "gc-freeze"}
     if unknown:
-        parser.error(f"unknown poll variant: {', '.join(sorted(unknown))}")
+        parser.error(f"unknown variant: {', '.join(sorted(unknown))}")
 
     load = os.getloadavg()
     print(
@@ -1077,7 +1196,7 @@ def main() -> None:
         flush=True,
     )
     tmp = Path(tempfile.mkdtemp(prefix="tui-bench-"))
-    server: subprocess.Popen[str] | None = None
+    servers: list[subprocess.Popen[str]] = []
     summary: Summary = []
     try:
         store_dir = tmp / "store"
@@ -1094,22 +1213,29 @@ def main() -> None:
             f"entries() {ms(warm['entries'])}, RSS {warm['rss_mb']:.0f} MB"
         )
 
-        first = bench_paint(config, args.repeats, summary)
-        if not args.no_pty:
-            pty_config = tmp / "pty.toml"
-            write_config(pty_config, "store", enabled=False)  # nothing to poll
-            bench_pty(pty_config, first["title"][:14], args.repeats, summary)
-        bench_filters(config, args.filter_runs, args.why, summary)
-        if not args.no_poll:
-            server = bench_poll(tmp, args.feeds, variants, args.why, summary)
+        cached = cached_bytecode_env(tmp / "pycache")
+        modes = [("bytecode cached", cached), (AS_IS, dict(os.environ))]
+        run_child("paint", str(config), env=cached)  # writes the bytecode cache; not counted
+        pty_config = tmp / "pty.toml"
+        write_config(pty_config, "store", enabled=False)  # nothing to poll
+        for mode, env in modes if "paint" in parts else []:
+            first = bench_paint(config, args.repeats, summary, env, mode)
+            if not args.no_pty:
+                bench_pty(pty_config, first["title"][:14], args.repeats, summary, env, mode)
+        for variant in filter_variants if "filters" in parts else []:
+            bench_filters(config, args.filter_runs, args.why, summary, cached, variant)
+        if "poll" in parts:
+            big = store_dir if args.poll_store == "big" else None
+            bench_poll(tmp, args.feeds, variants, args.why, summary, servers, cached, big)
 
+        width = max(len(row[0]) for row in summary)
         print("\nsummary")
-        print(f"  {'measure':<44} {'target':>10} {'measured':>10}")
+        print(f"  {'measure':<{width}} {'target':>10} {'measured':>10}")
         for label, target, measured, ok in summary:
             mark = "" if ok is None else ("  ok" if ok else "  MISSED")
-            print(f"  {label:<44} {target:>10} {measured:>10}{mark}")
+            print(f"  {label:<{width}} {target:>10} {measured:>10}{mark}")
     finally:
-        if server is not None:
+        for server in servers:
             server.kill()
             server.wait()
         shutil.rmtree(tmp, ignore_errors=True)
