@@ -496,3 +496,43 @@ def test_highlight_spans_are_sorted_and_merged() -> None:
     ]
     assert highlight_spans(text, ()) == []
     assert highlight_spans(text, ("", "!!")) == []
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "narrows"),
+    [
+        ("earth", "earthq", True),
+        ("earth", "earth quake", True),
+        ("", "anything", True),
+        ("etats", "etats-unis", True),
+        ("etats-u", "etats-unis", True),
+        ("russie ukraine", "ukraine russie kiev", True),
+        ('"prime minister"', '"prime minister" may', True),
+        ("lang:fr", "lang:fr russie", True),
+        ("earthq", "earth", False),
+        ("russie", "russie OR ukraine", False),
+        ("russie OR ukraine", "russie", False),  # true, but not provable by this rule: fine
+        ("-guerre", "-guerr", False),
+        ("anything", "", False),
+        ('"prime minister"', '"prime ministers"', False),
+    ],
+)
+def test_narrows(old: str, new: str, narrows: bool) -> None:
+    assert parse_query(new).narrows(parse_query(old)) is narrows
+
+
+def test_narrowing_filter_matches_a_full_scan() -> None:
+    from monitor.core.query import Narrowing
+
+    rnd = random.Random(3)
+    words = ["russie", "russia", "ukraine", "kremlin", "earth", "earthquake", "paris", "putin"]
+    entries = [entry(str(i), " ".join(rnd.choices(words, k=5))) for i in range(500)]
+    narrowing = Narrowing()
+    typed = ""
+    for ch in "earthquake russ":
+        typed += ch
+        q = parse_query(typed)
+        assert narrowing.filter(entries, q, NOW) == filter_entries(entries, q, NOW), typed
+    fresh = list(entries)  # another list object: the last result is not reused
+    q = parse_query("earthquake russia")
+    assert narrowing.filter(fresh, q, NOW) == filter_entries(fresh, q, NOW)

@@ -506,6 +506,50 @@ class Query:
         pred = self.predicate(now)
         return pred is None or pred(entry)
 
+    def narrows(self, previous: Query) -> bool:
+        """True when every entry this query matches is also matched by `previous`, as when
+        typing adds a letter or a word: then only `previous`'s matches need testing."""
+        if previous._tree is None:
+            return True
+        if self._tree is None:
+            return False
+        mine = _conjuncts(self._tree)
+        return all(any(_implies(m, p) for m in mine) for p in _conjuncts(previous._tree))
+
+
+def _conjuncts(node: _Node) -> tuple[_Node, ...]:
+    return node.children if isinstance(node, _And) else (node,)
+
+
+def _implies(new: _Node, old: _Node) -> bool:
+    """Whether `new` matching an entry guarantees `old` matches it."""
+    if new == old:
+        return True
+    if isinstance(new, _Term) and isinstance(old, _Term) and new.kind == old.kind == "word":
+        n, o = new.words, old.words
+        # consecutive words, the last one a prefix: a longer or more specific run implies it
+        return (
+            0 < len(o) <= len(n) and n[: len(o) - 1] == o[:-1] and n[len(o) - 1].startswith(o[-1])
+        )
+    return False
+
+
+class Narrowing:
+    """`filter_entries` that remembers its last call: when the entry list is the same
+    object and the new query narrows the last one, only the last result is tested.
+    Typing a word letter by letter then costs one full scan, not one per key."""
+
+    def __init__(self) -> None:
+        self._base: Sequence[Entry] | None = None
+        self._query: Query | None = None
+        self._result: list[Entry] = []
+
+    def filter(self, entries: Sequence[Entry], query: Query, now: datetime) -> list[Entry]:
+        narrowed = self._base is entries and self._query is not None and query.narrows(self._query)
+        result = filter_entries(self._result if narrowed else entries, query, now)
+        self._base, self._query, self._result = entries, query, result
+        return result
+
 
 def parse_query(text: str) -> Query:
     """Parse `text`; "" or white space gives an empty query that matches everything."""
