@@ -656,7 +656,7 @@ async def child_poll(config: Path, why: bool, variant: str) -> dict[str, Any]:
     from monitor.io.poller import poll_once
     from monitor.io.store import open_store
     from monitor.tui.app import MonitorApp
-    from monitor.tui.lists import Timeline
+    from monitor.tui.widgets.timeline import Timeline
 
     undo = apply_variant(variant)
     GC.start()

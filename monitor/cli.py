@@ -16,6 +16,7 @@ from typing import TextIO
 
 from monitor import __version__
 from monitor.config import ConfigError, Settings, find_config, load, parse_duration
+from monitor.core.humanize import ago, error_words, span
 
 EXIT_OK, EXIT_FAIL, EXIT_CONFIG = 0, 1, 2
 
@@ -50,22 +51,6 @@ def _open_store(settings: Settings, *, readonly: bool = False):  # type: ignore[
         return open_store(settings.storage, readonly=readonly)
     except StoreError as exc:
         raise CliError(str(exc)) from None
-
-
-def _ago(when: datetime | None, now: datetime) -> str:
-    if when is None:
-        return "never"
-    secs = int((now - when).total_seconds())
-    if secs < 0:
-        return "in " + _span(-secs)
-    return _span(secs) + " ago"
-
-
-def _span(secs: int) -> str:
-    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
-        if secs >= size:
-            return f"{secs // size}{unit}"
-    return f"{secs}s"
 
 
 def _table(rows: Sequence[Sequence[str]], out: TextIO) -> None:
@@ -171,20 +156,16 @@ def cmd_sources(args: argparse.Namespace) -> int:
     rows = [["source", "last success", "last error", "fails", "interval", "items", "next"]]
     for s in settings.sources:
         st = states.get(s.name)
-        error = ""
-        if st and st.last_error:
-            error = f"{st.last_error}: {st.last_error_detail or ''}".strip()
-        if not s.enabled:
-            error = "disabled"
+        error = "disabled" if not s.enabled else _one_line(error_words(st))
         rows.append(
             [
                 _clip(s.name, 36),
-                _ago(st.last_success, now) if st else "never",
+                ago(st.last_success, now) if st else "never",
                 _clip(error, 50),
                 str(st.failures) if st else "0",
-                _span(int(s.interval)),
+                span(s.interval),
                 str(st.item_count) if st else "0",
-                _ago(st.next_due, now) if st and st.next_due else "now",
+                ago(st.next_due, now) if st and st.next_due else "now",
             ]
         )
     _table(rows, sys.stdout)

@@ -14,9 +14,11 @@ from textual.widgets import Input
 from monitor.config import SavedFilter
 from monitor.model import Entry, PollReport
 from monitor.tui.app import MonitorApp
-from monitor.tui.lists import SourceList, Timeline
-from monitor.tui.panes import ArticlePane
-from monitor.tui.screens import HelpScreen, SourcesScreen
+from monitor.tui.screens.help import HelpScreen
+from monitor.tui.screens.sources import SourcesScreen
+from monitor.tui.widgets.article_pane import ArticlePane
+from monitor.tui.widgets.source_list import SourceList
+from monitor.tui.widgets.timeline import Timeline
 from tests.test_tui_support import (
     NOW,
     SOURCES,
@@ -496,7 +498,9 @@ async def test_sources_screen_and_polling_one_source() -> None:
 
 async def test_help_lists_bindings_with_keymap_overrides() -> None:
     poll = FakePoll()
-    app = make_app(10, poll=poll, settings=settings(keys={"app.poll": "ctrl+r"}))
+    filters = [SavedFilter("1", "Russie", "russie")]
+    sets = settings(keys={"app.poll": "ctrl+r"}, filters=filters)
+    app = make_app(10, poll=poll, settings=sets)
     async with app.run_test(size=(120, 40)) as pilot:
         await settle(pilot)
         await pilot.press("question_mark")
@@ -505,7 +509,8 @@ async def test_help_lists_bindings_with_keymap_overrides() -> None:
         shown = screen_text(app)
         assert "^r" in shown and "Poll now" in shown and "app.poll" in shown
         assert "timeline.down" in shown and "Open the article" in shown
-        assert "Saved filter 1" in shown
+        assert "Russie (saved filter; again: clear)" in shown and "app.filter_1" in shown
+        assert "Saved filter" not in shown and "app.filter_2" not in shown  # only those defined
         await pilot.press("escape")
         await settle(pilot)
         assert not isinstance(app.screen, HelpScreen)

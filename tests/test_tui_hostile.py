@@ -9,7 +9,7 @@ import pytest
 from monitor.model import SourceState
 from monitor.tui import text
 from monitor.tui.memory import MemoryStore
-from monitor.tui.screens import SourcesScreen
+from monitor.tui.screens.sources import SourcesScreen
 from tests.test_tui_support import item, items, make_app, screen_text, settle
 
 pytestmark = pytest.mark.anyio

@@ -15,7 +15,7 @@ from monitor.config import SavedFilter, Settings
 from monitor.core.query import entry_of
 from monitor.io.store import Store
 from monitor.model import Item, PollReport, Source, SourceResult, SourceState
-from monitor.tui import rows, text
+from monitor.tui import format, text
 from monitor.tui.app import MonitorApp, compute_view, lock_notice, next_delay
 from monitor.tui.memory import MemoryStore
 
@@ -163,14 +163,14 @@ def test_text_is_never_markup() -> None:
 
 def test_short_time() -> None:
     today = NOW.date()
-    assert rows.short_time(NOW - timedelta(hours=1), today, UTC) == "11:00"
-    assert rows.short_time(datetime(2024, 11, 11, 9, tzinfo=UTC), today, UTC) == "Mon 11 Nov"
-    assert rows.short_time(datetime(2016, 11, 14, 9, tzinfo=UTC), today, UTC) == "14 Nov 2016"
+    assert format.short_time(NOW - timedelta(hours=1), today, UTC) == "11:00"
+    assert format.short_time(datetime(2024, 11, 11, 9, tzinfo=UTC), today, UTC) == "Mon 11 Nov"
+    assert format.short_time(datetime(2016, 11, 14, 9, tzinfo=UTC), today, UTC) == "14 Nov 2016"
 
 
 def test_entry_row_columns() -> None:
     e = entry_of(item(1, "A title", sources=("Le Monde", "BBC World", "RFI")))
-    row = rows.entry_row(e, 80, today=NOW.date(), tz=UTC, new=True)
+    row = format.entry_row(e, 80, today=NOW.date(), tz=UTC, new=True)
     assert row.plain.startswith("• 11:53       Le Monde+2")
     assert "en  A title" in row.plain
     assert row.cell_len <= 80
@@ -179,7 +179,7 @@ def test_entry_row_columns() -> None:
 def test_entry_row_wide_characters_fit() -> None:
     e = entry_of(item(1, "東京" * 40))
     for width in (40, 79, 120):
-        assert rows.entry_row(e, width, today=NOW.date(), tz=UTC, new=False).cell_len == width
+        assert format.entry_row(e, width, today=NOW.date(), tz=UTC, new=False).cell_len == width
 
 
 # --- views and timing ---------------------------------------------------------------------

@@ -7,15 +7,14 @@ import logging
 import re
 from collections import Counter
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta, tzinfo
 from typing import ClassVar, Protocol
 
 from rich.text import Text
-from textual import events, on, work
-from textual.app import App, ComposeResult
+from textual import on, work
+from textual.app import App
 from textual.binding import Binding, BindingType
-from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
 from textual.timer import Timer
 from textual.widgets import Input
@@ -26,18 +25,24 @@ from monitor.core.query import Query, QueryError, filter_entries, parse_query
 from monitor.core.urls import check_url
 from monitor.io.store import Store
 from monitor.model import Entry, PollReport, SourceState
-from monitor.tui import rows, text
+from monitor.tui import format, text
 from monitor.tui.commands import MonitorCommands
-from monitor.tui.lists import RowList, SourceList, SourceRow, TableList, Timeline
-from monitor.tui.panes import ArticlePane, FilterBar, PaneTabs, StatusBar
-from monitor.tui.screens import HelpScreen, SourcesScreen
+from monitor.tui.screens.help import HelpScreen, render_help
+from monitor.tui.screens.main import MainScreen
+from monitor.tui.screens.sources import SourcesScreen
+from monitor.tui.widgets.article_pane import ArticlePane
+from monitor.tui.widgets.filter_bar import FilterBar
+from monitor.tui.widgets.row_list import RowList
+from monitor.tui.widgets.source_list import SourceList, SourceRow
+from monitor.tui.widgets.status_bar import StatusBar
+from monitor.tui.widgets.table_list import TableList
+from monitor.tui.widgets.timeline import Timeline
 
 log = logging.getLogger(__name__)
 
-PANES = ("timeline", "sources", "article")
 DEBOUNCE = 0.15  # seconds between the last keystroke in the filter and filtering
 MIN_POLL_DELAY = 30.0
-NARROW_WIDTH, NARROW_HEIGHT = 100, 30  # below either, one pane at a time
+SAVED_FILTER = "app.filter_"  # + the digit: the id of a saved filter's binding
 
 
 class PollFn(Protocol):
@@ -100,69 +105,6 @@ def lock_notice(message: str) -> str:
     return f"read-only: {who} is writing; polling disabled"
 
 
-class MainScreen(Screen[None]):
-    """The dashboard's panes. Tab cycles them; on small screens only the current one shows."""
-
-    BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("tab", "next_pane", "Next pane", id="pane.next"),
-        Binding("shift+tab", "previous_pane", "Previous pane", id="pane.previous"),
-    ]
-
-    def __init__(self, now: Callable[[], datetime], tz: tzinfo | None) -> None:
-        super().__init__(id="main")
-        self.now, self.tz = now, tz
-        self.pane = "timeline"
-
-    def compose(self) -> ComposeResult:
-        yield PaneTabs(id="tabs")
-        timeline = Timeline(now=self.now, tz=self.tz, id="timeline", classes="pane")
-        timeline.border_title = "Timeline"
-        sources = SourceList(id="sources", classes="pane")
-        sources.border_title, sources.border_subtitle = "Sources", "view · 24h"
-        article = ArticlePane(id="article", classes="pane")
-        article.border_title = "Article"
-        with Horizontal(id="top"):
-            yield timeline
-            yield sources
-        yield article
-        with Vertical(id="bottom"):
-            yield FilterBar(id="filter")
-            yield StatusBar(id="status")
-
-    def on_mount(self) -> None:
-        self.query_one("#filter", FilterBar).display = False
-        self.fit(self.app.size.width, self.app.size.height)
-        self.set_pane("timeline")
-        self.query_one("#timeline").focus()
-
-    def on_resize(self) -> None:
-        self.fit(self.size.width, self.size.height)
-
-    def fit(self, width: int, height: int) -> None:
-        self.set_class(width < NARROW_WIDTH or height < NARROW_HEIGHT, "-narrow")
-
-    def set_pane(self, pane: str) -> None:
-        self.pane = pane
-        for name in PANES:
-            self.set_class(name == pane, f"-pane-{name}")
-        self.query_one(PaneTabs).set_current(pane)
-
-    def on_descendant_focus(self, event: events.DescendantFocus) -> None:
-        widget = event.widget
-        if widget.id in PANES and widget.id is not None:
-            self.set_pane(widget.id)
-
-    def action_next_pane(self) -> None:
-        self.focus_pane(PANES[(PANES.index(self.pane) + 1) % len(PANES)])
-
-    def action_previous_pane(self) -> None:
-        self.focus_pane(PANES[(PANES.index(self.pane) - 1) % len(PANES)])
-
-    def focus_pane(self, pane: str) -> None:
-        self.set_pane(pane)
-        self.query_one(f"#{pane}").focus()
-
-
 class MonitorApp(App[int]):
     """The dashboard.
 
@@ -187,7 +129,10 @@ class MonitorApp(App[int]):
         Binding("m", "seen", "Mark all new items seen", id="app.seen"),
         *[
             Binding(
-                d, f"saved_filter('{d}')", f"Saved filter {d} (again: clear)", id=f"app.filter_{d}"
+                d,
+                f"saved_filter('{d}')",
+                f"Saved filter {d} (again: clear)",
+                id=f"{SAVED_FILTER}{d}",
             )
             for d in "1234567890"
         ],
@@ -464,7 +409,7 @@ class MonitorApp(App[int]):
 
     def arm_day_timer(self) -> None:
         """Redraw the times once at midnight ("HH:MM" becomes a date)."""
-        now = rows.local(self.now(), self.zone)
+        now = format.local(self.now(), self.zone)
         tomorrow = (now + timedelta(days=1)).replace(hour=0, minute=0, second=5, microsecond=0)
         self._day_timer = self.set_timer((tomorrow - now).total_seconds(), self._new_day)
 
@@ -632,7 +577,7 @@ class MonitorApp(App[int]):
         self.notify(text.clean(message), markup=False, severity=level, timeout=timeout)  # type: ignore[arg-type]
 
     def time(self, moment: datetime) -> str:
-        return rows.local(moment, self.zone).strftime("%H:%M")
+        return format.local(moment, self.zone).strftime("%H:%M")
 
     def status_text(self) -> Text:
         out = Text(end="")
@@ -653,13 +598,7 @@ class MonitorApp(App[int]):
             out.append("filter: ")
             out.append_text(text.text(label, "bold"))
         out.append(*sep)
-        enabled = [s for s in self.settings.sources if s.enabled]
-        failing = sum(1 for s in enabled if (st := self.states.get(s.name)) and st.failures)
-        ok = sum(
-            1
-            for s in enabled
-            if (st := self.states.get(s.name)) and not st.failures and st.last_success
-        )
+        ok, failing = format.tally((s for s in self.settings.sources if s.enabled), self.states)
         out.append(f"sources {ok} ok")
         if failing:
             out.append(f", {failing} failing", style="bold red")
@@ -706,27 +645,22 @@ class MonitorApp(App[int]):
         known = {b.id for _, bindings in self.sections() for b in Binding.make_bindings(bindings)}
         return sorted(k for k in self.settings.keys if k not in known)
 
+    def help_sections(self) -> list[tuple[str, Sequence[BindingType]]]:
+        """`sections()` as the help shows them: of the digit keys, only the saved filters
+        that [filters] defines, each with its name."""
+        names = {f"{SAVED_FILTER}{f.key}": text.clean(f.name) for f in self.settings.filters}
+        everywhere: list[BindingType] = []
+        for binding in Binding.make_bindings(self.BINDINGS):
+            if binding.id in names:
+                description = f"{names[binding.id]} (saved filter; again: clear)"
+                everywhere.append(replace(binding, description=description))
+            elif not (binding.id or "").startswith(SAVED_FILTER):
+                everywhere.append(binding)
+        return [("Everywhere", everywhere), *self.sections()[1:]]
+
     def help_text(self) -> Text:
         keymap = {k: v for k, v in self.settings.keys.items() if v}
-        out = Text(end="")
-        for title, bindings in self.sections():
-            out.append(f"{title}\n", style="bold underline")
-            for line in binding_lines(self, bindings, keymap):
-                out.append_text(line)
-                out.append("\n")
-            out.append("\n")
-        out.append("Filter line\n", style="bold underline")
-        out.append(f"  {'Enter':<14} {'Keep the filter':<38}\n")
-        out.append(f"  {'Esc':<14} {'Clear it':<38}\n")
-        out.append("\nCommand palette\n", style="bold underline")
-        palette = self.get_key_display(Binding(self.COMMAND_PALETTE_BINDING, "command_palette"))
-        out.append(f"  {palette:<14} {'Every command, by name':<38}\n")
-        out.append("\nNew items\n", style="bold underline")
-        out.append("  • marks the items that arrived while monitor ran. A row is seen once the\n")
-        out.append("  cursor has been on it; m marks every row seen.\n")
-        out.append("\nChange a key under [keys] in config.toml, by id", style="dim")
-        out.append(': "app.poll" = "ctrl+r"', style="dim")
-        return out
+        return render_help(self, self.help_sections(), keymap)
 
     # -- the end -----------------------------------------------------------------------------
 
@@ -736,32 +670,3 @@ class MonitorApp(App[int]):
             error = event.worker.error
             log.error("worker %s failed: %r", event.worker.name, error)
             self.say(f"{event.worker.group} failed: {type(error).__name__}: {error}", "error")
-
-
-def binding_lines(
-    app: App[int], bindings: Sequence[BindingType], keymap: dict[str, str]
-) -> list[Text]:
-    """One line per binding: keys (after the keymap), description, id."""
-    lines: list[Text] = []
-    seen: dict[str, list[str]] = {}
-    order: list[tuple[str, Binding]] = []
-    for binding in Binding.make_bindings(bindings):
-        ident = binding.id or binding.action
-        if ident in keymap:
-            keys = [k.strip() for k in keymap[ident].split(",") if k.strip()]
-        else:
-            keys = [binding.key]
-        if ident not in seen:
-            seen[ident] = []
-            order.append((ident, binding))
-        for key in keys:
-            shown = app.get_key_display(binding.with_key(key))
-            if shown not in seen[ident]:
-                seen[ident].append(shown)
-    for ident, binding in order:
-        line = Text(end="")
-        line.append(f"  {', '.join(seen[ident]):<14} ", style="bold")
-        line.append(f"{binding.description:<38} ")
-        line.append(ident if binding.id else "", style="dim")
-        lines.append(line)
-    return lines

@@ -1,4 +1,4 @@
-"""The article pane, the filter line, the pane tabs and the status bar."""
+"""The article pane: the selected item, scrollable."""
 
 from __future__ import annotations
 
@@ -9,23 +9,18 @@ from typing import ClassVar
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.containers import Vertical, VerticalScroll
-from textual.widgets import Input, Static
+from textual.containers import VerticalScroll
+from textual.widgets import Static
 
-from monitor.core.query import highlight_spans
 from monitor.model import Entry, Item
-from monitor.tui import rows, text
+from monitor.tui import format, text
 
 SUMMARY_ONLY = "summary only (full text not fetched)"
 
 
 def highlighted(value: str, words: Sequence[str], style: str = "") -> Text:
-    """Untrusted `value` as Text with the filter's words highlighted."""
-    t = text.text(value, style, multiline=True)
-    if words:
-        for start, end in highlight_spans(t.plain, tuple(words)):
-            t.stylize(rows.HIGHLIGHT, start, end)
-    return t
+    """Untrusted `value` as Text, its lines kept, with the filter's words highlighted."""
+    return format.highlight(text.text(value, style, multiline=True), words)
 
 
 def article_text(
@@ -45,7 +40,7 @@ def article_text(
     out.append_text(text.text(", ".join(sources), "italic"))
     out.append("\n")
     published = item.published if item is not None else entry.published
-    when = rows.long_time(published, tz)
+    when = format.long_time(published, tz)
     flag = item.date_flag if item is not None else entry.date_flag
     if flag == "missing":
         when += " (no date in the feed: first seen)"
@@ -147,52 +142,3 @@ class ArticlePane(VerticalScroll, can_focus=True):
 
     def action_back(self) -> None:
         self.app.query_one("#timeline").focus()
-
-
-class FilterBar(Vertical):
-    """The filter line: an input and, when the query is malformed, where and why."""
-
-    def compose(self) -> ComposeResult:
-        field = Input(
-            placeholder='words, "a phrase", source:Name, OR, NOT, ( ) · Enter keeps · Esc clears',
-            id="filter-input",
-        )
-        field.cursor_blink = False  # a blinking cursor redraws the terminal twice a second
-        yield field
-        yield Static("", id="filter-error")
-
-    def show_error(self, message: str | None, position: int = 0) -> None:
-        field = self.query_one(Input)
-        error = self.query_one("#filter-error", Static)
-        field.set_class(message is not None, "-error")
-        error.display = message is not None
-        if message is not None:
-            # Under the character at `position`: past the input's border and padding.
-            inset = field.content_region.x - field.region.x if field.region else 3
-            column = max(0, inset + max(0, position) - round(field.scroll_x))
-            line = Text(" " * column + "^ ", style="bold", end="")
-            line.append_text(text.text(message))
-            error.update(line)
-
-
-class PaneTabs(Static):
-    """On small screens only one pane shows: this line names them, the current one marked."""
-
-    NAMES: ClassVar[tuple[tuple[str, str], ...]] = (
-        ("timeline", "Timeline"),
-        ("sources", "Sources"),
-        ("article", "Article"),
-    )
-
-    def set_current(self, pane: str) -> None:
-        line = Text(end="")
-        for n, (key, label) in enumerate(self.NAMES):
-            if n:
-                line.append(" │ ", style="dim")
-            line.append(f" {label} ", style="reverse bold" if key == pane else "")
-        line.append("   Tab: next pane · ?: help", style="dim")
-        self.update(line)
-
-
-class StatusBar(Static):
-    """One or two lines at the bottom; the app fills it."""

@@ -1,13 +1,14 @@
-"""Row text for the lists: times, counts, fixed-width columns. Feed text goes through `text`."""
+"""Row text for the lists: times, fixed-width columns, highlights. Feed text goes through `text`."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import date, datetime, tzinfo
 
 from rich.text import Text
 
 from monitor.core.query import highlight_spans
-from monitor.model import Entry
+from monitor.model import Entry, Source, SourceState
 from monitor.tui import text
 
 HIGHLIGHT = "bold reverse"  # the filter's words in titles and articles
@@ -36,22 +37,6 @@ def long_time(moment: datetime, tz: tzinfo | None) -> str:
     return f"{at:%a %d %b %Y %H:%M} {zone}"
 
 
-def span(seconds: float) -> str:
-    """90 -> "1m", 7200 -> "2h"."""
-    secs = int(abs(seconds))
-    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
-        if secs >= size:
-            return f"{secs // size}{unit}"
-    return f"{secs}s"
-
-
-def ago(moment: datetime | None, now: datetime) -> str:
-    if moment is None:
-        return "never"
-    secs = (now - moment).total_seconds()
-    return f"in {span(secs)}" if secs < 0 else f"{span(secs)} ago"
-
-
 def clip(value: Text | str, width: int) -> Text:
     """At most `width` cells, clipped with "…"."""
     t = value.copy() if isinstance(value, Text) else Text(value, end="")
@@ -69,6 +54,14 @@ def cell(value: Text | str, width: int, *, right: bool = False) -> Text:
             t = Text(" " * pad, end="") + t
         else:
             t.append(" " * pad)
+    return t
+
+
+def highlight(t: Text, words: Sequence[str]) -> Text:
+    """Highlight the filter's words in `t` (in place) and return it."""
+    if words:
+        for start, end in highlight_spans(t.plain, tuple(words)):
+            t.stylize(HIGHLIGHT, start, end)
     return t
 
 
@@ -105,9 +98,18 @@ def entry_row(
         row.append_text(cell(text.clean(entry.language or ""), 3))
         row.append(" ")
     rest = max(0, width - row.cell_len)
-    title = text.text(entry.title, "bold" if new else "")
-    if words:
-        for start, end in highlight_spans(title.plain, words):
-            title.stylize(HIGHLIGHT, start, end)
+    title = highlight(text.text(entry.title, "bold" if new else ""), words)
     row.append_text(cell(title, rest))
     return row
+
+
+def tally(sources: Iterable[Source], states: Mapping[str, SourceState]) -> tuple[int, int]:
+    """(ok, failing) among `sources`: failing while its last polls fail, ok once one worked."""
+    ok = failing = 0
+    for source in sources:
+        st = states.get(source.name)
+        if st is not None and st.failures:
+            failing += 1
+        elif st is not None and st.last_success:
+            ok += 1
+    return ok, failing

@@ -1,4 +1,4 @@
-"""The sources (health) screen and the help screen."""
+"""The sources screen: every source's health; `r` polls the selected one now."""
 
 from __future__ import annotations
 
@@ -9,41 +9,15 @@ from typing import ClassVar
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.containers import Vertical, VerticalScroll
-from textual.screen import ModalScreen, Screen
+from textual.containers import Vertical
+from textual.screen import Screen
 from textual.widgets import Static
 
 from monitor.config import Settings
-from monitor.model import ErrorKind, SourceState
-from monitor.tui import rows, text
-from monitor.tui.lists import TableList
-
-ERROR_WORDS: dict[ErrorKind, str] = {
-    "dns": "host not found",
-    "tls": "TLS/certificate error",
-    "connect": "cannot connect",
-    "timeout": "timed out",
-    "http": "HTTP error",
-    "too_large": "feed too large",
-    "encoding": "undecodable body",
-    "redirect": "bad redirect",
-    "parse": "not a readable feed",
-    "refused": "refused",
-    "other": "error",
-}
-
-
-def error_words(state: SourceState | None) -> str:
-    """The last error in words: "HTTP error 503: Service Unavailable"."""
-    if state is None or state.last_error is None:
-        return ""
-    words = ERROR_WORDS.get(state.last_error, state.last_error)
-    if state.last_error == "http" and state.last_status:
-        words += f" {state.last_status}"
-    if state.last_error_detail:
-        words += f": {text.clean(state.last_error_detail)}"
-    return words
-
+from monitor.core.humanize import ago, error_words, span
+from monitor.model import SourceState
+from monitor.tui import format, text
+from monitor.tui.widgets.table_list import TableList
 
 # (title, width or 0 for a share of what is left, right-aligned)
 HEALTH_COLUMNS: tuple[tuple[str, int, bool], ...] = (
@@ -68,7 +42,7 @@ def health_cells(width: int, cells: Sequence[Text | str], styles: Sequence[str] 
             w, share = shares[share], share + 1
         if n:
             line.append(" ")
-        cell = rows.cell(value, w, right=right)
+        cell = format.cell(value, w, right=right)
         if n < len(styles) and styles[n]:
             cell.stylize(styles[n])
         line.append_text(cell)
@@ -129,14 +103,9 @@ class SourcesScreen(Screen[None]):
         table = self.query_one(TableList)
         width = table.scrollable_content_region.width or self.size.width - 4
         now = self.now()
-        ok = failing = 0
         lines: list[tuple[Hashable, Text]] = []
         for source in self.settings.sources:
             st = self.states.get(source.name)
-            if st is not None and st.failures:
-                failing += 1
-            elif st is not None and st.last_success:
-                ok += 1
             if not source.enabled:
                 nxt = "disabled"
             elif source.name in self.polling:
@@ -144,14 +113,14 @@ class SourcesScreen(Screen[None]):
             elif st is None or st.next_due is None or st.next_due <= now:
                 nxt = "due now"
             else:
-                nxt = rows.ago(st.next_due, now)
+                nxt = ago(st.next_due, now)
             bad = "bold red" if st is not None and st.failures else ""
             cells: list[Text | str] = [
                 text.text(source.name),
-                rows.ago(st.last_success, now) if st is not None else "never",
-                Text(error_words(st), end=""),
+                ago(st.last_success, now) if st is not None else "never",
+                text.text(error_words(st)),
                 str(st.failures) if st is not None else "0",
-                rows.span(source.interval),
+                span(source.interval),
                 str(st.item_count) if st is not None else "0",
                 nxt,
             ]
@@ -160,6 +129,7 @@ class SourcesScreen(Screen[None]):
         header = health_cells(width, [t for t, _, _ in HEALTH_COLUMNS])
         header.stylize("bold underline")
         self.query_one("#health-header", Static).update(header)
+        ok, failing = format.tally(self.settings.sources, self.states)
         title = Text(
             f"Sources: {ok} ok, {failing} failing, {len(self.settings.sources)} configured"
         )
@@ -203,34 +173,3 @@ class SourcesScreen(Screen[None]):
         name = self.selected
         if name is not None:
             self.poll_one(name)
-
-
-class HelpScreen(ModalScreen[None]):
-    """Every key, generated from the bindings, with the keymap applied."""
-
-    BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("escape,q,question_mark", "close", "Close the help", id="help.close"),
-        Binding("j,down", "line_down", "Scroll down", id="help.down"),
-        Binding("k,up", "line_up", "Scroll up", id="help.up"),
-    ]
-
-    def __init__(self, help_text: Text) -> None:
-        super().__init__()
-        self.help_text = help_text
-
-    def compose(self) -> ComposeResult:
-        with VerticalScroll(id="help"):
-            yield Static(self.help_text)
-
-    def on_mount(self) -> None:
-        self.query_one("#help").border_title = "Keys"
-        self.query_one("#help").focus()
-
-    def action_close(self) -> None:
-        self.dismiss(None)
-
-    def action_line_down(self) -> None:
-        self.query_one("#help", VerticalScroll).scroll_relative(y=1, animate=False)
-
-    def action_line_up(self) -> None:
-        self.query_one("#help", VerticalScroll).scroll_relative(y=-1, animate=False)

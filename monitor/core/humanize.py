@@ -1,0 +1,57 @@
+"""Durations, moments and a source's last error in words, for the dashboard and the CLI.
+
+Pure: the caller passes `now`, and the words are plain strings. Text from outside (an
+error's detail) is returned as it is: the caller shows it through its own gate.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from monitor.model import ErrorKind, SourceState
+
+ERROR_WORDS: dict[ErrorKind, str] = {
+    "dns": "host not found",
+    "tls": "TLS/certificate error",
+    "connect": "cannot connect",
+    "timeout": "timed out",
+    "http": "HTTP error",
+    "too_large": "feed too large",
+    "encoding": "undecodable body",
+    "redirect": "bad redirect",
+    "parse": "not a readable feed",
+    "refused": "refused",
+    "other": "error",
+}
+
+
+def span(seconds: float) -> str:
+    """90 -> "1m", 7200 -> "2h": the largest whole unit, the sign dropped."""
+    secs = int(abs(seconds))
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
+        if secs >= size:
+            return f"{secs // size}{unit}"
+    return f"{secs}s"
+
+
+def ago(moment: datetime | None, now: datetime) -> str:
+    """ "5m ago", "in 2h" for a moment still to come, "never" for None."""
+    if moment is None:
+        return "never"
+    secs = (now - moment).total_seconds()
+    return f"in {span(secs)}" if secs < 0 else f"{span(secs)} ago"
+
+
+def error_words(state: SourceState | None) -> str:
+    """The last error in words: "HTTP error 503: Service Unavailable"; "" when none.
+
+    The detail comes from outside (a server's reason phrase, an exception): not cleaned here.
+    """
+    if state is None or state.last_error is None:
+        return ""
+    words = ERROR_WORDS.get(state.last_error, state.last_error)
+    if state.last_error == "http" and state.last_status:
+        words += f" {state.last_status}"
+    if state.last_error_detail:
+        words += f": {state.last_error_detail}"
+    return words

@@ -1,0 +1,99 @@
+"""The help screen: every key, generated from the bindings."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any, ClassVar
+
+from rich.text import Text
+from textual.app import App, ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import VerticalScroll
+from textual.screen import ModalScreen
+from textual.widgets import Static
+
+
+class HelpScreen(ModalScreen[None]):
+    """Every key, generated from the bindings, with the keymap applied."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape,q,question_mark", "close", "Close the help", id="help.close"),
+        Binding("j,down", "line_down", "Scroll down", id="help.down"),
+        Binding("k,up", "line_up", "Scroll up", id="help.up"),
+    ]
+
+    def __init__(self, help_text: Text) -> None:
+        super().__init__()
+        self.help_text = help_text
+
+    def compose(self) -> ComposeResult:
+        with VerticalScroll(id="help"):
+            yield Static(self.help_text)
+
+    def on_mount(self) -> None:
+        self.query_one("#help").border_title = "Keys"
+        self.query_one("#help").focus()
+
+    def action_close(self) -> None:
+        self.dismiss(None)
+
+    def action_line_down(self) -> None:
+        self.query_one("#help", VerticalScroll).scroll_relative(y=1, animate=False)
+
+    def action_line_up(self) -> None:
+        self.query_one("#help", VerticalScroll).scroll_relative(y=-1, animate=False)
+
+
+def render_help(
+    app: App[Any], sections: Sequence[tuple[str, Sequence[BindingType]]], keymap: Mapping[str, str]
+) -> Text:
+    """The help: each section's keys (after the keymap), then the filter line, the command
+    palette and what the marks of new items mean."""
+    out = Text(end="")
+    for title, bindings in sections:
+        out.append(f"{title}\n", style="bold underline")
+        for line in binding_lines(app, bindings, keymap):
+            out.append_text(line)
+            out.append("\n")
+        out.append("\n")
+    out.append("Filter line\n", style="bold underline")
+    out.append(f"  {'Enter':<14} {'Keep the filter':<38}\n")
+    out.append(f"  {'Esc':<14} {'Clear it':<38}\n")
+    out.append("\nCommand palette\n", style="bold underline")
+    palette = app.get_key_display(Binding(app.COMMAND_PALETTE_BINDING, "command_palette"))
+    out.append(f"  {palette:<14} {'Every command, by name':<38}\n")
+    out.append("\nNew items\n", style="bold underline")
+    out.append("  • marks the items that arrived while monitor ran. A row is seen once the\n")
+    out.append("  cursor has been on it; m marks every row seen.\n")
+    out.append("\nChange a key under [keys] in config.toml, by id", style="dim")
+    out.append(': "app.poll" = "ctrl+r"', style="dim")
+    return out
+
+
+def binding_lines(
+    app: App[Any], bindings: Sequence[BindingType], keymap: Mapping[str, str]
+) -> list[Text]:
+    """One line per binding: keys (after the keymap), description, id."""
+    lines: list[Text] = []
+    seen: dict[str, list[str]] = {}
+    order: list[tuple[str, Binding]] = []
+    for binding in Binding.make_bindings(bindings):
+        ident = binding.id or binding.action
+        if ident in keymap:
+            keys = [k.strip() for k in keymap[ident].split(",") if k.strip()]
+        else:
+            keys = [binding.key]
+        if ident not in seen:
+            seen[ident] = []
+            order.append((ident, binding))
+        for key in keys:
+            shown = app.get_key_display(binding.with_key(key))
+            if shown not in seen[ident]:
+                seen[ident].append(shown)
+    for ident, binding in order:
+        line = Text(end="")
+        line.append(f"  {', '.join(seen[ident]):<14} ", style="bold")
+        line.append(f"{binding.description:<38} ")
+        line.append(ident if binding.id else "", style="dim")
+        lines.append(line)
+    return lines

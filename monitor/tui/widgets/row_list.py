@@ -1,0 +1,201 @@
+"""A virtualized list: one `ScrollView` that renders only the visible rows, from a cache.
+
+`RowList` owns the cursor, the keys and the row cache; subclasses say what a row
+looks like. No widget per row, so 100,000 rows cost what the visible 30 cost.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Hashable
+from dataclasses import dataclass
+from typing import ClassVar
+
+from rich.text import Text
+from textual import events
+from textual.binding import Binding, BindingType
+from textual.cache import LRUCache
+from textual.geometry import Size
+from textual.message import Message
+from textual.scroll_view import ScrollView
+from textual.strip import Strip
+
+from monitor.tui import format
+
+
+def cursor_bindings(prefix: str) -> list[BindingType]:
+    """The movement keys every list shares, with ids under `prefix`."""
+    return [
+        Binding("j,down", "cursor_down", "Next row", id=f"{prefix}.down"),
+        Binding("k,up", "cursor_up", "Previous row", id=f"{prefix}.up"),
+        Binding("g,home", "cursor_top", "First row", id=f"{prefix}.top"),
+        Binding("G,end", "cursor_bottom", "Last row", id=f"{prefix}.bottom"),
+        Binding("pagedown", "cursor_page_down", "Page down", id=f"{prefix}.page_down"),
+        Binding("pageup", "cursor_page_up", "Page up", id=f"{prefix}.page_up"),
+    ]
+
+
+class RowList(ScrollView, can_focus=True):
+    """A list with a cursor row. Subclasses implement `row_count`, `row_key`, `render_row`."""
+
+    COMPONENT_CLASSES: ClassVar[set[str]] = {"rowlist--cursor", "rowlist--empty"}
+    DEFAULT_CSS = """
+    RowList {
+        overflow-x: hidden;
+        overflow-y: auto;
+        & > .rowlist--cursor { background: $surface-lighten-2; }
+        &:focus > .rowlist--cursor { background: $accent 60%; text-style: bold; }
+        & > .rowlist--empty { color: $text-muted; }
+    }
+    """
+
+    empty_text = "nothing to show"
+
+    @dataclass
+    class Moved(Message):
+        """The cursor moved to another row."""
+
+        widget: RowList
+        index: int
+
+        @property
+        def control(self) -> RowList:
+            return self.widget
+
+    @dataclass
+    class Chosen(Message):
+        """Enter (or a double click) on a row."""
+
+        widget: RowList
+        index: int
+
+        @property
+        def control(self) -> RowList:
+            return self.widget
+
+    def __init__(self, *, id: str | None = None, classes: str | None = None) -> None:
+        super().__init__(id=id, classes=classes)
+        self.cursor = 0
+        self._cache: LRUCache[Hashable, Strip] = LRUCache(1024)
+
+    # -- for subclasses ------------------------------------------------------------------
+
+    def row_count(self) -> int:
+        return 0
+
+    def row_key(self, index: int) -> Hashable:
+        return index
+
+    def render_row(self, index: int, width: int) -> Text:
+        return Text("")
+
+    # -- data ----------------------------------------------------------------------------
+
+    def rows_changed(self) -> None:
+        """Call after the rows changed: resizes the virtual area, clamps the cursor."""
+        count = self.row_count()
+        self.virtual_size = Size(0, count)
+        self.cursor = max(0, min(self.cursor, count - 1))
+        self.refresh()
+
+    def clear_cache(self) -> None:
+        self._cache.clear()
+        self.refresh()
+
+    def notify_style_update(self) -> None:
+        super().notify_style_update()
+        self._cache.clear()
+
+    def on_focus(self, event: events.Focus) -> None:
+        self.refresh()
+
+    def on_blur(self, event: events.Blur) -> None:
+        self.refresh()
+
+    # -- rendering -----------------------------------------------------------------------
+
+    def render_line(self, y: int) -> Strip:
+        index = self.scroll_offset.y + y
+        width = self.scrollable_content_region.width
+        base = self.rich_style
+        count = self.row_count()
+        if index >= count:
+            if count == 0 and y == 0:
+                style = self.get_component_rich_style("rowlist--empty")
+                empty = format.cell(Text(self.empty_text, style=style), width)
+                return Strip(list(empty.render(self.app.console)), width).apply_style(base)
+            return Strip.blank(width, base)
+        is_cursor = index == self.cursor
+        key = (self.row_key(index), width, is_cursor, is_cursor and self.has_focus)
+        strip = self._cache.get(key)
+        if strip is None:
+            row = format.cell(self.render_row(index, width), width)
+            if is_cursor:
+                row.stylize_before(self.get_component_rich_style("rowlist--cursor"))
+            row.stylize_before(base)
+            strip = Strip(list(row.render(self.app.console)), width)
+            self._cache[key] = strip
+        return strip
+
+    def refresh_row(self, index: int) -> None:
+        if 0 <= index < self.row_count():
+            self.refresh_line(index)
+
+    # -- the cursor ----------------------------------------------------------------------
+
+    def move_cursor(self, index: int, *, scroll: bool = True) -> None:
+        count = self.row_count()
+        if count == 0:
+            return
+        index = max(0, min(index, count - 1))
+        old = self.cursor
+        self.cursor = index
+        if scroll:
+            self.scroll_cursor_visible()
+        self.refresh_row(old)
+        self.refresh_row(index)
+        if index != old:
+            self.post_message(self.Moved(self, index))
+
+    def scroll_cursor_visible(self) -> None:
+        height = self.scrollable_content_region.height
+        top = round(self.scroll_y)
+        if self.cursor < top:
+            self.scroll_to(y=self.cursor, animate=False)
+        elif height and self.cursor >= top + height:
+            self.scroll_to(y=self.cursor - height + 1, animate=False)
+
+    def action_cursor_down(self) -> None:
+        self.move_cursor(self.cursor + 1)
+
+    def action_cursor_up(self) -> None:
+        self.move_cursor(self.cursor - 1)
+
+    def action_cursor_top(self) -> None:
+        self.move_cursor(0)
+
+    def action_cursor_bottom(self) -> None:
+        self.move_cursor(self.row_count() - 1)
+
+    def action_cursor_page_down(self) -> None:
+        page = max(1, self.scrollable_content_region.height - 1)
+        self.scroll_to(y=self.scroll_y + page, animate=False)
+        self.move_cursor(self.cursor + page)
+
+    def action_cursor_page_up(self) -> None:
+        page = max(1, self.scrollable_content_region.height - 1)
+        self.scroll_to(y=self.scroll_y - page, animate=False)
+        self.move_cursor(self.cursor - page)
+
+    def action_choose(self) -> None:
+        if self.row_count():
+            self.post_message(self.Chosen(self, self.cursor))
+
+    def on_click(self, event: events.Click) -> None:
+        offset = event.get_content_offset(self)
+        if offset is None:
+            return
+        index = round(self.scroll_y) + offset.y
+        if index < self.row_count():
+            self.move_cursor(index, scroll=False)
+            if event.chain >= 2:
+                self.action_choose()

@@ -1,0 +1,128 @@
+"""The timeline: the items of the current view, newest first."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Hashable, Sequence
+from datetime import UTC, date, datetime, tzinfo
+from typing import ClassVar
+
+from rich.text import Text
+from textual.binding import Binding, BindingType
+
+from monitor.model import Entry
+from monitor.tui import format
+from monitor.tui.widgets.row_list import RowList, cursor_bindings
+
+
+class Timeline(RowList):
+    """The items of the current view, newest first. New rows carry a "•" until seen.
+
+    A row is seen once the cursor has been on it, or when `m` marks everything seen.
+    """
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        *cursor_bindings("timeline"),
+        Binding("enter", "choose", "Open the article", id="timeline.open"),
+    ]
+
+    empty_text = "no items yet"
+
+    def __init__(
+        self,
+        *,
+        now: Callable[[], datetime],
+        tz: tzinfo | None = None,
+        id: str | None = None,
+        classes: str | None = None,
+    ) -> None:
+        super().__init__(id=id, classes=classes)
+        self.entries: Sequence[Entry] = ()
+        self.new_ids: set[str] = set()
+        self.now = now
+        self.tz = tz
+        self.utc = False
+        self.words: tuple[str, ...] = ()  # the filter's words, highlighted in titles
+
+    @property
+    def zone(self) -> tzinfo | None:
+        return UTC if self.utc else self.tz
+
+    @property
+    def current(self) -> Entry | None:
+        if 0 <= self.cursor < len(self.entries):
+            return self.entries[self.cursor]
+        return None
+
+    def today(self) -> date:
+        """Today where the times are shown: rows of today show only the time."""
+        return format.local(self.now(), self.zone).date()
+
+    def row_count(self) -> int:
+        return len(self.entries)
+
+    def row_key(self, index: int) -> Hashable:
+        entry = self.entries[index]
+        return (entry.id, entry.id in self.new_ids, self.today(), self.utc, self.words)
+
+    def render_row(self, index: int, width: int) -> Text:
+        entry = self.entries[index]
+        new = entry.id in self.new_ids
+        return format.entry_row(
+            entry, width, today=self.today(), tz=self.zone, new=new, words=self.words
+        )
+
+    def set_words(self, words: tuple[str, ...]) -> None:
+        self.words = words
+        self.refresh()
+
+    def set_entries(self, entries: Sequence[Entry]) -> None:
+        """Show `entries`, keeping the selected item selected and the view where it was.
+
+        Rows inserted above the cursor shift the cursor and the scroll offset by as many
+        rows, so what the user looks at does not move.
+        """
+        old = self.current
+        old_cursor, old_scroll = self.cursor, round(self.scroll_y)
+        self.entries = entries
+        found = self._find(old.id, old_cursor) if old is not None else None
+        if found is None:
+            self.cursor = max(0, min(old_cursor, len(entries) - 1))
+            shift = 0
+        else:
+            self.cursor = found
+            shift = found - old_cursor
+        self.rows_changed()
+        self.scroll_to(y=max(0, old_scroll + shift), animate=False)
+        self.scroll_cursor_visible()
+        self.mark_seen_at_cursor()
+        if self.current is not old:
+            self.post_message(self.Moved(self, self.cursor))
+
+    def _find(self, item_id: str, near: int) -> int | None:
+        entries = self.entries
+        # New rows arrive at the top, so the item is usually at or a little below `near`.
+        for i in range(max(0, near), min(len(entries), near + 200)):
+            if entries[i].id == item_id:
+                return i
+        for i, e in enumerate(entries):
+            if e.id == item_id:
+                return i
+        return None
+
+    def mark_seen_at_cursor(self) -> None:
+        entry = self.current
+        if entry is not None and entry.id in self.new_ids:
+            self.new_ids.discard(entry.id)
+            self.refresh_row(self.cursor)
+
+    def mark_all_seen(self) -> None:
+        self.new_ids.clear()
+        self.refresh()
+
+    def move_cursor(self, index: int, *, scroll: bool = True) -> None:
+        super().move_cursor(index, scroll=scroll)
+        self.mark_seen_at_cursor()
+
+    def set_utc(self, utc: bool) -> None:
+        self.utc = utc
+        self.refresh()
