@@ -540,14 +540,14 @@ class Narrowing:
     Typing a word letter by letter then costs one full scan, not one per key."""
 
     def __init__(self) -> None:
-        self._base: Sequence[Entry] | None = None
-        self._query: Query | None = None
-        self._result: list[Entry] = []
+        # (entries, query, result), replaced as one tuple: safe across threads
+        self._last: tuple[Sequence[Entry], Query, list[Entry]] | None = None
 
     def filter(self, entries: Sequence[Entry], query: Query, now: datetime) -> list[Entry]:
-        narrowed = self._base is entries and self._query is not None and query.narrows(self._query)
-        result = filter_entries(self._result if narrowed else entries, query, now)
-        self._base, self._query, self._result = entries, query, result
+        last = self._last
+        narrowed = last is not None and last[0] is entries and query.narrows(last[1])
+        result = filter_entries(last[2] if last and narrowed else entries, query, now)
+        self._last = (entries, query, result)
         return result
 
 

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 import re
 from collections import Counter
 from collections.abc import Awaitable, Callable, Sequence
+from concurrent.futures import Executor
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta, tzinfo
+from functools import partial
 from typing import ClassVar, Protocol
 
 from rich.text import Text
@@ -21,7 +24,7 @@ from textual.widgets import Input
 from textual.worker import Worker, WorkerState
 
 from monitor.config import SavedFilter, Settings
-from monitor.core.query import Query, QueryError, filter_entries, parse_query
+from monitor.core.query import Narrowing, Query, QueryError, filter_entries, parse_query
 from monitor.core.urls import check_url
 from monitor.io.store import Store
 from monitor.model import Entry, PollReport, SourceState
@@ -64,10 +67,19 @@ class View:
 
 
 def compute_view(
-    entries: Sequence[Entry], query: Query | None, picked: str | None, now: datetime
+    entries: Sequence[Entry],
+    query: Query | None,
+    picked: str | None,
+    now: datetime,
+    narrowing: Narrowing | None = None,
 ) -> View:
     """Filter, count per source (in the view, and in the last 24 h of the whole store)."""
-    base = list(entries) if query is None else filter_entries(entries, query, now)
+    if query is None:
+        base = list(entries)
+    elif narrowing is not None:
+        base = narrowing.filter(entries, query, now)
+    else:
+        base = filter_entries(entries, query, now)
     shown: Counter[str] = Counter()
     for e in base:
         shown.update(e.sources)
@@ -155,11 +167,15 @@ class MonitorApp(App[int]):
         self.store = store
         self.read_only = read_only
         self.lock_message = lock_message
+        self.parse_pool: Executor | None = None
         if poll is None:
-            from monitor.io.poller import poll_once
+            from monitor.io.poller import parse_pool, poll_once
 
-            poll = poll_once
+            # a process parses, so the loop answers keys during a poll of hundreds of feeds
+            self.parse_pool = None if read_only else parse_pool()
+            poll = partial(poll_once, executor=self.parse_pool)
         self.poll_fn: PollFn = poll
+        self.narrowing = Narrowing()
         self.now = now
         self.tz = tz
         self.autopoll = autopoll
@@ -251,6 +267,7 @@ class MonitorApp(App[int]):
             return entries, store.states(), {e.id for e in entries}
 
         entries, states, ids = await asyncio.to_thread(load)
+        gc.freeze()  # 100k long-lived entries: keep full collections from pausing the loop
         if self.loaded:
             self.timeline.new_ids |= ids - old
         first = not self.loaded
@@ -266,7 +283,7 @@ class MonitorApp(App[int]):
         self._view_token += 1
         token = self._view_token
         entries, query, picked, now = self.entries, self.active_query, self.picked, self.now()
-        view = await asyncio.to_thread(compute_view, entries, query, picked, now)
+        view = await asyncio.to_thread(compute_view, entries, query, picked, now, self.narrowing)
         if token == self._view_token:
             self.apply_view(view)
 
@@ -524,6 +541,10 @@ class MonitorApp(App[int]):
 
     def action_quit_app(self) -> None:
         self.exit(0)
+
+    def on_unmount(self) -> None:
+        if self.parse_pool is not None:
+            self.parse_pool.shutdown(wait=False, cancel_futures=True)
 
     def action_help(self) -> None:
         if isinstance(self.screen, HelpScreen):
