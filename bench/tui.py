@@ -653,7 +653,7 @@ def _apply_one(variant: str) -> Callable[[], None]:
 async def child_poll(config: Path, why: bool, variant: str) -> dict[str, Any]:
     """The real poller on the feed server; `j` every 50 ms from a thread."""
     from monitor.config import load
-    from monitor.io.poller import poll_once
+    from monitor.io.poller import parse_pool, poll_once
     from monitor.io.store import open_store
     from monitor.tui.app import MonitorApp
     from monitor.tui.widgets.timeline import Timeline
@@ -664,10 +664,14 @@ async def child_poll(config: Path, why: bool, variant: str) -> dict[str, Any]:
     store = TimedStore(open_store(settings.storage))
     span: dict[str, float] = {}
 
+    # as the app does without a poll= argument: parsing in its worker process (the
+    # parse-in-* variants replace the parse function instead)
+    executor = None if "parse-in" in variant else parse_pool()
+
     async def timed_poll(settings: Any, store: Any, **kw: Any) -> Any:
         span["poll0"] = time.perf_counter()
         try:
-            return await poll_once(settings, store, **kw)
+            return await poll_once(settings, store, executor=executor, **kw)
         finally:
             span["poll1"] = time.perf_counter()
 
@@ -729,6 +733,8 @@ async def child_poll(config: Path, why: bool, variant: str) -> dict[str, Any]:
         await pilot.press("q")
     Timeline.action_cursor_down = original_down  # type: ignore[method-assign]
     undo()
+    if executor is not None:
+        executor.shutdown()
 
     # keys are handled in the order they were sent: pair them up
     keys = []
