@@ -512,6 +512,10 @@ def test_highlight_spans_are_sorted_and_merged() -> None:
         ("earthq", "earth", False),
         ("russie", "russie OR ukraine", False),
         ("russie OR ukraine", "russie", False),  # true, but not provable by this rule: fine
+        ("gaza OR t", "gaza OR ta", True),
+        ("gaza OR tariffs", "gaza OR tariffs lang:en", True),
+        ("gaza OR ta", "gaza OR t", False),
+        ("gaza OR ta", "gaza OR ta OR x", False),
         ("-guerre", "-guerr", False),
         ("anything", "", False),
         ('"prime minister"', '"prime ministers"', False),

@@ -525,6 +525,10 @@ def _implies(new: _Node, old: _Node) -> bool:
     """Whether `new` matching an entry guarantees `old` matches it."""
     if new == old:
         return True
+    if isinstance(new, _And):  # all of them match, so any one that implies `old` will do
+        return any(_implies(c, old) for c in new.children)
+    if isinstance(new, _Or) and isinstance(old, _Or):  # each new branch within an old one
+        return all(any(_implies(n, o) for o in old.children) for n in new.children)
     if isinstance(new, _Term) and isinstance(old, _Term) and new.kind == old.kind == "word":
         n, o = new.words, old.words
         # consecutive words, the last one a prefix: a longer or more specific run implies it
