@@ -405,6 +405,13 @@ def _compile_term(t: _Term, now: datetime) -> _Pred:
         w = " ".join(t.words)
         sw = " " + w
         if kind == "word":  # the start of a word
+            if len(w) <= 2:  # short: found inside most texts, so `w in s` rejects nothing
+
+                def short_word(e: Entry) -> bool:
+                    s = e.search
+                    return sw in s or s.startswith(w)
+
+                return short_word
 
             def word(e: Entry) -> bool:
                 s = e.search
