@@ -122,8 +122,6 @@ class Item:
     actors: tuple[Actor, ...] = ()
     quotes: tuple[Quote, ...] = ()
     schema: int = SCHEMA_VERSION
-    # the folded search text, when the parser already made it; never stored or compared
-    search: str | None = field(default=None, compare=False, repr=False)
 
     def to_json(self) -> dict[str, Any]:
         """The public item JSON (export, search, digest). A contract: extend, never rename."""

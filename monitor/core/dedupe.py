@@ -44,4 +44,4 @@ def merge(old: Item, new: Item) -> Item | None:
     )
     if merged == old:
         return None
-    return replace(merged, updated_at=new.first_seen, search=None)
+    return replace(merged, updated_at=new.first_seen)

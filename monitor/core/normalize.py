@@ -5,13 +5,11 @@ from __future__ import annotations
 import hashlib
 import html
 import re
-from dataclasses import replace
 from datetime import datetime
 
 import nh3
 
 from monitor.core.dates import parse_date
-from monitor.core.query import search_text
 from monitor.core.urls import canonical_url
 from monitor.model import Item, ParsedFeed, RawEntry, Source
 
@@ -147,7 +145,7 @@ def normalize_entry(
     if not title:
         title = summary[:100] or link or "(untitled)"
     author = html_to_text(entry.author) or None
-    item = Item(
+    return Item(
         id=item_id(keys[0]),
         title=title,
         url=link,
@@ -162,7 +160,6 @@ def normalize_entry(
         author=author,
         text=text,
     )
-    return replace(item, search=search_text(item))  # made here, in the parse worker
 
 
 def normalize_feed(
