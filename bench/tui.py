@@ -68,6 +68,8 @@ ROOT = HERE.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
+from bench.pyenv import cached_bytecode_env  # noqa: E402
+
 SIZE = (120, 40)
 SOURCES = 60  # bench/store.py's items come from "News 0" … "News 59"
 # (word, share of items whose title starts with it): one topic at most per item.
@@ -780,14 +782,6 @@ async def child_poll(config: Path, why: bool, variant: str) -> dict[str, Any]:
 
 
 # --- the parent -------------------------------------------------------------------------------
-
-
-def cached_bytecode_env(prefix: Path) -> dict[str, str]:
-    """The environment for children with Python's compiled-bytecode cache in `prefix`,
-    written and then reused: what a normal install has after its first run."""
-    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
-    env["PYTHONPYCACHEPREFIX"] = str(prefix)
-    return env
 
 
 AS_IS = "environment as is"  # the other start-up mode: this environment unchanged

@@ -91,13 +91,34 @@ def fold(s: str) -> str:
     return s
 
 
+_TOKEN_WORDS: dict[str, str] = {}  # a memo: news text repeats its words
+_TOKEN_MEMO = 200_000
+
+
+def folded_words(text: str) -> str:
+    """`text`'s folded words separated by single spaces: 'États-Unis, l’Ukraine' ->
+    'etats unis l ukraine'. Folding is per character, so it is done once per distinct
+    space-separated token and remembered."""
+    memo = _TOKEN_WORDS
+    out = []
+    for token in text.split():
+        words = memo.get(token)
+        if words is None:
+            words = " ".join(_PART.findall(fold(token)))
+            if len(memo) >= _TOKEN_MEMO:
+                memo.clear()
+            memo[token] = words
+        if words:
+            out.append(words)
+    return " ".join(out)
+
+
 def search_text(item: Item) -> str:
-    """The folded words filters match against: title, summary, sources, start of the text,
-    separated by single spaces ('États-Unis, l’Ukraine' -> 'etats unis l ukraine')."""
+    """The folded words filters match against: title, summary, sources, start of the text."""
     parts = [item.title, item.summary, " ".join(item.sources)]
     if item.text:
         parts.append(item.text[:SEARCH_TEXT_CHARS])
-    return " ".join(_PART.findall(fold(" ".join(parts))))
+    return folded_words(" ".join(parts))
 
 
 # --- errors and the syntax tree ---------------------------------------------------------------
