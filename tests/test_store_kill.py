@@ -114,7 +114,6 @@ def test_kill_while_writing(tmp_path: Path) -> None:
         assert store.write(baseline, [SourceState("a", "https://a")]) == ["new"] * BASELINE
     present = {it.id for it in baseline}
     retitled: set[str] = set()
-    started = time.monotonic()
     killed_in_writes = unfinished = 0
     for r in range(ROUNDS):
         child = subprocess.Popen(
@@ -156,4 +155,3 @@ def test_kill_while_writing(tmp_path: Path) -> None:
         lock.release()
     assert killed_in_writes >= ROUNDS // 2
     assert unfinished >= 3
-    assert time.monotonic() - started < 90
