@@ -28,8 +28,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from monitor.core.extract import extract_page  # noqa: E402
-from monitor.core.normalize import html_to_paragraphs  # noqa: E402
+from monitor.core.extract import extract_page
+from monitor.core.normalize import html_to_paragraphs
 
 ARTICLES = Path(__file__).resolve().parents[2] / "shared" / "corpus" / "articles"
 NOW = datetime(2026, 12, 1, tzinfo=UTC)  # after every page of the corpus
@@ -70,9 +70,7 @@ def pages(root: Path = ARTICLES) -> Iterator[Page]:
         if not html_path.exists():
             continue  # the corpus keeps fr, de, uk and us only
         json_name, version = key.split("#", 1)
-        entry = json.loads((fundus / "test_data" / json_name).read_text(encoding="utf-8"))[
-            version
-        ]
+        entry = json.loads((fundus / "test_data" / json_name).read_text(encoding="utf-8"))[version]
         date = entry.get("publishing_date")
         yield Page(
             name=f"fundus/{html_name.removesuffix('.html.gz')}",
@@ -172,9 +170,7 @@ def main() -> None:
                 f"  {lang or '?':4} pages {s['pages.' + lang]:4.0f}  median F1 {s[key]:.3f}"
                 f"  P {s['precision.' + lang]:.3f}  R {s['recall.' + lang]:.3f}"
             )
-        print(
-            f"  dates within a minute: {s['dates.within_minute']:.1%} of {s['dates.pages']:.0f}"
-        )
+        print(f"  dates within a minute: {s['dates.within_minute']:.1%} of {s['dates.pages']:.0f}")
         worst = sorted(results, key=lambda r: r.f1)[:5]
         print("  worst:", ", ".join(f"{r.page.name} {r.f1:.2f}" for r in worst))
 

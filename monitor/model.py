@@ -195,8 +195,12 @@ class Item:
             text_error=rec.get("text_error"),
             text_detail=rec.get("text_detail"),
             site_name=rec.get("site_name"),
-            page_published=datetime.fromisoformat(page) if (page := rec.get("page_published")) else None,
+            page_published=_when(rec.get("page_published")),
         )
+
+
+def _when(value: str | None) -> datetime | None:
+    return datetime.fromisoformat(value) if value else None
 
 
 @dataclass(frozen=True, slots=True)
@@ -320,10 +324,22 @@ class SourceResult:
 
 
 @dataclass(frozen=True, slots=True)
+class TextJob:
+    """One article page to fetch for an item's full text."""
+
+    item_id: str
+    url: str
+    source: str  # the source's name
+    feed_url: str  # links on this host may be private addresses (the user chose the host)
+    allow_private: bool = False  # the source's allow_private_links
+
+
+@dataclass(frozen=True, slots=True)
 class PollReport:
     started: datetime
     finished: datetime
     results: tuple[SourceResult, ...] = field(default=())
+    text_jobs: tuple[TextJob, ...] = ()  # the new items whose page text is wanted
 
     @property
     def new(self) -> int:

@@ -185,8 +185,8 @@ def _language(tree: Any) -> str | None:
 
 def page_date(tree: Any, *, now: datetime) -> tuple[datetime | None, str | None]:
     """The page's publication time: JSON-LD `datePublished`, then meta tags, then <time>."""
-    for raw in _date_strings(tree):
-        dt, raw = _date(raw, now)
+    for found in _date_strings(tree):
+        dt, raw = _date(found, now)
         if dt is not None:
             return dt, raw
     return None, None
