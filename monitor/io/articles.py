@@ -10,11 +10,12 @@ except on the feed's own host or for a source with `allow_private_links`.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
 import urllib.robotparser
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from concurrent.futures import Executor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -169,8 +170,7 @@ class ArticleFetcher:
         try:
             if self.settings.articles.robots and not await self._allowed(job.url, pool, guard):
                 return None, _Failure("robots", "robots.txt disallows fetching this page")
-            async with pool.global_limit, pool.host_limit(job.url):
-                await self._wait_turn(job.url)
+            async with pool.global_limit, pool.host_limit(job.url), self._turn(job.url):
                 got = await fetch(
                     pool.client(job.url),
                     job.url,
@@ -182,6 +182,8 @@ class ArticleFetcher:
         except FetchError as err:
             if err.status in (404, 410):
                 return None, _Failure("not_found", err.detail)
+            if err.status in (401, 403, 451):
+                return None, _Failure("blocked", err.detail)
             return None, _Failure(err.kind, err.detail)
         page = await off_loop(
             self.executor,
@@ -193,15 +195,21 @@ class ArticleFetcher:
         )
         return page, None
 
-    async def _wait_turn(self, url: str) -> None:
-        """Hold until `delay` has passed since the last request to this host began."""
+    @contextlib.asynccontextmanager
+    async def _turn(self, url: str) -> AsyncIterator[None]:
+        """A request to the host of `url`: it starts `delay` seconds at least after the
+        last one to that host began and after it ended."""
         host = host_of(url)
-        lock = self._slots.setdefault(host, asyncio.Lock())
-        async with lock:
+        delay = self.settings.articles.delay
+        async with self._slots.setdefault(host, asyncio.Lock()):
             wait = self._next.get(host, 0.0) - time.monotonic()
             if wait > 0:
                 await asyncio.sleep(wait)
-            self._next[host] = time.monotonic() + self.settings.articles.delay
+            self._next[host] = time.monotonic() + delay
+        try:
+            yield
+        finally:
+            self._next[host] = max(self._next[host], time.monotonic() + delay)
 
     async def _allowed(self, url: str, pool: ClientPool, guard: Guard | None) -> bool:
         parsed = httpx.URL(url)
@@ -226,8 +234,7 @@ class ArticleFetcher:
         url = origin + "/robots.txt"
         rules = urllib.robotparser.RobotFileParser(url)
         try:
-            async with pool.global_limit, pool.host_limit(url):
-                await self._wait_turn(url)
+            async with pool.global_limit, pool.host_limit(url), self._turn(url):
                 got = await fetch(
                     pool.client(url),
                     url,
