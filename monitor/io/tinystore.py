@@ -1032,59 +1032,50 @@ class TinyStore:
 
     def write(self, items: Sequence[Item], states: Sequence[SourceState]) -> list[Outcome]:
         """Merge `items` in by identity, upsert `states` by name; one commit for all of it."""
-        with self._mutex:
-            self._check_open()
-            if self.readonly:
-                raise StoreError(f"store {self.path} is open read-only")
-            if self._broken:
-                raise StoreError(f"store {self.path} failed a write earlier; reopen it")
-            batch = _Batch()
-            try:
-                outcomes = [self._put(item, batch) for item in items]
-                changed = {s.name: s for s in states if self._states.get(s.name) != s}
-                if changed or any(part.dirty for part in batch.days.values()):
-                    self._commit(batch, changed)
-            except BaseException as exc:
-                self._abort(batch)
-                if isinstance(exc, OSError):
-                    raise StoreError(f"store {self.path}: write failed: {exc}") from exc
-                raise
-            self._settle(batch)
-            return outcomes
+        with self._mutex, self._batch() as batch:
+            outcomes = [self._put(item, batch) for item in items]
+            changed = {s.name: s for s in states if self._states.get(s.name) != s}
+            if changed or any(part.dirty for part in batch.days.values()):
+                self._commit(batch, changed)
+        return outcomes
 
     def update(self, changes: Sequence[tuple[str, Change]]) -> list[Item]:
         """Apply each change to the stored item of that id; one commit for all of them.
         Returns the items as stored after the change (unknown ids and no-ops left out)."""
-        with self._mutex:
-            self._check_open()
-            if self.readonly:
-                raise StoreError(f"store {self.path} is open read-only")
-            if self._broken:
-                raise StoreError(f"store {self.path} failed a write earlier; reopen it")
-            batch = _Batch()
-            done: list[Item] = []
-            try:
-                for item_id, change in changes:
-                    day = self._where(item_id, batch)
-                    part = self._day(day, batch) if day is not None else None
-                    rec = part.items.get(item_id) if part is not None else None
-                    if part is None or rec is None:
-                        continue
-                    old = Item.from_record({**rec, "text": part.text(item_id)})
-                    new = change(old)
-                    if new == old:
-                        continue
+        done: list[Item] = []
+        with self._mutex, self._batch() as batch:
+            for item_id, change in changes:
+                day = self._where(item_id, batch)
+                part = self._day(day, batch) if day is not None else None
+                rec = part.items.get(item_id) if part is not None else None
+                if part is None or rec is None:
+                    continue
+                old = Item.from_record({**rec, "text": part.text(item_id)})
+                new = change(old)
+                if new != old:
                     self._replace(item_id, part, new, batch)
                     done.append(new)
-                if any(part.dirty for part in batch.days.values()):
-                    self._commit(batch, {})
-            except BaseException as exc:
-                self._abort(batch)
-                if isinstance(exc, OSError):
-                    raise StoreError(f"store {self.path}: write failed: {exc}") from exc
-                raise
-            self._settle(batch)
-            return done
+            if any(part.dirty for part in batch.days.values()):
+                self._commit(batch, {})
+        return done
+
+    @contextlib.contextmanager
+    def _batch(self) -> Iterator[_Batch]:
+        """One write: undone in memory if it fails, settled if it succeeds."""
+        self._check_open()
+        if self.readonly:
+            raise StoreError(f"store {self.path} is open read-only")
+        if self._broken:
+            raise StoreError(f"store {self.path} failed a write earlier; reopen it")
+        batch = _Batch()
+        try:
+            yield batch
+        except BaseException as exc:
+            self._abort(batch)
+            if isinstance(exc, OSError):
+                raise StoreError(f"store {self.path}: write failed: {exc}") from exc
+            raise
+        self._settle(batch)
 
     def close(self) -> None:
         with self._mutex:

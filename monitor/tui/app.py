@@ -460,15 +460,7 @@ class MonitorApp(App[int]):
     def _reload_texts(self) -> None:
         self._reload_timer = None
         if not self.polling:
-            self.reread_entries()
-
-    @work(group="load", exclusive=True, exit_on_error=False)
-    async def reread_entries(self) -> None:
-        try:
-            await self.reload()
-        except Exception as exc:
-            log.exception("reload failed")
-            self.say(f"cannot read the store: {exc}", "error")
+            self.reread(rearm=False)
 
     @on(ArticlePane.Refetch)
     def refetch_text(self) -> None:
@@ -519,14 +511,15 @@ class MonitorApp(App[int]):
             self.start_poll()
 
     @work(group="load", exclusive=True, exit_on_error=False)
-    async def reread(self) -> None:
+    async def reread(self, rearm: bool = True) -> None:
         try:
             await self.reload()
         except Exception as exc:
             log.exception("reload failed")
             self.say(f"cannot read the store: {exc}", "error")
         finally:
-            self.arm_timer()
+            if rearm:
+                self.arm_timer()
 
     def arm_day_timer(self) -> None:
         """Redraw the times once at midnight ("HH:MM" becomes a date)."""
