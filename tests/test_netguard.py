@@ -176,3 +176,23 @@ def test_every_redirect_hop_is_checked() -> None:
         asyncio.run(go())
     assert err.value.kind == "refused" and "169.254.169.254" in err.value.detail
     assert asked == ["https://news.example/a"]  # the metadata address was never asked
+
+
+def test_the_connected_address_is_checked_on_a_real_socket() -> None:
+    from tests.servers import FeedServer, static
+
+    peers: list[str | None] = []
+    with FeedServer() as srv:
+        url = srv.route("/page", static(b"<html>hi</html>", content_type="text/html"))
+
+        async def go(check: object) -> None:
+            async with make_client() as client:
+                await fetch(client, url, check_peer=check)  # type: ignore[arg-type]
+
+        asyncio.run(go(lambda u, peer: peers.append(peer)))
+        assert peers == ["127.0.0.1"]
+        # as if the name had resolved to a public address first: the socket still tells
+        with pytest.raises(FetchError) as err:
+            asyncio.run(go(Guard().check_peer))
+        assert err.value.kind == "refused" and "loopback" in err.value.detail
+        assert len(srv.log("/page")) == 2  # asked, but the body was never read
