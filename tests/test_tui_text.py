@@ -118,3 +118,16 @@ async def test_read_only_dashboard_fetches_no_text() -> None:
         await pilot.press("tab", "tab", "R")
         await settle(pilot)
         assert any("read-only" in n.message for n in app._notifications)
+
+
+def test_a_row_is_drawn_again_when_its_page_fills_the_date() -> None:
+    from monitor.core.query import entry_of
+    from monitor.tui.widgets.timeline import Timeline
+
+    timeline = Timeline(now=fixed_now)
+    before = items(1)[0]
+    after = replace(before, published=NOW.replace(year=2023), language="fr")
+    timeline.entries = [entry_of(before)]
+    key = timeline.row_key(0)
+    timeline.entries = [entry_of(after)]
+    assert timeline.row_key(0) != key

@@ -66,6 +66,8 @@ TEXT_WORDS: dict[str, str] = {
     "robots": "robots.txt disallows it",
     "not_html": "not a web page",
     "too_large": "page too large",
+    "refused": "refused: the link leads to a private address",
+    "timeout": "the page timed out",
 }
 
 
