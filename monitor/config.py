@@ -52,6 +52,7 @@ class _Articles(msgspec.Struct, forbid_unknown_fields=True):
     per_host: int = 1
     delay: str | int | float = "2s"
     concurrency: int = 8
+    prefer_page_date: bool = False
 
 
 class _Source(msgspec.Struct, forbid_unknown_fields=True):
@@ -118,6 +119,7 @@ class ArticleSettings:
     per_host: int = 1  # article requests in flight per host
     delay: float = 2.0  # seconds between the starts of two requests to one host
     concurrency: int = 8  # article requests in flight in all
+    prefer_page_date: bool = False  # the page's date replaces a valid feed date
 
 
 @dataclass(frozen=True, slots=True)
@@ -340,6 +342,7 @@ def parse(text: str, path: Path | None = None) -> Settings:
         per_host=raw.articles.per_host,
         delay=value("articles.delay", parse_duration, raw.articles.delay),
         concurrency=raw.articles.concurrency,
+        prefer_page_date=raw.articles.prefer_page_date,
     )
     if articles.per_host < 1:
         raise fail("articles.per_host", "must be at least 1")

@@ -242,10 +242,12 @@ def test_items_get_their_text_and_failures_are_recorded(
 
 
 def test_refetch_on_demand_and_robots_switch(server: FeedServer, tmp_path: Path) -> None:
-    settings = load(_config(tmp_path, server, "robots = false"))
+    settings = load(_config(tmp_path, server, "robots = false\nprefer_page_date = true"))
     _, _, items, _ = _run(settings)
     assert items["Disallowed"].text_status == "page" or items["Disallowed"].text_error == "empty"
     assert not server.log("/robots.txt")
+    spiegel = items["Spiegel"]  # with the flag, the page's date wins over the feed's
+    assert spiegel.page_published is not None and spiegel.published == spiegel.page_published
 
     # the paywall lifts: a re-fetch on demand replaces the recorded failure
     server.route("/a/paywall", static(_page_like_article(), content_type=HTML))

@@ -40,12 +40,12 @@ TextArrived = Callable[[Item], None]
 Progress = Callable[[int, int, Item], None]
 
 
-def with_text(item: Item, page: PageText) -> Item:
+def with_text(item: Item, page: PageText, settings: Settings) -> Item:
     """The one place an item takes in what its article page gave.
 
     It runs inside the store's update, on the item as stored now. Whatever depends on
     the full text (actors, quotes) belongs here, so it is stored in the same write."""
-    return fill(item, page)
+    return fill(item, page, override_date=settings.articles.prefer_page_date)
 
 
 @dataclass(slots=True)
@@ -156,7 +156,7 @@ class ArticleFetcher:
 
         def change(item: Item) -> Item:
             if page is not None:
-                return with_text(item, page)
+                return with_text(item, page, self.settings)
             assert error is not None
             return failed(item, error.kind, error.detail)
 
