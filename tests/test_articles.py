@@ -11,19 +11,26 @@ import os
 import subprocess
 import sys
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import UTC, datetime
 from email.utils import format_datetime
 from pathlib import Path
 
+import httpx
 import pytest
 
 from bench.extract import scores
-from monitor.config import Settings, load
+from monitor.config import ArticleSettings, Settings, load
+from monitor.io import articles
 from monitor.io.articles import ArticleFetcher, TextReport, jobs_for
+from monitor.io.netguard import Guard
 from monitor.io.poller import poll_once
 from monitor.io.store import open_store
-from monitor.model import Item, PollReport
+from monitor.model import Item, PollReport, TextJob
+from monitor.tui.memory import MemoryStore
 from tests.servers import FeedServer, delayed, redirect, static
+from tests.test_tui_support import items as sample_items
+from tests.test_tui_support import settings
 
 ROOT = Path(__file__).resolve().parents[1]
 FUNDUS = "articles/fundus/test_data"
@@ -305,3 +312,43 @@ def test_cli_poll_fetches_text_unless_told_not_to(server: FeedServer, tmp_path: 
     assert row["text_status"] == "page" and len(row["text"]) > 1000 and row["site_name"]
     (gone,) = [r for r in rows if r["title"] == "Gone"]
     assert gone["text_status"] is None  # polled with --no-text: no page asked for
+
+
+def test_a_page_the_extractor_chokes_on_fails_alone(monkeypatch: pytest.MonkeyPatch) -> None:
+    real = articles._extract
+
+    def choke(body: bytes, url: str, content_type: str | None, now: datetime) -> object:
+        if url.endswith("/1"):
+            raise RecursionError("too deep")
+        return real(body, url, content_type, now)
+
+    monkeypatch.setattr(articles, "_extract", choke)
+    page = (
+        "<html><body><article>"
+        + "".join(
+            f"<p>Paragraph {n} of a story long enough to be one, with words.</p>" for n in range(12)
+        )
+        + "</article></body></html>"
+    )
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, text=page, headers={"Content-Type": "text/html"})
+
+    async def public(host: str, port: int) -> list[str]:
+        return ["93.184.216.34"]
+
+    store = MemoryStore(sample_items(3))
+    sets = replace(settings(), articles=ArticleSettings(delay=0.01, robots=False))
+    fetcher = ArticleFetcher(
+        sets,
+        store,
+        transport=httpx.MockTransport(handler),
+        guard=lambda job: Guard(resolver=public),
+    )
+    jobs = [
+        TextJob(f"id{n:06d}", f"https://news.example/{n}", "Le Monde", "https://x/") for n in (0, 1)
+    ]
+    report = asyncio.run(fetcher.run(jobs))
+    assert report.fetched == 1 and report.failed == {"empty": 1}
+    failed = store.get("id000001")
+    assert failed is not None and "RecursionError" in (failed.text_detail or "")

@@ -136,7 +136,10 @@ class ArticleFetcher:
                     if progress:
                         progress(report.done, total, item)
                     if self.on_text:
-                        self.on_text(item)
+                        try:
+                            self.on_text(item)
+                        except Exception:
+                            log.exception("on_text failed for %s", item.id)
             finally:
                 for t in tasks:
                     t.cancel()
@@ -185,14 +188,18 @@ class ArticleFetcher:
             if err.status in (401, 403, 451):
                 return None, _Failure("blocked", err.detail)
             return None, _Failure(err.kind, err.detail)
-        page = await off_loop(
-            self.executor,
-            _extract,
-            got.body,
-            got.url,
-            got.headers.get("content-type"),
-            self.now_fn(),
-        )
+        try:
+            page = await off_loop(
+                self.executor,
+                _extract,
+                got.body,
+                got.url,
+                got.headers.get("content-type"),
+                self.now_fn(),
+            )
+        except Exception as exc:  # a page the extractor chokes on fails alone
+            log.warning("extracting %s failed", job.url, exc_info=True)
+            return None, _Failure("empty", f"the page could not be read: {type(exc).__name__}")
         return page, None
 
     @contextlib.asynccontextmanager
