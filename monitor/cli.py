@@ -12,11 +12,15 @@ import sys
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
 from monitor import __version__
 from monitor.config import ConfigError, Settings, find_config, load, parse_duration
 from monitor.core.humanize import ago, error_words, span
+
+if TYPE_CHECKING:
+    from monitor.io.articles import TextReport
+    from monitor.model import PollReport
 
 EXIT_OK, EXIT_FAIL, EXIT_CONFIG = 0, 1, 2
 
@@ -81,15 +85,33 @@ class _Progress:
 
         assert isinstance(result, SourceResult)
         if self.tty:
-            width = 30
-            fill = int(width * done / max(total, 1))
-            name = _clip(result.name, 40)
-            self.out.write(f"\r\x1b[K[{'#' * fill}{'.' * (width - fill)}] {done}/{total} {name}")
-            if done == total:
-                self.out.write("\r\x1b[K")
+            self.bar(done, total, _clip(result.name, 40))
         else:
             word = result.status if result.status != "error" else f"error ({result.error})"
             self.out.write(f"{done}/{total} {result.name}: {word}\n")
+        self.out.flush()
+
+    def bar(self, done: int, total: int, label: str) -> None:
+        width = 30
+        fill = int(width * done / max(total, 1))
+        self.out.write(f"\r\x1b[K[{'#' * fill}{'.' * (width - fill)}] {done}/{total} {label}")
+        if done == total:
+            self.out.write("\r\x1b[K")
+
+
+class _TextProgress(_Progress):
+    """Article texts as they arrive: the same bar on a terminal, a line each otherwise."""
+
+    def __call__(self, done: int, total: int, result: object) -> None:
+        from monitor.model import Item
+
+        assert isinstance(result, Item)
+        if self.tty:
+            self.bar(done, total, "text " + _clip(_one_line(result.title), 40))
+        else:
+            word = "ok" if result.text_status == "page" else f"{result.text_error}"
+            link = _clip(_one_line(result.url or ""), 80)
+            self.out.write(f"text {done}/{total} {link}: {word}\n")
         self.out.flush()
 
 
@@ -107,10 +129,20 @@ def cmd_poll(args: argparse.Namespace) -> int:
     from monitor.io.store import StoreError
 
     store = _open_store(settings)
-    try:
-        report = asyncio.run(
-            poll_once(settings, store, force=args.all, only=only, progress=_Progress(sys.stderr))
+
+    async def run() -> tuple[PollReport, TextReport | None]:
+        report = await poll_once(
+            settings, store, force=args.all, only=only, progress=_Progress(sys.stderr)
         )
+        if args.no_text or not report.text_jobs:
+            return report, None
+        from monitor.io.articles import ArticleFetcher
+
+        fetcher = ArticleFetcher(settings, store)
+        return report, await fetcher.run(report.text_jobs, progress=_TextProgress(sys.stderr))
+
+    try:
+        report, texts = asyncio.run(run())
     except StoreError as exc:
         raise CliError(str(exc)) from None
     finally:
@@ -137,6 +169,14 @@ def cmd_poll(args: argparse.Namespace) -> int:
         f"\n{len(fetched)} fetched, {len(report.failed)} failed, "
         f"{len(report.results) - len(fetched)} skipped, {report.new} new items in {secs:.1f}s"
     )
+    if texts is not None:
+        why = ", ".join(f"{kind.replace('_', ' ')} {n}" for kind, n in texts.failed.most_common())
+        print(
+            f"article text: {texts.fetched} fetched, {sum(texts.failed.values())} without"
+            + (f" ({why})" if why else "")
+        )
+    elif report.text_jobs:
+        print(f"article text: {len(report.text_jobs)} items left without (--no-text)")
     return EXIT_OK
 
 
@@ -391,6 +431,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument(
         "--source", action="append", metavar="NAME", help="poll only this source (repeatable)"
+    )
+    p.add_argument(
+        "--no-text", action="store_true", help="do not fetch the article pages of new items"
     )
     p.set_defaults(func=cmd_poll)
 

@@ -47,6 +47,14 @@ class _Poll(msgspec.Struct, forbid_unknown_fields=True):
     proxy: str | None = None
 
 
+class _Articles(msgspec.Struct, forbid_unknown_fields=True):
+    robots: bool = True
+    per_host: int = 1
+    delay: str | int | float = "2s"
+    concurrency: int = 8
+    prefer_page_date: bool = False
+
+
 class _Source(msgspec.Struct, forbid_unknown_fields=True):
     name: str
     url: str
@@ -85,6 +93,7 @@ class _File(msgspec.Struct, forbid_unknown_fields=True):
     filters: dict[str, dict[str, Any]] = {}
     keys: dict[str, str] = {}
     digest: _Digest = msgspec.field(default_factory=_Digest)
+    articles: _Articles = msgspec.field(default_factory=_Articles)
 
 
 # --- the settings the program uses ---------------------------------------------------------
@@ -99,6 +108,18 @@ class PollSettings:
     per_host: int = 2
     user_agent: str | None = None
     proxy: str | None = None  # proxy environment variables are ignored: only this counts
+
+
+@dataclass(frozen=True, slots=True)
+class ArticleSettings:
+    """Fetching article pages for their full text (timeouts, size cap and User-Agent are
+    the poll's)."""
+
+    robots: bool = True  # respect robots.txt
+    per_host: int = 1  # article requests in flight per host
+    delay: float = 2.0  # seconds between the starts of two requests to one host
+    concurrency: int = 8  # article requests in flight in all
+    prefer_page_date: bool = False  # the page's date replaces a valid feed date
 
 
 @dataclass(frozen=True, slots=True)
@@ -126,6 +147,7 @@ class Settings:
     filters: tuple[SavedFilter, ...] = ()
     keys: dict[str, str] = field(default_factory=dict)
     digest: DigestSettings = field(default_factory=DigestSettings)
+    articles: ArticleSettings = field(default_factory=ArticleSettings)
 
     def source(self, name: str) -> Source | None:
         return next((s for s in self.sources if s.name == name), None)
@@ -315,6 +337,18 @@ def parse(text: str, path: Path | None = None) -> Settings:
     if poll.per_host < 1:
         raise fail("poll.per_host", "must be at least 1")
 
+    articles = ArticleSettings(
+        robots=raw.articles.robots,
+        per_host=raw.articles.per_host,
+        delay=value("articles.delay", parse_duration, raw.articles.delay),
+        concurrency=raw.articles.concurrency,
+        prefer_page_date=raw.articles.prefer_page_date,
+    )
+    if articles.per_host < 1:
+        raise fail("articles.per_host", "must be at least 1")
+    if articles.concurrency < 1:
+        raise fail("articles.concurrency", "must be at least 1")
+
     sources: list[Source] = []
     seen: dict[str, int] = {}
     for i, s in enumerate(raw.sources):
@@ -394,4 +428,5 @@ def parse(text: str, path: Path | None = None) -> Settings:
         filters=tuple(sorted(filters, key=lambda f: f.key)),
         keys=dict(raw.keys),
         digest=digest,
+        articles=articles,
     )

@@ -24,6 +24,12 @@ ErrorKind = Literal[
     "other",
 ]
 Outcome = Literal["new", "updated", "unchanged"]
+# Where an item's full text stands: None = not tried yet (pending when the source wants it),
+# "page" / "feed" = text from the article page / from the feed, "failed" = see text_error,
+# "off" = the source does not fetch article pages.
+TextStatus = Literal["page", "feed", "failed", "off"]
+# Why there is no page text: a page problem, or an ErrorKind from the fetch.
+PageProblem = Literal["paywall", "consent", "blocked", "empty", "not_found", "robots", "not_html"]
 ResultStatus = Literal["ok", "not_modified", "error", "skipped"]
 
 
@@ -122,6 +128,11 @@ class Item:
     actors: tuple[Actor, ...] = ()
     quotes: tuple[Quote, ...] = ()
     schema: int = SCHEMA_VERSION
+    text_status: TextStatus | None = None
+    text_error: str | None = None  # a PageProblem or an ErrorKind, when text_status is "failed"
+    text_detail: str | None = None  # the same in words
+    site_name: str | None = None  # from the article page
+    page_published: datetime | None = None  # the page's own publication date, aware UTC
 
     def to_json(self) -> dict[str, Any]:
         """The public item JSON (export, search, digest). A contract: extend, never rename."""
@@ -142,6 +153,11 @@ class Item:
             "quotes": [{"actor": q.actor, "text": q.text} for q in self.quotes],
             "author": self.author,
             "first_seen": self.first_seen.isoformat(),
+            "text_status": self.text_status,
+            "text_error": self.text_error,
+            "text_detail": self.text_detail,
+            "site_name": self.site_name,
+            "page_published": self.page_published.isoformat() if self.page_published else None,
         }
 
     def to_record(self) -> dict[str, Any]:
@@ -175,7 +191,31 @@ class Item:
             ),
             quotes=tuple(Quote(q["actor"], q["text"]) for q in rec.get("quotes", ())),
             schema=rec.get("schema", SCHEMA_VERSION),
+            text_status=rec.get("text_status"),
+            text_error=rec.get("text_error"),
+            text_detail=rec.get("text_detail"),
+            site_name=rec.get("site_name"),
+            page_published=_when(rec.get("page_published")),
         )
+
+
+def _when(value: str | None) -> datetime | None:
+    return datetime.fromisoformat(value) if value else None
+
+
+@dataclass(frozen=True, slots=True)
+class PageText:
+    """What one article page gave: its main text and metadata, or the problem that stopped it."""
+
+    text: str | None = None
+    problem: PageProblem | None = None
+    detail: str | None = None  # the problem in words
+    title: str | None = None
+    author: str | None = None
+    published: datetime | None = None  # aware UTC
+    published_raw: str | None = None
+    language: str | None = None
+    site_name: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -284,10 +324,22 @@ class SourceResult:
 
 
 @dataclass(frozen=True, slots=True)
+class TextJob:
+    """One article page to fetch for an item's full text."""
+
+    item_id: str
+    url: str
+    source: str  # the source's name
+    feed_url: str  # links on this host may be private addresses (the user chose the host)
+    allow_private: bool = False  # the source's allow_private_links
+
+
+@dataclass(frozen=True, slots=True)
 class PollReport:
     started: datetime
     finished: datetime
     results: tuple[SourceResult, ...] = field(default=())
+    text_jobs: tuple[TextJob, ...] = ()  # the new items whose page text is wanted
 
     @property
     def new(self) -> int:

@@ -97,14 +97,17 @@ timeout = "5s"
 [[sources]]
 name = "World [b]News[/b]"
 url = "$BASE/world.xml"
+full_text = false  # the links lead to example.com
 
 [[sources]]
 name = "Hostile"
 url = "$BASE/hostile.json"
+full_text = false  # the links lead to example.com
 
 [[sources]]
 name = "Broken"
 url = "$BASE/broken.xml"
+full_text = false  # the links lead to example.com
 
 [filters]
 1 = { name = "Prices", query = "price" }

@@ -100,6 +100,9 @@ def _error(text: str) -> ConfigError:
         ),
         (lambda t: t.replace('"10m"', '"ten minutes"'), "sources[0].interval", 8, "not a duration"),
         (lambda t: t + "\n[poll]\nper_host = 0\n", "poll.per_host", 22, "at least 1"),
+        (lambda t: t + "\n[articles]\nper_host = 0\n", "articles.per_host", 22, "at least 1"),
+        (lambda t: t + '\n[articles]\ndelay = "soon"\n', "articles.delay", 22, "not a duration"),
+        (lambda t: t + "\n[articles]\nrobot = false\n", "articles.robot", 22, "unknown key"),
         (lambda t: "[storage]\npath = 3\n", "storage.path", 2, "Expected `str`"),
         (lambda t: t + "\n[bogus]\nx = 1\n", "bogus", 21, "unknown key"),
     ],
@@ -163,3 +166,11 @@ def test_bad_config_exits_2_and_writes_nothing(tmp_path: Path) -> None:
         assert run.returncode == 2, run.stderr
         assert str(p) in run.stderr and "sources[1].url" in run.stderr and "line 15" in run.stderr
     assert sorted(x.name for x in tmp_path.iterdir()) == ["config.toml"]
+
+
+def test_article_settings() -> None:
+    got = parse(GOOD + '\n[articles]\nrobots = false\ndelay = "0.5s"\n')
+    assert got.articles.robots is False and got.articles.delay == 0.5
+    assert got.articles.per_host == 1 and got.articles.prefer_page_date is False
+    default = parse(GOOD).articles
+    assert default.robots and default.delay == 2.0 and default.concurrency == 8

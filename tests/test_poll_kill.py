@@ -61,7 +61,7 @@ def config(tmp_path: Path) -> Iterator[Path]:
 @pytest.mark.timeout(180)
 def test_kill_poll_in_a_loop(config: Path) -> None:
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    cmd = [sys.executable, "-m", "monitor", "poll", "--all", "--config", str(config)]
+    cmd = [sys.executable, "-m", "monitor", "poll", "--all", "--no-text", "--config", str(config)]
     store_path = config.parent / "store"
     done = subprocess.run(cmd, env=env, capture_output=True, timeout=60)
     assert done.returncode == 0, done.stderr

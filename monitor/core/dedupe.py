@@ -14,7 +14,8 @@ def _union(a: tuple[str, ...], b: tuple[str, ...]) -> tuple[str, ...]:
 def merge(old: Item, new: Item) -> Item | None:
     """Fold a freshly parsed `new` into the stored `old`. None when nothing changed.
 
-    The stored item keeps its id, first-seen time and any full text; sources and
+    The stored item keeps its id, first-seen time, any full text and what its article
+    page gave; sources and
     identity keys are united. Feed fields (title, summary, date, author) follow the
     item's first source only: another feed carrying the same article adds itself to
     `sources` but never rewrites them, so two feeds cannot flip an item back and forth
@@ -28,6 +29,11 @@ def merge(old: Item, new: Item) -> Item | None:
         published, raw, flag = new.published, new.published_raw, None
     elif new.date_flag == "invalid" and old.date_flag == "missing":
         raw, flag = new.published_raw, "invalid"
+    text = (old.text, old.text_status, old.text_error, old.text_detail)
+    if old.text is None and new.text is not None:  # the feed now carries the whole article
+        text = (new.text, new.text_status, None, None)
+    elif old.text_status is None and new.text_status == "off":
+        text = (None, "off", None, None)
     merged = replace(
         old,
         title=(new.title if own else old.title) or old.title or new.title,
@@ -40,7 +46,10 @@ def merge(old: Item, new: Item) -> Item | None:
         language=old.language or new.language,
         summary=(new.summary if own else old.summary) or old.summary or new.summary,
         author=(new.author if own else old.author) or old.author or new.author,
-        text=old.text or new.text,
+        text=text[0],
+        text_status=text[1],
+        text_error=text[2],
+        text_detail=text[3],
     )
     if merged == old:
         return None

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from monitor.model import ErrorKind, SourceState
+from monitor.model import ErrorKind, Item, SourceState
 
 ERROR_WORDS: dict[ErrorKind, str] = {
     "dns": "host not found",
@@ -55,3 +55,28 @@ def error_words(state: SourceState | None) -> str:
     if state.last_error_detail:
         words += f": {state.last_error_detail}"
     return words
+
+
+TEXT_WORDS: dict[str, str] = {
+    "paywall": "behind a paywall",
+    "consent": "a cookie or consent wall",
+    "blocked": "the site blocked the request",
+    "empty": "no article text on the page",
+    "not_found": "the page is gone (404)",
+    "robots": "robots.txt disallows it",
+    "not_html": "not a web page",
+    "too_large": "page too large",
+    "refused": "refused: the link leads to a private address",
+    "timeout": "the page timed out",
+}
+
+
+def text_words(item: Item) -> str:
+    """Why an item has no page text, in words: "behind a paywall"; "" when it has it.
+    The detail is not included (the caller shows it through its own gate)."""
+    if item.text_status != "failed" or not item.text_error:
+        return ""
+    return _WHY_NO_TEXT.get(item.text_error, item.text_error)
+
+
+_WHY_NO_TEXT: dict[str, str] = {str(k): v for k, v in ERROR_WORDS.items()} | TEXT_WORDS

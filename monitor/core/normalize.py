@@ -30,7 +30,13 @@ _BLOCK = re.compile(
 )
 
 SUMMARY_LIMIT = 2000  # characters kept of a feed summary
-FULL_CONTENT_WORDS = 150  # feed content this long is taken as the article's text
+FULL_CONTENT_WORDS = 150  # feed content this long is taken as the article's text...
+# ...unless it ends like a teaser
+_CUT = re.compile(
+    r"(?:…|\.\.\.|\[…\]|\[\.\.\.\]|read more|continue reading|lire la suite|weiterlesen"
+    r"|la suite|mehr lesen|leer más|leggi tutto)\W{0,3}$",
+    re.IGNORECASE,
+)
 
 
 def strip_controls(s: str) -> str:
@@ -139,7 +145,7 @@ def normalize_entry(
     text = None
     if entry.content:
         body = html_to_paragraphs(entry.content)
-        if len(body.split()) >= FULL_CONTENT_WORDS:
+        if len(body.split()) >= FULL_CONTENT_WORDS and not _CUT.search(body[-40:]):
             text = body
     title = html_to_text(entry.title)
     if not title:
@@ -159,6 +165,7 @@ def normalize_entry(
         keys=keys,
         author=author,
         text=text,
+        text_status="feed" if text else (None if source.full_text else "off"),
     )
 
 

@@ -65,6 +65,7 @@ class FetchError(Exception):
 
 
 CheckUrl = Callable[[str], Awaitable[None]]
+CheckPeer = Callable[[str, str | None], None]  # (url, address connected to)
 
 
 def user_agent() -> str:
@@ -121,17 +122,22 @@ async def fetch(
     limits: Limits = Limits(),
     check_url: CheckUrl | None = None,
     accept: str | None = None,
+    check_peer: CheckPeer | None = None,
 ) -> Fetched:
     """GET `url` within `limits`. Returns a 2xx or 304 response; raises FetchError otherwise.
 
     `etag` and `last_modified` are sent back verbatim as If-None-Match / If-Modified-Since.
     `check_url` is awaited before every hop, the first included, and may raise
-    FetchError(kind="refused") to stop the fetch.
+    FetchError(kind="refused") to stop the fetch. `check_peer` is called on every hop's
+    response, before its body is read, with the address connected to (None when the
+    transport has no socket), and may raise the same.
     """
     deadline = asyncio.timeout(limits.timeout)
     try:
         async with deadline:
-            return await _follow(client, url, etag, last_modified, limits, check_url, accept)
+            return await _follow(
+                client, url, etag, last_modified, limits, check_url, accept, check_peer
+            )
     except TimeoutError as exc:
         if deadline.expired():
             raise FetchError("timeout", f"timed out after {limits.timeout:g} s") from None
@@ -150,6 +156,7 @@ async def _follow(
     limits: Limits,
     check_url: CheckUrl | None,
     accept: str | None,
+    check_peer: CheckPeer | None = None,
 ) -> Fetched:
     headers = _request_headers(etag, last_modified, accept)
     timeout = _timeout(client, limits.timeout)
@@ -164,6 +171,8 @@ async def _follow(
         seen.add(url)
         try:
             async with client.stream("GET", url, headers=headers, timeout=timeout) as resp:
+                if check_peer is not None:
+                    check_peer(url, _peer(resp))
                 status = resp.status_code
                 if status in REDIRECT_CODES:
                     target = _location(resp)
@@ -192,6 +201,12 @@ async def _follow(
         else:
             all_permanent = False
         url = target
+
+
+def _peer(resp: httpx.Response) -> str | None:
+    stream = resp.extensions.get("network_stream")
+    addr = stream.get_extra_info("server_addr") if stream is not None else None
+    return str(addr[0]) if isinstance(addr, tuple) and addr else None
 
 
 def _request_headers(

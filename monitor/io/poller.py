@@ -14,6 +14,7 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import BrokenExecutor, Executor, ProcessPoolExecutor
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
+from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
 import httpx
@@ -22,9 +23,18 @@ from monitor.config import Settings
 from monitor.core import schedule
 from monitor.io.http import FetchError, Limits, fetch, make_client, user_agent
 from monitor.io.store import Store
-from monitor.model import ErrorKind, Item, PollReport, Source, SourceResult, SourceState
+from monitor.model import (
+    ErrorKind,
+    Item,
+    PollReport,
+    Source,
+    SourceResult,
+    SourceState,
+    TextJob,
+)
 
 Progress = Callable[[int, int, SourceResult], None]
+T = TypeVar("T")
 log = logging.getLogger(__name__)
 
 
@@ -102,6 +112,10 @@ class ClientPool:
             self._clients[shard] = c
         return c
 
+    @property
+    def agent(self) -> str:
+        return self._agent
+
     def host_limit(self, url: str) -> asyncio.Semaphore:
         host = urlsplit(url).netloc.lower()
         sem = self._per_host.get(host)
@@ -144,24 +158,15 @@ def parse_pool() -> ProcessPoolExecutor:
     )
 
 
-async def _parse_off_loop(
-    executor: Executor | None,
-    body: bytes,
-    content_type: str | None,
-    source: Source,
-    now: datetime,
-    final_url: str,
-) -> tuple[list[Item], tuple[str, ...], bool]:
-    """Parse in `executor` (a process pool), else in a thread; a broken pool falls back."""
-    args = (body, content_type, source, now, final_url)
+async def off_loop(executor: Executor | None, fn: Callable[..., T], *args: Any) -> T:
+    """Run CPU work in `executor` (a process pool, see `parse_pool`), else in a thread;
+    a broken pool falls back to a thread."""
     if executor is not None:
         try:
-            return await asyncio.get_running_loop().run_in_executor(
-                executor, _parse_and_normalize, *args
-            )
+            return await asyncio.get_running_loop().run_in_executor(executor, fn, *args)
         except (BrokenExecutor, OSError, RuntimeError):
-            log.warning("parse worker unavailable; parsing in a thread", exc_info=True)
-    return await asyncio.to_thread(_parse_and_normalize, *args)
+            log.warning("worker process unavailable; working in a thread", exc_info=True)
+    return await asyncio.to_thread(fn, *args)
 
 
 def _parse_and_normalize(
@@ -217,8 +222,14 @@ async def _poll_source(
             source.name, "not_modified", http_status=304, seconds=time.monotonic() - started
         )
         return _Done(source, state, [], result)
-    items, problems, fatal = await _parse_off_loop(
-        executor, got.body, got.headers.get("content-type"), source, attempt, got.url
+    items, problems, fatal = await off_loop(
+        executor,
+        _parse_and_normalize,
+        got.body,
+        got.headers.get("content-type"),
+        source,
+        attempt,
+        got.url,
     )
     if fatal:
         reason = "; ".join(problems) or "not a feed"
@@ -357,8 +368,12 @@ async def poll_once(
         owners.extend([i] * len(d.items))
     outcomes = await asyncio.to_thread(store.write, items, [d.state for d in done])
     tally = [{"new": 0, "updated": 0, "unchanged": 0} for _ in done]
-    for owner, outcome in zip(owners, outcomes, strict=True):
+    jobs: list[TextJob] = []
+    for item, owner, outcome in zip(items, owners, outcomes, strict=True):
         tally[owner][outcome] += 1
+        src = done[owner].source
+        if outcome == "new" and item.text_status is None and item.url and src.full_text:
+            jobs.append(TextJob(item.id, item.url, src.name, src.url, src.allow_private_links))
     results = {
         d.source.name: replace(
             d.result, new=t["new"], updated=t["updated"], unchanged=t["unchanged"]
@@ -368,4 +383,6 @@ async def poll_once(
     order = [s.name for s in settings.sources]
     all_results = [*results.values(), *skipped]
     all_results.sort(key=lambda r: order.index(r.name) if r.name in order else len(order))
-    return PollReport(started=started, finished=now_fn(), results=tuple(all_results))
+    return PollReport(
+        started=started, finished=now_fn(), results=tuple(all_results), text_jobs=tuple(jobs)
+    )

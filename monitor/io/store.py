@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import Protocol
 
 from monitor.model import Entry, Item, Outcome, SourceState
+
+Change = Callable[[Item], Item]  # a stored item -> its new version (the same id)
 
 
 class StoreError(Exception):
@@ -31,6 +33,12 @@ class Store(Protocol):
 
     def write(self, items: Sequence[Item], states: Sequence[SourceState]) -> list[Outcome]:
         """Store one poll's results atomically per partition. Returns one outcome per item."""
+        ...
+
+    def update(self, changes: Sequence[tuple[str, Change]]) -> list[Item]:
+        """Apply each change to the stored item with that id, in one commit (unknown ids
+        are skipped). Returns the changed items as stored. Used when an article's text
+        arrives: the change sees the item as it is now, after any poll in between."""
         ...
 
     def items(self, since: datetime | None = None, until: datetime | None = None) -> Iterator[Item]:

@@ -42,7 +42,7 @@ from tinydb.table import Table
 
 from monitor.core.dedupe import merge
 from monitor.core.query import SEARCH_TEXT_CHARS, entry_of, search_text
-from monitor.io.store import StoreError, StoreLocked
+from monitor.io.store import Change, StoreError, StoreLocked
 from monitor.model import SCHEMA_VERSION, Entry, Item, Outcome, SourceState
 
 log = logging.getLogger(__name__)
@@ -1032,25 +1032,50 @@ class TinyStore:
 
     def write(self, items: Sequence[Item], states: Sequence[SourceState]) -> list[Outcome]:
         """Merge `items` in by identity, upsert `states` by name; one commit for all of it."""
-        with self._mutex:
-            self._check_open()
-            if self.readonly:
-                raise StoreError(f"store {self.path} is open read-only")
-            if self._broken:
-                raise StoreError(f"store {self.path} failed a write earlier; reopen it")
-            batch = _Batch()
-            try:
-                outcomes = [self._put(item, batch) for item in items]
-                changed = {s.name: s for s in states if self._states.get(s.name) != s}
-                if changed or any(part.dirty for part in batch.days.values()):
-                    self._commit(batch, changed)
-            except BaseException as exc:
-                self._abort(batch)
-                if isinstance(exc, OSError):
-                    raise StoreError(f"store {self.path}: write failed: {exc}") from exc
-                raise
-            self._settle(batch)
-            return outcomes
+        with self._mutex, self._batch() as batch:
+            outcomes = [self._put(item, batch) for item in items]
+            changed = {s.name: s for s in states if self._states.get(s.name) != s}
+            if changed or any(part.dirty for part in batch.days.values()):
+                self._commit(batch, changed)
+        return outcomes
+
+    def update(self, changes: Sequence[tuple[str, Change]]) -> list[Item]:
+        """Apply each change to the stored item of that id; one commit for all of them.
+        Returns the items as stored after the change (unknown ids and no-ops left out)."""
+        done: list[Item] = []
+        with self._mutex, self._batch() as batch:
+            for item_id, change in changes:
+                day = self._where(item_id, batch)
+                part = self._day(day, batch) if day is not None else None
+                rec = part.items.get(item_id) if part is not None else None
+                if part is None or rec is None:
+                    continue
+                old = Item.from_record({**rec, "text": part.text(item_id)})
+                new = change(old)
+                if new != old:
+                    self._replace(item_id, part, new, batch)
+                    done.append(new)
+            if any(part.dirty for part in batch.days.values()):
+                self._commit(batch, {})
+        return done
+
+    @contextlib.contextmanager
+    def _batch(self) -> Iterator[_Batch]:
+        """One write: undone in memory if it fails, settled if it succeeds."""
+        self._check_open()
+        if self.readonly:
+            raise StoreError(f"store {self.path} is open read-only")
+        if self._broken:
+            raise StoreError(f"store {self.path} failed a write earlier; reopen it")
+        batch = _Batch()
+        try:
+            yield batch
+        except BaseException as exc:
+            self._abort(batch)
+            if isinstance(exc, OSError):
+                raise StoreError(f"store {self.path}: write failed: {exc}") from exc
+            raise
+        self._settle(batch)
 
     def close(self) -> None:
         with self._mutex:
@@ -1113,13 +1138,16 @@ class TinyStore:
         merged = merge(Item.from_record({**rec, "text": part.text(rid)}), new)
         if merged is None:
             return "unchanged"
-        day = day_of(merged.published)
+        self._replace(rid, part, merged, batch)
+        return "updated"
+
+    def _replace(self, rid: str, part: _Day, item: Item, batch: _Batch) -> None:
+        day = day_of(item.published)
         if day != part.day:
             # the stored copy stays until the move is committed, then goes stale
             part.discard(rid)
-        self._pin(day, batch).put(merged)
-        batch.assign(rid, day, merged.keys, self._key_id)
-        return "updated"
+        self._pin(day, batch).put(item)
+        batch.assign(rid, day, item.keys, self._key_id)
 
     def _commit(self, batch: _Batch, changed: dict[str, SourceState]) -> None:
         lines = [Line(drop=rid) for rid in batch.drops if rid in self._id_day]

@@ -26,8 +26,9 @@ from textual.worker import Worker, WorkerState
 from monitor.config import SavedFilter, Settings
 from monitor.core.query import Narrowing, Query, QueryError, filter_entries, parse_query
 from monitor.core.urls import check_url
+from monitor.io.articles import ArticleFetcher
 from monitor.io.store import Store
-from monitor.model import Entry, PollReport, SourceState
+from monitor.model import Entry, Item, PollReport, SourceState, TextJob
 from monitor.tui import format, text
 from monitor.tui.commands import MonitorCommands
 from monitor.tui.screens.help import HelpScreen, render_help
@@ -161,6 +162,7 @@ class MonitorApp(App[int]):
         now: Callable[[], datetime] = utcnow,
         tz: tzinfo | None = None,
         autopoll: bool = True,
+        articles: ArticleFetcher | None = None,
     ) -> None:
         super().__init__()
         self.settings = settings
@@ -175,6 +177,13 @@ class MonitorApp(App[int]):
             self.parse_pool = None if read_only else parse_pool()
             poll = partial(poll_once, executor=self.parse_pool)
         self.poll_fn: PollFn = poll
+        if articles is None and not read_only and self.parse_pool is not None:
+            articles = ArticleFetcher(settings, store, executor=self.parse_pool)
+        self.articles = articles  # fetches article pages after each poll (None: never)
+        if articles is not None:
+            articles.on_text = self.text_arrived
+        self.fetching: set[str] = set()  # ids whose article text is being fetched
+        self._reload_timer: Timer | None = None
         self.narrowing = Narrowing()
         self.now = now
         self.tz = tz
@@ -325,14 +334,18 @@ class MonitorApp(App[int]):
         if entry is None:
             self.article.show(None, None, tz=self.zone)
             return
-        self.article.show(entry, None, tz=self.zone, words=self.words, loading=True)
+        pending = entry.id in self.fetching
+        self.article.show(
+            entry, None, tz=self.zone, words=self.words, loading=True, pending=pending
+        )
         self.load_article(entry)
 
     @work(group="article", exclusive=True, exit_on_error=False)
     async def load_article(self, entry: Entry) -> None:
         item = await asyncio.to_thread(self.store.get, entry.id)
         if self.timeline.current is not None and self.timeline.current.id == entry.id:
-            self.article.show(entry, item, tz=self.zone, words=self.words)
+            pending = entry.id in self.fetching
+            self.article.show(entry, item, tz=self.zone, words=self.words, pending=pending)
 
     @on(RowList.Moved, "#timeline")
     def timeline_moved(self) -> None:
@@ -397,6 +410,85 @@ class MonitorApp(App[int]):
             log.exception("reload failed")
             self.say(f"cannot read the store: {exc}", "error")
         self.arm_timer()
+        if self.last_report is not None and self.last_report.text_jobs:
+            self.fetch_texts(self.last_report.text_jobs)
+
+    # -- article text ------------------------------------------------------------------------
+
+    def fetch_texts(self, jobs: Sequence[TextJob]) -> None:
+        """Queue these items' article pages; the queue is polite per host across calls."""
+        if self.articles is None or self.read_only:
+            return
+        jobs = [j for j in jobs if j.item_id not in self.fetching]
+        if not jobs:
+            return
+        self.fetching.update(j.item_id for j in jobs)
+        self.update_status()
+        current = self.timeline.current
+        if current is not None and current.id in self.fetching:
+            self.show_article(current)
+        self.run_texts(jobs)
+
+    @work(group="text", exit_on_error=False)
+    async def run_texts(self, jobs: Sequence[TextJob]) -> None:
+        assert self.articles is not None
+        try:
+            report = await self.articles.run(jobs)
+            log.info("article text: %d fetched, failed %s", report.fetched, dict(report.failed))
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:
+            log.exception("article texts failed")
+            self.say(f"fetching article texts failed: {type(exc).__name__}: {exc}", "error")
+        finally:
+            before = len(self.fetching)
+            self.fetching.difference_update(j.item_id for j in jobs)
+            if len(self.fetching) != before:
+                self.text_arrived(None)
+
+    def text_arrived(self, item: Item | None) -> None:
+        """An item's article text (or the reason it has none) is stored. Runs on the loop."""
+        if item is not None:
+            self.fetching.discard(item.id)
+        current = self.timeline.current
+        if current is not None and (item is None or current.id == item.id):
+            self.show_article(current)
+        self.update_status()
+        if self._reload_timer is None:  # entries (has_text, search text) at most once a second
+            self._reload_timer = self.set_timer(1.0, self._reload_texts)
+
+    def _reload_texts(self) -> None:
+        self._reload_timer = None
+        if not self.polling:
+            self.reread(rearm=False)
+
+    @on(ArticlePane.Refetch)
+    def refetch_text(self) -> None:
+        entry = self.timeline.current
+        if entry is None:
+            return
+        if self.articles is None or self.read_only:
+            self.say("read-only: fetching is disabled", "warning")
+            return
+        if entry.id in self.fetching:
+            self.say("the text is already being fetched")
+            return
+        if not entry.url:
+            self.say("this item has no link")
+            return
+        self.refetch(entry)
+
+    @work(group="refetch", exit_on_error=False)
+    async def refetch(self, entry: Entry) -> None:
+        from monitor.io.articles import jobs_for
+
+        item = await asyncio.to_thread(self.store.get, entry.id)
+        jobs = jobs_for([item], self.settings) if item is not None else []
+        if not jobs:
+            self.say("cannot fetch this item's page (its source is gone from the config)")
+            return
+        self.say("fetching the article text…")
+        self.fetch_texts(jobs)
 
     def arm_timer(self) -> None:
         if self._poll_timer is not None:
@@ -419,14 +511,15 @@ class MonitorApp(App[int]):
             self.start_poll()
 
     @work(group="load", exclusive=True, exit_on_error=False)
-    async def reread(self) -> None:
+    async def reread(self, rearm: bool = True) -> None:
         try:
             await self.reload()
         except Exception as exc:
             log.exception("reload failed")
             self.say(f"cannot read the store: {exc}", "error")
         finally:
-            self.arm_timer()
+            if rearm:
+                self.arm_timer()
 
     def arm_day_timer(self) -> None:
         """Redraw the times once at midnight ("HH:MM" becomes a date)."""
@@ -612,6 +705,9 @@ class MonitorApp(App[int]):
             out.append(*sep)
         if self.polling:
             out.append("polling…", style="bold reverse")
+            out.append(*sep)
+        if self.fetching:
+            out.append(f"fetching text of {len(self.fetching)}", style="bold")
             out.append(*sep)
         out.append(f"{len(self.view.entries):,}/{len(self.entries):,} items")
         new = len(self.timeline.new_ids) if self.started else 0

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from datetime import datetime
 
 from monitor.core.dedupe import merge
@@ -51,6 +51,20 @@ class MemoryStore:
             for state in states:
                 self._states[state.name] = state
         return outcomes
+
+    def update(self, changes: Sequence[tuple[str, Callable[[Item], Item]]]) -> list[Item]:
+        done: list[Item] = []
+        with self._lock:
+            self.writes += 1
+            for item_id, change in changes:
+                old = self._items.get(item_id)
+                if old is None or (new := change(old)) == old:
+                    continue
+                self._items[item_id] = new
+                self._entries[item_id] = entry_of(new)
+                self._sorted = None
+                done.append(new)
+        return done
 
     def add(self, items: Iterable[Item]) -> None:
         """Store items as they are (no merging)."""

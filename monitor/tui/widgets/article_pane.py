@@ -10,12 +10,26 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import VerticalScroll
+from textual.message import Message
 from textual.widgets import Static
 
+from monitor.core.humanize import text_words
 from monitor.model import Entry, Item
 from monitor.tui import format, text
 
 SUMMARY_ONLY = "summary only (full text not fetched)"
+FETCHING = "fetching text…"
+
+
+def text_note(item: Item, *, pending: bool) -> str:
+    """What the pane says above a summary shown in place of the full text."""
+    if pending:
+        return f"{FETCHING} (the summary until it arrives)"
+    if item.text_status == "failed":
+        return f"summary only: {text_words(item)} (R: try again)"
+    if item.text_status == "off":
+        return "summary only (full text is off for this source; R fetches it)"
+    return f"{SUMMARY_ONLY}; R fetches it"
 
 
 def highlighted(value: str, words: Sequence[str], style: str = "") -> Text:
@@ -30,8 +44,10 @@ def article_text(
     tz: tzinfo | None,
     words: Sequence[str] = (),
     loading: bool = False,
+    pending: bool = False,
 ) -> Text:
-    """Title, sources, time, link, language, then the full text or the summary."""
+    """Title, sources, time, link, language, then the full text or the summary.
+    `pending`: the item's text is being fetched."""
     out = Text(end="")
     title = item.title if item is not None else entry.title
     out.append_text(highlighted(text.clean(title), words, "bold"))
@@ -56,8 +72,9 @@ def article_text(
     if url:
         out.append_text(text.text(url, "underline"))
         out.append("\n")
-    if item is not None and item.author:
-        out.append_text(text.text(f"by {text.clean(item.author)}", "dim"))
+    if item is not None and (item.author or item.site_name):
+        by = " · ".join(text.clean(x) for x in (item.author, item.site_name) if x)
+        out.append_text(text.text(f"by {by}" if item.author else by, "dim"))
         out.append("\n")
     out.append("\n")
     if item is None:
@@ -66,7 +83,10 @@ def article_text(
     if item.text:
         out.append_text(highlighted(item.text, words))
     else:
-        out.append(SUMMARY_ONLY, style="italic reverse")
+        out.append(text_note(item, pending=pending), style="italic reverse")
+        if item.text_status == "failed" and item.text_detail:
+            out.append("\n")
+            out.append_text(text.text(item.text_detail, "dim"))
         out.append("\n\n")
         if item.summary:
             out.append_text(highlighted(item.summary, words))
@@ -86,6 +106,7 @@ class ArticlePane(VerticalScroll, can_focus=True):
         Binding("pagedown,space", "page_down_article", "Page down", id="article.page_down"),
         Binding("pageup", "page_up_article", "Page up", id="article.page_up"),
         Binding("escape", "back", "Back to the timeline", id="article.back"),
+        Binding("R", "refetch", "Fetch the full text again", id="article.refetch"),
     ]
 
     def __init__(self, *, id: str | None = None, classes: str | None = None) -> None:
@@ -105,6 +126,7 @@ class ArticlePane(VerticalScroll, can_focus=True):
         tz: tzinfo | None,
         words: Sequence[str] = (),
         loading: bool = False,
+        pending: bool = False,
     ) -> None:
         moved = entry is None or self.entry is None or entry.id != self.entry.id
         self.entry, self.item, self.words = entry, item, tuple(words)
@@ -112,7 +134,9 @@ class ArticlePane(VerticalScroll, can_focus=True):
         if entry is None:
             body.update(Text("nothing selected", style="dim"))
         else:
-            body.update(article_text(entry, item, tz=tz, words=words, loading=loading))
+            body.update(
+                article_text(entry, item, tz=tz, words=words, loading=loading, pending=pending)
+            )
         if moved:
             self.scroll_to(y=0, animate=False)
 
@@ -139,6 +163,12 @@ class ArticlePane(VerticalScroll, can_focus=True):
 
     def action_page_up_article(self) -> None:
         self.scroll_relative(y=-max(1, self.scrollable_content_region.height - 1), animate=False)
+
+    class Refetch(Message):
+        """R: fetch the shown item's article page again."""
+
+    def action_refetch(self) -> None:
+        self.post_message(self.Refetch())
 
     def action_back(self) -> None:
         self.app.query_one("#timeline").focus()

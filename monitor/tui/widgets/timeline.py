@@ -62,7 +62,18 @@ class Timeline(RowList):
 
     def row_key(self, index: int) -> Hashable:
         entry = self.entries[index]
-        return (entry.id, entry.id in self.new_ids, self.today(), self.utc, self.words)
+        # what the row shows is in the key: an article's page may fill some of it in later
+        return (
+            entry.id,
+            entry.published,
+            entry.title,
+            entry.language,
+            entry.sources,
+            entry.id in self.new_ids,
+            self.today(),
+            self.utc,
+            self.words,
+        )
 
     def render_row(self, index: int, width: int) -> Text:
         entry = self.entries[index]
