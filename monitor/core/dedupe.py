@@ -42,6 +42,19 @@ def merge(old: Item, new: Item) -> Item | None:
         author=(new.author if own else old.author) or old.author or new.author,
         text=old.text or new.text,
     )
+    if new.annotated and (merged.title, merged.summary, merged.text) == (
+        new.title,
+        new.summary,
+        new.text,
+    ):  # the annotations of the text the item now has
+        merged = replace(
+            merged,
+            actors=new.actors,
+            quotes=new.quotes,
+            mentions=new.mentions,
+            dates=new.dates,
+            annotated=True,
+        )
     if merged == old:
         return None
     return replace(merged, updated_at=new.first_seen)

@@ -584,7 +584,7 @@ def _timed(node: _Node | None) -> bool:
     return False
 
 
-def _fold_indexed(text: str) -> tuple[str, list[int] | None]:
+def fold_indexed(text: str) -> tuple[str, list[int] | None]:
     """`text` folded, with the index in `text` of each folded character (None: the same)."""
     if text.isascii():
         return text.lower(), None
@@ -615,7 +615,7 @@ def highlight_spans(text: str, words: Sequence[str]) -> list[tuple[int, int]]:
             patterns.append(re.compile(r"(?<!\w)" + body + (r"(?!\w)" if exact else r"\w*")))
     if not patterns or not text:
         return []
-    folded, where = _fold_indexed(text)
+    folded, where = fold_indexed(text)
     spans = sorted(m.span() for rx in patterns for m in rx.finditer(folded) if m.end() > m.start())
     merged: list[tuple[int, int]] = []
     for a, b in spans:

@@ -22,7 +22,7 @@ from monitor.config import Settings
 from monitor.core import schedule
 from monitor.io.http import FetchError, Limits, fetch, make_client, user_agent
 from monitor.io.store import Store
-from monitor.model import ErrorKind, Item, PollReport, Source, SourceResult, SourceState
+from monitor.model import ActorSpec, ErrorKind, Item, PollReport, Source, SourceResult, SourceState
 
 Progress = Callable[[int, int, SourceResult], None]
 log = logging.getLogger(__name__)
@@ -151,9 +151,11 @@ async def _parse_off_loop(
     source: Source,
     now: datetime,
     final_url: str,
+    actors: tuple[ActorSpec, ...],
 ) -> tuple[list[Item], tuple[str, ...], bool]:
-    """Parse in `executor` (a process pool), else in a thread; a broken pool falls back."""
-    args = (body, content_type, source, now, final_url)
+    """Parse and annotate in `executor` (a process pool), else in a thread; a broken pool
+    falls back."""
+    args = (body, content_type, source, now, final_url, actors)
     if executor is not None:
         try:
             return await asyncio.get_running_loop().run_in_executor(
@@ -165,15 +167,22 @@ async def _parse_off_loop(
 
 
 def _parse_and_normalize(
-    body: bytes, content_type: str | None, source: Source, now: datetime, final_url: str
+    body: bytes,
+    content_type: str | None,
+    source: Source,
+    now: datetime,
+    final_url: str,
+    actors: tuple[ActorSpec, ...] = (),
 ) -> tuple[list[Item], tuple[str, ...], bool]:
     from monitor.core.normalize import normalize_feed  # the parser stack: only when a body came
     from monitor.core.parse import parse_feed
+    from monitor.io.annotate import annotate_items
 
     feed = parse_feed(body, content_type)
     if feed.fatal:
         return [], feed.problems, True
-    return normalize_feed(feed, source, now=now, base_url=final_url), feed.problems, False
+    items = normalize_feed(feed, source, now=now, base_url=final_url)
+    return annotate_items(items, actors), feed.problems, False
 
 
 async def _poll_source(
@@ -184,6 +193,7 @@ async def _poll_source(
     now_fn: Callable[[], datetime],
     rand: Callable[[], float],
     executor: Executor | None,
+    actors: tuple[ActorSpec, ...] = (),
 ) -> _Done:
     if state.url != source.url:  # the user changed the URL: old validators mean nothing
         state = SourceState(name=source.name, url=source.url, failures=state.failures)
@@ -218,7 +228,7 @@ async def _poll_source(
         )
         return _Done(source, state, [], result)
     items, problems, fatal = await _parse_off_loop(
-        executor, got.body, got.headers.get("content-type"), source, attempt, got.url
+        executor, got.body, got.headers.get("content-type"), source, attempt, got.url, actors
     )
     if fatal:
         reason = "; ".join(problems) or "not a feed"
@@ -334,6 +344,7 @@ async def poll_once(
                     now_fn,
                     rand,
                     executor,
+                    settings.actors,
                 )
             )
             for src in due

@@ -1,0 +1,375 @@
+"""Names in text -> canonical actors: gazetteer matching, NER span cleanup, linking.
+
+Pure: the gazetteer, the NER spans and the noise lists come in as arguments
+(`monitor.io.annotate` loads them). Offsets are character offsets into each field.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections import Counter
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+
+from anyascii import anyascii
+
+from monitor.core.query import fold, fold_indexed
+from monitor.model import Actor, ActorKind, ActorSpec, Mention
+
+_WORD = re.compile(r"\w+")
+_CYRILLIC = re.compile("[\u0400-\u04ff]")
+# Russian case endings, longest first: 'Путина', 'России', 'Кремле' match their base form.
+# Folded like the text they are matched in (й -> и).
+_RU_ENDINGS = sorted(
+    {
+        fold(e)
+        for e in [
+            "ами",
+            "ями",
+            "ого",
+            "его",
+            "ому",
+            "ему",
+            "ией",
+            "ой",
+            "ей",
+            "ом",
+            "ем",
+            "ым",
+            "им",
+            "ах",
+            "ях",
+            "ию",
+            "ия",
+            "ии",
+            "ие",
+            "ью",
+        ]
+    }
+    | set("аяуюеыиоьй"),
+    key=len,
+    reverse=True,
+)
+KINDS: dict[str, ActorKind] = {
+    "PER": "person",
+    "PERSON": "person",
+    "ORG": "organisation",
+    "NORP": "organisation",
+    "LOC": "place",
+    "GPE": "place",
+    "FAC": "place",
+}
+_PLURAL_BEFORE = {"les", "des", "aux", "the", "die", "los", "las"}
+_ELISION = re.compile(r"^\w{1,2}['’]", re.UNICODE)
+
+Span = tuple[int, int, str]  # start, end, NER label
+
+
+def _stem(token: str) -> str:
+    """One form per word for matching: Russian case endings and a final -s dropped."""
+    if _CYRILLIC.search(token):
+        for end in _RU_ENDINGS:
+            if token.endswith(end) and len(token) - len(end) >= 3:
+                return token[: -len(end)]
+        return token
+    if len(token) > 3 and token.endswith("s"):
+        return token[:-1]
+    return token
+
+
+def _tokens(folded: str) -> list[tuple[str, int, int]]:
+    return [(_stem(m.group()), m.start(), m.end()) for m in _WORD.finditer(folded)]
+
+
+def _key(alias: str) -> tuple[str, ...]:
+    return tuple(t for t, _, _ in _tokens(fold(alias)))
+
+
+def _letters(s: str) -> str:
+    return "".join(c for c in s if c.isalpha())
+
+
+@dataclass(frozen=True, slots=True)
+class Gazetteer:
+    """Known actors by alias. Build it with `build_gazetteer`."""
+
+    index: Mapping[tuple[str, ...], ActorSpec]
+    exact: Mapping[tuple[str, ...], frozenset[str]]  # aliases that match only in capitals
+    longest: int
+    generic: frozenset[str] = frozenset()
+    leading: frozenset[str] = frozenset()
+    by_name: Mapping[str, ActorSpec] = field(default_factory=dict)
+
+
+def build_gazetteer(
+    specs: Iterable[ActorSpec],
+    *,
+    generic: Iterable[str] = (),
+    leading: Iterable[str] = (),
+) -> Gazetteer:
+    """Index every name and alias; an earlier spec wins an alias (put user actors first)."""
+    index: dict[tuple[str, ...], ActorSpec] = {}
+    exact: dict[tuple[str, ...], set[str]] = {}
+    by_name: dict[str, ActorSpec] = {}
+    for spec in specs:
+        if spec.name in by_name:
+            continue
+        by_name[spec.name] = spec
+        for alias in (spec.name, *spec.aliases):
+            key = _key(alias)
+            if not key:
+                continue
+            letters = _letters(alias)
+            if letters.isupper() and len(letters) <= 5:
+                exact.setdefault(key, set()).add(letters)
+            index.setdefault(key, spec)
+    return Gazetteer(
+        index=index,
+        exact={k: frozenset(v) for k, v in exact.items()},
+        longest=max((len(k) for k in index), default=1),
+        generic=frozenset(fold(g) for g in generic),
+        leading=frozenset(fold(w) for w in leading),
+        by_name=by_name,
+    )
+
+
+def match_gazetteer(text: str, gaz: Gazetteer) -> list[tuple[int, int, ActorSpec]]:
+    """Non-overlapping alias matches in `text`, longest first, left to right."""
+    folded, where = fold_indexed(text)
+    toks = _tokens(folded)
+    out: list[tuple[int, int, ActorSpec]] = []
+    i = 0
+    while i < len(toks):
+        hit = None
+        for n in range(min(gaz.longest, len(toks) - i), 0, -1):
+            key = tuple(t for t, _, _ in toks[i : i + n])
+            spec = gaz.index.get(key)
+            if spec is None:
+                continue
+            a, b = toks[i][1], toks[i + n - 1][2]
+            if where is not None:
+                a, b = where[a], where[b - 1] + 1
+            surface = text[a:b]
+            caps = gaz.exact.get(key)
+            if (
+                caps is not None
+                and _letters(surface) not in caps
+                and (spec.name.casefold() != surface.casefold() or not surface[:1].isupper())
+            ):
+                continue
+            if n == 1 and surface[:1].islower():
+                continue  # 'chine' or 'xi' in running text: not the name
+            hit = (a, b, spec, n)
+            break
+        if hit is None:
+            i += 1
+            continue
+        out.append(hit[:3])
+        i += hit[3]
+    return out
+
+
+def _clean(text: str, start: int, end: int, gaz: Gazetteer) -> tuple[int, int] | None:
+    """Trim a NER span of leading articles, elisions and punctuation; None if it is noise."""
+    while True:
+        span = text[start:end]
+        m = _ELISION.match(span)  # "L’équipe", "d'Amérique", "C’"
+        if m:
+            start += m.end()
+            continue
+        first = _WORD.match(span)
+        if (
+            first
+            and " " in span[first.end() : first.end() + 1]
+            and fold(first.group()) in gaz.leading
+        ):
+            start += first.end() + 1
+            continue
+        break
+    while start < end and not text[start].isalnum():
+        start += 1
+    while end > start and not text[end - 1].isalnum():
+        end -= 1
+    span = text[start:end]
+    if span.endswith(("’s", "'s")):
+        end -= 2
+        span = span[:-2]
+    letters = _letters(span)
+    if len(letters) < 2 or (not span[:1].isupper() and not _CYRILLIC.match(span[:1])):
+        return None
+    folded = fold(span)
+    if folded in gaz.generic or folded in gaz.leading:
+        return None
+    if " " not in span and span.endswith("s"):
+        before = _WORD.findall(fold(text[max(0, start - 8) : start]))
+        if before and before[-1] in _PLURAL_BEFORE:
+            return None  # "les Américains", "the Democrats": a group, not an actor
+    return start, end
+
+
+@dataclass(frozen=True, slots=True)
+class Annotation:
+    actors: tuple[Actor, ...]
+    mentions: tuple[Mention, ...]
+
+
+@dataclass(slots=True)
+class _Found:
+    start: int
+    end: int
+    field: str
+    name: str  # canonical (gazetteer) or surface (NER)
+    kind: ActorKind
+    known: bool  # from the gazetteer
+
+
+def annotate_fields(
+    fields: Sequence[tuple[str, str]],
+    spans: Mapping[str, Sequence[Span]],
+    gaz: Gazetteer,
+) -> Annotation:
+    """Actors and mentions of one item. `fields`: (field name, text) in reading order;
+    `spans`: NER spans per field name (none for languages without a model)."""
+    found: list[_Found] = []
+    for fname, text in fields:
+        if not text:
+            continue
+        hits = match_gazetteer(text, gaz)
+        taken = [(a, b) for a, b, _ in hits]
+        for a, b, spec in hits:
+            found.append(_Found(a, b, fname, spec.name, spec.kind, True))
+        for start, end, label in spans.get(fname, ()):
+            kind = KINDS.get(label)
+            if kind is None:
+                continue
+            cleaned = _clean(text, start, end, gaz)
+            if cleaned is None:
+                continue
+            a, b = cleaned
+            if any(a < y and x < b for x, y in taken):
+                continue  # the gazetteer already named it
+            found.append(_Found(a, b, fname, " ".join(text[a:b].split()), kind, False))
+    rank = {fname: i for i, (fname, _) in enumerate(fields)}
+    found.sort(key=lambda f: (rank[f.field], f.start))
+    _link(found, gaz)
+    counts: Counter[str] = Counter()
+    kinds: dict[str, Counter[ActorKind]] = {}
+    for f in found:
+        counts[f.name] += 1
+        kinds.setdefault(f.name, Counter())[f.kind] += 1
+    order = {n: i for i, n in reversed(list(enumerate(f.name for f in found)))}
+    names = sorted(counts, key=lambda n: (-counts[n], order[n]))
+    actors = tuple(Actor(n, kinds[n].most_common(1)[0][0], counts[n]) for n in names)
+    mentions = tuple(Mention(f.name, f.start, f.end, f.field) for f in found)
+    return Annotation(actors, mentions)
+
+
+def _link(found: list[_Found], gaz: Gazetteer) -> None:
+    """Within one item: a shorter form takes the name of the one longer person name it ends
+    (or starts) with, 'Trump' -> 'Donald Trump', 'Clinton' -> 'Hillary Clinton'. A form two
+    people share stays as it is."""
+    people: dict[tuple[str, ...], str] = {}
+    for f in found:
+        if f.kind == "person":
+            toks = name_tokens(f.name)
+            if len(toks) >= 2:
+                people.setdefault(toks, f.name)
+    for f in found:
+        if f.known:
+            continue
+        toks = name_tokens(f.name)
+        if not toks:
+            continue
+        if f.kind == "person" and len(toks) >= 2:
+            continue
+        owners = {
+            people[p]
+            for p in people
+            if len(p) > len(toks) and (p[-len(toks) :] == toks or p[: len(toks)] == toks)
+        }
+        if len(owners) == 1:
+            f.name = owners.pop()
+            f.kind = "person"
+            continue
+        spec = gaz.by_name.get(f.name)
+        if spec is not None:
+            f.kind = spec.kind
+
+
+# --- names across documents -----------------------------------------------------------
+
+_TRANSLIT = (
+    ("sch", "sh"),
+    ("tch", "ch"),
+    ("tsch", "ch"),
+    ("dj", "j"),
+    ("kh", "h"),
+    ("ph", "f"),
+    ("ck", "k"),
+    ("ou", "u"),
+    ("w", "v"),
+    ("y", "i"),
+    ("j", "i"),
+    ("z", "s"),
+    ("c", "k"),
+    ("q", "k"),
+    ("x", "ks"),
+)
+
+
+def _translit_token(tok: str) -> str:
+    for a, b in _TRANSLIT:
+        tok = tok.replace(a, b)
+    out: list[str] = []
+    for ch in tok:
+        if not out or out[-1] != ch:
+            out.append(ch)
+    tok = "".join(out)
+    if len(tok) > 3 and tok.endswith("e"):
+        tok = tok[:-1]
+    return tok
+
+
+def name_tokens(name: str) -> tuple[str, ...]:
+    """A name's words in one spelling across languages and scripts (the Europe Media
+    Monitor's idea): transliterated to Latin, folded, common spelling variants made one.
+    'Зеленский', 'Zelensky', 'Zelenskyy' and 'Selenskyj' all give ('selenski',)."""
+    ascii_name = anyascii(unicodedata.normalize("NFC", name)).lower()
+    return tuple(_translit_token(t) for t in re.findall(r"[a-z0-9]+", ascii_name))
+
+
+def name_key(name: str) -> str:
+    """`name_tokens` joined: equal keys are the same actor."""
+    return " ".join(name_tokens(name))
+
+
+def merge_names(counts: Mapping[str, int]) -> dict[str, str]:
+    """Group names seen across documents: every name -> the name shown for its group.
+
+    Names with the same `name_key` are one actor; a one-word name joins the one
+    multi-word name ending with it ('Zelensky' -> 'Volodymyr Zelensky'), but not when
+    two names end with it (two people sharing a surname stay apart). The name shown is
+    the group's most frequent spelling."""
+    groups: dict[str, list[str]] = {}
+    for name in counts:
+        groups.setdefault(name_key(name), []).append(name)
+    surnames: dict[str, set[str]] = {}
+    for key in groups:
+        parts = key.split(" ")
+        if len(parts) >= 2:
+            surnames.setdefault(parts[-1], set()).add(key)
+    target = {key: key for key in groups}
+    for key in groups:
+        if " " not in key and len(surnames.get(key, ())) == 1:
+            target[key] = next(iter(surnames[key]))
+    members: dict[str, list[str]] = {}
+    for key, names in groups.items():
+        members.setdefault(target[key], []).extend(names)
+    out: dict[str, str] = {}
+    for names in members.values():
+        multi = [n for n in names if " " in n.strip()] or names
+        shown = max(multi, key=lambda n: (counts[n], n))
+        for n in names:
+            out[n] = shown
+    return out
