@@ -128,11 +128,14 @@ COMMON: dict[str, tuple[str, list[str]]] = {
     "JP": ("Japan", ["Japon", "Japón", "Япония"]),
 }
 # Translations that are also common words or first names: never aliases.
-SKIP = {"Maurice", "Dominique", "Man", "Réunion", "Reunion", "Guyane", "Martinique", "Jersey"}
+SKIP = {"Maurice", "Dominique", "Man", "Réunion", "Reunion", "Guyane", "Martinique", "Jersey",
+        "Island"}
 
 
 def reorder(name: str) -> str:
-    """'Corée, République de' -> 'République de Corée'; "Iran, République islamique d'" too."""
+    """'Corée, République de' -> 'République de Corée'; "Iran, République islamique d'" too;
+    'Falkland Islands (Malvinas)' -> 'Falkland Islands'."""
+    name = name.split(" (")[0]
     if ", " not in name:
         return name
     head, tail = name.split(", ", 1)

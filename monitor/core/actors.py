@@ -55,12 +55,13 @@ KINDS: dict[str, ActorKind] = {
     "PER": "person",
     "PERSON": "person",
     "ORG": "organisation",
-    "NORP": "organisation",
     "LOC": "place",
     "GPE": "place",
     "FAC": "place",
 }
 _PLURAL_BEFORE = {"les", "des", "aux", "the", "die", "los", "las"}
+_POSSESSIVE = re.compile(r"['’]s\b")
+_DASH = re.compile(r"\s[-–—]\s")
 _ELISION = re.compile(r"^\w{1,2}['’]", re.UNICODE)
 
 Span = tuple[int, int, str]  # start, end, NER label
@@ -99,6 +100,8 @@ class Gazetteer:
     longest: int
     generic: frozenset[str] = frozenset()
     leading: frozenset[str] = frozenset()
+    titles: frozenset[str] = frozenset()
+    articles: frozenset[str] = frozenset()
     by_name: Mapping[str, ActorSpec] = field(default_factory=dict)
 
 
@@ -107,6 +110,8 @@ def build_gazetteer(
     *,
     generic: Iterable[str] = (),
     leading: Iterable[str] = (),
+    titles: Iterable[str] = (),
+    articles: Iterable[str] = (),
 ) -> Gazetteer:
     """Index every name and alias; an earlier spec wins an alias (put user actors first)."""
     index: dict[tuple[str, ...], ActorSpec] = {}
@@ -130,8 +135,15 @@ def build_gazetteer(
         longest=max((len(k) for k in index), default=1),
         generic=frozenset(fold(g) for g in generic),
         leading=frozenset(fold(w) for w in leading),
+        titles=frozenset(fold(w) for w in titles),
+        articles=frozenset(fold(w) for w in articles),
         by_name=by_name,
     )
+
+
+def _caps_match(letters: str, caps: frozenset[str]) -> bool:
+    """'US' only as US; 'OTAN' also as 'Otan' (four letters or more)."""
+    return letters in caps or (len(letters) >= 4 and letters.upper() in caps and letters.istitle())
 
 
 def match_gazetteer(text: str, gaz: Gazetteer) -> list[tuple[int, int, ActorSpec]]:
@@ -152,11 +164,7 @@ def match_gazetteer(text: str, gaz: Gazetteer) -> list[tuple[int, int, ActorSpec
                 a, b = where[a], where[b - 1] + 1
             surface = text[a:b]
             caps = gaz.exact.get(key)
-            if (
-                caps is not None
-                and _letters(surface) not in caps
-                and (spec.name.casefold() != surface.casefold() or not surface[:1].isupper())
-            ):
+            if caps is not None and not _caps_match(_letters(surface), caps):
                 continue
             if n == 1 and surface[:1].islower():
                 continue  # 'chine' or 'xi' in running text: not the name
@@ -170,8 +178,12 @@ def match_gazetteer(text: str, gaz: Gazetteer) -> list[tuple[int, int, ActorSpec
     return out
 
 
-def _clean(text: str, start: int, end: int, gaz: Gazetteer) -> tuple[int, int] | None:
-    """Trim a NER span of leading articles, elisions and punctuation; None if it is noise."""
+def _clean(text: str, start: int, end: int, gaz: Gazetteer) -> tuple[int, int, bool] | None:
+    """Trim a NER span of leading function words, titles, elisions and punctuation.
+
+    Returns (start, end, titled): `titled` when a title (« M. », "Sir") stood before the
+    name. None when what is left is noise."""
+    titled = False
     while True:
         span = text[start:end]
         m = _ELISION.match(span)  # "L’équipe", "d'Amérique", "C’"
@@ -179,33 +191,54 @@ def _clean(text: str, start: int, end: int, gaz: Gazetteer) -> tuple[int, int] |
             start += m.end()
             continue
         first = _WORD.match(span)
-        if (
-            first
-            and " " in span[first.end() : first.end() + 1]
-            and fold(first.group()) in gaz.leading
-        ):
-            start += first.end() + 1
-            continue
+        after = span[first.end() :] if first else ""
+        if first and after.startswith((" ", ". ")):
+            word = fold(first.group())
+            skip = first.end() + (2 if after.startswith(".") else 1)
+            if skip < len(span) and word in gaz.titles:
+                titled = True
+                start += skip
+                continue
+            capital = first.group()[:1].isupper()
+            if skip < len(span) and word in gaz.leading and not (capital and word in gaz.articles):
+                start += skip
+                continue
         break
     while start < end and not text[start].isalnum():
         start += 1
     while end > start and not text[end - 1].isalnum():
         end -= 1
     span = text[start:end]
-    if span.endswith(("’s", "'s")):
-        end -= 2
-        span = span[:-2]
+    cut = _POSSESSIVE.search(span) or _DASH.search(span)
+    if cut:
+        end = start + cut.start()
+        span = text[start:end]
+    words = span.split()
+    if len(words) > 1 and words[-1][:1].islower():
+        return None  # 'Maduro grey': names end with a capital
     letters = _letters(span)
     if len(letters) < 2 or (not span[:1].isupper() and not _CYRILLIC.match(span[:1])):
         return None
     folded = fold(span)
-    if folded in gaz.generic or folded in gaz.leading:
+    if folded in gaz.generic or folded in gaz.leading or folded in gaz.titles:
         return None
-    if " " not in span and span.endswith("s"):
-        before = _WORD.findall(fold(text[max(0, start - 8) : start]))
-        if before and before[-1] in _PLURAL_BEFORE:
-            return None  # "les Américains", "the Democrats": a group, not an actor
-    return start, end
+    before = _WORD.findall(fold(text[max(0, start - 12) : start]))
+    if " " not in span and span.endswith("s") and before and before[-1] in _PLURAL_BEFORE:
+        return None  # "les Américains", "the Democrats": a group, not an actor
+    if before and before[-1] in gaz.titles:
+        titled = True
+    return start, end, titled
+
+
+def _strong_words(text: str, gaz: Gazetteer) -> bool:
+    """Whether `text` (a NER span outside its gazetteer matches) has a name word of its own:
+    'New' in 'New Jersey', 'Agence' in 'Agence France-Presse', not 'La' in 'La Russie'."""
+    for m in _WORD.finditer(text):
+        w = m.group()
+        f = fold(w)
+        if w[:1].isupper() and f not in gaz.articles | gaz.titles | gaz.leading:
+            return True
+    return False
 
 
 @dataclass(frozen=True, slots=True)
@@ -222,6 +255,7 @@ class _Found:
     name: str  # canonical (gazetteer) or surface (NER)
     kind: ActorKind
     known: bool  # from the gazetteer
+    titled: bool = False  # a title stood before it (« M. Peskov », "Lord Alli")
 
 
 def annotate_fields(
@@ -236,23 +270,33 @@ def annotate_fields(
         if not text:
             continue
         hits = match_gazetteer(text, gaz)
-        taken = [(a, b) for a, b, _ in hits]
-        for a, b, spec in hits:
-            found.append(_Found(a, b, fname, spec.name, spec.kind, True))
+        beaten: set[int] = set()
         for start, end, label in spans.get(fname, ()):
             kind = KINDS.get(label)
-            if kind is None:
+            cleaned = _clean(text, start, end, gaz) if kind is not None else None
+            if kind is None or cleaned is None:
                 continue
-            cleaned = _clean(text, start, end, gaz)
-            if cleaned is None:
-                continue
-            a, b = cleaned
-            if any(a < y and x < b for x, y in taken):
-                continue  # the gazetteer already named it
-            found.append(_Found(a, b, fname, " ".join(text[a:b].split()), kind, False))
+            a, b, titled = cleaned
+            over = [n for n, (x, y, _) in enumerate(hits) if a < y and x < b]
+            if over:
+                inside = all(a <= hits[n][0] and hits[n][1] <= b for n in over)
+                rest = text[a:b]
+                for n in sorted(over, reverse=True):
+                    x, y, _ = hits[n]
+                    rest = rest[: x - a] + " " * (y - x) + rest[y - a :]
+                same = all(hits[n][2].kind == kind for n in over) or kind == "organisation"
+                if not inside or not same or not _strong_words(rest, gaz):
+                    continue  # the gazetteer already named it
+                beaten.update(over)  # 'New Jersey' is not Jersey
+            name = " ".join(text[a:b].split())
+            found.append(_Found(a, b, fname, name, kind, False, titled))
+        for n, (a, b, spec) in enumerate(hits):
+            if n not in beaten:
+                found.append(_Found(a, b, fname, spec.name, spec.kind, True))
     rank = {fname: i for i, (fname, _) in enumerate(fields)}
     found.sort(key=lambda f: (rank[f.field], f.start))
     _link(found, gaz)
+    found = [f for f in found if not _lone_surname(f)]
     counts: Counter[str] = Counter()
     kinds: dict[str, Counter[ActorKind]] = {}
     for f in found:
@@ -263,6 +307,12 @@ def annotate_fields(
     actors = tuple(Actor(n, kinds[n].most_common(1)[0][0], counts[n]) for n in names)
     mentions = tuple(Mention(f.name, f.start, f.end, f.field) for f in found)
     return Annotation(actors, mentions)
+
+
+def _lone_surname(f: _Found) -> bool:
+    """A one-word NER person that no full name explains and no title introduces: most often
+    a place or a brand the model took for a person ('Valencia', 'Publicis')."""
+    return not f.known and f.kind == "person" and not f.titled and len(f.name.split()) == 1
 
 
 def _link(found: list[_Found], gaz: Gazetteer) -> None:

@@ -56,7 +56,11 @@ def gazetteer(user_actors: tuple[ActorSpec, ...] = ()) -> Gazetteer:
     """User actors first (they win an alias), then the shipped ones."""
     noise = _data("noise.toml")
     return build_gazetteer(
-        (*user_actors, *shipped_actors()), generic=noise["generic"], leading=noise["leading"]
+        (*user_actors, *shipped_actors()),
+        generic=noise["generic"],
+        leading=noise["leading"],
+        titles=noise["titles"],
+        articles=noise["articles"],
     )
 
 
