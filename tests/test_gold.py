@@ -25,7 +25,7 @@ FLOORS = {
     ("fr", "person"): (0.91, 1.00),
     ("fr", "organisation"): (0.80, 0.64),
     ("fr", "place"): (0.87, 0.83),
-    ("en", "person"): (0.97, 0.91),
+    ("en", "person"): (0.96, 0.91),
     ("en", "organisation"): (0.71, 0.63),
     ("en", "place"): (0.83, 0.83),
 }
