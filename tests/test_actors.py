@@ -11,7 +11,8 @@ from pathlib import Path
 import pytest
 
 from monitor.config import load
-from monitor.core.actors import build_gazetteer, match_gazetteer, merge_names, name_key
+from monitor.core.actors import build_gazetteer, match_gazetteer
+from monitor.core.names import merge_names, name_key
 from monitor.core.textdates import find_dates
 from monitor.io.annotate import annotate_items, detect_language
 from monitor.io.poller import poll_once

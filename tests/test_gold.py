@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from monitor.core.actors import name_key
+from monitor.core.names import name_key
 from monitor.io.annotate import annotate_items
 from monitor.model import Item
 

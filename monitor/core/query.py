@@ -43,6 +43,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from monitor.core.names import name_key
 from monitor.model import Entry, Item
 
 SEARCH_TEXT_CHARS = (
@@ -440,7 +441,13 @@ def _compile_term(t: _Term, now: datetime) -> _Pred:
         return lambda e: langs[e.language]
     if kind == "actor":
         rx = re.compile(r"(?<!\w)" + r"\W+".join(map(re.escape, t.words)) + r"(?!\w)")
-        actors = _Memo(_any_name(lambda name: rx.search(fold(name)) is not None))
+        key = name_key(t.text)
+
+        def same_actor(name: str) -> bool:  # the words, or the same name in another spelling
+            k = name_key(name)
+            return rx.search(fold(name)) is not None or k == key or key.endswith(" " + k)
+
+        actors = _Memo(_any_name(same_actor))
         return lambda e: actors[e.actors]
     needle = t.text  # source
     sources = _Memo(_any_name(lambda name: needle in " ".join(fold(name).split())))

@@ -1,4 +1,5 @@
-"""The dashboard: timeline, sources, article, status; polls in the background, never blocks."""
+"""The dashboard: timeline, actors (or sources), article, status; polls in the background,
+never blocks."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ import re
 from collections import Counter
 from collections.abc import Awaitable, Callable, Sequence
 from concurrent.futures import Executor
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta, tzinfo
 from functools import partial
 from typing import ClassVar, Protocol
@@ -25,6 +26,7 @@ from textual.worker import Worker, WorkerState
 
 from monitor.config import SavedFilter, Settings
 from monitor.core.query import Narrowing, Query, QueryError, filter_entries, parse_query
+from monitor.core.trends import ActorStat, actor_stats
 from monitor.core.urls import check_url
 from monitor.io.store import Store
 from monitor.model import Entry, PollReport, SourceState
@@ -33,6 +35,7 @@ from monitor.tui.commands import MonitorCommands
 from monitor.tui.screens.help import HelpScreen, render_help
 from monitor.tui.screens.main import MainScreen
 from monitor.tui.screens.sources import SourcesScreen
+from monitor.tui.widgets.actor_list import ActorList
 from monitor.tui.widgets.article_pane import ArticlePane
 from monitor.tui.widgets.filter_bar import FilterBar
 from monitor.tui.widgets.row_list import RowList
@@ -64,6 +67,12 @@ def utcnow() -> datetime:
 class View:
     entries: list[Entry]  # the timeline
     sources: list[SourceRow]  # the sources pane
+    actors: list[ActorStat] = field(default_factory=list)  # the actors pane
+
+
+def actor_query(name: str) -> str:
+    """The filter that selecting an actor applies."""
+    return 'actor:"' + name.replace('"', " ") + '"'
 
 
 def compute_view(
@@ -72,8 +81,10 @@ def compute_view(
     picked: str | None,
     now: datetime,
     narrowing: Narrowing | None = None,
+    actor: str | None = None,
 ) -> View:
-    """Filter, count per source (in the view, and in the last 24 h of the whole store)."""
+    """Filter, count per source (in the view, and in the last 24 h of the whole store) and
+    per actor (in the view); then narrow to the picked source and actor."""
     if query is None:
         base = list(entries)
     elif narrowing is not None:
@@ -93,7 +104,14 @@ def compute_view(
     if picked is not None and picked not in shown:
         names.append(picked)
     view = [e for e in base if picked in e.sources] if picked is not None else base
-    return View(view, [SourceRow(n, shown[n], day[n]) for n in names])
+    actors = actor_stats(base, now)
+    if actor is not None:
+        matches = parse_query(actor_query(actor)).predicate(now)
+        if matches is not None:
+            view = [e for e in view if matches(e)]
+        if actor not in {a.name for a in actors}:
+            actors.append(ActorStat(actor, 0, 0, 0, 0, (0,) * 24, 1.0))
+    return View(view, [SourceRow(n, shown[n], day[n]) for n in names], actors)
 
 
 def next_delay(settings: Settings, states: dict[str, SourceState], now: datetime) -> float | None:
@@ -134,6 +152,7 @@ class MonitorApp(App[int]):
         Binding("question_mark", "help", "Help: every key", id="app.help"),
         Binding("r", "poll", "Poll now", id="app.poll"),
         Binding("s", "sources", "Sources screen (health)", id="app.sources"),
+        Binding("a", "side", "Side pane: actors / sources", id="app.side"),
         Binding("slash", "filter", "Filter", id="app.filter"),
         Binding("escape", "clear", "Clear the filter", id="app.clear"),
         Binding("u", "utc", "Times in UTC / local", id="app.utc"),
@@ -190,6 +209,7 @@ class MonitorApp(App[int]):
         self.active_query: Query | None = None
         self.saved: SavedFilter | None = None
         self.picked: str | None = None
+        self.picked_actor: str | None = None
         self.polling = False
         self.polling_only: set[str] = set()
         self.last_report: PollReport | None = None
@@ -221,6 +241,10 @@ class MonitorApp(App[int]):
     @property
     def sources_pane(self) -> SourceList:
         return self.main.query_one("#sources", SourceList)
+
+    @property
+    def actors_pane(self) -> ActorList:
+        return self.main.query_one("#actors", ActorList)
 
     @property
     def article(self) -> ArticlePane:
@@ -283,7 +307,9 @@ class MonitorApp(App[int]):
         self._view_token += 1
         token = self._view_token
         entries, query, picked, now = self.entries, self.active_query, self.picked, self.now()
-        view = await asyncio.to_thread(compute_view, entries, query, picked, now, self.narrowing)
+        view = await asyncio.to_thread(
+            compute_view, entries, query, picked, now, self.narrowing, self.picked_actor
+        )
         if token == self._view_token:
             self.apply_view(view)
 
@@ -301,6 +327,7 @@ class MonitorApp(App[int]):
         self.timeline.set_entries(view.entries)
         self.timeline.border_title = f"Timeline · {len(view.entries):,}"
         self.sources_pane.set_rows(view.sources, self.picked)
+        self.actors_pane.set_rows(view.actors, self.picked_actor)
         self.update_status()
         current = self.timeline.current
         shown = self.article.entry
@@ -348,6 +375,16 @@ class MonitorApp(App[int]):
         name = self.sources_pane.current
         self.picked = None if name is None or name == self.picked else name
         self.start_view()
+
+    @on(RowList.Chosen, "#actors")
+    def actor_chosen(self) -> None:
+        name = self.actors_pane.current
+        self.picked_actor = None if name is None or name == self.picked_actor else name
+        self.start_view()
+
+    def action_side(self) -> None:
+        main = self.main
+        main.set_side("sources" if main.side == "actors" else "actors")
 
     # -- polling -----------------------------------------------------------------------------
 
@@ -506,6 +543,7 @@ class MonitorApp(App[int]):
         bar.show_error(None)
         bar.display = False
         self.picked = None
+        self.picked_actor = None
         self.set_filter("")
         if self.focused is None or self.focused is field:
             self.main.focus_pane("timeline")
@@ -529,6 +567,8 @@ class MonitorApp(App[int]):
             parts.append(self.filter_text)
         if self.picked is not None:
             parts.append(f'source:"{text.clean(self.picked)}"')
+        if self.picked_actor is not None:
+            parts.append(actor_query(text.clean(self.picked_actor)))
         return " + ".join(parts)
 
     # -- other actions -----------------------------------------------------------------------
@@ -659,6 +699,7 @@ class MonitorApp(App[int]):
             ("Everywhere", self.BINDINGS),
             ("Dashboard", MainScreen.BINDINGS),
             ("Timeline", Timeline.BINDINGS),
+            ("Actors pane", ActorList.BINDINGS),
             ("Sources pane", SourceList.BINDINGS),
             ("Article pane", ArticlePane.BINDINGS),
             ("Sources screen", [*SourcesScreen.BINDINGS, *TableList.BINDINGS]),
