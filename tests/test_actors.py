@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 import html
 import json
+import subprocess
+import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -110,6 +112,40 @@ def test_founding_example_end_to_end(seed: Path, tmp_path: Path) -> None:
         ("ce lundi", "2016-11-14"),
     ]
     assert json.loads(json.dumps(got))["actors"] == got["actors"]
+
+
+def test_the_dashboard_poll_annotates_in_its_parse_worker(seed: Path, tmp_path: Path) -> None:
+    """With the dashboard's parse pool, the model loads in the worker process, never in the
+    process that runs the UI."""
+    text = (seed / "article-fr-trump-poutine.txt").read_text(encoding="utf-8")
+    with FeedServer() as srv:
+        srv.route("/feed.xml", static(_feed(text)))
+        cfg = tmp_path / "config.toml"
+        cfg.write_text(
+            f'[storage]\npath = "store"\n\n[[sources]]\nname = "Q"\nurl = "{srv.url("/feed.xml")}"\n',
+            encoding="utf-8",
+        )
+        code = (
+            "import asyncio, sys\nfrom pathlib import Path\n"
+            "from monitor.config import load\n"
+            "from monitor.io.poller import parse_pool, poll_once\n"
+            "from monitor.io.store import open_store\n"
+            f"settings = load(Path({str(cfg)!r}))\n"
+            "store = open_store(settings.storage)\n"
+            "pool = parse_pool()\n"
+            "asyncio.run(poll_once(settings, store, executor=pool))\n"
+            "pool.shutdown()\n"
+            "(item,) = store.items()\n"
+            "print(sorted(a.name for a in item.actors))\n"
+            "print('spacy' in sys.modules, 'thinc' in sys.modules)\n"
+        )
+        run = subprocess.run(
+            [sys.executable, "-c", code], capture_output=True, text=True, timeout=120, cwd=tmp_path
+        )
+    assert run.returncode == 0, run.stderr
+    actors, loaded = run.stdout.strip().splitlines()
+    assert "Vladimir Putin" in actors and "Hillary Clinton" in actors  # NER ran
+    assert loaded == "False False"
 
 
 GAZ = build_gazetteer(

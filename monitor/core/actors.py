@@ -67,7 +67,7 @@ Span = tuple[int, int, str]  # start, end, NER label
 
 def _stem(token: str) -> str:
     """One form per word for matching: Russian case endings and a final -s dropped."""
-    if _CYRILLIC.search(token):
+    if not token.isascii() and _CYRILLIC.search(token):
         for end in _RU_ENDINGS:
             if token.endswith(end) and len(token) - len(end) >= 3:
                 return token[: -len(end)]
@@ -96,6 +96,7 @@ class Gazetteer:
     index: Mapping[tuple[str, ...], ActorSpec]
     exact: Mapping[tuple[str, ...], frozenset[str]]  # aliases that match only in capitals
     longest: int
+    starts: Mapping[str, int] = field(default_factory=dict)  # first word -> longest alias
     generic: frozenset[str] = frozenset()
     leading: frozenset[str] = frozenset()
     titles: frozenset[str] = frozenset()
@@ -127,10 +128,14 @@ def build_gazetteer(
             if letters.isupper() and len(letters) <= 5:
                 exact.setdefault(key, set()).add(letters)
             index.setdefault(key, spec)
+    starts: dict[str, int] = {}
+    for key in index:
+        starts[key[0]] = max(starts.get(key[0], 0), len(key))
     return Gazetteer(
         index=index,
         exact={k: frozenset(v) for k, v in exact.items()},
         longest=max((len(k) for k in index), default=1),
+        starts=starts,
         generic=frozenset(fold(g) for g in generic),
         leading=frozenset(fold(w) for w in leading),
         titles=frozenset(fold(w) for w in titles),
@@ -152,7 +157,7 @@ def match_gazetteer(text: str, gaz: Gazetteer) -> list[tuple[int, int, ActorSpec
     i = 0
     while i < len(toks):
         hit = None
-        for n in range(min(gaz.longest, len(toks) - i), 0, -1):
+        for n in range(min(gaz.starts.get(toks[i][0], 0), len(toks) - i), 0, -1):
             key = tuple(t for t, _, _ in toks[i : i + n])
             spec = gaz.index.get(key)
             if spec is None:

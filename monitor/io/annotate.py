@@ -119,6 +119,18 @@ def _sample(item: Item) -> str:
     return f"{item.title}. {item.summary} {(item.text or '')[:1000]}"
 
 
+def _parts(item: Item) -> list[tuple[str, list[tuple[str, int, int]]]]:
+    """The texts NER reads for an item, each with the fields it holds (name, offset,
+    length): title and summary in one text (one short document costs nearly as much as
+    two), the full text in another."""
+    head = f"{item.title}\n\n{item.summary}"
+    layout = [("title", 0, len(item.title)), ("summary", len(item.title) + 2, len(item.summary))]
+    out = [(head, layout)]
+    if item.text:
+        out.append((item.text, [("text", 0, len(item.text))]))
+    return out
+
+
 def _fields(item: Item) -> list[tuple[str, str]]:
     out = [("title", item.title), ("summary", item.summary)]
     if item.text:
@@ -140,15 +152,15 @@ def annotate_items(items: Sequence[Item], user_actors: Sequence[ActorSpec] = ())
         if nlp is None:
             continue
         jobs = [
-            (n, fname, text)
-            for n, item in enumerate(items)
-            if langs[n] == lang
-            for fname, text in _fields(item)
-            if text
+            (n, part) for n, item in enumerate(items) if langs[n] == lang for part in _parts(item)
         ]
-        docs = nlp.pipe((text for _, _, text in jobs), batch_size=BATCH)
-        for (n, fname, _), doc in zip(jobs, docs, strict=True):
-            spans[n][fname] = [(e.start_char, e.end_char, e.label_) for e in doc.ents]
+        docs = nlp.pipe((text for _, (text, _) in jobs), batch_size=BATCH)
+        for (n, (_, layout)), doc in zip(jobs, docs, strict=True):
+            for e in doc.ents:
+                for fname, offset, length in layout:
+                    a, b = e.start_char - offset, e.end_char - offset
+                    if a >= 0 and b <= length:
+                        spans[n].setdefault(fname, []).append((a, b, e.label_))
     out = []
     for item, found_lang, found in zip(items, langs, spans, strict=True):
         fields = _fields(item)
