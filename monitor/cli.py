@@ -109,7 +109,14 @@ def cmd_poll(args: argparse.Namespace) -> int:
     store = _open_store(settings)
     try:
         report = asyncio.run(
-            poll_once(settings, store, force=args.all, only=only, progress=_Progress(sys.stderr))
+            poll_once(
+                settings,
+                store,
+                force=args.all,
+                only=only,
+                progress=_Progress(sys.stderr),
+                annotate=not args.no_actors,
+            )
         )
     except StoreError as exc:
         raise CliError(str(exc)) from None
@@ -391,6 +398,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument(
         "--source", action="append", metavar="NAME", help="poll only this source (repeatable)"
+    )
+    p.add_argument(
+        "--no-actors",
+        action="store_true",
+        help="store items without looking for their actors, quotes and dates",
     )
     p.set_defaults(func=cmd_poll)
 

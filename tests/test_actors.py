@@ -293,3 +293,41 @@ def test_language_detection() -> None:
     assert detect_language("Le président a parlé de son souhait de nouer des relations") == "fr"
     assert detect_language("The president spoke about his wish to build relations") == "en"
     assert detect_language("Trump") is None
+
+
+@pytest.fixture
+def anyio_backend() -> str:
+    return "asyncio"
+
+
+@pytest.mark.anyio
+async def test_the_dashboard_shows_new_items_then_their_actors(seed: Path, tmp_path: Path) -> None:
+    """The real app and poller: items are stored, then annotated in the parse worker, and
+    the actors pane fills."""
+    from monitor.tui.app import MonitorApp
+    from tests.test_tui_support import settle
+
+    text = (seed / "article-fr-trump-poutine.txt").read_text(encoding="utf-8")
+    with FeedServer() as srv:
+        srv.route("/feed.xml", static(_feed(text)))
+        cfg = tmp_path / "config.toml"
+        cfg.write_text(
+            f'[storage]\npath = "store"\n\n[[sources]]\nname = "Q"\nurl = "{srv.url("/feed.xml")}"\n',
+            encoding="utf-8",
+        )
+        settings = load(cfg)
+        store = open_store(settings.storage)
+        try:
+            app = MonitorApp(settings, store)
+            async with app.run_test(size=(120, 40)) as pilot:
+                for _ in range(120):
+                    await settle(pilot, 0.5)
+                    if app.actors_pane.rows and not app.polling:
+                        break
+                names = [r.name for r in app.actors_pane.rows]
+                assert "Vladimir Putin" in names and "Hillary Clinton" in names
+                assert app.timeline.entries[0].actors[:2] == ("Russia", "Vladimir Putin")
+            (item,) = list(store.items())
+            assert item.annotated and item.quotes
+        finally:
+            store.close()

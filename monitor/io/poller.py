@@ -151,11 +151,9 @@ async def _parse_off_loop(
     source: Source,
     now: datetime,
     final_url: str,
-    actors: tuple[ActorSpec, ...],
 ) -> tuple[list[Item], tuple[str, ...], bool]:
-    """Parse and annotate in `executor` (a process pool), else in a thread; a broken pool
-    falls back."""
-    args = (body, content_type, source, now, final_url, actors)
+    """Parse in `executor` (a process pool), else in a thread; a broken pool falls back."""
+    args = (body, content_type, source, now, final_url)
     if executor is not None:
         try:
             return await asyncio.get_running_loop().run_in_executor(
@@ -172,17 +170,65 @@ def _parse_and_normalize(
     source: Source,
     now: datetime,
     final_url: str,
-    actors: tuple[ActorSpec, ...] = (),
 ) -> tuple[list[Item], tuple[str, ...], bool]:
     from monitor.core.normalize import normalize_feed  # the parser stack: only when a body came
     from monitor.core.parse import parse_feed
-    from monitor.io.annotate import annotate_items
 
     feed = parse_feed(body, content_type)
     if feed.fatal:
         return [], feed.problems, True
-    items = normalize_feed(feed, source, now=now, base_url=final_url)
-    return annotate_items(items, actors), feed.problems, False
+    return normalize_feed(feed, source, now=now, base_url=final_url), feed.problems, False
+
+
+ANNOTATE_CHUNK = 500  # items per call to the worker: results come back in pieces
+
+
+def _annotate(items: Sequence[Item], actors: tuple[ActorSpec, ...]) -> list[Item]:
+    from monitor.io.annotate import annotate_items
+
+    return annotate_items(items, actors)
+
+
+async def annotate_off_loop(
+    items: Sequence[Item], actors: tuple[ActorSpec, ...], executor: Executor | None = None
+) -> list[Item]:
+    """`annotate_items` in `executor` (the parse pool: the model loads there, once), else
+    in a thread; in chunks, so a long batch never holds a worker for minutes."""
+    out: list[Item] = []
+    loop = asyncio.get_running_loop()
+    for start in range(0, len(items), ANNOTATE_CHUNK):
+        chunk = list(items[start : start + ANNOTATE_CHUNK])
+        if executor is not None:
+            try:
+                out.extend(await loop.run_in_executor(executor, _annotate, chunk, actors))
+                continue
+            except (BrokenExecutor, OSError, RuntimeError):
+                log.warning("annotation worker unavailable; annotating in a thread", exc_info=True)
+                executor = None
+        out.extend(await asyncio.to_thread(_annotate, chunk, actors))
+    return out
+
+
+async def annotate_stored(
+    store: Store,
+    ids: Sequence[str],
+    actors: tuple[ActorSpec, ...],
+    executor: Executor | None = None,
+) -> int:
+    """Annotate the stored items `ids` that are not yet, and store them. Returns how many
+    were annotated. The dashboard runs this after a poll, so new items show at once and
+    gain their actors a moment later."""
+
+    def pending() -> list[Item]:
+        got = (store.get(i) for i in ids)
+        return [it for it in got if it is not None and not it.annotated]
+
+    items = await asyncio.to_thread(pending)
+    if not items:
+        return 0
+    done = await annotate_off_loop(items, actors, executor)
+    await asyncio.to_thread(store.write, done, [])
+    return len(done)
 
 
 async def _poll_source(
@@ -193,7 +239,6 @@ async def _poll_source(
     now_fn: Callable[[], datetime],
     rand: Callable[[], float],
     executor: Executor | None,
-    actors: tuple[ActorSpec, ...] = (),
 ) -> _Done:
     if state.url != source.url:  # the user changed the URL: old validators mean nothing
         state = SourceState(name=source.name, url=source.url, failures=state.failures)
@@ -228,7 +273,7 @@ async def _poll_source(
         )
         return _Done(source, state, [], result)
     items, problems, fatal = await _parse_off_loop(
-        executor, got.body, got.headers.get("content-type"), source, attempt, got.url, actors
+        executor, got.body, got.headers.get("content-type"), source, attempt, got.url
     )
     if fatal:
         reason = "; ".join(problems) or "not a feed"
@@ -311,12 +356,15 @@ async def poll_once(
     rand: Callable[[], float] = random.random,
     shards: int = 16,
     executor: Executor | None = None,
+    annotate: bool = True,
 ) -> PollReport:
     """Fetch every due source once, then write everything in one store write.
 
     A failing source never stops the others: its error is recorded in its state and
     its result. Cancelling the task cancels the fetches and writes nothing. Feeds are
-    parsed in `executor` (see `parse_pool`) or, without one, in threads.
+    parsed in `executor` (see `parse_pool`) or, without one, in threads. With `annotate`,
+    items get their actors, quotes and dates before the write (`monitor poll`); the
+    dashboard stores them first and runs `annotate_stored` after.
     """
     started = now_fn()
     states = await asyncio.to_thread(store.states)
@@ -344,7 +392,6 @@ async def poll_once(
                     now_fn,
                     rand,
                     executor,
-                    settings.actors,
                 )
             )
             for src in due
@@ -366,6 +413,8 @@ async def poll_once(
     for i, d in enumerate(done):
         items.extend(d.items)
         owners.extend([i] * len(d.items))
+    if annotate and items:
+        items = await annotate_off_loop(items, settings.actors, executor)
     outcomes = await asyncio.to_thread(store.write, items, [d.state for d in done])
     tally = [{"new": 0, "updated": 0, "unchanged": 0} for _ in done]
     for owner, outcome in zip(owners, outcomes, strict=True):

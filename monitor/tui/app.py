@@ -187,12 +187,17 @@ class MonitorApp(App[int]):
         self.read_only = read_only
         self.lock_message = lock_message
         self.parse_pool: Executor | None = None
+        self.annotate_fn: Callable[[Sequence[str]], Awaitable[int]] | None = None
         if poll is None:
-            from monitor.io.poller import parse_pool, poll_once
+            from monitor.io.poller import annotate_stored, parse_pool, poll_once
 
             # a process parses, so the loop answers keys during a poll of hundreds of feeds
             self.parse_pool = None if read_only else parse_pool()
-            poll = partial(poll_once, executor=self.parse_pool)
+            # new items show at once; their actors come after, from the same worker process
+            poll = partial(poll_once, executor=self.parse_pool, annotate=False)
+            self.annotate_fn = partial(
+                annotate_stored, store, actors=settings.actors, executor=self.parse_pool
+            )
         self.poll_fn: PollFn = poll
         self.narrowing = Narrowing()
         self.now = now
@@ -408,6 +413,16 @@ class MonitorApp(App[int]):
 
     @work(group="poll", exclusive=True, exit_on_error=False)
     async def run_poll(self, force: bool, only: set[str] | None) -> None:
+        before = set(self.ids)
+        try:
+            await self._poll_and_load(force, only)
+            await self._annotate_new(before)
+        finally:
+            self.polling = False
+            self.polling_only = set()
+        self.arm_timer()
+
+    async def _poll_and_load(self, force: bool, only: set[str] | None) -> None:
         # A poll makes tens of thousands of short-lived objects; full collections of them
         # would pause the loop for up to 90 ms. Collect once, after the poll, instead.
         gc.disable()
@@ -423,8 +438,6 @@ class MonitorApp(App[int]):
             self.last_failure = f"poll failed: {type(exc).__name__}: {exc}"
             self.say(self.last_failure, "error")
         finally:
-            self.polling = False
-            self.polling_only = set()
             gc.enable()
         try:
             await self.reload()
@@ -433,7 +446,21 @@ class MonitorApp(App[int]):
         except Exception as exc:
             log.exception("reload failed")
             self.say(f"cannot read the store: {exc}", "error")
-        self.arm_timer()
+
+    async def _annotate_new(self, before: set[str]) -> None:
+        """Actors, quotes and dates for the items the poll added, off the loop; then the
+        view again. The status bar says polling until it is done."""
+        fresh = sorted(self.ids - before)
+        if self.annotate_fn is None or not fresh:
+            return
+        try:
+            if await self.annotate_fn(fresh):
+                await self.reload()
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:
+            log.exception("annotation failed")
+            self.say(f"finding actors failed: {type(exc).__name__}: {exc}", "error")
 
     def arm_timer(self) -> None:
         if self._poll_timer is not None:
