@@ -95,7 +95,6 @@ class Gazetteer:
 
     index: Mapping[tuple[str, ...], ActorSpec]
     exact: Mapping[tuple[str, ...], frozenset[str]]  # aliases that match only in capitals
-    longest: int
     starts: Mapping[str, int] = field(default_factory=dict)  # first word -> longest alias
     generic: frozenset[str] = frozenset()
     leading: frozenset[str] = frozenset()
@@ -134,7 +133,6 @@ def build_gazetteer(
     return Gazetteer(
         index=index,
         exact={k: frozenset(v) for k, v in exact.items()},
-        longest=max((len(k) for k in index), default=1),
         starts=starts,
         generic=frozenset(fold(g) for g in generic),
         leading=frozenset(fold(w) for w in leading),
