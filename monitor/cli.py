@@ -19,6 +19,7 @@ from monitor.config import ConfigError, Settings, find_config, load, parse_durat
 from monitor.core.humanize import ago, error_words, span
 
 if TYPE_CHECKING:
+    from monitor.core.query import Query
     from monitor.io.articles import TextReport
     from monitor.model import PollReport
 
@@ -132,13 +133,18 @@ def cmd_poll(args: argparse.Namespace) -> int:
 
     async def run() -> tuple[PollReport, TextReport | None]:
         report = await poll_once(
-            settings, store, force=args.all, only=only, progress=_Progress(sys.stderr)
+            settings,
+            store,
+            force=args.all,
+            only=only,
+            progress=_Progress(sys.stderr),
+            annotate=not args.no_actors,
         )
         if args.no_text or not report.text_jobs:
             return report, None
         from monitor.io.articles import ArticleFetcher
 
-        fetcher = ArticleFetcher(settings, store)
+        fetcher = ArticleFetcher(settings, store, annotate=not args.no_actors)
         return report, await fetcher.run(report.text_jobs, progress=_TextProgress(sys.stderr))
 
     try:
@@ -297,16 +303,82 @@ def _one_line(text: str) -> str:
     return " ".join("".join(c if c.isprintable() else " " for c in text).split())
 
 
-def cmd_search(args: argparse.Namespace) -> int:
-    from monitor.core.query import QueryError, filter_entries, parse_query
+def _query(text: str) -> Query:
+    """The query language, or a CliError with a caret under the mistake."""
+    from monitor.core.query import QueryError, parse_query
 
-    text = " ".join(args.query)
     try:
-        query = parse_query(text)
+        return parse_query(text)
     except QueryError as exc:
         shown = "".join(c if c.isprintable() else " " for c in text)
         caret = " " * _caret_columns(shown[: exc.position]) + "^"
         raise CliError(f"bad query: {exc.message}\n  {shown}\n  {caret}", EXIT_CONFIG) from None
+
+
+def _write_lines(lines: list[str]) -> bool:
+    """Print `lines`; False when the reader left (| head), which is not an error."""
+    try:
+        for line in lines:
+            sys.stdout.write(line + "\n")
+        sys.stdout.flush()
+    except BrokenPipeError:
+        import os
+
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return False
+    return True
+
+
+def cmd_actors(args: argparse.Namespace) -> int:
+    from monitor.core.query import filter_entries
+    from monitor.core.trends import actor_stats
+
+    query = _query(" ".join(args.query)) if args.query else None
+    if args.limit < 1:
+        raise CliError("--limit: 1 or more", EXIT_CONFIG)
+    settings = _settings(args)
+    store = _open_store(settings, readonly=True)
+    now = datetime.now(UTC)
+    try:
+        entries = store.entries()
+    finally:
+        store.close()
+    if query is not None:
+        entries = filter_entries(entries, query, now)
+    stats = actor_stats(entries, now, limit=args.limit)
+    if args.format == "json":
+        rows = [
+            {
+                "name": a.name,
+                "items": a.shown,
+                "last_hour": a.hour,
+                "last_24h": a.day,
+                "last_7d": a.week,
+                "series_24h": list(a.series),
+                "rising": round(a.rising, 2),
+                "with": list(a.together),
+            }
+            for a in stats
+        ]
+        lines = [json.dumps(rows, ensure_ascii=False, indent=2)]
+    else:
+        lines = [f"{'items':>6} {'1h':>4} {'24h':>5} {'7d':>5} {'rising':>6}  actor (seen with)"]
+        for a in stats:
+            together = f"  ({_one_line(', '.join(a.together))})" if a.together else ""
+            lines.append(
+                f"{a.shown:>6} {a.hour:>4} {a.day:>5} {a.week:>5} {a.rising:>6.1f}  "
+                f"{_one_line(a.name)}{together}"
+            )
+    _write_lines(lines)
+    if not stats:
+        print("monitor: no actors in the stored items", file=sys.stderr)
+    return EXIT_OK
+
+
+def cmd_search(args: argparse.Namespace) -> int:
+    from monitor.core.query import filter_entries
+
+    query = _query(" ".join(args.query))
     if args.limit < 0:
         raise CliError("--limit: 0 (for all) or more", EXIT_CONFIG)
     settings = _settings(args)
@@ -330,14 +402,7 @@ def cmd_search(args: argparse.Namespace) -> int:
                 lines = [json.dumps(records, ensure_ascii=False, indent=2)]
     finally:
         store.close()
-    try:
-        for line in lines:
-            sys.stdout.write(line + "\n")
-        sys.stdout.flush()
-    except BrokenPipeError:  # the reader left (| head): not an error
-        import os
-
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+    if not _write_lines(lines):
         return EXIT_OK
     if not found:
         print("monitor: nothing matches", file=sys.stderr)
@@ -435,6 +500,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--no-text", action="store_true", help="do not fetch the article pages of new items"
     )
+    p.add_argument(
+        "--no-actors",
+        action="store_true",
+        help="store items without looking for their actors, quotes and dates",
+    )
     p.set_defaults(func=cmd_poll)
 
     p = sub.add_parser("sources", parents=[common], help="source health, or import an OPML file")
@@ -452,6 +522,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--format", choices=("jsonl", "json"), default="jsonl")
     p.add_argument("--output", "-o", metavar="PATH", help="write here instead of stdout")
     p.set_defaults(func=cmd_export)
+
+    p = sub.add_parser(
+        "actors",
+        parents=[common],
+        help="the actors of the stored items (or of those matching a query), most mentioned first",
+    )
+    p.add_argument("query", nargs="*", metavar="QUERY", help="only items matching this query")
+    p.add_argument("--format", choices=("text", "json"), default="text")
+    p.add_argument("--limit", type=int, default=30, help="actors shown (default 30)")
+    p.set_defaults(func=cmd_actors)
 
     p = sub.add_parser(
         "search",

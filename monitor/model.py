@@ -95,6 +95,17 @@ class Mention:
 
 
 @dataclass(frozen=True, slots=True)
+class DateRef:
+    """A relative date in an item's text (« hier », "on Monday") and the day it means."""
+
+    text: str
+    date: str  # ISO day, e.g. 2016-11-14
+    start: int
+    end: int
+    field: str = "text"
+
+
+@dataclass(frozen=True, slots=True)
 class Actor:
     name: str
     kind: ActorKind
@@ -127,6 +138,9 @@ class Item:
     updated_at: datetime | None = None  # last time the stored copy changed
     actors: tuple[Actor, ...] = ()
     quotes: tuple[Quote, ...] = ()
+    mentions: tuple[Mention, ...] = ()
+    dates: tuple[DateRef, ...] = ()
+    annotated: bool = False  # actors, quotes, mentions and dates were looked for
     schema: int = SCHEMA_VERSION
     text_status: TextStatus | None = None
     text_error: str | None = None  # a PageProblem or an ErrorKind, when text_status is "failed"
@@ -165,6 +179,9 @@ class Item:
         rec = self.to_json()
         rec["keys"] = list(self.keys)
         rec["updated_at"] = self.updated_at.isoformat() if self.updated_at else None
+        rec["mentions"] = [[m.actor, m.start, m.end, m.field] for m in self.mentions]
+        rec["dates"] = [[d.text, d.date, d.start, d.end, d.field] for d in self.dates]
+        rec["annotated"] = self.annotated
         rec["schema"] = self.schema
         return rec
 
@@ -190,6 +207,9 @@ class Item:
                 Actor(a["name"], a["kind"], a.get("mentions", 0)) for a in rec.get("actors", ())
             ),
             quotes=tuple(Quote(q["actor"], q["text"]) for q in rec.get("quotes", ())),
+            mentions=tuple(Mention(*m) for m in rec.get("mentions", ())),
+            dates=tuple(DateRef(*d) for d in rec.get("dates", ())),
+            annotated=rec.get("annotated", False),
             schema=rec.get("schema", SCHEMA_VERSION),
             text_status=rec.get("text_status"),
             text_error=rec.get("text_error"),

@@ -211,3 +211,37 @@ def test_empty_store(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None
     cfg.write_text('[storage]\npath = "db"\n', encoding="utf-8")
     code, out, err = run(cfg, capsys, "russie", "--format", "json")
     assert code == 0 and json.loads(out) == [] and "nothing matches" in err
+
+
+def test_actors_command(config: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    store = open_store(config.parent / "db")
+    store.write(
+        [
+            item(
+                6,
+                "Poutine et Trump",
+                hours=3,
+                actors=(Actor("Vladimir Putin", "person", 2), Actor("Donald Trump", "person", 1)),
+            ),
+            item(7, "Trump", hours=50, actors=(Actor("Donald Trump", "person", 1),)),
+        ],
+        [],
+    )
+    store.close()
+    assert main(["actors", "--format", "json", "--config", str(config)]) == 0
+    rows = json.loads(capsys.readouterr().out)
+    assert [(r["name"], r["items"], r["last_hour"], r["last_24h"], r["last_7d"]) for r in rows] == [
+        ("Donald Trump", 2, 0, 1, 2),  # ties by name
+        ("Vladimir Putin", 2, 0, 2, 2),
+    ]
+    assert rows[1]["with"] == ["Donald Trump"] and rows[1]["rising"] == 3.0
+    assert sum(rows[1]["series_24h"]) == 2
+    assert main(["actors", "lang:fr", "trump", "--config", str(config)]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert out[0].split() == ["items", "1h", "24h", "7d", "rising", "actor", "(seen", "with)"]
+    assert [line.split()[-3:] for line in out[1:]] == [
+        ["Trump", "(Vladimir", "Putin)"],
+        ["Putin", "(Donald", "Trump)"],
+    ]
+    assert main(["actors", "(", "--config", str(config)]) == 2
+    assert "bad query" in capsys.readouterr().err

@@ -16,8 +16,8 @@ from monitor.model import Entry, PollReport
 from monitor.tui.app import MonitorApp
 from monitor.tui.screens.help import HelpScreen
 from monitor.tui.screens.sources import SourcesScreen
-from monitor.tui.widgets.article_pane import ArticlePane
-from monitor.tui.widgets.source_list import SourceList
+from monitor.tui.widgets.actor_list import ActorList, sparkline
+from monitor.tui.widgets.article_pane import MENTION, ArticlePane
 from monitor.tui.widgets.timeline import Timeline
 from tests.test_tui_support import (
     NOW,
@@ -220,7 +220,7 @@ async def test_tab_cycles_panes() -> None:
         await settle(pilot)
         assert isinstance(app.focused, Timeline)
         await pilot.press("tab")
-        assert isinstance(app.focused, SourceList)
+        assert isinstance(app.focused, ActorList)
         await pilot.press("tab")
         assert isinstance(app.focused, ArticlePane)
         await pilot.press("tab")
@@ -245,6 +245,10 @@ async def test_small_screen_shows_one_pane_at_a_time() -> None:
         await settle(pilot)
         assert isinstance(app.focused, Timeline)
         await pilot.press("tab")
+        await settle(pilot)
+        shown = screen_text(app)
+        assert "Donald Trump" in shown and "Headline number 0" not in shown
+        await pilot.press("a")  # the sources in the side pane instead
         await settle(pilot)
         shown = screen_text(app)
         assert "Der Spiegel" in shown and "Headline number 0" not in shown
@@ -274,7 +278,7 @@ async def test_sources_pane_filters_to_a_source() -> None:
     app = make_app(30)
     async with app.run_test(size=(120, 40)) as pilot:
         await settle(pilot)
-        await pilot.press("tab", "j")  # the second source: BBC World
+        await pilot.press("a", "tab", "j")  # the sources pane; the second source: BBC World
         await pilot.press("enter")
         await settle(pilot)
         assert app.picked == "BBC World"
@@ -285,6 +289,59 @@ async def test_sources_pane_filters_to_a_source() -> None:
         await settle(pilot)
         assert app.picked is None
         assert len(app.timeline.entries) == 30
+
+
+async def test_actors_pane_ranks_and_filters_to_an_actor() -> None:
+    app = make_app(30)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        pane = app.actors_pane
+        assert [r.name for r in pane.rows] == [
+            "Donald Trump",
+            "Vladimir Putin",
+            "Emmanuel Macron",
+            "Kremlin",
+        ]
+        assert pane.rows[0].shown == 20 and pane.rows[0].day == 20
+        assert "Donald Trump" in screen_text(app)
+        await pilot.press("tab", "j")  # Vladimir Putin
+        await pilot.press("enter")
+        await settle(pilot)
+        assert app.picked_actor == "Vladimir Putin"
+        assert len(app.timeline.entries) == 11  # items 0, 3, 6… and item 2
+        assert all("Vladimir Putin" in e.actors for e in app.timeline.entries)
+        assert 'filter: actor:"Vladimir Putin"' in screen_text(app)
+        await pilot.press("enter")  # again: cleared
+        await settle(pilot)
+        assert app.picked_actor is None
+        assert len(app.timeline.entries) == 30
+
+
+async def test_timeline_rows_show_the_top_two_actors_and_the_article_its_annotations() -> None:
+    app = make_app(10)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        shown = screen_text(app)
+        assert "Vladimir Putin, D…" in shown  # the top two, clipped in a narrow timeline
+        await pilot.press("j", "j", "enter")  # item 2: full text, mentions, a quote, a date
+        await settle(pilot)
+        body = app.article.query_one("#article-body").render()
+        shown = body.plain  # type: ignore[union-attr]
+        assert "actors: Vladimir Putin (1), Donald Trump (1)" in shown
+        assert "Vladimir Putin: « we are ready to talk to the new administration »" in shown
+        assert "on Monday = 2024-11-11" in shown
+        underlined = {
+            body.plain[s.start : s.end]  # type: ignore[union-attr]
+            for s in body.spans  # type: ignore[union-attr]
+            if str(s.style) == MENTION
+        }
+        assert underlined == {"Vladimir Putin", "Donald Trump"}
+
+
+def test_sparkline() -> None:
+    assert sparkline([0] * 24) == "·" * 12
+    assert sparkline([0] * 22 + [1, 1]) == " " * 11 + "█"
+    assert sparkline([1] * 24) == "█" * 12
 
 
 async def test_utc_toggle() -> None:

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 
 import pytest
 
-from monitor.model import SourceState
+from monitor.model import Actor, Quote, SourceState
 from monitor.tui import text
 from monitor.tui.memory import MemoryStore
 from monitor.tui.screens.sources import SourcesScreen
@@ -69,7 +70,11 @@ async def test_hostile_text_everywhere(raw: str, visible: str) -> None:
     }
     store = MemoryStore(
         [
-            item(0, raw, text_=body, url=f"https://x.example/{raw}"),
+            replace(
+                item(0, raw, text_=body, url=f"https://x.example/{raw}"),
+                actors=(Actor(raw, "person", 3),),
+                quotes=(Quote(raw, raw),),
+            ),
             item(1, "Plain title", sources=(raw, "Other"), summary=body),
             *items(5)[2:],
         ],
@@ -95,7 +100,8 @@ async def test_hostile_text_everywhere(raw: str, visible: str) -> None:
         check(shown, visible)
         assert "summary only" in shown
 
-        await pilot.press("tab")  # the sources pane: pick the hostile source
+        assert raw in [r.name for r in app.actors_pane.rows]  # an actor named so, shown inert
+        await pilot.press("a", "tab")  # the sources pane: pick the hostile source
         for _ in range(6):
             if app.sources_pane.current == raw:
                 break

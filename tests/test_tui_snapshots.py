@@ -15,7 +15,7 @@ import pytest
 from textual.pilot import Pilot
 
 from monitor.config import SavedFilter
-from monitor.model import Item, SourceState
+from monitor.model import Actor, ActorKind, DateRef, Item, Mention, SourceState
 from monitor.tui.app import MonitorApp
 from monitor.tui.memory import MemoryStore
 from tests.test_tui_support import NOW, SOURCES, item, make_app, settings, settle
@@ -35,18 +35,53 @@ TITLES = [
     "UN Security Council meets on Sudan",
 ]
 LANGS = ["en", "fr", "de", "es", "en", "fr", "ja", "en", "de", "en"]
+TITLE_ACTORS: list[tuple[tuple[str, ActorKind], ...]] = [
+    (("Kremlin", "organisation"), ("Kyiv", "place")),
+    (("Geneva", "place"),),
+    (("Bundestag", "organisation"),),
+    (("Spain", "place"),),
+    (("European Central Bank", "organisation"),),
+    (("Japan", "place"),),
+    (("Tokyo", "place"),),
+    (),
+    (("Saxony", "place"),),
+    (("UN Security Council", "organisation"), ("Sudan", "place")),
+]
+BODY = (
+    "Moscow said on Thursday that talks with Kyiv were possible.\n\n"
+    "The Kremlin spokesman added that conditions had not changed."
+)
 
 
 def data() -> MemoryStore:
     out: list[Item] = []
     for n in range(40):
         it = item(n, TITLES[n % len(TITLES)], minutes=23 * n, language=LANGS[n % len(LANGS)])
+        actors = tuple(Actor(a, kind, 1) for a, kind in TITLE_ACTORS[n % len(TITLE_ACTORS)])
+        it = replace(it, actors=actors, annotated=True)
         if n == 0:
+
+            def at(word: str, actor: str) -> Mention:
+                start = BODY.index(word)
+                return Mention(actor, start, start + len(word), "text")
+
             it = replace(
                 it,
                 sources=(SOURCES[1], SOURCES[0], SOURCES[2]),
-                text="Moscow said on Thursday that talks with Kyiv were possible.\n\n"
-                "The Kremlin spokesman added that conditions had not changed.",
+                text=BODY,
+                actors=(
+                    Actor("Kremlin", "organisation", 2),
+                    Actor("Kyiv", "place", 2),
+                    Actor("Moscow", "place", 1),
+                ),
+                mentions=(
+                    Mention("Kremlin", 0, 7, "title"),
+                    Mention("Kyiv", 24, 28, "title"),
+                    at("Moscow", "Moscow"),
+                    at("Kyiv", "Kyiv"),
+                    at("Kremlin", "Kremlin"),
+                ),
+                dates=(DateRef("on Thursday", "2024-11-14", 12, 23, "text"),),
             )
         out.append(it)
     states = {
@@ -112,4 +147,8 @@ def test_help(snap_compare: Snap) -> None:
 
 
 def test_small_screen_sources_pane(snap_compare: Snap) -> None:
+    assert snap_compare(app(), terminal_size=(80, 24), run_before=keys("a", "tab"))
+
+
+def test_small_screen_actors_pane(snap_compare: Snap) -> None:
     assert snap_compare(app(), terminal_size=(80, 24), run_before=keys("tab"))

@@ -14,7 +14,18 @@ from rich.text import Text
 from monitor.config import SavedFilter, Settings
 from monitor.core.query import entry_of
 from monitor.io.store import Store
-from monitor.model import Item, PollReport, Source, SourceResult, SourceState
+from monitor.model import (
+    Actor,
+    ActorKind,
+    DateRef,
+    Item,
+    Mention,
+    PollReport,
+    Quote,
+    Source,
+    SourceResult,
+    SourceState,
+)
 from monitor.tui import format, text
 from monitor.tui.app import MonitorApp, compute_view, lock_notice, next_delay
 from monitor.tui.memory import MemoryStore
@@ -55,11 +66,41 @@ def item(
     )
 
 
+# The actors of item n: ACTORS[n % 3], the first mentioned twice.
+ACTORS = (
+    ("Vladimir Putin", "Donald Trump"),
+    ("Emmanuel Macron",),
+    ("Donald Trump", "Kremlin"),
+)
+STORY_2 = (
+    "The full text of story 2. Vladimir Putin spoke to Donald Trump on Monday.\n\nSecond paragraph."
+)
+
+
 def items(count: int) -> list[Item]:
     out = [item(n) for n in range(count)]
+    kinds: dict[str, ActorKind] = {"Kremlin": "organisation"}
+    for n, it in enumerate(out):
+        names = ACTORS[n % 3]
+        actors = tuple(
+            Actor(name, kinds.get(name, "person"), 2 if i == 0 else 1)
+            for i, name in enumerate(names)
+        )
+        out[n] = replace(it, actors=actors, annotated=True)
     if count > 3:  # one story carried by two sources, one with its full text
         out[1] = replace(out[1], sources=(SOURCES[1], SOURCES[0]))
-        out[2] = replace(out[2], text="The full text of story 2.\n\nSecond paragraph.")
+        start = STORY_2.index("Vladimir")
+        out[2] = replace(
+            out[2],
+            text=STORY_2,
+            actors=(Actor("Vladimir Putin", "person", 1), Actor("Donald Trump", "person", 1)),
+            mentions=(
+                Mention("Vladimir Putin", start, start + 14, "text"),
+                Mention("Donald Trump", start + 24, start + 36, "text"),
+            ),
+            quotes=(Quote("Vladimir Putin", "we are ready to talk to the new administration"),),
+            dates=(DateRef("on Monday", "2024-11-11", start + 37, start + 46, "text"),),
+        )
     return out
 
 

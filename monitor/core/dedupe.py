@@ -51,6 +51,19 @@ def merge(old: Item, new: Item) -> Item | None:
         text_error=text[2],
         text_detail=text[3],
     )
+    if new.annotated and (merged.title, merged.summary, merged.text) == (
+        new.title,
+        new.summary,
+        new.text,
+    ):  # the annotations of the text the item now has
+        merged = replace(
+            merged,
+            actors=new.actors,
+            quotes=new.quotes,
+            mentions=new.mentions,
+            dates=new.dates,
+            annotated=True,
+        )
     if merged == old:
         return None
     return replace(merged, updated_at=new.first_seen)

@@ -43,6 +43,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from monitor.core.names import name_key
 from monitor.model import Entry, Item
 
 SEARCH_TEXT_CHARS = (
@@ -461,7 +462,13 @@ def _compile_term(t: _Term, now: datetime) -> _Pred:
         return lambda e: langs[e.language]
     if kind == "actor":
         rx = re.compile(r"(?<!\w)" + r"\W+".join(map(re.escape, t.words)) + r"(?!\w)")
-        actors = _Memo(_any_name(lambda name: rx.search(fold(name)) is not None))
+        key = name_key(t.text)
+
+        def same_actor(name: str) -> bool:  # the words, or the same name in another spelling
+            k = name_key(name)
+            return rx.search(fold(name)) is not None or k == key or key.endswith(" " + k)
+
+        actors = _Memo(_any_name(same_actor))
         return lambda e: actors[e.actors]
     needle = t.text  # source
     sources = _Memo(_any_name(lambda name: needle in " ".join(fold(name).split())))
@@ -605,7 +612,7 @@ def _timed(node: _Node | None) -> bool:
     return False
 
 
-def _fold_indexed(text: str) -> tuple[str, list[int] | None]:
+def fold_indexed(text: str) -> tuple[str, list[int] | None]:
     """`text` folded, with the index in `text` of each folded character (None: the same)."""
     if text.isascii():
         return text.lower(), None
@@ -636,7 +643,7 @@ def highlight_spans(text: str, words: Sequence[str]) -> list[tuple[int, int]]:
             patterns.append(re.compile(r"(?<!\w)" + body + (r"(?!\w)" if exact else r"\w*")))
     if not patterns or not text:
         return []
-    folded, where = _fold_indexed(text)
+    folded, where = fold_indexed(text)
     spans = sorted(m.span() for rx in patterns for m in rx.finditer(folded) if m.end() > m.start())
     merged: list[tuple[int, int]] = []
     for a, b in spans:

@@ -17,7 +17,7 @@ import urllib.robotparser
 from collections import Counter
 from collections.abc import AsyncIterator, Callable, Sequence
 from concurrent.futures import Executor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 
 import httpx
@@ -26,7 +26,7 @@ from monitor.config import Settings
 from monitor.core.extract import extract_page, failed, fill
 from monitor.io.http import FetchError, Limits, fetch
 from monitor.io.netguard import Guard, host_of
-from monitor.io.poller import ClientPool, off_loop
+from monitor.io.poller import ClientPool, annotate_off_loop, off_loop
 from monitor.io.store import Store
 from monitor.model import Item, PageText, TextJob
 
@@ -40,12 +40,30 @@ TextArrived = Callable[[Item], None]
 Progress = Callable[[int, int, Item], None]
 
 
-def with_text(item: Item, page: PageText, settings: Settings) -> Item:
+def with_text(
+    item: Item, page: PageText, settings: Settings, annotated: Item | None = None
+) -> Item:
     """The one place an item takes in what its article page gave.
 
-    It runs inside the store's update, on the item as stored now. Whatever depends on
-    the full text (actors, quotes) belongs here, so it is stored in the same write."""
-    return fill(item, page, override_date=settings.articles.prefer_page_date)
+    It runs inside the store's update, on the item as stored now. `annotated` is the same
+    item with that text, annotated beforehand in the worker (the model is not loaded in
+    this process): its actors, quotes, mentions and dates are kept when it was made from
+    the same title, summary and text, so they are stored in the same write."""
+    new = fill(item, page, override_date=settings.articles.prefer_page_date)
+    if annotated is not None and _same_text(new, annotated):
+        new = replace(
+            new,
+            actors=annotated.actors,
+            quotes=annotated.quotes,
+            mentions=annotated.mentions,
+            dates=annotated.dates,
+            annotated=annotated.annotated,
+        )
+    return new
+
+
+def _same_text(a: Item, b: Item) -> bool:
+    return (a.title, a.summary, a.text) == (b.title, b.summary, b.text)
 
 
 @dataclass(slots=True)
@@ -82,8 +100,10 @@ class ArticleFetcher:
         executor: Executor | None = None,
         now_fn: Callable[[], datetime] = lambda: datetime.now(UTC),
         guard: Callable[[TextJob], Guard] | None = None,
+        annotate: bool = True,
     ) -> None:
         self.settings = settings
+        self.annotate = annotate  # find actors, quotes and dates again in the full text
         self.store = store
         self.on_text = on_text
         self.transport = transport
@@ -156,15 +176,33 @@ class ArticleFetcher:
 
     async def _one(self, job: TextJob, pool: ClientPool) -> Item | None:
         page, error = await self._page(job, pool)
+        annotated = await self._annotated(job, page) if page is not None else None
 
         def change(item: Item) -> Item:
             if page is not None:
-                return with_text(item, page, self.settings)
+                return with_text(item, page, self.settings, annotated)
             assert error is not None
             return failed(item, error.kind, error.detail)
 
         stored = await asyncio.to_thread(self.store.update, [(job.item_id, change)])
         return stored[0] if stored else None
+
+    async def _annotated(self, job: TextJob, page: PageText) -> Item | None:
+        """The stored item with the page's text, annotated in the worker; None when there
+        is no text or annotating is off or fails (the item keeps what it had)."""
+        if not self.annotate or not page.text:
+            return None
+        current = await asyncio.to_thread(self.store.get, job.item_id)
+        if current is None:
+            return None
+        try:
+            done = await annotate_off_loop(
+                [with_text(current, page, self.settings)], self.settings.actors, self.executor
+            )
+        except Exception:  # the text is still worth storing without its actors
+            log.warning("annotating %s failed", job.item_id, exc_info=True)
+            return None
+        return done[0] if done else None
 
     async def _page(
         self, job: TextJob, pool: ClientPool

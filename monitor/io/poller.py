@@ -24,6 +24,7 @@ from monitor.core import schedule
 from monitor.io.http import FetchError, Limits, fetch, make_client, user_agent
 from monitor.io.store import Store
 from monitor.model import (
+    ActorSpec,
     ErrorKind,
     Item,
     PollReport,
@@ -170,7 +171,11 @@ async def off_loop(executor: Executor | None, fn: Callable[..., T], *args: Any) 
 
 
 def _parse_and_normalize(
-    body: bytes, content_type: str | None, source: Source, now: datetime, final_url: str
+    body: bytes,
+    content_type: str | None,
+    source: Source,
+    now: datetime,
+    final_url: str,
 ) -> tuple[list[Item], tuple[str, ...], bool]:
     from monitor.core.normalize import normalize_feed  # the parser stack: only when a body came
     from monitor.core.parse import parse_feed
@@ -179,6 +184,49 @@ def _parse_and_normalize(
     if feed.fatal:
         return [], feed.problems, True
     return normalize_feed(feed, source, now=now, base_url=final_url), feed.problems, False
+
+
+ANNOTATE_CHUNK = 500  # items per call to the worker: results come back in pieces
+
+
+def _annotate(items: Sequence[Item], actors: tuple[ActorSpec, ...]) -> list[Item]:
+    from monitor.io.annotate import annotate_items
+
+    return annotate_items(items, actors)
+
+
+async def annotate_off_loop(
+    items: Sequence[Item], actors: tuple[ActorSpec, ...], executor: Executor | None = None
+) -> list[Item]:
+    """`annotate_items` in `executor` (the parse pool: the model loads there, once), else
+    in a thread; in chunks, so a long batch never holds a worker for minutes."""
+    out: list[Item] = []
+    for start in range(0, len(items), ANNOTATE_CHUNK):
+        chunk = list(items[start : start + ANNOTATE_CHUNK])
+        out.extend(await off_loop(executor, _annotate, chunk, actors))
+    return out
+
+
+async def annotate_stored(
+    store: Store,
+    ids: Sequence[str],
+    actors: tuple[ActorSpec, ...],
+    executor: Executor | None = None,
+) -> int:
+    """Annotate the stored items `ids` that are not yet, and store them. Returns how many
+    were annotated. The dashboard runs this after a poll, so new items show at once and
+    gain their actors a moment later."""
+
+    def pending() -> list[Item]:
+        got = (store.get(i) for i in ids)
+        return [it for it in got if it is not None and not it.annotated]
+
+    items = await asyncio.to_thread(pending)
+    if not items:
+        return 0
+    done = await annotate_off_loop(items, actors, executor)
+    await asyncio.to_thread(store.write, done, [])
+    return len(done)
 
 
 async def _poll_source(
@@ -312,12 +360,15 @@ async def poll_once(
     rand: Callable[[], float] = random.random,
     shards: int = 16,
     executor: Executor | None = None,
+    annotate: bool = True,
 ) -> PollReport:
     """Fetch every due source once, then write everything in one store write.
 
     A failing source never stops the others: its error is recorded in its state and
     its result. Cancelling the task cancels the fetches and writes nothing. Feeds are
-    parsed in `executor` (see `parse_pool`) or, without one, in threads.
+    parsed in `executor` (see `parse_pool`) or, without one, in threads. With `annotate`,
+    items get their actors, quotes and dates before the write (`monitor poll`); the
+    dashboard stores them first and runs `annotate_stored` after.
     """
     started = now_fn()
     states = await asyncio.to_thread(store.states)
@@ -366,6 +417,8 @@ async def poll_once(
     for i, d in enumerate(done):
         items.extend(d.items)
         owners.extend([i] * len(d.items))
+    if annotate and items:
+        items = await annotate_off_loop(items, settings.actors, executor)
     outcomes = await asyncio.to_thread(store.write, items, [d.state for d in done])
     tally = [{"new": 0, "updated": 0, "unchanged": 0} for _ in done]
     jobs: list[TextJob] = []

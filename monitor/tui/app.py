@@ -1,4 +1,5 @@
-"""The dashboard: timeline, sources, article, status; polls in the background, never blocks."""
+"""The dashboard: timeline, actors (or sources), article, status; polls in the background,
+never blocks."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ import re
 from collections import Counter
 from collections.abc import Awaitable, Callable, Sequence
 from concurrent.futures import Executor
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta, tzinfo
 from functools import partial
 from typing import ClassVar, Protocol
@@ -25,6 +26,7 @@ from textual.worker import Worker, WorkerState
 
 from monitor.config import SavedFilter, Settings
 from monitor.core.query import Narrowing, Query, QueryError, filter_entries, parse_query
+from monitor.core.trends import ActorStat, actor_stats
 from monitor.core.urls import check_url
 from monitor.io.articles import ArticleFetcher
 from monitor.io.store import Store
@@ -34,6 +36,7 @@ from monitor.tui.commands import MonitorCommands
 from monitor.tui.screens.help import HelpScreen, render_help
 from monitor.tui.screens.main import MainScreen
 from monitor.tui.screens.sources import SourcesScreen
+from monitor.tui.widgets.actor_list import ActorList
 from monitor.tui.widgets.article_pane import ArticlePane
 from monitor.tui.widgets.filter_bar import FilterBar
 from monitor.tui.widgets.row_list import RowList
@@ -65,6 +68,12 @@ def utcnow() -> datetime:
 class View:
     entries: list[Entry]  # the timeline
     sources: list[SourceRow]  # the sources pane
+    actors: list[ActorStat] = field(default_factory=list)  # the actors pane
+
+
+def actor_query(name: str) -> str:
+    """The filter that selecting an actor applies."""
+    return 'actor:"' + name.replace('"', " ") + '"'
 
 
 def compute_view(
@@ -73,8 +82,10 @@ def compute_view(
     picked: str | None,
     now: datetime,
     narrowing: Narrowing | None = None,
+    actor: str | None = None,
 ) -> View:
-    """Filter, count per source (in the view, and in the last 24 h of the whole store)."""
+    """Filter, count per source (in the view, and in the last 24 h of the whole store) and
+    per actor (in the view); then narrow to the picked source and actor."""
     if query is None:
         base = list(entries)
     elif narrowing is not None:
@@ -94,7 +105,14 @@ def compute_view(
     if picked is not None and picked not in shown:
         names.append(picked)
     view = [e for e in base if picked in e.sources] if picked is not None else base
-    return View(view, [SourceRow(n, shown[n], day[n]) for n in names])
+    actors = actor_stats(base, now)
+    if actor is not None:
+        matches = parse_query(actor_query(actor)).predicate(now)
+        if matches is not None:
+            view = [e for e in view if matches(e)]
+        if actor not in {a.name for a in actors}:
+            actors.append(ActorStat(actor, 0, 0, 0, 0, (0,) * 24, 1.0))
+    return View(view, [SourceRow(n, shown[n], day[n]) for n in names], actors)
 
 
 def next_delay(settings: Settings, states: dict[str, SourceState], now: datetime) -> float | None:
@@ -135,6 +153,7 @@ class MonitorApp(App[int]):
         Binding("question_mark", "help", "Help: every key", id="app.help"),
         Binding("r", "poll", "Poll now", id="app.poll"),
         Binding("s", "sources", "Sources screen (health)", id="app.sources"),
+        Binding("a", "side", "Side pane: actors / sources", id="app.side"),
         Binding("slash", "filter", "Filter", id="app.filter"),
         Binding("escape", "clear", "Clear the filter", id="app.clear"),
         Binding("u", "utc", "Times in UTC / local", id="app.utc"),
@@ -170,12 +189,17 @@ class MonitorApp(App[int]):
         self.read_only = read_only
         self.lock_message = lock_message
         self.parse_pool: Executor | None = None
+        self.annotate_fn: Callable[[Sequence[str]], Awaitable[int]] | None = None
         if poll is None:
-            from monitor.io.poller import parse_pool, poll_once
+            from monitor.io.poller import annotate_stored, parse_pool, poll_once
 
             # a process parses, so the loop answers keys during a poll of hundreds of feeds
             self.parse_pool = None if read_only else parse_pool()
-            poll = partial(poll_once, executor=self.parse_pool)
+            # new items show at once; their actors come after, from the same worker process
+            poll = partial(poll_once, executor=self.parse_pool, annotate=False)
+            self.annotate_fn = partial(
+                annotate_stored, store, actors=settings.actors, executor=self.parse_pool
+            )
         self.poll_fn: PollFn = poll
         if articles is None and not read_only and self.parse_pool is not None:
             articles = ArticleFetcher(settings, store, executor=self.parse_pool)
@@ -199,6 +223,7 @@ class MonitorApp(App[int]):
         self.active_query: Query | None = None
         self.saved: SavedFilter | None = None
         self.picked: str | None = None
+        self.picked_actor: str | None = None
         self.polling = False
         self.polling_only: set[str] = set()
         self.last_report: PollReport | None = None
@@ -230,6 +255,10 @@ class MonitorApp(App[int]):
     @property
     def sources_pane(self) -> SourceList:
         return self.main.query_one("#sources", SourceList)
+
+    @property
+    def actors_pane(self) -> ActorList:
+        return self.main.query_one("#actors", ActorList)
 
     @property
     def article(self) -> ArticlePane:
@@ -292,7 +321,9 @@ class MonitorApp(App[int]):
         self._view_token += 1
         token = self._view_token
         entries, query, picked, now = self.entries, self.active_query, self.picked, self.now()
-        view = await asyncio.to_thread(compute_view, entries, query, picked, now, self.narrowing)
+        view = await asyncio.to_thread(
+            compute_view, entries, query, picked, now, self.narrowing, self.picked_actor
+        )
         if token == self._view_token:
             self.apply_view(view)
 
@@ -310,6 +341,7 @@ class MonitorApp(App[int]):
         self.timeline.set_entries(view.entries)
         self.timeline.border_title = f"Timeline · {len(view.entries):,}"
         self.sources_pane.set_rows(view.sources, self.picked)
+        self.actors_pane.set_rows(view.actors, self.picked_actor)
         self.update_status()
         current = self.timeline.current
         shown = self.article.entry
@@ -362,6 +394,16 @@ class MonitorApp(App[int]):
         self.picked = None if name is None or name == self.picked else name
         self.start_view()
 
+    @on(RowList.Chosen, "#actors")
+    def actor_chosen(self) -> None:
+        name = self.actors_pane.current
+        self.picked_actor = None if name is None or name == self.picked_actor else name
+        self.start_view()
+
+    def action_side(self) -> None:
+        main = self.main
+        main.set_side("sources" if main.side == "actors" else "actors")
+
     # -- polling -----------------------------------------------------------------------------
 
     def start_poll(self, *, force: bool = False, only: set[str] | None = None) -> bool:
@@ -384,6 +426,20 @@ class MonitorApp(App[int]):
 
     @work(group="poll", exclusive=True, exit_on_error=False)
     async def run_poll(self, force: bool, only: set[str] | None) -> None:
+        before = set(self.ids)
+        try:
+            await self._poll_and_load(force, only)
+            await self._annotate_new(before)
+        finally:
+            self.polling = False
+            self.polling_only = set()
+        self.arm_timer()
+        # after the actors of title and summary are stored: the text's replace them
+        report = self.last_report
+        if self.last_failure is None and report is not None and report.text_jobs:
+            self.fetch_texts(report.text_jobs)
+
+    async def _poll_and_load(self, force: bool, only: set[str] | None) -> None:
         # A poll makes tens of thousands of short-lived objects; full collections of them
         # would pause the loop for up to 90 ms. Collect once, after the poll, instead.
         gc.disable()
@@ -399,8 +455,6 @@ class MonitorApp(App[int]):
             self.last_failure = f"poll failed: {type(exc).__name__}: {exc}"
             self.say(self.last_failure, "error")
         finally:
-            self.polling = False
-            self.polling_only = set()
             gc.enable()
         try:
             await self.reload()
@@ -409,9 +463,21 @@ class MonitorApp(App[int]):
         except Exception as exc:
             log.exception("reload failed")
             self.say(f"cannot read the store: {exc}", "error")
-        self.arm_timer()
-        if self.last_report is not None and self.last_report.text_jobs:
-            self.fetch_texts(self.last_report.text_jobs)
+
+    async def _annotate_new(self, before: set[str]) -> None:
+        """Actors, quotes and dates for the items the poll added, off the loop; then the
+        view again. The status bar says polling until it is done."""
+        fresh = sorted(self.ids - before)
+        if self.annotate_fn is None or not fresh:
+            return
+        try:
+            if await self.annotate_fn(fresh):
+                await self.reload()
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:
+            log.exception("annotation failed")
+            self.say(f"finding actors failed: {type(exc).__name__}: {exc}", "error")
 
     # -- article text ------------------------------------------------------------------------
 
@@ -599,6 +665,7 @@ class MonitorApp(App[int]):
         bar.show_error(None)
         bar.display = False
         self.picked = None
+        self.picked_actor = None
         self.set_filter("")
         if self.focused is None or self.focused is field:
             self.main.focus_pane("timeline")
@@ -622,6 +689,8 @@ class MonitorApp(App[int]):
             parts.append(self.filter_text)
         if self.picked is not None:
             parts.append(f'source:"{text.clean(self.picked)}"')
+        if self.picked_actor is not None:
+            parts.append(actor_query(text.clean(self.picked_actor)))
         return " + ".join(parts)
 
     # -- other actions -----------------------------------------------------------------------
@@ -755,6 +824,7 @@ class MonitorApp(App[int]):
             ("Everywhere", self.BINDINGS),
             ("Dashboard", MainScreen.BINDINGS),
             ("Timeline", Timeline.BINDINGS),
+            ("Actors pane", ActorList.BINDINGS),
             ("Sources pane", SourceList.BINDINGS),
             ("Article pane", ArticlePane.BINDINGS),
             ("Sources screen", [*SourcesScreen.BINDINGS, *TableList.BINDINGS]),

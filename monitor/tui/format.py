@@ -81,7 +81,8 @@ def entry_row(
     new: bool,
     words: tuple[str, ...] = (),
 ) -> Text:
-    """One timeline row: mark, time, source(s), language, title (the filter's words marked)."""
+    """One timeline row: mark, time, source(s), language, title (the filter's words marked),
+    and the top 2 actors when the row is wide enough."""
     row = Text(no_wrap=True, end="")
     row.append("• " if new else "  ", style="bold" if new else "")
     flagged = entry.date_flag is not None
@@ -97,9 +98,13 @@ def entry_row(
     if width >= 60:
         row.append_text(cell(text.clean(entry.language or ""), 3))
         row.append(" ")
-    rest = max(0, width - row.cell_len)
+    actors_width = (28 if width >= 110 else 18 if width >= 64 else 0) if entry.actors else 0
+    rest = max(0, width - row.cell_len - (actors_width + 1 if actors_width else 0))
     title = highlight(text.text(entry.title, "bold" if new else ""), words)
     row.append_text(cell(title, rest))
+    if actors_width:
+        row.append(" ")
+        row.append_text(cell(text.text(", ".join(entry.actors[:2]), "dim"), actors_width))
     return row
 
 

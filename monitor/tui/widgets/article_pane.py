@@ -18,6 +18,7 @@ from monitor.model import Entry, Item
 from monitor.tui import format, text
 
 SUMMARY_ONLY = "summary only (full text not fetched)"
+MENTION = "bold underline"  # actor mentions in the article
 FETCHING = "fetching text…"
 
 
@@ -32,9 +33,49 @@ def text_note(item: Item, *, pending: bool) -> str:
     return f"{SUMMARY_ONLY}; R fetches it"
 
 
-def highlighted(value: str, words: Sequence[str], style: str = "") -> Text:
-    """Untrusted `value` as Text, its lines kept, with the filter's words highlighted."""
-    return format.highlight(text.text(value, style, multiline=True), words)
+def highlighted(
+    value: str,
+    words: Sequence[str],
+    style: str = "",
+    spans: Sequence[tuple[int, int]] = (),
+    *,
+    multiline: bool = True,
+) -> Text:
+    """Untrusted `value` as Text, its lines kept, with the filter's words highlighted and
+    the `spans` (actor mentions, offsets into `value`) underlined."""
+    t = text.text(value, style, multiline=multiline)
+    if len(t.plain) == len(value):  # nothing was stripped: the offsets still hold
+        for start, end in spans:
+            t.stylize(MENTION, start, end)
+    return format.highlight(t, words)
+
+
+def _spans(item: Item | None, field: str) -> list[tuple[int, int]]:
+    if item is None:
+        return []
+    return [(m.start, m.end) for m in item.mentions if m.field == field]
+
+
+def _annotations(item: Item) -> Text:
+    """Who is quoted and which days the text's relative dates mean."""
+    out = Text(end="")
+    if item.quotes:
+        out.append("\n\nQuotes\n", style="bold")
+        for q in item.quotes:
+            out.append_text(text.text(q.actor, "bold"))
+            out.append(": « ")
+            out.append_text(text.text(q.text, "italic"))
+            out.append(" »\n")
+    if item.dates:
+        out.append("\n\nDates\n" if not item.quotes else "\nDates\n", style="bold")
+        seen = set()
+        for d in item.dates:
+            if (d.text.casefold(), d.date) in seen:
+                continue
+            seen.add((d.text.casefold(), d.date))
+            out.append_text(text.text(d.text))
+            out.append(f" = {d.date}\n", style="dim")
+    return out
 
 
 def article_text(
@@ -50,7 +91,7 @@ def article_text(
     `pending`: the item's text is being fetched."""
     out = Text(end="")
     title = item.title if item is not None else entry.title
-    out.append_text(highlighted(text.clean(title), words, "bold"))
+    out.append_text(highlighted(title, words, "bold", _spans(item, "title"), multiline=False))
     out.append("\n")
     sources = item.sources if item is not None else entry.sources
     out.append_text(text.text(", ".join(sources), "italic"))
@@ -80,8 +121,13 @@ def article_text(
     if item is None:
         out.append("loading…" if loading else "(this item is no longer stored)", style="dim")
         return out
+    if item.actors:
+        out.append("actors: ", style="dim")
+        names = ", ".join(f"{a.name} ({a.mentions})" for a in item.actors[:8])
+        out.append_text(text.text(names, "dim"))
+        out.append("\n\n")
     if item.text:
-        out.append_text(highlighted(item.text, words))
+        out.append_text(highlighted(item.text, words, spans=_spans(item, "text")))
     else:
         out.append(text_note(item, pending=pending), style="italic reverse")
         if item.text_status == "failed" and item.text_detail:
@@ -89,9 +135,10 @@ def article_text(
             out.append_text(text.text(item.text_detail, "dim"))
         out.append("\n\n")
         if item.summary:
-            out.append_text(highlighted(item.summary, words))
+            out.append_text(highlighted(item.summary, words, spans=_spans(item, "summary")))
         else:
             out.append("(the feed gives no summary)", style="dim")
+    out.append_text(_annotations(item))
     return out
 
 

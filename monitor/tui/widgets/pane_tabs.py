@@ -11,15 +11,17 @@ from textual.widgets import Static
 class PaneTabs(Static):
     """On small screens only one pane shows: this line names them, the current one marked."""
 
-    NAMES: ClassVar[tuple[tuple[str, str], ...]] = (
-        ("timeline", "Timeline"),
-        ("sources", "Sources"),
-        ("article", "Article"),
-    )
+    NAMES: ClassVar[dict[str, str]] = {
+        "timeline": "Timeline",
+        "actors": "Actors",
+        "sources": "Sources",
+        "article": "Article",
+    }
 
-    def set_current(self, pane: str) -> None:
+    def set_current(self, pane: str, panes: tuple[str, ...]) -> None:
         line = Text(end="")
-        for n, (key, label) in enumerate(self.NAMES):
+        for n, key in enumerate(panes):
+            label = self.NAMES[key]
             if n:
                 line.append(" │ ", style="dim")
             line.append(f" {label} ", style="reverse bold" if key == pane else "")

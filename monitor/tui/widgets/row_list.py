@@ -6,9 +6,9 @@ looks like. No widget per row, so 100,000 rows cost what the visible 30 cost.
 
 from __future__ import annotations
 
-from collections.abc import Hashable
+from collections.abc import Hashable, Sequence
 from dataclasses import dataclass
-from typing import ClassVar
+from typing import ClassVar, Generic, Protocol, TypeVar
 
 from rich.text import Text
 from textual import events
@@ -19,7 +19,9 @@ from textual.message import Message
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
-from monitor.tui import format
+from monitor.tui import format, text
+
+R = TypeVar("R", bound="Named")
 
 
 def cursor_bindings(prefix: str) -> list[BindingType]:
@@ -199,3 +201,52 @@ class RowList(ScrollView, can_focus=True):
             self.move_cursor(index, scroll=False)
             if event.chain >= 2:
                 self.action_choose()
+
+
+class Named(Protocol):
+    @property
+    def name(self) -> str: ...
+
+
+class PickList(RowList, Generic[R]):
+    """A list of named rows, one of which may be picked (the side pane's actors or sources).
+    The cursor follows its row's name when the rows change."""
+
+    def __init__(self, *, id: str | None = None, classes: str | None = None) -> None:
+        super().__init__(id=id, classes=classes)
+        self.rows: Sequence[R] = ()
+        self.picked: str | None = None
+
+    def row_count(self) -> int:
+        return len(self.rows)
+
+    def row_key(self, index: int) -> Hashable:
+        row = self.rows[index]
+        return (row, row.name == self.picked)
+
+    def set_rows(self, new_rows: Sequence[R], picked: str | None) -> None:
+        current = self.current
+        self.rows = new_rows
+        self.picked = picked
+        names = [r.name for r in new_rows]
+        if current in names:
+            self.cursor = names.index(current)
+        self.rows_changed()
+        self.scroll_cursor_visible()
+
+    @property
+    def current(self) -> str | None:
+        if 0 <= self.cursor < len(self.rows):
+            return self.rows[self.cursor].name
+        return None
+
+    def named_line(self, name: str, numbers: Text, width: int) -> Text:
+        """A row: the picked mark, the (untrusted) name clipped to fit, then `numbers`."""
+        picked = name == self.picked
+        line = Text(no_wrap=True, end="")
+        line.append("▸ " if picked else "  ", style="bold")
+        name_width = max(1, width - line.cell_len - numbers.cell_len - 1)
+        line.append_text(format.cell(text.text(name, "bold" if picked else ""), name_width))
+        line.append(" ")
+        line.append_text(numbers)
+        return line

@@ -1,0 +1,348 @@
+"""Names in text -> canonical actors: gazetteer matching, NER span cleanup, linking.
+
+Pure: the gazetteer, the NER spans and the noise lists come in as arguments
+(`monitor.io.annotate` loads them). Offsets are character offsets into each field.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+
+from monitor.core.names import name_tokens
+from monitor.core.query import fold, fold_indexed
+from monitor.model import Actor, ActorKind, ActorSpec, Mention
+
+_WORD = re.compile(r"\w+")
+_CYRILLIC = re.compile("[\u0400-\u04ff]")
+# Russian case endings, longest first: 'Путина', 'России', 'Кремле' match their base form.
+# Folded like the text they are matched in (й -> и).
+_RU_ENDINGS = sorted(
+    {
+        fold(e)
+        for e in [
+            "ами",
+            "ями",
+            "ого",
+            "его",
+            "ому",
+            "ему",
+            "ией",
+            "ой",
+            "ей",
+            "ом",
+            "ем",
+            "ым",
+            "им",
+            "ах",
+            "ях",
+            "ию",
+            "ия",
+            "ии",
+            "ие",
+            "ью",
+        ]
+    }
+    | set("аяуюеыиоьй"),
+    key=len,
+    reverse=True,
+)
+KINDS: dict[str, ActorKind] = {
+    "PER": "person",
+    "PERSON": "person",
+    "ORG": "organisation",
+    "LOC": "place",
+    "GPE": "place",
+    "FAC": "place",
+}
+_PLURAL_BEFORE = {"les", "des", "aux", "the", "die", "los", "las"}
+_POSSESSIVE = re.compile(r"['’]s\b")
+_DASH = re.compile(r"\s[-–—]\s")
+_ELISION = re.compile(r"^\w{1,2}['’]", re.UNICODE)
+
+Span = tuple[int, int, str]  # start, end, NER label
+
+
+def _stem(token: str) -> str:
+    """One form per word for matching: Russian case endings and a final -s dropped."""
+    if not token.isascii() and _CYRILLIC.search(token):
+        for end in _RU_ENDINGS:
+            if token.endswith(end) and len(token) - len(end) >= 3:
+                return token[: -len(end)]
+        return token
+    if len(token) > 3 and token.endswith("s"):
+        return token[:-1]
+    return token
+
+
+def _tokens(folded: str) -> list[tuple[str, int, int]]:
+    return [(_stem(m.group()), m.start(), m.end()) for m in _WORD.finditer(folded)]
+
+
+def _key(alias: str) -> tuple[str, ...]:
+    return tuple(t for t, _, _ in _tokens(fold(alias)))
+
+
+def _letters(s: str) -> str:
+    return "".join(c for c in s if c.isalpha())
+
+
+@dataclass(frozen=True, slots=True)
+class Gazetteer:
+    """Known actors by alias. Build it with `build_gazetteer`."""
+
+    index: Mapping[tuple[str, ...], ActorSpec]
+    exact: Mapping[tuple[str, ...], frozenset[str]]  # aliases that match only in capitals
+    starts: Mapping[str, int] = field(default_factory=dict)  # first word -> longest alias
+    generic: frozenset[str] = frozenset()
+    leading: frozenset[str] = frozenset()
+    titles: frozenset[str] = frozenset()
+    articles: frozenset[str] = frozenset()
+    by_name: Mapping[str, ActorSpec] = field(default_factory=dict)
+
+
+def build_gazetteer(
+    specs: Iterable[ActorSpec],
+    *,
+    generic: Iterable[str] = (),
+    leading: Iterable[str] = (),
+    titles: Iterable[str] = (),
+    articles: Iterable[str] = (),
+) -> Gazetteer:
+    """Index every name and alias; an earlier spec wins an alias (put user actors first)."""
+    index: dict[tuple[str, ...], ActorSpec] = {}
+    exact: dict[tuple[str, ...], set[str]] = {}
+    by_name: dict[str, ActorSpec] = {}
+    for spec in specs:
+        if spec.name in by_name:
+            continue
+        by_name[spec.name] = spec
+        for alias in (spec.name, *spec.aliases):
+            key = _key(alias)
+            if not key:
+                continue
+            letters = _letters(alias)
+            if letters.isupper() and len(letters) <= 5:
+                exact.setdefault(key, set()).add(letters)
+            index.setdefault(key, spec)
+    starts: dict[str, int] = {}
+    for key in index:
+        starts[key[0]] = max(starts.get(key[0], 0), len(key))
+    return Gazetteer(
+        index=index,
+        exact={k: frozenset(v) for k, v in exact.items()},
+        starts=starts,
+        generic=frozenset(fold(g) for g in generic),
+        leading=frozenset(fold(w) for w in leading),
+        titles=frozenset(fold(w) for w in titles),
+        articles=frozenset(fold(w) for w in articles),
+        by_name=by_name,
+    )
+
+
+def _caps_match(letters: str, caps: frozenset[str]) -> bool:
+    """'US' only as US; 'OTAN' also as 'Otan' (four letters or more)."""
+    return letters in caps or (len(letters) >= 4 and letters.upper() in caps and letters.istitle())
+
+
+def match_gazetteer(text: str, gaz: Gazetteer) -> list[tuple[int, int, ActorSpec]]:
+    """Non-overlapping alias matches in `text`, longest first, left to right."""
+    folded, where = fold_indexed(text)
+    toks = _tokens(folded)
+    out: list[tuple[int, int, ActorSpec]] = []
+    i = 0
+    while i < len(toks):
+        hit = None
+        for n in range(min(gaz.starts.get(toks[i][0], 0), len(toks) - i), 0, -1):
+            key = tuple(t for t, _, _ in toks[i : i + n])
+            spec = gaz.index.get(key)
+            if spec is None:
+                continue
+            a, b = toks[i][1], toks[i + n - 1][2]
+            if where is not None:
+                a, b = where[a], where[b - 1] + 1
+            surface = text[a:b]
+            caps = gaz.exact.get(key)
+            if caps is not None and not _caps_match(_letters(surface), caps):
+                continue
+            if n == 1 and surface[:1].islower():
+                continue  # 'chine' or 'xi' in running text: not the name
+            hit = (a, b, spec, n)
+            break
+        if hit is None:
+            i += 1
+            continue
+        out.append(hit[:3])
+        i += hit[3]
+    return out
+
+
+def _clean(text: str, start: int, end: int, gaz: Gazetteer) -> tuple[int, int, bool] | None:
+    """Trim a NER span of leading function words, titles, elisions and punctuation.
+
+    Returns (start, end, titled): `titled` when a title (« M. », "Sir") stood before the
+    name. None when what is left is noise."""
+    titled = False
+    while True:
+        span = text[start:end]
+        m = _ELISION.match(span)  # "L’équipe", "d'Amérique", "C’"
+        if m:
+            start += m.end()
+            continue
+        first = _WORD.match(span)
+        after = span[first.end() :] if first else ""
+        if first and after.startswith((" ", ". ")):
+            word = fold(first.group())
+            skip = first.end() + (2 if after.startswith(".") else 1)
+            if skip < len(span) and word in gaz.titles:
+                titled = True
+                start += skip
+                continue
+            capital = first.group()[:1].isupper()
+            if skip < len(span) and word in gaz.leading and not (capital and word in gaz.articles):
+                start += skip
+                continue
+        break
+    while start < end and not text[start].isalnum():
+        start += 1
+    while end > start and not text[end - 1].isalnum():
+        end -= 1
+    span = text[start:end]
+    cut = _POSSESSIVE.search(span) or _DASH.search(span)
+    if cut:
+        end = start + cut.start()
+        span = text[start:end]
+    words = span.split()
+    if len(words) > 1 and words[-1][:1].islower():
+        return None  # 'Maduro grey': names end with a capital
+    letters = _letters(span)
+    if len(letters) < 2 or (not span[:1].isupper() and not _CYRILLIC.match(span[:1])):
+        return None
+    folded = fold(span)
+    if folded in gaz.generic or folded in gaz.leading or folded in gaz.titles:
+        return None
+    before = _WORD.findall(fold(text[max(0, start - 12) : start]))
+    if " " not in span and span.endswith("s") and before and before[-1] in _PLURAL_BEFORE:
+        return None  # "les Américains", "the Democrats": a group, not an actor
+    if before and before[-1] in gaz.titles:
+        titled = True
+    return start, end, titled
+
+
+def _strong_words(text: str, gaz: Gazetteer) -> bool:
+    """Whether `text` (a NER span outside its gazetteer matches) has a name word of its own:
+    'New' in 'New Jersey', 'Agence' in 'Agence France-Presse', not 'La' in 'La Russie'."""
+    for m in _WORD.finditer(text):
+        w = m.group()
+        f = fold(w)
+        if w[:1].isupper() and f not in gaz.articles | gaz.titles | gaz.leading:
+            return True
+    return False
+
+
+@dataclass(frozen=True, slots=True)
+class Annotation:
+    actors: tuple[Actor, ...]
+    mentions: tuple[Mention, ...]
+
+
+@dataclass(slots=True)
+class _Found:
+    start: int
+    end: int
+    field: str
+    name: str  # canonical (gazetteer) or surface (NER)
+    kind: ActorKind
+    known: bool  # from the gazetteer
+    titled: bool = False  # a title stood before it (« M. Peskov », "Lord Alli")
+
+
+def annotate_fields(
+    fields: Sequence[tuple[str, str]],
+    spans: Mapping[str, Sequence[Span]],
+    gaz: Gazetteer,
+) -> Annotation:
+    """Actors and mentions of one item. `fields`: (field name, text) in reading order;
+    `spans`: NER spans per field name (none for languages without a model)."""
+    found: list[_Found] = []
+    for fname, text in fields:
+        if not text:
+            continue
+        hits = match_gazetteer(text, gaz)
+        beaten: set[int] = set()
+        for start, end, label in spans.get(fname, ()):
+            kind = KINDS.get(label)
+            cleaned = _clean(text, start, end, gaz) if kind is not None else None
+            if kind is None or cleaned is None:
+                continue
+            a, b, titled = cleaned
+            over = [n for n, (x, y, _) in enumerate(hits) if a < y and x < b]
+            if over:
+                inside = all(a <= hits[n][0] and hits[n][1] <= b for n in over)
+                rest = text[a:b]
+                for n in sorted(over, reverse=True):
+                    x, y, _ = hits[n]
+                    rest = rest[: x - a] + " " * (y - x) + rest[y - a :]
+                same = all(hits[n][2].kind == kind for n in over) or kind == "organisation"
+                if not inside or not same or not _strong_words(rest, gaz):
+                    continue  # the gazetteer already named it
+                beaten.update(over)  # 'New Jersey' is not Jersey
+            name = " ".join(text[a:b].split())
+            found.append(_Found(a, b, fname, name, kind, False, titled))
+        for n, (a, b, spec) in enumerate(hits):
+            if n not in beaten:
+                found.append(_Found(a, b, fname, spec.name, spec.kind, True))
+    rank = {fname: i for i, (fname, _) in enumerate(fields)}
+    found.sort(key=lambda f: (rank[f.field], f.start))
+    _link(found, gaz)
+    found = [f for f in found if not _lone_surname(f)]
+    counts: Counter[str] = Counter()
+    kinds: dict[str, Counter[ActorKind]] = {}
+    for f in found:
+        counts[f.name] += 1
+        kinds.setdefault(f.name, Counter())[f.kind] += 1
+    order = {n: i for i, n in reversed(list(enumerate(f.name for f in found)))}
+    names = sorted(counts, key=lambda n: (-counts[n], order[n]))
+    actors = tuple(Actor(n, kinds[n].most_common(1)[0][0], counts[n]) for n in names)
+    mentions = tuple(Mention(f.name, f.start, f.end, f.field) for f in found)
+    return Annotation(actors, mentions)
+
+
+def _lone_surname(f: _Found) -> bool:
+    """A one-word NER person that no full name explains and no title introduces: most often
+    a place or a brand the model took for a person ('Valencia', 'Publicis')."""
+    return not f.known and f.kind == "person" and not f.titled and len(f.name.split()) == 1
+
+
+def _link(found: list[_Found], gaz: Gazetteer) -> None:
+    """Within one item: a shorter form takes the name of the one longer person name it ends
+    (or starts) with, 'Trump' -> 'Donald Trump', 'Clinton' -> 'Hillary Clinton'. A form two
+    people share stays as it is."""
+    people: dict[tuple[str, ...], str] = {}
+    for f in found:
+        if f.kind == "person":
+            toks = name_tokens(f.name)
+            if len(toks) >= 2:
+                people.setdefault(toks, f.name)
+    for f in found:
+        if f.known:
+            continue
+        toks = name_tokens(f.name)
+        if not toks:
+            continue
+        if f.kind == "person" and len(toks) >= 2:
+            continue
+        owners = {
+            people[p]
+            for p in people
+            if len(p) > len(toks) and (p[-len(toks) :] == toks or p[: len(toks)] == toks)
+        }
+        if len(owners) == 1:
+            f.name = owners.pop()
+            f.kind = "person"
+            continue
+        spec = gaz.by_name.get(f.name)
+        if spec is not None:
+            f.kind = spec.kind

