@@ -352,3 +352,35 @@ def test_a_page_the_extractor_chokes_on_fails_alone(monkeypatch: pytest.MonkeyPa
     assert report.fetched == 1 and report.failed == {"empty": 1}
     failed = store.get("id000001")
     assert failed is not None and "RecursionError" in (failed.text_detail or "")
+
+
+def test_full_text_is_annotated_when_it_arrives(tmp_path: Path, seed: Path) -> None:
+    """The feed's summary names nobody; the article page does: once its text is stored,
+    the item's actors, mentions and quotes come from that text."""
+    story = (seed / "article-fr-trump-poutine.txt").read_text(encoding="utf-8")
+    paras = "".join(f"<p>{p}</p>" for p in story.split("\n") if p.strip())
+    page = (
+        "<html lang='fr'><head><title>Entretien</title></head><body><article>"
+        f"<h1>Entretien téléphonique</h1>{paras}</article></body></html>"
+    ).encode()
+    with FeedServer() as srv:
+        srv.route("/robots.txt", static(b"", content_type="text/plain"))
+        srv.route("/a/appel", static(page, content_type=HTML))
+        srv.route("/feed.xml", static(_rss([("Un appel", srv.url("/a/appel"), DATE)])))
+        cfg = tmp_path / "config.toml"
+        cfg.write_text(
+            f'[storage]\npath = "store"\n\n[articles]\ndelay = "0.01s"\n\n[[sources]]\n'
+            f'name = "Dépêches"\nurl = "{srv.url("/feed.xml")}"\nlanguage = "fr"\n',
+            encoding="utf-8",
+        )
+        _, texts, items, _ = _run(load(cfg))
+    assert texts.fetched == 1
+    item = items["Un appel"]
+    assert item.text_status == "page" and item.annotated
+    names = {a.name for a in item.actors}
+    assert {"Vladimir Putin", "Donald Trump", "Hillary Clinton"} <= names
+    in_text = [m for m in item.mentions if m.field == "text"]
+    assert in_text and item.text is not None
+    for m in in_text:  # offsets into the stored text
+        assert item.text[m.start : m.end].strip()
+    assert any(q.actor == "Vladimir Putin" and "dialogue" in q.text for q in item.quotes)
