@@ -138,6 +138,10 @@ def test_page_metadata_fills_gaps_only() -> None:
     assert fill(_item(), PAGE, override_date=True).published == PAGE.published
     undated = fill(_item(date_flag="missing", published=NOW, published_raw=None), PAGE)
     assert undated.published == PAGE.published and undated.date_flag is None
+    # a guessed language gives way to the page's declared one; a configured one does not
+    assert fill(_item(language="en"), PAGE, keep_language=False).language == "fr"
+    assert fill(_item(language="en"), PAGE).language == "en"
+    assert fill(_item(), replace(PAGE, language=None), keep_language=False).language is None
 
 
 def test_a_problem_keeps_the_summary_and_says_why() -> None:

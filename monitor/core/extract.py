@@ -249,14 +249,19 @@ def _json_ld_dates(text: str) -> list[str]:
     return found
 
 
-def fill(item: Item, page: PageText, *, override_date: bool = False) -> Item:
+def fill(
+    item: Item, page: PageText, *, override_date: bool = False, keep_language: bool = True
+) -> Item:
     """`item` with what its page gave: the text (or the problem), and the page's metadata
-    where the feed left a gap. A valid feed date stays unless `override_date`."""
+    where the feed left a gap. A valid feed date stays unless `override_date`. The page's
+    declared language replaces the item's unless `keep_language` (a language set in the
+    config): the item's may only have been guessed from a title and a summary."""
+    language = item.language if keep_language else page.language
     changes: dict[str, Any] = {
         "site_name": page.site_name or item.site_name,
         "page_published": page.published or item.page_published,
         "author": item.author or page.author,
-        "language": item.language or page.language,
+        "language": language or item.language or page.language,
     }
     if page.text:
         changes.update(text=page.text, text_status="page", text_error=None, text_detail=None)

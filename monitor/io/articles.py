@@ -49,7 +49,13 @@ def with_text(
     item with that text, annotated beforehand in the worker (the model is not loaded in
     this process): its actors, quotes, mentions and dates are kept when it was made from
     the same title, summary and text, so they are stored in the same write."""
-    new = fill(item, page, override_date=settings.articles.prefer_page_date)
+    configured = {s.name: s.language for s in settings.sources}
+    new = fill(
+        item,
+        page,
+        override_date=settings.articles.prefer_page_date,
+        keep_language=any(configured.get(name) for name in item.sources[:1]),
+    )
     if annotated is not None and _same_text(new, annotated):
         new = replace(
             new,
