@@ -310,6 +310,51 @@ def cmd_search(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+# --- digest ---------------------------------------------------------------------------------
+
+
+def cmd_digest(args: argparse.Namespace) -> int:
+    from zoneinfo import ZoneInfoNotFoundError
+
+    from monitor.core.digest import parse_day
+    from monitor.core.query import QueryError, parse_query
+    from monitor.io.digest import make_digest, render, write_file, zone
+
+    settings = _settings(args)
+    try:
+        tz, tz_name = zone(args.tz or settings.digest.timezone)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise CliError(f"--tz: unknown time zone {args.tz!r}", EXIT_CONFIG) from None
+    now = datetime.now(UTC)
+    try:
+        day = parse_day(args.date, now, tz)
+    except ValueError as exc:
+        raise CliError(f"--date: {exc}", EXIT_CONFIG) from None
+    query = None
+    if args.query:
+        try:
+            query = parse_query(args.query)
+        except QueryError as exc:
+            raise CliError(f"--query: {exc.message} at {exc.position}", EXIT_CONFIG) from None
+    store = _open_store(settings, readonly=True)
+    try:
+        text = render(make_digest(settings, store, day, tz, tz_name, now, query), args.format)
+    finally:
+        store.close()
+    if args.output in (None, "-"):
+        sys.stdout.write(text)
+        return EXIT_OK
+    path = Path(args.output)
+    try:
+        write_file(path, text, force=args.force)
+    except FileExistsError:
+        raise CliError(f"{path} exists; --force to overwrite it") from None
+    except OSError as exc:
+        raise CliError(f"cannot write {path}: {exc}") from None
+    print(f"digest of {day.isoformat()} ({tz_name}) written to {path}", file=sys.stderr)
+    return EXIT_OK
+
+
 # --- the dashboard --------------------------------------------------------------------------
 
 
@@ -432,6 +477,24 @@ def build_parser() -> argparse.ArgumentParser:
         help="the newest N matches (default 50; 0: all)",
     )
     p.set_defaults(func=cmd_search)
+
+    p = sub.add_parser(
+        "digest", parents=[common], help="one day's digest: stories, actors, quotes, sections"
+    )
+    p.add_argument(
+        "--date",
+        default="today",
+        metavar="YYYY-MM-DD",
+        help="the day: YYYY-MM-DD, today (default) or yesterday, in the digest's time zone",
+    )
+    p.add_argument(
+        "--tz", metavar="ZONE", help="time zone, e.g. Europe/Paris (default: [digest] timezone)"
+    )
+    p.add_argument("--query", metavar="Q", help="only the items matching this query")
+    p.add_argument("--format", choices=("markdown", "html", "json"), default="markdown")
+    p.add_argument("--output", "-o", metavar="PATH", help="write here (default: stdout, -)")
+    p.add_argument("--force", action="store_true", help="overwrite an existing output file")
+    p.set_defaults(func=cmd_digest)
     return parser
 
 

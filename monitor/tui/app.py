@@ -24,6 +24,7 @@ from textual.widgets import Input
 from textual.worker import Worker, WorkerState
 
 from monitor.config import SavedFilter, Settings
+from monitor.core import schedule
 from monitor.core.query import Narrowing, Query, QueryError, filter_entries, parse_query
 from monitor.core.urls import check_url
 from monitor.io.store import Store
@@ -44,7 +45,6 @@ from monitor.tui.widgets.timeline import Timeline
 log = logging.getLogger(__name__)
 
 DEBOUNCE = 0.15  # seconds between the last keystroke in the filter and filtering
-MIN_POLL_DELAY = 30.0
 SAVED_FILTER = "app.filter_"  # + the digit: the id of a saved filter's binding
 
 
@@ -97,18 +97,8 @@ def compute_view(
 
 
 def next_delay(settings: Settings, states: dict[str, SourceState], now: datetime) -> float | None:
-    """Seconds until the next poll: the earliest due source, at least 30 s, at most the
-    smallest interval. None when no source is enabled."""
-    enabled = [s for s in settings.sources if s.enabled]
-    if not enabled:
-        return None
-    smallest = min(s.interval for s in enabled)
-    due = []
-    for s in enabled:
-        st = states.get(s.name)
-        due.append(st.next_due if st is not None and st.next_due is not None else now)
-    wait = (min(due) - now).total_seconds()
-    return max(MIN_POLL_DELAY, min(wait, smallest))
+    """Seconds until the next poll (`schedule.next_poll_delay`)."""
+    return schedule.next_poll_delay(settings.sources, states, now)
 
 
 def lock_notice(message: str) -> str:
