@@ -106,6 +106,10 @@ def cmd_poll(args: argparse.Namespace) -> int:
             )
     from monitor.io.store import StoreError
 
+    if args.watch:
+        if only or args.all:
+            raise CliError("--watch polls every source on its interval: no --all or --source")
+        return _watch(settings)
     store = _open_store(settings)
     try:
         report = asyncio.run(
@@ -137,6 +141,46 @@ def cmd_poll(args: argparse.Namespace) -> int:
         f"\n{len(fetched)} fetched, {len(report.failed)} failed, "
         f"{len(report.results) - len(fetched)} skipped, {report.new} new items in {secs:.1f}s"
     )
+    return EXIT_OK
+
+
+def _watch(settings: Settings) -> int:
+    """Poll until Ctrl+C or SIGTERM, one summary line per pass."""
+    import signal
+
+    from monitor.io.store import StoreError
+    from monitor.io.watch import Pass, watch
+
+    def line(p: Pass) -> None:
+        r = p.report
+        fetched = sum(1 for x in r.results if x.status != "skipped")
+        when = r.finished.astimezone().strftime("%H:%M:%S")
+        text = f"{when} {fetched} fetched, {len(r.failed)} failed, {r.new} new"
+        if p.digest is not None and p.digest.written:
+            text += f"; digest of {p.digest.day.isoformat()} written to " + ", ".join(
+                str(path) for path in p.digest.written
+            )
+        print(f"{text}; next pass in {span(p.delay)}", flush=True)
+
+    async def run() -> None:
+        task = asyncio.current_task()
+        assert task is not None
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, task.cancel)
+        await watch(settings, store, on_pass=line)
+
+    store = _open_store(settings)
+    print(f"monitor: watching {sum(s.enabled for s in settings.sources)} sources", flush=True)
+    try:
+        asyncio.run(run())
+    except asyncio.CancelledError:
+        pass
+    except StoreError as exc:
+        raise CliError(str(exc)) from None
+    finally:
+        store.close()
+    print("monitor: stopped", flush=True)
     return EXIT_OK
 
 
@@ -436,6 +480,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument(
         "--source", action="append", metavar="NAME", help="poll only this source (repeatable)"
+    )
+    p.add_argument(
+        "--watch",
+        action="store_true",
+        help="keep polling due sources on their intervals (and write the scheduled digest)"
+        " until Ctrl+C or SIGTERM",
     )
     p.set_defaults(func=cmd_poll)
 
