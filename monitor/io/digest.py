@@ -139,3 +139,26 @@ def run_schedule(settings: Settings, store: Store, now: datetime) -> ScheduleRun
     if written:
         log.info("digest of %s written: %s", day, ", ".join(map(str, written)))
     return ScheduleRun(day, tuple(written), kept)
+
+
+def export_today(
+    settings: Settings, store: Store, now: datetime, query: Query | None = None
+) -> list[Path]:
+    """Today's digest so far (under `query`) in every configured format, in the digest
+    folder as digest-DATE-at-HHMM (never the scheduled day's name, never overwriting)."""
+    tz, tz_name = zone(settings.digest.timezone)
+    local = now.astimezone(tz)
+    d = make_digest(settings, store, local.date(), tz, tz_name, now, query)
+    stem = f"digest-{local.date().isoformat()}-at-{local:%H%M}"
+    paths = []
+    for fmt in settings.digest.formats:
+        text = render(d, fmt)
+        while True:
+            path = free_path(settings.digest.dir, stem + SUFFIX[fmt])
+            try:
+                write_file(path, text)
+                break
+            except FileExistsError:  # taken meanwhile: the next free name
+                continue
+        paths.append(path)
+    return paths
