@@ -25,6 +25,7 @@ BODY_WORDS = 120  # words of the body read after the title: wire copy differs la
 BODY_CHARS = 1500  # enough characters for BODY_WORDS words, folded
 NUM_PERM = 64  # MinHash permutations
 LSH_BANDS = 32  # bands of 2 rows: a pair at Jaccard 0.3 is a candidate with p = 0.95
+MIN_SHINGLES = 5  # a text shorter than this (a bare URL, one word) joins only its exact copy
 BUCKET_PAIRS = 40  # a band bucket up to this size has all its pairs checked
 SEED = 1
 _MASK = (1 << 32) - 1
@@ -62,7 +63,8 @@ def cluster(items: Sequence[Item], threshold: float = THRESHOLD) -> list[list[in
 
     for i, j in _candidates(sets):
         ri, rj = root(i), root(j)
-        if ri != rj and jaccard(sets[i], sets[j]) >= threshold:
+        short = min(len(sets[i]), len(sets[j])) < MIN_SHINGLES
+        if ri != rj and jaccard(sets[i], sets[j]) >= (1.0 if short else threshold):
             parent[max(ri, rj)] = min(ri, rj)
     groups: dict[int, list[int]] = {}
     for i in range(len(items)):

@@ -76,24 +76,30 @@ def count_tags(fragment: str) -> int:
     return parser.count
 
 
-def clean_html(fragment: str) -> str:
-    """Markup kept from a fragment: links, emphasis and paragraphs only; links http(s)
-    only, with rel="noopener noreferrer nofollow"; no other tag, attribute or scheme.
-    Never more tags than the input: where an HTML parser would rebuild broken nesting
-    into more elements, only the text is kept."""
+@lru_cache(maxsize=2)
+def _cleaner(keep_tags: bool = True) -> Any:
     import nh3
 
-    out = nh3.clean(
-        fragment,
-        tags={"a", "p", "br", "em", "strong", "b", "i"},
+    return nh3.Cleaner(
+        tags={"a", "p", "br", "em", "strong", "b", "i"} if keep_tags else set(),
         clean_content_tags={"script", "style"},
-        attributes={"a": {"href"}},
+        attributes={"a": {"href"}} if keep_tags else {},
         url_schemes={"http", "https"},
         link_rel=LINK_REL,
         url_relative="deny",
     )
-    if "<" in out and count_tags(out) > count_tags(fragment):
-        out = nh3.clean(fragment, tags=set(), clean_content_tags={"script", "style"})
+
+
+def clean_html(fragment: str, tags_in: int | None = None) -> str:
+    """Markup kept from a fragment: links, emphasis and paragraphs only; links http(s)
+    only, with rel="noopener noreferrer nofollow"; no other tag, attribute or scheme.
+    Never more tags than the input: where an HTML parser would rebuild broken nesting
+    into more elements, only the text is kept. `tags_in`: the fragment's tag count, when
+    the caller built it and knows it."""
+    out = _cleaner().clean(fragment)
+    tags_out = out.count("<") - out.count("</")  # nh3 escapes every other "<"
+    if tags_out and tags_out > (count_tags(fragment) if tags_in is None else tags_in):
+        out = _cleaner(keep_tags=False).clean(fragment)
     return out
 
 
@@ -105,7 +111,7 @@ def html_link(label: str | None, url: str | None) -> str:
     target = safe_url(url)
     if target is None:
         return shown
-    return clean_html(f'<a href="{html.escape(target, quote=True)}">{shown}</a>')
+    return clean_html(f'<a href="{html.escape(target, quote=True)}">{shown}</a>', tags_in=1)
 
 
 def _clock(d: Digest) -> Callable[[datetime], str]:
