@@ -15,6 +15,8 @@ from functools import lru_cache
 from html.parser import HTMLParser
 from typing import Any
 
+import nh3
+
 from monitor.core.digest import DayQuote, Digest, Story, to_json
 from monitor.core.normalize import strip_controls
 from monitor.core.urls import check_url
@@ -77,8 +79,7 @@ def count_tags(fragment: str) -> int:
 
 
 @lru_cache(maxsize=2)
-def _cleaner(keep_tags: bool = True) -> Any:
-    import nh3
+def _cleaner(keep_tags: bool = True) -> nh3.Cleaner:
 
     return nh3.Cleaner(
         tags={"a", "p", "br", "em", "strong", "b", "i"} if keep_tags else set(),
@@ -96,7 +97,7 @@ def clean_html(fragment: str, tags_in: int | None = None) -> str:
     Never more tags than the input: where an HTML parser would rebuild broken nesting
     into more elements, only the text is kept. `tags_in`: the fragment's tag count, when
     the caller built it and knows it."""
-    out = _cleaner().clean(fragment)
+    out: str = _cleaner().clean(fragment)
     tags_out = out.count("<") - out.count("</")  # nh3 escapes every other "<"
     if tags_out and tags_out > (count_tags(fragment) if tags_in is None else tags_in):
         out = _cleaner(keep_tags=False).clean(fragment)
