@@ -293,6 +293,14 @@ def build_digest(
 
 def to_json(d: Digest) -> dict[str, Any]:
     """The digest's JSON (docs/digest.md). A contract: fields are added, never renamed."""
+    made: dict[str, dict[str, Any]] = {}
+
+    def item_json(it: Item) -> dict[str, Any]:  # an item is in a story, sections and items
+        out = made.get(it.id)
+        if out is None:
+            out = made[it.id] = it.to_json()
+        return out
+
     return {
         "schema": SCHEMA,
         "date": d.date.isoformat(),
@@ -317,7 +325,7 @@ def to_json(d: Digest) -> dict[str, Any]:
                 "first_seen": s.first_seen.isoformat(),
                 "languages": list(s.languages),
                 "actors": list(s.actors),
-                "items": [it.to_json() for it in s.items],
+                "items": [item_json(it) for it in s.items],
             }
             for s in d.stories
         ],
@@ -331,9 +339,9 @@ def to_json(d: Digest) -> dict[str, Any]:
                 "name": s.name,
                 "query": s.query,
                 "error": s.error,
-                "items": [it.to_json() for it in s.items],
+                "items": [item_json(it) for it in s.items],
             }
             for s in d.sections
         ],
-        "items": [it.to_json() for it in d.items],
+        "items": [item_json(it) for it in d.items],
     }
