@@ -12,18 +12,10 @@ import pytest
 from monitor.config import DigestSettings
 from monitor.tui.app import MonitorApp
 from monitor.tui.screens.help import HelpScreen
+from tests.test_tui import anyio_backend, notes  # noqa: F401  (the fixture)
 from tests.test_tui_support import make_app, screen_text, settings, settle
 
 pytestmark = pytest.mark.anyio
-
-
-@pytest.fixture
-def anyio_backend() -> str:
-    return "asyncio"
-
-
-def notes(app: MonitorApp) -> list[str]:
-    return [n.message for n in app._notifications]
 
 
 async def wait_for(pilot, test, tries: int = 100) -> None:  # type: ignore[no-untyped-def]

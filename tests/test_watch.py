@@ -42,13 +42,17 @@ def config(tmp_path: Path, srv: FeedServer) -> Path:
     return path
 
 
-def test_passes_follow_the_intervals_and_the_digest_is_written_once(tmp_path: Path) -> None:
+def run_watch(
+    tmp_path: Path, start: datetime, passes: int, etag: str | None = None
+) -> tuple[list[Pass], list[float], int]:
+    """`passes` passes from `start` on a clock that sleeping moves on: (passes, sleeps,
+    requests the server saw)."""
     with FeedServer() as srv:
-        srv.route("/feed.xml", static(RSS, etag='"v1"'))
+        srv.route("/feed.xml", static(RSS, etag=etag))
         settings = load(config(tmp_path, srv))
-        clock = [datetime(2016, 11, 15, 8, 0, tzinfo=UTC)]  # 09:00 in Paris, after 07:00
+        clock = [start]
         slept: list[float] = []
-        passes: list[Pass] = []
+        done: list[Pass] = []
 
         async def sleep(seconds: float) -> None:
             slept.append(seconds)
@@ -60,58 +64,41 @@ def test_passes_follow_the_intervals_and_the_digest_is_written_once(tmp_path: Pa
                 watch(
                     settings,
                     store,
-                    on_pass=passes.append,
+                    on_pass=done.append,
                     now_fn=lambda: clock[0],
                     sleep=sleep,
-                    passes=3,
+                    passes=passes,
                 )
             )
         finally:
             store.close()
-        assert len(srv.log("/feed.xml")) == 3  # one fetch per pass, every 10 minutes
-        assert slept == [600.0, 600.0]
-        assert [p.report.new for p in passes] == [2, 0, 0]
-        first = passes[0].digest
-        assert first is not None and first.day.isoformat() == "2016-11-14"
-        assert sorted(p.name for p in first.written) == [
-            "digest-2016-11-14.json",
-            "digest-2016-11-14.md",
-        ]
-        assert passes[1].digest is None and passes[2].digest is None  # once a day
-        md = (tmp_path / "digests" / "digest-2016-11-14.md").read_text(encoding="utf-8")
-        assert "Poutine et Trump" in md and "2 items" in md
+        return done, slept, len(srv.log("/feed.xml"))
+
+
+def test_passes_follow_the_intervals_and_the_digest_is_written_once(tmp_path: Path) -> None:
+    start = datetime(2016, 11, 15, 8, 0, tzinfo=UTC)  # 09:00 in Paris, after 07:00
+    passes, slept, requests = run_watch(tmp_path, start, 3, etag='"v1"')
+    assert requests == 3  # one fetch per pass, every 10 minutes
+    assert slept == [600.0, 600.0]
+    assert [p.report.new for p in passes] == [2, 0, 0]
+    first = passes[0].digest
+    assert first is not None and first.day.isoformat() == "2016-11-14"
+    assert sorted(p.name for p in first.written) == [
+        "digest-2016-11-14.json",
+        "digest-2016-11-14.md",
+    ]
+    assert passes[1].digest is None and passes[2].digest is None  # once a day
+    md = (tmp_path / "digests" / "digest-2016-11-14.md").read_text(encoding="utf-8")
+    assert "Poutine et Trump" in md and "2 items" in md
 
 
 def test_the_next_pass_waits_for_the_digest_time(tmp_path: Path) -> None:
-    with FeedServer() as srv:
-        srv.route("/feed.xml", static(RSS))
-        settings = load(config(tmp_path, srv))
-        clock = [datetime(2016, 11, 16, 5, 55, tzinfo=UTC)]  # 06:55 in Paris
-        slept: list[float] = []
-        passes: list[Pass] = []
-
-        async def sleep(seconds: float) -> None:
-            slept.append(seconds)
-            clock[0] += timedelta(seconds=seconds)
-
-        store = open_store(settings.storage)
-        try:
-            asyncio.run(
-                watch(
-                    settings,
-                    store,
-                    on_pass=passes.append,
-                    now_fn=lambda: clock[0],
-                    sleep=sleep,
-                    passes=2,
-                )
-            )
-        finally:
-            store.close()
-        assert slept == [300.0]  # 07:00 comes before the source's 10 minutes
-        assert passes[0].digest is not None and passes[0].digest.day.isoformat() == "2016-11-14"
-        assert passes[1].digest is not None and passes[1].digest.day.isoformat() == "2016-11-15"
-        assert (tmp_path / "digests" / "digest-2016-11-15.md").exists()
+    start = datetime(2016, 11, 16, 5, 55, tzinfo=UTC)  # 06:55 in Paris
+    passes, slept, _ = run_watch(tmp_path, start, 2)
+    assert slept == [300.0]  # 07:00 comes before the source's 10 minutes
+    assert passes[0].digest is not None and passes[0].digest.day.isoformat() == "2016-11-14"
+    assert passes[1].digest is not None and passes[1].digest.day.isoformat() == "2016-11-15"
+    assert (tmp_path / "digests" / "digest-2016-11-15.md").exists()
 
 
 @pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT])
