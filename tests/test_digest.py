@@ -638,3 +638,23 @@ def test_cli_digest(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
         == 0
     )
     assert page.read_text(encoding="utf-8").startswith("<!DOCTYPE html>")
+
+
+def test_real_feeds_share_stories(corpus: Path) -> None:
+    """Two real feeds of the corpus: their common stories cluster, the rest stays apart."""
+    from monitor.core.normalize import normalize_feed
+    from monitor.core.parse import parse_feed
+    from monitor.model import Source
+
+    items: list[Item] = []
+    for name in ("18138c717652f678", "f9c17f360c71def1"):
+        feed = parse_feed((corpus / "feeds/fastfeedparser" / name).read_bytes())
+        items += normalize_feed(feed, Source(name, "https://example.org/feed"), now=NOW)
+    groups = [g for g in cluster(items) if len(g) > 1]
+    titles = sorted(items[g[0]].title[:30] for g in groups)
+    assert any(t.startswith("Australia won't repatriate") for t in titles)
+    assert any(t.startswith("Peru's Congress removes") for t in titles)
+    assert all(
+        {items[i].sources[0] for i in g} == {"18138c717652f678", "f9c17f360c71def1"} for g in groups
+    ), titles  # only across the two feeds, never within one
+    assert len(groups) <= 5
