@@ -658,3 +658,19 @@ def test_real_feeds_share_stories(corpus: Path) -> None:
         {items[i].sources[0] for i in g} == {"18138c717652f678", "f9c17f360c71def1"} for g in groups
     ), titles  # only across the two feeds, never within one
     assert len(groups) <= 5
+
+
+def test_the_default_zone_is_the_machines() -> None:
+    import subprocess
+    import sys
+
+    code = "from monitor.io.digest import zone; print(zone(None)[1], zone('Asia/Tokyo')[1])"
+    run = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={**os.environ, "TZ": "Europe/Paris"},
+        cwd=Path(__file__).resolve().parents[1],
+    )
+    assert run.stdout.split() == ["Europe/Paris", "Asia/Tokyo"], run.stderr

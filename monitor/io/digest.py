@@ -34,8 +34,11 @@ def zone(name: str | None) -> tuple[tzinfo, str]:
         return ZoneInfo(name), name
     import tzlocal
 
-    local = tzlocal.get_localzone_name() or "UTC"
-    return ZoneInfo(local), local
+    try:
+        local = tzlocal.get_localzone_name() or "UTC"
+        return ZoneInfo(local), local
+    except (LookupError, ValueError, OSError):  # an unnamed or broken local zone
+        return ZoneInfo("UTC"), "UTC"
 
 
 def make_digest(
