@@ -135,10 +135,10 @@ def _plural(n: int, word: str, many: str | None = None) -> str:
 
 
 def summary_line(d: Digest) -> str:
-    sources = f"{len(d.sources)} of {d.configured} sources" if d.configured else "sources"
     multi = sum(1 for s in d.stories if len(s.sources) > 1)
     return (
-        f"{_plural(len(d.items), 'item')} from {sources}"
+        f"{_plural(len(d.items), 'item')} from {_plural(len(d.sources), 'source')}"
+        f" ({d.configured} configured)"
         f" · {_plural(len(d.stories), 'story', 'stories')} ({multi} carried by several sources)"
     )
 
