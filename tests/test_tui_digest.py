@@ -52,6 +52,19 @@ async def test_d_exports_the_filtered_day(tmp_path: Path) -> None:
         assert (tmp_path / "digest-2024-11-14-at-1200-2.md").exists()
 
 
+async def test_d_follows_the_picked_source_too(tmp_path: Path) -> None:
+    app = make_app(30, settings=digest_settings(tmp_path))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        app.set_filter("headline")
+        app.picked = "BBC World"
+        await pilot.press("D")
+        await wait_for(pilot, lambda: any("digest written to" in n for n in notes(app)))
+    data = json.loads((tmp_path / "digest-2024-11-14-at-1200.json").read_text(encoding="utf-8"))
+    assert data["query"] == '(headline) source:"BBC World"'
+    assert data["items"] and all("BBC World" in i["sources"] for i in data["items"])
+
+
 async def test_d_hands_the_files_over_under_textual_serve(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

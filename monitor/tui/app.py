@@ -588,7 +588,20 @@ class MonitorApp(App[int]):
     # -- the digest --------------------------------------------------------------------------
 
     def action_digest(self) -> None:
-        self.export_digest(self.active_query)
+        self.export_digest(self.digest_query())
+
+    def digest_query(self) -> Query | None:
+        """What the view shows, as one query: the filter, and the source picked in the
+        sources pane."""
+        if self.picked is None:
+            return self.active_query
+        parts = [f'source:"{self.picked}"']
+        if self.active_query is not None and not self.active_query.empty:
+            parts.insert(0, f"({self.active_query.text})")
+        try:
+            return parse_query(" ".join(parts))
+        except QueryError:  # a source name the query language cannot quote
+            return self.active_query
 
     @work(group="digest", exclusive=True, exit_on_error=False)
     async def export_digest(self, query: Query | None) -> None:
