@@ -166,21 +166,20 @@ def _sort_key(item: Item) -> tuple[datetime, str]:
     return item.published, item.id
 
 
+def _sources(items: Iterable[Item]) -> list[str]:
+    """Source names in the order the items carry them, each once."""
+    return list(dict.fromkeys(s for it in items for s in it.sources))
+
+
 def make_story(items: Sequence[Item]) -> Story:
     ordered = sorted(items, key=_sort_key)
-    sources: list[str] = []
-    for it in ordered:
-        sources.extend(s for s in it.sources if s not in sources)
     lead = max(ordered, key=lambda it: (len(it.sources), -it.first_seen.timestamp()))
-    mentions: Counter[str] = Counter()
-    for it in ordered:
-        for a in it.actors:
-            mentions[a.name] += max(a.mentions, 1)
+    mentions, _ = _mentions(ordered)
     top = sorted(mentions.items(), key=lambda kv: (-kv[1], kv[0]))[:STORY_ACTORS]
     return Story(
         title=lead.title,
         url=lead.url,
-        sources=tuple(sources),
+        sources=tuple(_sources(ordered)),
         first_seen=min(it.first_seen for it in ordered),
         languages=tuple(sorted({it.language for it in ordered if it.language})),
         actors=tuple(name for name, _ in top),
@@ -266,20 +265,13 @@ def build_digest(
     today = sorted(matching(on_day(items, day, zone), query, generated_at), key=_sort_key)
     before = matching(on_day(previous, day - timedelta(days=1), zone), query, generated_at)
     actors = day_actors(today, before)
-    carried: list[str] = []
-    seen: set[str] = set()
-    for it in today:
-        for s in it.sources:
-            if s not in seen:
-                seen.add(s)
-                carried.append(s)
     return Digest(
         date=day,
         timezone=zone_name,
         zone=zone,
         generated_at=generated_at,
         query=query.text if query is not None and not query.empty else None,
-        sources=tuple(sorted(carried)),
+        sources=tuple(sorted(_sources(today))),
         configured=len(source_names),
         failed=tuple(failed_sources(states or {}, source_names, day, zone)),
         stories=tuple(stories(today)),
