@@ -22,7 +22,6 @@ from monitor.core.normalize import strip_controls
 from monitor.core.urls import check_url
 from monitor.model import Item
 
-FORMATS = ("markdown", "html", "json")
 SUFFIX = {"markdown": ".md", "html": ".html", "json": ".json"}
 TOP_STORIES = 25  # stories shown in Markdown and HTML (JSON has them all)
 NO_ACTORS = (
