@@ -109,9 +109,12 @@ def _candidates(sets: Sequence[set[int]]) -> list[tuple[int, int]]:
             continue
         # runs of equal band values: one bucket each, members in index order
         edges = np.flatnonzero(np.diff(np.concatenate(([False], same, [False])).astype(np.int8)))
-        for start, stop in zip(edges[::2], edges[1::2], strict=True):
-            members = sorted(index[order[start : stop + 1]].tolist())
-            _bucket_pairs(members, pairs)
+        starts, stops = edges[::2], edges[1::2]
+        two = stops - starts == 1  # buckets of two, the most common: one pair each
+        a, b = index[order[starts[two]]], index[order[stops[two]]]
+        pairs.update(zip(np.minimum(a, b).tolist(), np.maximum(a, b).tolist(), strict=True))
+        for start, stop in zip(starts[~two].tolist(), stops[~two].tolist(), strict=True):
+            _bucket_pairs(sorted(index[order[start : stop + 1]].tolist()), pairs)
     return sorted(pairs)
 
 

@@ -172,6 +172,12 @@ def _sources(items: Iterable[Item]) -> list[str]:
 
 
 def make_story(items: Sequence[Item]) -> Story:
+    if len(items) == 1 and not items[0].actors:  # most stories: one item, fast
+        it = items[0]
+        langs = (it.language,) if it.language else ()
+        return Story(
+            it.title, it.url, tuple(dict.fromkeys(it.sources)), it.first_seen, langs, (), (it,)
+        )
     ordered = sorted(items, key=_sort_key)
     lead = max(ordered, key=lambda it: (len(it.sources), -it.first_seen.timestamp()))
     mentions, _ = _mentions(ordered)
