@@ -129,6 +129,10 @@ def cmd_poll(args: argparse.Namespace) -> int:
             )
     from monitor.io.store import StoreError
 
+    if args.watch:
+        if only or args.all:
+            raise CliError("--watch polls every source on its interval: no --all or --source")
+        return _watch(settings, fetch_text=not args.no_text, annotate=not args.no_actors)
     store = _open_store(settings)
 
     async def run() -> tuple[PollReport, TextReport | None]:
@@ -183,6 +187,48 @@ def cmd_poll(args: argparse.Namespace) -> int:
         )
     elif report.text_jobs:
         print(f"article text: {len(report.text_jobs)} items left without (--no-text)")
+    return EXIT_OK
+
+
+def _watch(settings: Settings, *, fetch_text: bool, annotate: bool) -> int:
+    """Poll until Ctrl+C or SIGTERM, one summary line per pass."""
+    import signal
+
+    from monitor.io.store import StoreError
+    from monitor.io.watch import Pass, watch
+
+    def line(p: Pass) -> None:
+        r = p.report
+        fetched = sum(1 for x in r.results if x.status != "skipped")
+        when = r.finished.astimezone().strftime("%H:%M:%S")
+        text = f"{when} {fetched} fetched, {len(r.failed)} failed, {r.new} new"
+        if p.texts is not None:
+            text += f", {p.texts.fetched} article texts"
+        if p.digest is not None and p.digest.written:
+            text += f"; digest of {p.digest.day.isoformat()} written to " + ", ".join(
+                str(path) for path in p.digest.written
+            )
+        print(f"{text}; next pass in {span(p.delay)}", flush=True)
+
+    async def run() -> None:
+        task = asyncio.current_task()
+        assert task is not None
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, task.cancel)
+        await watch(settings, store, on_pass=line, text=fetch_text, annotate=annotate)
+
+    store = _open_store(settings)
+    print(f"monitor: watching {sum(s.enabled for s in settings.sources)} sources", flush=True)
+    try:
+        asyncio.run(run())
+    except asyncio.CancelledError:
+        pass
+    except StoreError as exc:
+        raise CliError(str(exc)) from None
+    finally:
+        store.close()
+    print("monitor: stopped", flush=True)
     return EXIT_OK
 
 
@@ -415,6 +461,51 @@ def cmd_search(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+# --- digest ---------------------------------------------------------------------------------
+
+
+def cmd_digest(args: argparse.Namespace) -> int:
+    from zoneinfo import ZoneInfoNotFoundError
+
+    from monitor.core.digest import parse_day
+    from monitor.core.query import QueryError, parse_query
+    from monitor.io.digest import make_digest, render, write_file, zone
+
+    settings = _settings(args)
+    try:
+        tz, tz_name = zone(args.tz or settings.digest.timezone)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise CliError(f"--tz: unknown time zone {args.tz!r}", EXIT_CONFIG) from None
+    now = datetime.now(UTC)
+    try:
+        day = parse_day(args.date, now, tz)
+    except ValueError as exc:
+        raise CliError(f"--date: {exc}", EXIT_CONFIG) from None
+    query = None
+    if args.query:
+        try:
+            query = parse_query(args.query)
+        except QueryError as exc:
+            raise CliError(f"--query: {exc.message} at {exc.position}", EXIT_CONFIG) from None
+    store = _open_store(settings, readonly=True)
+    try:
+        text = render(make_digest(settings, store, day, tz, tz_name, now, query), args.format)
+    finally:
+        store.close()
+    if args.output in (None, "-"):
+        sys.stdout.write(text)
+        return EXIT_OK
+    path = Path(args.output)
+    try:
+        write_file(path, text, force=args.force)
+    except FileExistsError:
+        raise CliError(f"{path} exists; --force to overwrite it") from None
+    except OSError as exc:
+        raise CliError(f"cannot write {path}: {exc}") from None
+    print(f"digest of {day.isoformat()} ({tz_name}) written to {path}", file=sys.stderr)
+    return EXIT_OK
+
+
 # --- the dashboard --------------------------------------------------------------------------
 
 
@@ -505,6 +596,12 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="store items without looking for their actors, quotes and dates",
     )
+    p.add_argument(
+        "--watch",
+        action="store_true",
+        help="keep polling due sources on their intervals (and write the scheduled digest)"
+        " until Ctrl+C or SIGTERM",
+    )
     p.set_defaults(func=cmd_poll)
 
     p = sub.add_parser("sources", parents=[common], help="source health, or import an OPML file")
@@ -555,6 +652,24 @@ def build_parser() -> argparse.ArgumentParser:
         help="the newest N matches (default 50; 0: all)",
     )
     p.set_defaults(func=cmd_search)
+
+    p = sub.add_parser(
+        "digest", parents=[common], help="one day's digest: stories, actors, quotes, sections"
+    )
+    p.add_argument(
+        "--date",
+        default="today",
+        metavar="YYYY-MM-DD",
+        help="the day: YYYY-MM-DD, today (default) or yesterday, in the digest's time zone",
+    )
+    p.add_argument(
+        "--tz", metavar="ZONE", help="time zone, e.g. Europe/Paris (default: [digest] timezone)"
+    )
+    p.add_argument("--query", metavar="Q", help="only the items matching this query")
+    p.add_argument("--format", choices=("markdown", "html", "json"), default="markdown")
+    p.add_argument("--output", "-o", metavar="PATH", help="write here (default: stdout, -)")
+    p.add_argument("--force", action="store_true", help="overwrite an existing output file")
+    p.set_defaults(func=cmd_digest)
     return parser
 
 

@@ -25,6 +25,11 @@ HEADLESS = [
     "monitor.core.normalize",
     "monitor.core.schedule",
     "monitor.core.dedupe",
+    "monitor.core.cluster",
+    "monitor.core.digest",
+    "monitor.core.digest_render",
+    "monitor.io.digest",
+    "monitor.io.watch",
 ]
 
 

@@ -6,16 +6,18 @@ All datetimes are timezone-aware; naive ones are read as UTC.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
 
-from monitor.model import SourceState
+from monitor.model import Source, SourceState
 
 MAX_RETRY_AFTER = timedelta(hours=24)  # a Retry-After never holds a source longer
 MIN_BACKOFF = 60.0  # seconds: the first retry after a failure waits at least this
 BACKOFF_CAP = 6 * 3600.0  # seconds: backoff doubling stops here (unless the interval is longer)
 JITTER = 0.2  # backoff delays vary by ±20%
 DUE_GRACE = timedelta(seconds=30)  # a run a few seconds early (cron, timers) still counts
+MIN_POLL_DELAY = 30.0  # seconds: a long-running poller waits at least this between passes
 
 _SECONDS = re.compile(r"[0-9]+")
 
@@ -110,6 +112,23 @@ def is_due(
     if force:
         return True, None
     return False, f"not due until {_clock(state.next_due, now)}"
+
+
+def next_poll_delay(
+    sources: Sequence[Source], states: Mapping[str, SourceState], now: datetime
+) -> float | None:
+    """Seconds until a long-running poller's next pass: the earliest due source, at
+    least 30 s, at most the smallest interval. None when no source is enabled."""
+    enabled = [s for s in sources if s.enabled]
+    if not enabled:
+        return None
+    smallest = min(s.interval for s in enabled)
+    due = []
+    for s in enabled:
+        st = states.get(s.name)
+        due.append(_aware(st.next_due) if st is not None and st.next_due is not None else now)
+    wait = (min(due) - _aware(now)).total_seconds()
+    return max(MIN_POLL_DELAY, min(wait, smallest))
 
 
 def _aware(d: datetime) -> datetime:

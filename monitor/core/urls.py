@@ -33,7 +33,7 @@ def check_url(url: str) -> str | None:
         return f"{url!r} is not an http(s) URL"
     if not parts.hostname:
         return f"{url!r} has no host"
-    if any(c.isspace() for c in url):
+    if not url.isprintable() or " " in url:  # any white space, cheaply
         return f"{url!r} contains white space"
     return None
 

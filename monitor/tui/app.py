@@ -25,6 +25,7 @@ from textual.widgets import Input
 from textual.worker import Worker, WorkerState
 
 from monitor.config import SavedFilter, Settings
+from monitor.core import schedule
 from monitor.core.query import Narrowing, Query, QueryError, filter_entries, parse_query
 from monitor.core.trends import ActorStat, actor_stats
 from monitor.core.urls import check_url
@@ -48,7 +49,6 @@ from monitor.tui.widgets.timeline import Timeline
 log = logging.getLogger(__name__)
 
 DEBOUNCE = 0.15  # seconds between the last keystroke in the filter and filtering
-MIN_POLL_DELAY = 30.0
 SAVED_FILTER = "app.filter_"  # + the digit: the id of a saved filter's binding
 
 
@@ -116,18 +116,8 @@ def compute_view(
 
 
 def next_delay(settings: Settings, states: dict[str, SourceState], now: datetime) -> float | None:
-    """Seconds until the next poll: the earliest due source, at least 30 s, at most the
-    smallest interval. None when no source is enabled."""
-    enabled = [s for s in settings.sources if s.enabled]
-    if not enabled:
-        return None
-    smallest = min(s.interval for s in enabled)
-    due = []
-    for s in enabled:
-        st = states.get(s.name)
-        due.append(st.next_due if st is not None and st.next_due is not None else now)
-    wait = (min(due) - now).total_seconds()
-    return max(MIN_POLL_DELAY, min(wait, smallest))
+    """Seconds until the next poll (`schedule.next_poll_delay`)."""
+    return schedule.next_poll_delay(settings.sources, states, now)
 
 
 def lock_notice(message: str) -> str:
@@ -159,6 +149,7 @@ class MonitorApp(App[int]):
         Binding("u", "utc", "Times in UTC / local", id="app.utc"),
         Binding("o", "open_link", "Open the link", id="app.open"),
         Binding("m", "seen", "Mark all new items seen", id="app.seen"),
+        Binding("D", "digest", "Export today's digest (current filter)", id="app.digest"),
         *[
             Binding(
                 d,
@@ -232,6 +223,7 @@ class MonitorApp(App[int]):
         self._poll_timer: Timer | None = None
         self._filter_timer: Timer | None = None
         self._day_timer: Timer | None = None
+        self._digest_timer: Timer | None = None
         self.utc = False
         self.started = False
         self._main: MainScreen | None = None
@@ -289,6 +281,7 @@ class MonitorApp(App[int]):
         except Exception as exc:  # an unreadable store is reported; polling may repair it
             log.exception("cannot read the store")
             self.say(f"cannot read the store: {type(exc).__name__}: {exc}", "error")
+        self.run_digest_schedule()  # catches up a digest missed while the app was closed
         if self.read_only:
             self.arm_timer()  # re-read what the writer stores
         elif self.autopoll:
@@ -753,6 +746,67 @@ class MonitorApp(App[int]):
     def action_seen(self) -> None:
         self.timeline.mark_all_seen()
         self.update_status()
+
+    # -- the digest --------------------------------------------------------------------------
+
+    def action_digest(self) -> None:
+        self.export_digest(self.digest_query())
+
+    def digest_query(self) -> Query | None:
+        """What the view shows, as one query: the filter, and the source picked in the
+        sources pane."""
+        if self.picked is None:
+            return self.active_query
+        parts = [f'source:"{self.picked}"']
+        if self.active_query is not None and not self.active_query.empty:
+            parts.insert(0, f"({self.active_query.text})")
+        try:
+            return parse_query(" ".join(parts))
+        except QueryError:  # a source name the query language cannot quote
+            return self.active_query
+
+    @work(group="digest", exclusive=True, exit_on_error=False)
+    async def export_digest(self, query: Query | None) -> None:
+        """Today's digest under `query`, in every configured format, written beside the
+        scheduled ones under a name of its own; handed to the browser under textual serve."""
+        from monitor.io.digest import export_today
+
+        self.say("writing the digest…")
+        try:
+            paths = await asyncio.to_thread(
+                export_today, self.settings, self.store, self.now(), query
+            )
+        except OSError as exc:
+            self.say(f"cannot write the digest: {exc}", "error")
+            return
+        self.say("digest written to " + ", ".join(str(p) for p in paths), timeout=10)
+        if self.is_web:
+            for path in paths:
+                self.deliver_text(path, save_filename=path.name, encoding="utf-8")
+
+    def run_digest_schedule(self) -> None:
+        """Write the scheduled digest if due (on start, then at each `[digest] at`)."""
+        if self.read_only or not self.settings.digest.at:
+            return
+        self.scheduled_digest()
+
+    @work(group="digest-schedule", exclusive=True, exit_on_error=False)
+    async def scheduled_digest(self) -> None:
+        from monitor.core.digest import next_run
+        from monitor.io.digest import run_schedule, zone
+
+        at = self.settings.digest.at
+        assert at is not None
+        try:
+            ran = await asyncio.to_thread(run_schedule, self.settings, self.store, self.now())
+        except OSError as exc:
+            self.say(f"cannot write the scheduled digest: {exc}", "error")
+            ran = None
+        if ran is not None and ran.written:
+            self.say(f"digest of {ran.day.isoformat()} written to {ran.written[0].parent}")
+        now = self.now()
+        delay = (next_run(now, zone(self.settings.digest.timezone)[0], at) - now).total_seconds()
+        self._digest_timer = self.set_timer(max(delay, 1.0), self.run_digest_schedule)
 
     # -- status and messages -----------------------------------------------------------------
 

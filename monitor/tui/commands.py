@@ -22,6 +22,7 @@ class MonitorCommands(Provider):
         yield "Clear filter", app.action_clear, "show every item"
         yield "Toggle UTC", app.action_utc, "times in UTC or in the local zone"
         yield "Mark all seen", app.action_seen, "drop the • marks of new items"
+        yield "Export digest", app.action_digest, "today's digest under the current filter"
         for saved in app.settings.filters:
             name = f"Filter {saved.key}: {text.clean(saved.name)}"
 

@@ -1,0 +1,80 @@
+"""`monitor poll --watch`: poll due sources on their intervals, headless, until stopped.
+
+One pass at a time: the next is armed only when the last one has been written, so
+passes never overlap. With `[digest] at`, the scheduled digest is written after the
+first pass (catching up a missed one) and after the first pass past each `at`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import datetime
+
+import httpx
+
+from monitor.config import Settings
+from monitor.core import schedule
+from monitor.core.digest import next_run
+from monitor.io.articles import ArticleFetcher, TextReport
+from monitor.io.digest import ScheduleRun, run_schedule, zone
+from monitor.io.poller import poll_once, utcnow
+from monitor.io.store import Store
+from monitor.model import PollReport
+
+log = logging.getLogger(__name__)
+IDLE = 3600.0  # seconds between checks when no source is enabled
+
+
+@dataclass(frozen=True, slots=True)
+class Pass:
+    report: PollReport
+    texts: TextReport | None  # the article texts of the pass's new items (None: not asked)
+    digest: ScheduleRun | None
+    delay: float  # seconds until the next pass
+
+
+async def watch(
+    settings: Settings,
+    store: Store,
+    *,
+    on_pass: Callable[[Pass], None] | None = None,
+    now_fn: Callable[[], datetime] = utcnow,
+    sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+    transport: httpx.AsyncBaseTransport | None = None,
+    passes: int | None = None,
+    text: bool = True,
+    annotate: bool = True,
+) -> None:
+    """Poll, fetch the new items' article texts (unless not `text`), write the scheduled
+    digest when due, sleep until the next source is due; `passes` passes, or until
+    cancelled (a pass in flight is then dropped unwritten)."""
+    done = 0
+    next_digest: datetime | None = None  # None: check on this pass
+    at = settings.digest.at
+    tz = zone(settings.digest.timezone)[0] if at else None
+    fetcher = ArticleFetcher(settings, store, transport=transport, annotate=annotate)
+    while passes is None or done < passes:
+        report = await poll_once(
+            settings, store, now_fn=now_fn, transport=transport, annotate=annotate
+        )
+        texts = await fetcher.run(report.text_jobs) if text and report.text_jobs else None
+        now = now_fn()
+        ran: ScheduleRun | None = None
+        if at and tz is not None and (next_digest is None or now >= next_digest):
+            try:
+                ran = await asyncio.to_thread(run_schedule, settings, store, now)
+            except OSError as exc:  # a full disk or a bad folder: say so, keep polling
+                log.error("cannot write the digest: %s", exc)
+            next_digest = next_run(now, tz, at)
+        states = await asyncio.to_thread(store.states)
+        delay = schedule.next_poll_delay(settings.sources, states, now) or IDLE
+        if next_digest is not None:
+            delay = min(delay, max((next_digest - now).total_seconds(), 1.0))
+        done += 1
+        if on_pass is not None:
+            on_pass(Pass(report, texts, ran, delay))
+        if passes is None or done < passes:
+            await sleep(delay)
