@@ -305,7 +305,7 @@ async def test_the_dashboard_shows_new_items_then_their_actors(seed: Path, tmp_p
     """The real app and poller: items are stored, then annotated in the parse worker, and
     the actors pane fills."""
     from monitor.tui.app import MonitorApp
-    from tests.test_tui_support import settle
+    from tests.test_tui_support import screen_text, settle
 
     text = (seed / "article-fr-trump-poutine.txt").read_text(encoding="utf-8")
     with FeedServer() as srv:
@@ -327,6 +327,9 @@ async def test_the_dashboard_shows_new_items_then_their_actors(seed: Path, tmp_p
                 names = [r.name for r in app.actors_pane.rows]
                 assert "Vladimir Putin" in names and "Hillary Clinton" in names
                 assert app.timeline.entries[0].actors[:2] == ("Russia", "Vladimir Putin")
+                await settle(pilot)
+                # the row drawn before the actors were found is drawn again with them
+                assert "Russia, Vladimir" in screen_text(app)
             (item,) = list(store.items())
             assert item.annotated and item.quotes
         finally:

@@ -69,6 +69,7 @@ class Timeline(RowList):
             entry.title,
             entry.language,
             entry.sources,
+            entry.actors,  # found a moment after the item is first shown
             entry.id in self.new_ids,
             self.today(),
             self.utc,
