@@ -11,6 +11,25 @@ def _union(a: tuple[str, ...], b: tuple[str, ...]) -> tuple[str, ...]:
     return a + tuple(x for x in b if x not in a)
 
 
+def with_annotations(item: Item, annotated: Item) -> Item:
+    """`item` with the actors, quotes, mentions and dates of `annotated`, when those were
+    found in the very title, summary and text that `item` has; else `item` unchanged."""
+    if not annotated.annotated or (item.title, item.summary, item.text) != (
+        annotated.title,
+        annotated.summary,
+        annotated.text,
+    ):
+        return item
+    return replace(
+        item,
+        actors=annotated.actors,
+        quotes=annotated.quotes,
+        mentions=annotated.mentions,
+        dates=annotated.dates,
+        annotated=True,
+    )
+
+
 def merge(old: Item, new: Item) -> Item | None:
     """Fold a freshly parsed `new` into the stored `old`. None when nothing changed.
 
@@ -51,19 +70,7 @@ def merge(old: Item, new: Item) -> Item | None:
         text_error=text[2],
         text_detail=text[3],
     )
-    if new.annotated and (merged.title, merged.summary, merged.text) == (
-        new.title,
-        new.summary,
-        new.text,
-    ):  # the annotations of the text the item now has
-        merged = replace(
-            merged,
-            actors=new.actors,
-            quotes=new.quotes,
-            mentions=new.mentions,
-            dates=new.dates,
-            annotated=True,
-        )
+    merged = with_annotations(merged, new)
     if merged == old:
         return None
     return replace(merged, updated_at=new.first_seen)

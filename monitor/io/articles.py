@@ -17,12 +17,13 @@ import urllib.robotparser
 from collections import Counter
 from collections.abc import AsyncIterator, Callable, Sequence
 from concurrent.futures import Executor
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 import httpx
 
 from monitor.config import Settings
+from monitor.core.dedupe import with_annotations
 from monitor.core.extract import extract_page, failed, fill
 from monitor.io.http import FetchError, Limits, fetch
 from monitor.io.netguard import Guard, host_of
@@ -49,27 +50,12 @@ def with_text(
     item with that text, annotated beforehand in the worker (the model is not loaded in
     this process): its actors, quotes, mentions and dates are kept when it was made from
     the same title, summary and text, so they are stored in the same write."""
-    configured = {s.name: s.language for s in settings.sources}
+    first = item.sources[0] if item.sources else None
+    configured = any(s.language for s in settings.sources if s.name == first)
     new = fill(
-        item,
-        page,
-        override_date=settings.articles.prefer_page_date,
-        keep_language=any(configured.get(name) for name in item.sources[:1]),
+        item, page, override_date=settings.articles.prefer_page_date, keep_language=configured
     )
-    if annotated is not None and _same_text(new, annotated):
-        new = replace(
-            new,
-            actors=annotated.actors,
-            quotes=annotated.quotes,
-            mentions=annotated.mentions,
-            dates=annotated.dates,
-            annotated=annotated.annotated,
-        )
-    return new
-
-
-def _same_text(a: Item, b: Item) -> bool:
-    return (a.title, a.summary, a.text) == (b.title, b.summary, b.text)
+    return new if annotated is None else with_annotations(new, annotated)
 
 
 @dataclass(slots=True)
