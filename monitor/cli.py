@@ -135,7 +135,7 @@ def cmd_poll(args: argparse.Namespace) -> int:
         return _watch(settings, fetch_text=not args.no_text, annotate=not args.no_actors)
     store = _open_store(settings)
 
-    async def run() -> tuple[PollReport, TextReport | None]:
+    async def run() -> tuple[PollReport, TextReport | None, int, int]:
         report = await poll_once(
             settings,
             store,
@@ -144,15 +144,31 @@ def cmd_poll(args: argparse.Namespace) -> int:
             progress=_Progress(sys.stderr),
             annotate=not args.no_actors,
         )
-        if args.no_text or not report.text_jobs:
-            return report, None
-        from monitor.io.articles import ArticleFetcher
+        # then the stored items left behind: recent pages never asked for, items without actors
+        from monitor.io.backfill import find_backlog
+        from monitor.io.poller import annotate_stored, utcnow
 
-        fetcher = ArticleFetcher(settings, store, annotate=not args.no_actors)
-        return report, await fetcher.run(report.text_jobs, progress=_TextProgress(sys.stderr))
+        backlog = await find_backlog(
+            settings,
+            store,
+            utcnow(),
+            annotate=not args.no_actors,
+            text=not args.no_text,
+            skip={j.item_id for j in report.text_jobs},
+        )
+        texts = None
+        jobs = [] if args.no_text else [*report.text_jobs, *backlog.texts]
+        if jobs:
+            from monitor.io.articles import ArticleFetcher
+
+            fetcher = ArticleFetcher(settings, store, annotate=not args.no_actors)
+            texts = await fetcher.run(jobs, progress=_TextProgress(sys.stderr))
+        # after the texts: an item whose text came is annotated with it already
+        caught_up = await annotate_stored(store, backlog.annotate, settings.actors)
+        return report, texts, len(backlog.texts), caught_up
 
     try:
-        report, texts = asyncio.run(run())
+        report, texts, earlier, caught_up = asyncio.run(run())
     except StoreError as exc:
         raise CliError(str(exc)) from None
     finally:
@@ -184,9 +200,12 @@ def cmd_poll(args: argparse.Namespace) -> int:
         print(
             f"article text: {texts.fetched} fetched, {sum(texts.failed.values())} without"
             + (f" ({why})" if why else "")
+            + (f"; {earlier} of them left pending by earlier polls" if earlier else "")
         )
     elif report.text_jobs:
         print(f"article text: {len(report.text_jobs)} items left without (--no-text)")
+    if caught_up:
+        print(f"actors: looked for in {caught_up} items stored without them")
     return EXIT_OK
 
 
@@ -204,6 +223,8 @@ def _watch(settings: Settings, *, fetch_text: bool, annotate: bool) -> int:
         text = f"{when} {fetched} fetched, {len(r.failed)} failed, {r.new} new"
         if p.texts is not None:
             text += f", {p.texts.fetched} article texts"
+        if p.annotated:
+            text += f", actors looked for in {p.annotated} stored items"
         if p.digest is not None and p.digest.written:
             text += f"; digest of {p.digest.day.isoformat()} written to " + ", ".join(
                 str(path) for path in p.digest.written

@@ -258,6 +258,8 @@ class Entry:
     has_text: bool = False
     actors: tuple[str, ...] = ()  # canonical names, most mentioned first
     search: str = ""
+    annotated: bool = False  # Item.annotated: actors, quotes and dates were looked for
+    text_status: TextStatus | None = None  # Item.text_status: None while the page is pending
 
 
 @dataclass(frozen=True, slots=True)

@@ -52,6 +52,7 @@ def _store(path: Path) -> None:
                 summary=f"Summary {title}",
                 first_seen=now,
                 text=f"Text {title}\n\nEnd.",
+                annotated=True,  # nothing to catch up after the poll: the screen stays idle
             )
             for n, title in enumerate(HOSTILE)
         ]

@@ -138,3 +138,39 @@ def test_watch_refuses_one_shot_options(tmp_path: Path, capsys: pytest.CaptureFi
         cfg = config(tmp_path, srv)
         assert main(["poll", "--watch", "--all", "--config", str(cfg)]) == 1
         assert "--watch" in capsys.readouterr().err
+
+
+def test_a_pass_catches_up_items_stored_without_actors(tmp_path: Path) -> None:
+    now = datetime(2016, 11, 15, 8, 0, tzinfo=UTC)
+    done: list[Pass] = []
+
+    async def sleep(seconds: float) -> None:
+        pass
+
+    with FeedServer() as srv:
+        srv.route("/feed.xml", static(RSS))
+        settings = load(config(tmp_path, srv))
+        store = open_store(settings.storage)
+        try:
+            for annotate in (False, True):  # --no-actors, then without
+                asyncio.run(
+                    watch(
+                        settings,
+                        store,
+                        on_pass=done.append,
+                        now_fn=lambda: now,
+                        sleep=sleep,
+                        passes=1,
+                        text=False,
+                        annotate=annotate,
+                    )
+                )
+                if not annotate:
+                    assert not any(i.annotated for i in store.items())
+            items = list(store.items())
+        finally:
+            store.close()
+    # the second pass finds the source not due yet: it only catches up the stored items
+    assert [p.report.new for p in done] == [2, 0] and [p.annotated for p in done] == [0, 2]
+    assert all(i.annotated for i in items)
+    assert "Vladimir Putin" in {a.name for i in items for a in i.actors}

@@ -672,4 +672,6 @@ def entry_of(item: Item) -> Entry:
         has_text=bool(item.text),
         actors=tuple(a.name for a in sorted(item.actors, key=lambda a: -a.mentions)),
         search=search_text(item),
+        annotated=item.annotated,
+        text_status=item.text_status,
     )

@@ -19,8 +19,9 @@ from monitor.config import Settings
 from monitor.core import schedule
 from monitor.core.digest import next_run
 from monitor.io.articles import ArticleFetcher, TextReport
+from monitor.io.backfill import find_backlog
 from monitor.io.digest import ScheduleRun, run_schedule, zone
-from monitor.io.poller import poll_once, utcnow
+from monitor.io.poller import annotate_stored, poll_once, utcnow
 from monitor.io.store import Store
 from monitor.model import PollReport
 
@@ -31,9 +32,10 @@ IDLE = 3600.0  # seconds between checks when no source is enabled
 @dataclass(frozen=True, slots=True)
 class Pass:
     report: PollReport
-    texts: TextReport | None  # the article texts of the pass's new items (None: not asked)
+    texts: TextReport | None  # the pass's article texts, new and pending (None: not asked)
     digest: ScheduleRun | None
     delay: float  # seconds until the next pass
+    annotated: int = 0  # items stored without actors that this pass annotated
 
 
 async def watch(
@@ -48,8 +50,9 @@ async def watch(
     text: bool = True,
     annotate: bool = True,
 ) -> None:
-    """Poll, fetch the new items' article texts (unless not `text`), write the scheduled
-    digest when due, sleep until the next source is due; `passes` passes, or until
+    """Poll, fetch the new items' article texts (unless not `text`), catch up stored items
+    (`monitor.io.backfill`: recent pending texts, actors unless not `annotate`), write the
+    scheduled digest when due, sleep until the next source is due; `passes` passes, or until
     cancelled (a pass in flight is then dropped unwritten)."""
     done = 0
     next_digest: datetime | None = None  # None: check on this pass
@@ -60,7 +63,17 @@ async def watch(
         report = await poll_once(
             settings, store, now_fn=now_fn, transport=transport, annotate=annotate
         )
-        texts = await fetcher.run(report.text_jobs) if text and report.text_jobs else None
+        backlog = await find_backlog(
+            settings,
+            store,
+            now_fn(),
+            annotate=annotate,
+            text=text,
+            skip={j.item_id for j in report.text_jobs},
+        )
+        jobs = [*report.text_jobs, *backlog.texts] if text else []
+        texts = await fetcher.run(jobs) if jobs else None
+        annotated = await annotate_stored(store, backlog.annotate, settings.actors)
         now = now_fn()
         ran: ScheduleRun | None = None
         if at and tz is not None and (next_digest is None or now >= next_digest):
@@ -75,6 +88,6 @@ async def watch(
             delay = min(delay, max((next_digest - now).total_seconds(), 1.0))
         done += 1
         if on_pass is not None:
-            on_pass(Pass(report, texts, ran, delay))
+            on_pass(Pass(report, texts, ran, delay, annotated))
         if passes is None or done < passes:
             await sleep(delay)

@@ -420,17 +420,22 @@ class MonitorApp(App[int]):
     @work(group="poll", exclusive=True, exit_on_error=False)
     async def run_poll(self, force: bool, only: set[str] | None) -> None:
         before = set(self.ids)
+        pending: list[TextJob] = []
         try:
             await self._poll_and_load(force, only)
             await self._annotate_new(before)
+            pending = await self._catch_up()
         finally:
             self.polling = False
             self.polling_only = set()
         self.arm_timer()
         # after the actors of title and summary are stored: the text's replace them
         report = self.last_report
-        if self.last_failure is None and report is not None and report.text_jobs:
-            self.fetch_texts(report.text_jobs)
+        if self.last_failure is None and report is not None:
+            queued = {j.item_id for j in report.text_jobs}
+            jobs = [*report.text_jobs, *(j for j in pending if j.item_id not in queued)]
+            if jobs:
+                self.fetch_texts(jobs)
 
     async def _poll_and_load(self, force: bool, only: set[str] | None) -> None:
         # A poll makes tens of thousands of short-lived objects; full collections of them
@@ -471,6 +476,31 @@ class MonitorApp(App[int]):
         except Exception as exc:
             log.exception("annotation failed")
             self.say(f"finding actors failed: {type(exc).__name__}: {exc}", "error")
+
+    async def _catch_up(self) -> list[TextJob]:
+        """One bounded step of catching up stored items (`monitor.io.backfill`): the newest
+        items stored without actors are annotated in the parse worker, then the view is
+        read again. Returns the recent items whose article text is still pending, for the
+        queue. A failure is logged and said, never raised."""
+        from monitor.io.backfill import pending_texts, unannotated
+
+        entries, now, fetching = self.entries, self.now(), set(self.fetching)
+
+        def find() -> tuple[list[str], list[TextJob]]:
+            ids = unannotated(entries) if self.annotate_fn is not None else []
+            return ids, pending_texts(entries, self.settings, now, skip=fetching)
+
+        try:
+            ids, jobs = await asyncio.to_thread(find)
+            if ids and self.annotate_fn is not None and await self.annotate_fn(ids):
+                await self.reload()
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:
+            log.exception("catching up stored items failed")
+            self.say(f"catching up stored items failed: {type(exc).__name__}: {exc}", "error")
+            return []
+        return jobs
 
     # -- article text ------------------------------------------------------------------------
 
