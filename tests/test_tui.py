@@ -716,3 +716,20 @@ def test_poll_timer_rearms_between_bounds() -> None:
             assert "next 12:00" in screen_text(app)  # 12:00:30
 
     asyncio.run(run())
+
+
+async def test_an_unreadable_store_and_a_failed_step_are_said_not_raised() -> None:
+    class Broken(MemoryStore):
+        def entries(self) -> list[Entry]:
+            raise OSError("disk gone")
+
+    app = make_app(store=Broken(items(3)))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        assert any(m.startswith("reading the store failed: OSError: disk gone") for m in notes(app))
+
+        with app.reported("finding actors"):
+            raise RuntimeError("model missing")
+        await settle(pilot)
+        assert "finding actors failed: RuntimeError: model missing" in notes(app)
+        assert app.is_running

@@ -4,11 +4,12 @@ never blocks."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import gc
 import logging
 import re
 from collections import Counter
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Iterator, Sequence
 from concurrent.futures import Executor
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta, tzinfo
@@ -268,7 +269,7 @@ class MonitorApp(App[int]):
             self.say(lock_notice(self.lock_message), "warning", timeout=15)
         unknown = self.unknown_key_ids()
         if unknown:
-            self.say(f"[keys] in config.toml: no binding named {', '.join(unknown)}", "warning")
+            self.say("[keys] in config.toml: no binding named " + ", ".join(unknown), "warning")
         self.update_status()
         self.arm_day_timer()
         self.start()
@@ -276,11 +277,8 @@ class MonitorApp(App[int]):
     @work(group="load", exclusive=True, exit_on_error=False)
     async def start(self) -> None:
         """Load the store, paint, then poll."""
-        try:
+        with self.reported("reading the store"):  # polling may repair it
             await self.reload()
-        except Exception as exc:  # an unreadable store is reported; polling may repair it
-            log.exception("cannot read the store")
-            self.say(f"cannot read the store: {type(exc).__name__}: {exc}", "error")
         self.run_digest_schedule()  # catches up a digest missed while the app was closed
         if self.read_only:
             self.arm_timer()  # re-read what the writer stores
@@ -454,13 +452,8 @@ class MonitorApp(App[int]):
             self.say(self.last_failure, "error")
         finally:
             gc.enable()
-        try:
+        with self.reported("reading the store"):
             await self.reload()
-        except asyncio.CancelledError:
-            raise
-        except Exception as exc:
-            log.exception("reload failed")
-            self.say(f"cannot read the store: {exc}", "error")
 
     async def _annotate_new(self, before: set[str]) -> None:
         """Actors, quotes and dates for the items the poll added, off the loop; then the
@@ -468,14 +461,9 @@ class MonitorApp(App[int]):
         fresh = sorted(self.ids - before)
         if self.annotate_fn is None or not fresh:
             return
-        try:
+        with self.reported("finding actors"):
             if await self.annotate_fn(fresh):
                 await self.reload()
-        except asyncio.CancelledError:
-            raise
-        except Exception as exc:
-            log.exception("annotation failed")
-            self.say(f"finding actors failed: {type(exc).__name__}: {exc}", "error")
 
     async def _catch_up(self) -> list[TextJob]:
         """One bounded step of catching up stored items (`monitor.io.backfill`): the newest
@@ -490,16 +478,12 @@ class MonitorApp(App[int]):
             ids = unannotated(entries) if self.annotate_fn is not None else []
             return ids, pending_texts(entries, self.settings, now, skip=fetching)
 
-        try:
-            ids, jobs = await asyncio.to_thread(find)
+        jobs: list[TextJob] = []
+        with self.reported("catching up stored items"):
+            ids, found = await asyncio.to_thread(find)
             if ids and self.annotate_fn is not None and await self.annotate_fn(ids):
                 await self.reload()
-        except asyncio.CancelledError:
-            raise
-        except Exception as exc:
-            log.exception("catching up stored items failed")
-            self.say(f"catching up stored items failed: {type(exc).__name__}: {exc}", "error")
-            return []
+            jobs = found
         return jobs
 
     # -- article text ------------------------------------------------------------------------
@@ -602,10 +586,8 @@ class MonitorApp(App[int]):
     @work(group="load", exclusive=True, exit_on_error=False)
     async def reread(self, rearm: bool = True) -> None:
         try:
-            await self.reload()
-        except Exception as exc:
-            log.exception("reload failed")
-            self.say(f"cannot read the store: {exc}", "error")
+            with self.reported("reading the store"):
+                await self.reload()
         finally:
             if rearm:
                 self.arm_timer()
@@ -696,7 +678,7 @@ class MonitorApp(App[int]):
     def action_saved_filter(self, key: str) -> None:
         saved = next((f for f in self.settings.filters if f.key == key), None)
         if saved is None:
-            self.say(f"no saved filter on {key} (add one under [filters] in config.toml)")
+            self.say("no saved filter on " + key + " (add one under [filters] in config.toml)")
             return
         if self.saved is not None and self.saved.key == key:
             self.set_filter("")
@@ -840,6 +822,16 @@ class MonitorApp(App[int]):
 
     # -- status and messages -----------------------------------------------------------------
 
+    @contextlib.contextmanager
+    def reported(self, what: str) -> Iterator[None]:
+        """A step whose failure is logged and said, never raised (cancelling still passes:
+        CancelledError is no Exception)."""
+        try:
+            yield
+        except Exception as exc:
+            log.exception("%s failed", what)
+            self.say(f"{what} failed: {type(exc).__name__}: {exc}", "error")
+
     def say(
         self, message: str, severity: str = "information", timeout: float | None = None
     ) -> None:
@@ -927,7 +919,7 @@ class MonitorApp(App[int]):
         everywhere: list[BindingType] = []
         for binding in Binding.make_bindings(self.BINDINGS):
             if binding.id in names:
-                description = f"{names[binding.id]} (saved filter; again: clear)"
+                description = names[binding.id] + " (saved filter; again: clear)"
                 everywhere.append(replace(binding, description=description))
             elif not (binding.id or "").startswith(SAVED_FILTER):
                 everywhere.append(binding)

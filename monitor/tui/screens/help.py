@@ -92,7 +92,8 @@ def binding_lines(
                 seen[ident].append(shown)
     for ident, binding in order:
         line = Text(end="")
-        line.append(f"  {', '.join(seen[ident]):<14} ", style="bold")
+        shown = ", ".join(seen[ident])
+        line.append(f"  {shown:<14} ", style="bold")
         line.append(f"{binding.description:<38} ")
         line.append(ident if binding.id else "", style="dim")
         lines.append(line)
