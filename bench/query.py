@@ -4,8 +4,12 @@
 
 Builds that many entries (French and English titles and summaries, ~390 characters of
 search text each, 18 sources, 0-3 actors, dates over the last 90 days, newest first),
-then prints, for each kind of query, the median time of `filter_entries` over all of
-them and the number of matches. Also times parsing and `highlight_spans` on an article.
+then indexes them as a store does (`core.index.Part` per 1,000 entries, about a day) and
+prints the time to build, encode, decode and join the parts, and the index's size. Then,
+for each kind of query, the median time of `Query.select` on the index plus
+`EntryIndex.rows` (what the dashboard does on a filter key) beside `filter_entries`
+(a scan of every entry), and the number of matches (checked to be the same). Also times
+parsing and `highlight_spans` on an article.
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from functools import partial
 
+from monitor.core.index import EntryIndex, Part
 from monitor.core.query import filter_entries, highlight_spans, parse_query, search_text
 from monitor.model import Entry, Item
 
@@ -129,6 +134,9 @@ QUERIES = (
     ("rare word", "sécheresse"),
     ("absent word", "zanzibar"),
     ("complex", "(russie OR ukraine OR kremlin) lang:en -sport since:7d"),
+    ("first letter typed", "g"),
+    ("two letters typed", "gu"),
+    ("OR, a letter typed", "guerre OR t"),
 )
 
 
@@ -221,12 +229,31 @@ def main() -> None:
     chars = statistics.mean(len(e.search) for e in entries)
     print(f"{len(entries):,} entries, {chars:.0f} characters of search text on average")
     print(f"(built in {built:.1f} s)\n")
-    print(f"{'query kind':<20} {'query':<58} {'median ms':>9} {'matches':>8}")
+    day = 1000
+    t = time.perf_counter()
+    parts = [Part.build(entries[i : i + day]) for i in range(0, len(entries), day)]
+    build = time.perf_counter() - t
+    blobs = [p.encode() for p in parts]
+    t = time.perf_counter()
+    decoded = [Part.decode(b) for b in blobs]
+    decode = time.perf_counter() - t
+    t = time.perf_counter()
+    index = EntryIndex(entries, decoded)
+    join = time.perf_counter() - t
+    size = sum(map(len, blobs)) / 2**20
+    print(
+        f"index: {len(parts)} parts of {day:,} entries: build {build / len(parts) * 1000:.0f} ms"
+        f" a part, encoded {size:.1f} MB; decode all {decode * 1000:.0f} ms, join"
+        f" {join * 1000:.0f} ms\n"
+    )
+    print(f"{'query kind':<20} {'query':<52} {'index ms':>8} {'scan ms':>8} {'matches':>8}")
     for kind, text in QUERIES:
         query = parse_query(text)
         ms = median_ms(partial(filter_entries, entries, query, NOW), args.repeats)
-        found = len(filter_entries(entries, query, NOW))
-        print(f"{kind:<20} {text:<58} {ms:>9.1f} {found:>8,}")
+        found = filter_entries(entries, query, NOW)
+        fast = median_ms(lambda q=query: index.rows(q.select(index, NOW)), args.repeats)
+        assert index.rows(query.select(index, NOW)) == found, text
+        print(f"{kind:<20} {text:<52} {fast:>8.1f} {ms:>8.1f} {len(found):>8,}")
 
     texts = [text for _, text in QUERIES]
     per_parse = median_ms(lambda: [parse_query(t) for t in texts], args.repeats) / len(texts)

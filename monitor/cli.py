@@ -397,7 +397,6 @@ def _write_lines(lines: list[str]) -> bool:
 
 
 def cmd_actors(args: argparse.Namespace) -> int:
-    from monitor.core.query import filter_entries
     from monitor.core.trends import actor_stats
 
     query = _query(" ".join(args.query)) if args.query else None
@@ -407,12 +406,11 @@ def cmd_actors(args: argparse.Namespace) -> int:
     store = _open_store(settings, readonly=True)
     now = datetime.now(UTC)
     try:
-        entries = store.entries()
+        index = store.entry_index()
     finally:
         store.close()
-    if query is not None:
-        entries = filter_entries(entries, query, now)
-    stats = actor_stats(entries, now, limit=args.limit)
+    mask = query.select(index, now) if query is not None else None
+    stats = actor_stats(index, now, limit=args.limit, mask=mask)
     if args.format == "json":
         rows = [
             {
@@ -443,15 +441,14 @@ def cmd_actors(args: argparse.Namespace) -> int:
 
 
 def cmd_search(args: argparse.Namespace) -> int:
-    from monitor.core.query import filter_entries
-
     query = _query(" ".join(args.query))
     if args.limit < 0:
         raise CliError("--limit: 0 (for all) or more", EXIT_CONFIG)
     settings = _settings(args)
     store = _open_store(settings, readonly=True)
     try:
-        found = filter_entries(store.entries(), query, datetime.now(UTC))
+        index = store.entry_index()
+        found = index.rows(query.select(index, datetime.now(UTC)))
         found.sort(key=lambda e: e.published, reverse=True)  # newest first, ties kept in order
         shown_entries = found[: args.limit] if args.limit else found
         lines: list[str] = []

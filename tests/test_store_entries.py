@@ -14,9 +14,11 @@ from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import msgspec
 import pytest
 
-from monitor.core.query import search_text
+from monitor.core.index import EntryIndex, Part
+from monitor.core.query import filter_entries, parse_query, search_text
 from monitor.io import tinystore
 from monitor.io.store import StoreError
 from monitor.io.tinystore import ENTRIES, INDEX, ITEMS, TEXTS, TinyStore
@@ -357,6 +359,44 @@ def test_entry_files_of_another_format_are_rebuilt(
     with TinyStore(root) as s:
         assert s.entries() == want
     assert built["id1"] == 1
+
+
+def _same_answers(index: EntryIndex, entries: list[Entry]) -> None:
+    assert index.entries == entries
+    for text in ("title", "text", '"text 3"', "-title OR lang:fr", "source:a", "since:2d"):
+        q = parse_query(text)
+        assert index.rows(q.select(index, T0)) == filter_entries(entries, q, T0), text
+
+
+def test_entry_index_is_the_entries_with_their_index(root: Path, store: TinyStore) -> None:
+    store.write(spread(30, days=5), [])
+    store.write([item(1, published=T0 - timedelta(days=9))], [])  # a moved item: one row
+    reader = TinyStore(root, readonly=True)
+    for s in (store, reader):
+        index = s.entry_index()
+        _same_answers(index, s.entries())
+        assert ids(index.rows(parse_query("title").select(index, T0))).count("id1") == 1
+    reader.close()
+
+
+def test_entry_files_without_an_index_get_one(root: Path, built: Counter[str]) -> None:
+    """Entry files written before indexes (4 fields), or with a broken index: the rows are
+    kept (no item is made again) and the index is made from them, then saved."""
+    with TinyStore(root) as s:
+        s.write(spread(9, days=1), [])
+        want = s.entries()
+    head = tinystore._ENTRY_FILE.decode(entry_file(root).read_bytes())
+    for index in (None, msgspec.Raw(b"\x93\x01\x02\x03"), msgspec.Raw(b"\xc4\x01x")):
+        fields = [head.format, head.items, head.text, head.rows]
+        entry_file(root).write_bytes(msgspec.msgpack.encode([*fields, index] if index else fields))
+        built.clear()
+        with TinyStore(root, readonly=True) as s:
+            _same_answers(s.entry_index(), want)
+        with TinyStore(root) as s:
+            _same_answers(s.entry_index(), want)
+        assert not [k for k in built if not k.startswith("read")]
+        saved = tinystore._ENTRY_FILE.decode(entry_file(root).read_bytes())
+        assert Part.decode(saved.index).size == len(want)
 
 
 def test_store_without_entry_files(root: Path) -> None:

@@ -43,6 +43,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from monitor.core.index import EntryIndex, Mask
 from monitor.core.names import name_key
 from monitor.model import Entry, Item
 
@@ -448,12 +449,7 @@ def _compile_term(t: _Term, now: datetime) -> _Pred:
 
         return phrase
     if kind in ("since", "after", "before"):
-        when = t.day
-        if t.seconds is not None:
-            try:
-                when = now - timedelta(seconds=t.seconds)
-            except OverflowError:
-                when = _DAWN  # further back than any date
+        when = _when(t, now)
         if kind == "before":
             return lambda e: e.published < when
         return lambda e: e.published >= when
@@ -461,18 +457,37 @@ def _compile_term(t: _Term, now: datetime) -> _Pred:
         langs = _Memo(_language(t.text))
         return lambda e: langs[e.language]
     if kind == "actor":
-        rx = re.compile(r"(?<!\w)" + r"\W+".join(map(re.escape, t.words)) + r"(?!\w)")
-        key = name_key(t.text)
-
-        def same_actor(name: str) -> bool:  # the words, or the same name in another spelling
-            k = name_key(name)
-            return rx.search(fold(name)) is not None or k == key or key.endswith(" " + k)
-
-        actors = _Memo(_any_name(same_actor))
+        actors = _Memo(_any_name(_actor_test(t)))
         return lambda e: actors[e.actors]
     needle = t.text  # source
     sources = _Memo(_any_name(lambda name: needle in " ".join(fold(name).split())))
     return lambda e: sources[e.sources]
+
+
+def _when(t: _Term, now: datetime) -> datetime:
+    if t.seconds is None:
+        return t.day
+    try:
+        return now - timedelta(seconds=t.seconds)
+    except OverflowError:
+        return _DAWN  # further back than any date
+
+
+def _actor_test(t: _Term) -> Callable[[str], bool]:
+    """Whether an actor name is the one of `actor:` term `t`: it holds the words, or it is
+    the same name in another spelling, or the surname of it."""
+    rx = re.compile(r"(?<!\w)" + r"\W+".join(map(re.escape, t.words)) + r"(?!\w)")
+    key = name_key(t.text)
+    first = t.words[0]
+
+    def same_actor(name: str) -> bool:
+        folded = fold(name)
+        if first in folded and rx.search(folded) is not None:
+            return True
+        k = name_key(name)
+        return k == key or key.endswith(" " + k)
+
+    return same_actor
 
 
 def _language(code: str) -> Callable[[str | None], bool]:
@@ -537,57 +552,68 @@ class Query:
         cache[:] = [(key, pred)]
         return pred
 
+    def select(self, index: EntryIndex, now: datetime) -> Mask:
+        """The rows of `index` this query matches at `now`, as a mask: the same answer as
+        `predicate`, from the index instead of a scan (only phrases and words with inner
+        punctuation test the entries the index leaves)."""
+        if self._tree is None:
+            return index.every()
+        if now.tzinfo is None:
+            now = now.replace(tzinfo=UTC)
+        return _select(self._tree, index, now)
+
     def matches(self, entry: Entry, now: datetime) -> bool:
         pred = self.predicate(now)
         return pred is None or pred(entry)
 
-    def narrows(self, previous: Query) -> bool:
-        """True when every entry this query matches is also matched by `previous`, as when
-        typing adds a letter or a word: then only `previous`'s matches need testing."""
-        if previous._tree is None:
-            return True
-        if self._tree is None:
-            return False
-        mine = _conjuncts(self._tree)
-        return all(any(_implies(m, p) for m in mine) for p in _conjuncts(previous._tree))
+
+def _select(node: _Node, index: EntryIndex, now: datetime) -> Mask:
+    if isinstance(node, _Term):
+        return _select_term(node, index, now)
+    if isinstance(node, _Not):
+        return ~_select(node.child, index, now)
+    if isinstance(node, _And):
+        children = sorted(node.children, key=_cost)
+        mask = _select(children[0], index, now)
+        for child in children[1:]:
+            if not mask.any():
+                break
+            mask &= _select(child, index, now)
+        return mask
+    mask = _select(node.children[0], index, now)
+    for child in node.children[1:]:
+        mask |= _select(child, index, now)
+    return mask
 
 
-def _conjuncts(node: _Node) -> tuple[_Node, ...]:
-    return node.children if isinstance(node, _And) else (node,)
-
-
-def _implies(new: _Node, old: _Node) -> bool:
-    """Whether `new` matching an entry guarantees `old` matches it."""
-    if new == old:
-        return True
-    if isinstance(new, _And):  # all of them match, so any one that implies `old` will do
-        return any(_implies(c, old) for c in new.children)
-    if isinstance(new, _Or) and isinstance(old, _Or):  # each new branch within an old one
-        return all(any(_implies(n, o) for o in old.children) for n in new.children)
-    if isinstance(new, _Term) and isinstance(old, _Term) and new.kind == old.kind == "word":
-        n, o = new.words, old.words
-        # consecutive words, the last one a prefix: a longer or more specific run implies it
-        return (
-            0 < len(o) <= len(n) and n[: len(o) - 1] == o[:-1] and n[len(o) - 1].startswith(o[-1])
-        )
-    return False
-
-
-class Narrowing:
-    """`filter_entries` that remembers its last call: when the entry list is the same
-    object and the new query narrows the last one, only the last result is tested.
-    Typing a word letter by letter then costs one full scan, not one per key."""
-
-    def __init__(self) -> None:
-        # (entries, query, result), replaced as one tuple: safe across threads
-        self._last: tuple[Sequence[Entry], Query, list[Entry]] | None = None
-
-    def filter(self, entries: Sequence[Entry], query: Query, now: datetime) -> list[Entry]:
-        last = self._last
-        narrowed = last is not None and last[0] is entries and query.narrows(last[1])
-        result = filter_entries(last[2] if last and narrowed else entries, query, now)
-        self._last = (entries, query, result)
-        return result
+def _select_term(t: _Term, index: EntryIndex, now: datetime) -> Mask:
+    kind = t.kind
+    if kind in ("word", "phrase"):
+        words = t.words
+        mask, exact = index.word(words[-1], prefix=kind == "word")
+        for w in words[:-1]:
+            if not mask.any():
+                break
+            more, sure = index.word(w, prefix=False)
+            mask &= more
+            exact = exact and sure
+        if len(words) > 1 or not exact:  # in a row, or long words: the entries decide
+            mask = index.check(mask, _compile_term(t, now))
+        return mask
+    if kind in ("since", "after", "before"):
+        when = _when(t, now)
+        return ~index.since(when) if kind == "before" else index.since(when)
+    if kind == "lang":
+        return index.language_is(_language(t.text))
+    if kind == "actor":
+        found: Mask = index.memo(("actor", t.text), lambda: index.names("actor", _actor_test(t)))
+        return found.copy()
+    needle = t.text
+    found = index.memo(
+        ("source", needle),
+        lambda: index.names("source", lambda name: needle in " ".join(fold(name).split())),
+    )
+    return found.copy()
 
 
 def parse_query(text: str) -> Query:

@@ -7,12 +7,13 @@ actor across documents are counted as one, under the name it shows.
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from monitor.core.names import merge_names
+import numpy as np
+
+from monitor.core.index import EntryIndex, Mask, micros
 from monitor.model import Entry
 
 HOURS = 24
@@ -37,52 +38,87 @@ def rising_score(day: int, before: int, days: int = BASELINE_DAYS) -> float:
     return (day + 1) / (before / days + 1)
 
 
-def actor_stats(entries: Sequence[Entry], now: datetime, *, limit: int = 200) -> list[ActorStat]:
-    """The `limit` most mentioned actors of `entries`, most mentioned first."""
-    raw: Counter[str] = Counter()
-    for e in entries:
-        raw.update(e.actors)
-    if not raw:
+def actor_stats(
+    entries: Sequence[Entry] | EntryIndex,
+    now: datetime,
+    *,
+    limit: int = 200,
+    mask: Mask | None = None,
+    together: bool = True,
+) -> list[ActorStat]:
+    """The `limit` most mentioned actors of `entries`, most mentioned first. With an
+    index, `mask` picks its rows (None: all); names are merged over the whole index.
+    `together=False` leaves co-occurring actors out (they cost the most)."""
+    index = entries if isinstance(entries, EntryIndex) else EntryIndex.build(entries)
+    names, row, group = index.groups()
+    if mask is not None:
+        keep = mask[row]
+        row, group = row[keep], group[keep]
+    if not len(group):
         return []
-    shown_as = merge_names(raw)
-    shown: Counter[str] = Counter()
-    for name, n in raw.items():
-        shown[shown_as[name]] += n
-    top = [name for name, _ in sorted(shown.items(), key=lambda kv: (-kv[1], kv[0]))[:limit]]
-    wanted = set(top)
-    hour: Counter[str] = Counter()
-    day: Counter[str] = Counter()
-    week: Counter[str] = Counter()
-    series: dict[str, list[int]] = {name: [0] * HOURS for name in top}
-    together: dict[str, Counter[str]] = {name: Counter() for name in top}
-    for e in entries:
-        names = {shown_as[n] for n in e.actors}
-        here = names & wanted
-        if not here:
-            continue
-        for name in here:
-            together[name].update(names - {name})
-        age = now - e.published
-        if age < timedelta(0) or age >= timedelta(days=7):
-            continue
-        week.update(here)
-        if age < timedelta(hours=HOURS):
-            day.update(here)
-            slot = HOURS - 1 - int(age.total_seconds() // 3600)
-            for name in here:
-                series[name][slot] += 1
-            if age < timedelta(hours=1):
-                hour.update(here)
-    return [
-        ActorStat(
-            name=name,
-            shown=shown[name],
-            hour=hour[name],
-            day=day[name],
-            week=week[name],
-            series=tuple(series[name]),
-            rising=rising_score(day[name], week[name] - day[name]),
-            together=tuple(n for n, _ in together[name].most_common(WITH)),
+    size = len(names)
+    shown = np.bincount(group, minlength=size)
+    seen = np.flatnonzero(shown)
+    rank = index.memo("name rank", lambda: _ranks(names))
+    top = seen[np.lexsort((rank[seen], -shown[seen]))][:limit]
+    slot_of = np.full(size, -1, np.int64)
+    slot_of[top] = np.arange(len(top))
+    mine = slot_of[group] >= 0
+    t_row, t_slot = row[mine], slot_of[group[mine]]
+    age = micros(now) - index.published[t_row]
+    n = len(top)
+
+    def count(within: timedelta) -> np.ndarray:
+        inside = (age >= 0) & (age < within // _MICRO)
+        return np.bincount(t_slot[inside], minlength=n)
+
+    hour, day, week = (
+        count(timedelta(hours=1)),
+        count(timedelta(hours=HOURS)),
+        count(timedelta(days=7)),
+    )
+    recent = (age >= 0) & (age < timedelta(hours=HOURS) // _MICRO)
+    hour_slot = HOURS - 1 - age[recent] // (3600 * 10**6)
+    series = np.bincount(t_slot[recent] * HOURS + hour_slot, minlength=n * HOURS).reshape(n, HOURS)
+    stats = []
+    for i, g in enumerate(top.tolist()):
+        stats.append(
+            ActorStat(
+                name=names[g],
+                shown=int(shown[g]),
+                hour=int(hour[i]),
+                day=int(day[i]),
+                week=int(week[i]),
+                series=tuple(series[i].tolist()),
+                rising=rising_score(int(day[i]), int(week[i] - day[i])),
+                together=_together(index, row, group, g, names, rank) if together else (),
+            )
         )
-        for name in top
-    ]
+    return stats
+
+
+_MICRO = timedelta(microseconds=1)
+
+
+def _ranks(names: list[str]) -> np.ndarray:
+    rank = np.empty(len(names), np.int64)
+    rank[sorted(range(len(names)), key=names.__getitem__)] = np.arange(len(names))
+    return rank
+
+
+def _together(
+    index: EntryIndex,
+    row: np.ndarray,
+    group: np.ndarray,
+    g: int,
+    names: list[str],
+    rank: np.ndarray,
+) -> tuple[str, ...]:
+    """The actors most often in the same rows as group `g` (most first, then by name)."""
+    rows = np.zeros(index.size, np.bool_)
+    rows[row[group == g]] = True
+    near = np.bincount(group[rows[row]], minlength=len(names))
+    near[g] = 0
+    seen = np.flatnonzero(near)
+    best = seen[np.lexsort((rank[seen], -near[seen]))][:WITH]
+    return tuple(names[i] for i in best.tolist())

@@ -7,6 +7,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Protocol
 
+from monitor.core.index import EntryIndex
 from monitor.model import Entry, Item, Outcome, SourceState
 
 Change = Callable[[Item], Item]  # a stored item -> its new version (the same id)
@@ -48,6 +49,11 @@ class Store(Protocol):
     def entries(self) -> list[Entry]:
         """Every stored item as an Entry, newest `published` first. Cheap: no full text is
         read. The list is a snapshot: later writes do not change it."""
+        ...
+
+    def entry_index(self) -> EntryIndex:
+        """`entries()` with their index (`core.index.EntryIndex`), so that filters and
+        counts need not scan. A snapshot too."""
         ...
 
     def get(self, item_id: str) -> Item | None: ...

@@ -41,6 +41,7 @@ from tinydb.storages import Storage
 from tinydb.table import Table
 
 from monitor.core.dedupe import merge
+from monitor.core.index import EntryIndex, Part
 from monitor.core.query import SEARCH_TEXT_CHARS, entry_of, search_text
 from monitor.io.store import Change, StoreError, StoreLocked
 from monitor.model import SCHEMA_VERSION, Entry, Item, Outcome, SourceState
@@ -79,12 +80,14 @@ class Line(msgspec.Struct, omit_defaults=True):
 
 class EntryFile(msgspec.Struct, array_like=True):
     """entries/DAY.msgpack: the entries of every record in items/DAY.json, newest first,
-    and the items and text files they were made from."""
+    the items and text files they were made from, and the index of the entries
+    (`core.index.Part`; absent from files written before it, then made on load)."""
 
     format: str
     items: Sig | None
     text: Sig | None
     rows: msgspec.Raw  # list[Entry], decoded only once the header matches
+    index: msgspec.Raw = msgspec.field(default_factory=msgspec.Raw)  # Part.encode(); empty: none
 
 
 _ENTRY_FILE = msgspec.msgpack.Decoder(EntryFile)
@@ -336,17 +339,27 @@ def _aware(moment: datetime | None) -> datetime | None:
 
 def _decode_entries(
     data: mmap.mmap, items: Sig | None, text: Sig | None
-) -> list[Entry] | str | None:
-    """An entry file's rows if it was made from files with these signatures, else None;
-    why it does not parse if it does not."""
+) -> tuple[list[Entry], Part | None] | str | None:
+    """An entry file's rows and index if it was made from files with these signatures,
+    else None; why it does not parse if it does not. An index that does not fit the rows
+    is left out (None), to be made again."""
     try:
         head = _ENTRY_FILE.decode(data)
         if head.format != ENTRY_FORMAT or head.items != items or head.text != text:
             return None
         with _no_gc():
-            return _ENTRY_ROWS.decode(head.rows)
+            rows = _ENTRY_ROWS.decode(head.rows)
     except msgspec.DecodeError as exc:
         return str(exc)
+    part = None
+    if head.index:
+        try:
+            part = Part.decode(head.index)
+        except ValueError:
+            part = None
+        if part is not None and part.size != len(rows):
+            part = None
+    return rows, part
 
 
 def _newest(entry: Entry) -> tuple[datetime, str]:
@@ -380,16 +393,21 @@ ENTRY_FORMAT = _entry_format()
 
 class _Entries:
     """The entries of one day: `all` for every record of its items file, newest first,
-    made from the items and text files with these signatures; `rows` is `all` without
-    the copies that moved items left behind (None until computed)."""
+    made from the items and text files with these signatures, and `part`, their index;
+    `rows` is `all` without the copies that moved items left behind (None until
+    computed), and `rows_part` its index when it differs."""
 
-    __slots__ = ("all", "items", "rows", "text")
+    __slots__ = ("all", "items", "part", "rows", "rows_part", "text")
 
-    def __init__(self, items: Sig | None, text: Sig | None, rows: list[Entry]) -> None:
+    def __init__(
+        self, items: Sig | None, text: Sig | None, rows: list[Entry], part: Part | None = None
+    ) -> None:
         self.items = items
         self.text = text
         self.all = rows
+        self.part = part if part is not None else Part.build(rows)
         self.rows: list[Entry] | None = None
+        self.rows_part: Part | None = None
 
 
 def _decode_lines(data: bytes) -> list[Line]:
@@ -840,15 +858,21 @@ class TinyStore:
         except ValueError:  # empty
             data = None
         try:
-            rows = _decode_entries(data, items, text) if data is not None else "empty file"
+            found = _decode_entries(data, items, text) if data is not None else "empty file"
         finally:
             if data is not None:
                 with contextlib.suppress(BufferError):  # still in use: closed when collected
                     data.close()
-        if isinstance(rows, str):
-            log.info("store %s: %s does not parse; rebuilding it (%s)", self.path, path.name, rows)
+        if isinstance(found, str):
+            log.info("store %s: %s does not parse; rebuilding it (%s)", self.path, path.name, found)
             return None
-        return None if rows is None else _Entries(items, text, rows)
+        if found is None:
+            return None
+        rows, part = found
+        entries = _Entries(items, text, rows, part)
+        if part is None and not self.readonly:  # from before indexes, or a bad one
+            self._save_entries(day, entries)
+        return entries
 
     def _build_entries(self, day: str) -> _Entries:
         """The day's entries made from its items and text files (slow: reads the text)."""
@@ -862,7 +886,8 @@ class TinyStore:
 
     def _save_entries(self, day: str, entries: _Entries) -> None:
         rows = msgspec.Raw(msgspec.msgpack.encode(entries.all))
-        head = EntryFile(ENTRY_FORMAT, entries.items, entries.text, rows)
+        index = msgspec.Raw(entries.part.encode())
+        head = EntryFile(ENTRY_FORMAT, entries.items, entries.text, rows, index)
         # not fsynced: a file lost or cut short by a power cut is found out and made again
         write_atomic(self._entry_path(day), msgspec.msgpack.encode(head), durable=False)
 
@@ -934,7 +959,17 @@ class TinyStore:
             id_day = self._id_day
             rows = [e for e in loaded.all if id_day.get(e.id) == day]
             loaded.rows = loaded.all if len(rows) == len(loaded.all) else rows
+            loaded.rows_part = None
         return loaded.rows
+
+    def _part(self, day: str, loaded: _Entries) -> Part:
+        """The index of `_rows(day, loaded)`."""
+        rows = self._rows(day, loaded)
+        if rows is loaded.all:
+            return loaded.part
+        if loaded.rows_part is None:
+            loaded.rows_part = Part.build(rows)
+        return loaded.rows_part
 
     def _update_entries(self, part: _Day, changed: dict[str, Item]) -> None:
         """After a day's files were written: its entries, made again only for `changed`
@@ -987,17 +1022,33 @@ class TinyStore:
         """Every item as an Entry, newest first: the days' lists, newest day first, joined
         into a new list. Only days whose files changed since the last call are read."""
         with self._mutex:
-            self._check_open()
-            self._refresh()
-            self._sync_entries()
-            for day in self._moved:
-                if day in self._entries:
-                    self._entries[day].rows = None
-            self._moved.clear()
             out: list[Entry] = []
-            for day in sorted(self._entries, reverse=True):
+            for day in self._synced_days():
                 out += self._rows(day, self._entries[day])
             return out
+
+    def entry_index(self) -> EntryIndex:
+        """`entries()` with their index, joined from the days' indexes (each made when
+        its day is written, and kept in its entry file)."""
+        with self._mutex:
+            out: list[Entry] = []
+            parts: list[Part] = []
+            for day in self._synced_days():
+                loaded = self._entries[day]
+                out += self._rows(day, loaded)
+                parts.append(self._part(day, loaded))
+            return EntryIndex(out, parts)
+
+    def _synced_days(self) -> list[str]:
+        """With `_entries` up to date: its days, newest first. Under the mutex."""
+        self._check_open()
+        self._refresh()
+        self._sync_entries()
+        for day in self._moved:
+            if day in self._entries:
+                self._entries[day].rows = None
+        self._moved.clear()
+        return sorted(self._entries, reverse=True)
 
     def items(self, since: datetime | None = None, until: datetime | None = None) -> Iterator[Item]:
         """Items with `published` in [since, until): newest day first, newest first within a day."""

@@ -8,7 +8,6 @@ import contextlib
 import gc
 import logging
 import re
-from collections import Counter
 from collections.abc import Awaitable, Callable, Iterator, Sequence
 from concurrent.futures import Executor
 from dataclasses import dataclass, field, replace
@@ -27,7 +26,8 @@ from textual.worker import Worker, WorkerState
 
 from monitor.config import SavedFilter, Settings
 from monitor.core import schedule
-from monitor.core.query import Narrowing, Query, QueryError, filter_entries, parse_query
+from monitor.core.index import EntryIndex
+from monitor.core.query import Query, QueryError, parse_query
 from monitor.core.trends import ActorStat, actor_stats
 from monitor.core.urls import check_url
 from monitor.io.articles import ArticleFetcher
@@ -78,42 +78,30 @@ def actor_query(name: str) -> str:
 
 
 def compute_view(
-    entries: Sequence[Entry],
+    entries: Sequence[Entry] | EntryIndex,
     query: Query | None,
     picked: str | None,
     now: datetime,
-    narrowing: Narrowing | None = None,
     actor: str | None = None,
 ) -> View:
     """Filter, count per source (in the view, and in the last 24 h of the whole store) and
-    per actor (in the view); then narrow to the picked source and actor."""
-    if query is None:
-        base = list(entries)
-    elif narrowing is not None:
-        base = narrowing.filter(entries, query, now)
-    else:
-        base = filter_entries(entries, query, now)
-    shown: Counter[str] = Counter()
-    for e in base:
-        shown.update(e.sources)
-    day: Counter[str] = Counter()
-    cutoff = now - timedelta(hours=24)
-    for e in entries:  # newest first: stop at the first older than a day
-        if e.published < cutoff:
-            break
-        day.update(e.sources)
+    per actor (in the view); then narrow to the picked source and actor. From the index:
+    nothing here scans the entries."""
+    index = entries if isinstance(entries, EntryIndex) else EntryIndex.build(entries)
+    base = query.select(index, now) if query is not None else index.every()
+    shown = index.count_sources(base)
+    day = index.count_sources(index.since(now - timedelta(hours=24)))
     names = sorted(shown, key=lambda n: (-shown[n], n.casefold()))
     if picked is not None and picked not in shown:
         names.append(picked)
-    view = [e for e in base if picked in e.sources] if picked is not None else base
-    actors = actor_stats(base, now)
+    view = base & index.source_rows(picked) if picked is not None else base
+    actors = actor_stats(index, now, mask=base, together=False)
     if actor is not None:
-        matches = parse_query(actor_query(actor)).predicate(now)
-        if matches is not None:
-            view = [e for e in view if matches(e)]
+        view &= parse_query(actor_query(actor)).select(index, now)
         if actor not in {a.name for a in actors}:
             actors.append(ActorStat(actor, 0, 0, 0, 0, (0,) * 24, 1.0))
-    return View(view, [SourceRow(n, shown[n], day[n]) for n in names], actors)
+    rows = [SourceRow(n, shown.get(n, 0), day.get(n, 0)) for n in names]
+    return View(index.rows(view), rows, actors)
 
 
 def next_delay(settings: Settings, states: dict[str, SourceState], now: datetime) -> float | None:
@@ -200,13 +188,13 @@ class MonitorApp(App[int]):
             articles.on_text = self.text_arrived
         self.fetching: set[str] = set()  # ids whose article text is being fetched
         self._reload_timer: Timer | None = None
-        self.narrowing = Narrowing()
         self.now = now
         self.tz = tz
         self.autopoll = autopoll
         self.set_keymap(dict(settings.keys))
 
         self.entries: list[Entry] = []
+        self.index = EntryIndex([], [])  # the entries' index
         self.ids: set[str] = set()
         self.states: dict[str, SourceState] = {}
         self.loaded = False
@@ -291,16 +279,18 @@ class MonitorApp(App[int]):
         """Re-read entries and states in a thread, then refresh the view keeping the cursor."""
         store, old = self.store, self.ids
 
-        def load() -> tuple[list[Entry], dict[str, SourceState], set[str]]:
-            entries = store.entries()
-            return entries, store.states(), {e.id for e in entries}
+        def load() -> tuple[EntryIndex, dict[str, SourceState], set[str]]:
+            index = store.entry_index()
+            return index, store.states(), {e.id for e in index.entries}
 
-        entries, states, ids = await asyncio.to_thread(load)
+        index, states, ids = await asyncio.to_thread(load)
+        entries = index.entries
         gc.freeze()  # 100k long-lived entries: keep full collections from pausing the loop
         if self.loaded:
             self.timeline.new_ids |= ids - old
         first = not self.loaded
         self.entries, self.states, self.ids, self.loaded = entries, states, ids, True
+        self.index = index
         self.refresh_health()
         await self.refresh_view()
         current = self.timeline.current
@@ -311,10 +301,8 @@ class MonitorApp(App[int]):
         """Filter and count in a thread; only the latest request's result is shown."""
         self._view_token += 1
         token = self._view_token
-        entries, query, picked, now = self.entries, self.active_query, self.picked, self.now()
-        view = await asyncio.to_thread(
-            compute_view, entries, query, picked, now, self.narrowing, self.picked_actor
-        )
+        index, query, picked, now = self.index, self.active_query, self.picked, self.now()
+        view = await asyncio.to_thread(compute_view, index, query, picked, now, self.picked_actor)
         if token == self._view_token:
             self.apply_view(view)
 

@@ -7,6 +7,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from datetime import datetime
 
 from monitor.core.dedupe import merge
+from monitor.core.index import EntryIndex
 from monitor.core.query import entry_of
 from monitor.model import Entry, Item, Outcome, SourceState
 
@@ -92,6 +93,9 @@ class MemoryStore:
                     self._entries.values(), key=lambda e: e.published, reverse=True
                 )
             return list(self._sorted)
+
+    def entry_index(self) -> EntryIndex:
+        return EntryIndex.build(self.entries())
 
     def get(self, item_id: str) -> Item | None:
         with self._lock:

@@ -1,0 +1,374 @@
+"""An index over timeline entries, so that filters and counts never scan every entry. Pure.
+
+A `Part` indexes a run of entries; a store keeps one per day, saved beside the day's
+entries, so that only the days a write touches are indexed again. It holds:
+- the sorted distinct words of the entries' search texts (UTF-8, cut at `WORD_BYTES`),
+  and for each word the rows holding it. The words that start with a prefix are one slice
+  of the sorted words, so their rows are one slice of the postings: a prefix costs the
+  same as a word.
+- per row: the publication time (microseconds since the epoch) and the language; per
+  (row, name) pair: the sources and the actors, as ids into small vocabularies.
+
+An `EntryIndex` joins parts in order (row numbers run on from one part to the next) over
+the list of entries they were made from, and answers in boolean masks over all rows.
+`core.query.Query.select` evaluates a query with it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime, timedelta
+from itertools import accumulate
+from typing import Any
+
+import msgspec
+import numpy as np
+import numpy.typing as npt
+
+from monitor.core.names import merge_names
+from monitor.model import Entry
+
+WORD_BYTES = 16  # a longer word is kept as its first 16 bytes; matches on it are checked
+CHUNK = 2000  # entries per part when a plain list is indexed
+
+Mask = npt.NDArray[np.bool_]
+Ints = npt.NDArray[np.int64]
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_MICRO = timedelta(microseconds=1)
+_WORD = np.dtype(f"S{WORD_BYTES}")
+_HIGH = b"\xff"  # never in UTF-8: above every continuation of a prefix
+
+
+def micros(moment: datetime) -> int:
+    """Microseconds since the epoch, exactly: comparisons agree with datetime's."""
+    return (moment - _EPOCH) // _MICRO
+
+
+def _rows_dtype(size: int) -> np.dtype[Any]:
+    return np.dtype(np.uint16 if size <= 0xFFFF else np.uint32)
+
+
+class _PartFile(msgspec.Struct, array_like=True):
+    size: int
+    words: bytes
+    starts: bytes
+    rows: bytes
+    published: bytes
+    languages: list[str]
+    language: bytes
+    sources: list[str]
+    source_row: bytes
+    source_id: bytes
+    actors: list[str]
+    actor_row: bytes
+    actor_id: bytes
+
+
+_PART_FILE = msgspec.msgpack.Decoder(_PartFile)
+
+
+class Part:
+    """The index of one run of entries; see the module's docstring."""
+
+    __slots__ = (
+        "actor_id",
+        "actor_row",
+        "actors",
+        "language",
+        "languages",
+        "published",
+        "rows",
+        "size",
+        "source_id",
+        "source_row",
+        "sources",
+        "starts",
+        "words",
+    )
+
+    def __init__(
+        self,
+        size: int,
+        words: np.ndarray,
+        starts: np.ndarray,
+        rows: np.ndarray,
+        published: np.ndarray,
+        languages: list[str],
+        language: np.ndarray,
+        sources: list[str],
+        source_row: np.ndarray,
+        source_id: np.ndarray,
+        actors: list[str],
+        actor_row: np.ndarray,
+        actor_id: np.ndarray,
+    ) -> None:
+        self.size = size
+        self.words = words  # sorted, distinct, S16
+        self.starts = starts  # rows of words[i] are rows[starts[i]:starts[i + 1]]
+        self.rows = rows
+        self.published = published  # int64 microseconds, per row
+        self.languages = languages  # "" for none
+        self.language = language  # int32 per row, into languages
+        self.sources = sources
+        self.source_row = source_row  # int32 pairs (row, id), by row
+        self.source_id = source_id
+        self.actors = actors
+        self.actor_row = actor_row
+        self.actor_id = actor_id
+
+    @classmethod
+    def build(cls, entries: Sequence[Entry]) -> Part:
+        n = len(entries)
+        tokens: list[str] = []
+        counts: list[int] = []
+        for e in entries:
+            found = set(e.search.split(" "))
+            found.discard("")
+            tokens.extend(found)
+            counts.append(len(found))
+        raw = np.array(" ".join(tokens).encode().split(b" ") if tokens else [], dtype=_WORD)
+        token_row = np.repeat(np.arange(n, dtype=np.int64), counts)
+        words, which = np.unique(raw, return_inverse=True)
+        pairs = np.unique(which.astype(np.int64) * max(n, 1) + token_row)  # cut words may repeat
+        word_of = pairs // max(n, 1)
+        starts = np.searchsorted(word_of, np.arange(len(words) + 1)).astype(np.int32)
+        rows = (pairs % max(n, 1)).astype(_rows_dtype(n))
+        published = np.fromiter((micros(e.published) for e in entries), np.int64, n)
+        languages, language = _ids([e.language or "" for e in entries])
+        sources, source_row, source_id = _pairs([e.sources for e in entries])
+        actors, actor_row, actor_id = _pairs([e.actors for e in entries])
+        return cls(
+            n,
+            words,
+            starts,
+            rows,
+            published,
+            languages,
+            language,
+            sources,
+            source_row,
+            source_id,
+            actors,
+            actor_row,
+            actor_id,
+        )
+
+    def encode(self) -> bytes:
+        return msgspec.msgpack.encode(
+            _PartFile(
+                self.size,
+                self.words.tobytes(),
+                self.starts.tobytes(),
+                self.rows.tobytes(),
+                self.published.tobytes(),
+                self.languages,
+                self.language.tobytes(),
+                self.sources,
+                self.source_row.tobytes(),
+                self.source_id.tobytes(),
+                self.actors,
+                self.actor_row.tobytes(),
+                self.actor_id.tobytes(),
+            )
+        )
+
+    @classmethod
+    def decode(cls, data: bytes | memoryview) -> Part:
+        """A part from `encode`; raises ValueError when the data is not one."""
+        try:
+            f = _PART_FILE.decode(data)
+            i32 = np.int32
+
+            def arr(raw: bytes, dtype: Any) -> np.ndarray:
+                return np.frombuffer(raw, dtype=dtype)
+
+            part = cls(
+                f.size,
+                arr(f.words, _WORD),
+                arr(f.starts, i32),
+                arr(f.rows, _rows_dtype(f.size)),
+                arr(f.published, np.int64),
+                f.languages,
+                arr(f.language, i32),
+                f.sources,
+                arr(f.source_row, i32),
+                arr(f.source_id, i32),
+                f.actors,
+                arr(f.actor_row, i32),
+                arr(f.actor_id, i32),
+            )
+        except (msgspec.DecodeError, ValueError) as exc:
+            raise ValueError(f"not an index part: {exc}") from None
+        if not (
+            len(part.starts) == len(part.words) + 1
+            and len(part.published) == len(part.language) == part.size
+            and len(part.source_row) == len(part.source_id)
+            and len(part.actor_row) == len(part.actor_id)
+            and (len(part.starts) == 0 or int(part.starts[-1]) == len(part.rows))
+        ):
+            raise ValueError("not an index part: its arrays disagree")
+        return part
+
+
+def _ids(values: list[str]) -> tuple[list[str], np.ndarray]:
+    vocab: dict[str, int] = {}
+    ids = np.fromiter((vocab.setdefault(v, len(vocab)) for v in values), np.int32, len(values))
+    return list(vocab), ids
+
+
+def _pairs(names: list[tuple[str, ...]]) -> tuple[list[str], np.ndarray, np.ndarray]:
+    vocab: dict[str, int] = {}
+    rows: list[int] = []
+    ids: list[int] = []
+    for r, group in enumerate(names):
+        for name in group:
+            rows.append(r)
+            ids.append(vocab.setdefault(name, len(vocab)))
+    return list(vocab), np.array(rows, np.int32), np.array(ids, np.int32)
+
+
+class EntryIndex:
+    """`entries` with the parts made from them, in order (their sizes add up)."""
+
+    def __init__(self, entries: list[Entry], parts: Sequence[Part]) -> None:
+        if sum(p.size for p in parts) != len(entries):
+            raise ValueError("the parts do not cover the entries")
+        self.entries = entries
+        self.parts = tuple(parts)
+        self.offsets = list(accumulate((p.size for p in self.parts), initial=0))
+        self.size = len(entries)
+        self.published = _cat([p.published for p in self.parts], np.int64)
+        self.languages, self.language = _join_ids(self.parts, self.offsets)
+        self.sources, self.source_row, self.source_id = _join_pairs(
+            self.parts, self.offsets, "source"
+        )
+        self.actors, self.actor_row, self.actor_id = _join_pairs(self.parts, self.offsets, "actor")
+        self._memo: dict[Any, Any] = {}
+
+    @classmethod
+    def build(cls, entries: Sequence[Entry]) -> EntryIndex:
+        """The index of a plain list of entries, made in parts of `CHUNK`."""
+        rows = list(entries)
+        return cls(rows, [Part.build(rows[i : i + CHUNK]) for i in range(0, len(rows), CHUNK)])
+
+    def none(self) -> Mask:
+        return np.zeros(self.size, np.bool_)
+
+    def every(self) -> Mask:
+        return np.ones(self.size, np.bool_)
+
+    def word(self, word: str, prefix: bool) -> tuple[Mask, bool]:
+        """Rows holding `word` as a whole word, or as the start of one (`prefix`); and
+        whether the answer is exact (False: a long word, only its first bytes compared)."""
+        key = word.encode()
+        exact = len(key) < WORD_BYTES
+        low = np.array(key[:WORD_BYTES], _WORD)
+        high = np.array(key + _HIGH, _WORD) if exact and prefix else low
+        mask = self.none()
+        for part, offset in zip(self.parts, self.offsets, strict=False):
+            words = part.words
+            a = int(np.searchsorted(words, low, "left"))
+            b = int(np.searchsorted(words, high, "left" if exact and prefix else "right"))
+            if a < b:
+                mask[offset : offset + part.size][part.rows[part.starts[a] : part.starts[b]]] = True
+        return mask, exact
+
+    def names(self, field: str, test: Callable[[str], bool]) -> Mask:
+        """Rows with a source (`field` "source") or an actor ("actor") for which `test`
+        is true; each distinct name is tested once."""
+        vocab, row, ids = (
+            (self.sources, self.source_row, self.source_id)
+            if field == "source"
+            else (self.actors, self.actor_row, self.actor_id)
+        )
+        hit = np.fromiter(map(test, vocab), np.bool_, len(vocab))
+        mask = self.none()
+        if hit.any():
+            mask[row[hit[ids]]] = True
+        return mask
+
+    def language_is(self, test: Callable[[str | None], bool]) -> Mask:
+        hit = np.fromiter((test(v or None) for v in self.languages), np.bool_, len(self.languages))
+        return hit[self.language] if len(hit) else self.none()
+
+    def since(self, moment: datetime) -> Mask:
+        return self.published >= micros(moment)
+
+    def rows(self, mask: Mask) -> list[Entry]:
+        """The entries of `mask`, in order."""
+        entries = self.entries
+        return [entries[i] for i in np.flatnonzero(mask).tolist()]
+
+    def check(self, mask: Mask, test: Callable[[Entry], bool]) -> Mask:
+        """`mask` with the rows whose entry fails `test` turned off."""
+        idx = np.flatnonzero(mask)
+        entries = self.entries
+        keep = np.fromiter((test(entries[i]) for i in idx.tolist()), np.bool_, len(idx))
+        out = mask.copy()
+        out[idx[~keep]] = False
+        return out
+
+    def count_sources(self, mask: Mask) -> dict[str, int]:
+        """Items per source among the rows of `mask`."""
+        got = np.bincount(self.source_id[mask[self.source_row]], minlength=len(self.sources))
+        return {self.sources[i]: int(got[i]) for i in np.flatnonzero(got).tolist()}
+
+    def source_rows(self, name: str) -> Mask:
+        return self.names("source", name.__eq__)
+
+    def groups(self) -> tuple[list[str], Ints, Ints]:
+        """Actor names that are one actor across documents (`names.merge_names` over the
+        whole index), as (shown names, row per (row, group) pair, group per pair): a row
+        naming one actor twice, in two spellings, counts once."""
+        found = self._memo.get("groups")
+        if found is None:
+            counts = np.bincount(self.actor_id, minlength=len(self.actors))
+            shown_as = merge_names({n: int(c) for n, c in zip(self.actors, counts, strict=True)})
+            shown: dict[str, int] = {}
+            group_of = np.fromiter(
+                (shown.setdefault(shown_as[n], len(shown)) for n in self.actors),
+                np.int64,
+                len(self.actors),
+            )
+            g = group_of[self.actor_id] if len(group_of) else np.zeros(0, np.int64)
+            pairs = np.unique(self.actor_row.astype(np.int64) * max(len(shown), 1) + g)
+            found = (list(shown), pairs // max(len(shown), 1), pairs % max(len(shown), 1))
+            self._memo["groups"] = found
+        return found
+
+    def memo(self, key: Any, make: Callable[[], Any]) -> Any:
+        """A value cached with this index (it is immutable)."""
+        if key not in self._memo:
+            self._memo[key] = make()
+        return self._memo[key]
+
+
+def _cat(arrays: list[np.ndarray], dtype: Any) -> np.ndarray:
+    return np.concatenate(arrays).astype(dtype, copy=False) if arrays else np.zeros(0, dtype)
+
+
+def _join_ids(parts: Sequence[Part], offsets: list[int]) -> tuple[list[str], np.ndarray]:
+    vocab: dict[str, int] = {}
+    out = []
+    for part in parts:
+        table = np.array([vocab.setdefault(v, len(vocab)) for v in part.languages], np.int32)
+        out.append(table[part.language] if len(table) else part.language)
+    return list(vocab), _cat(out, np.int32)
+
+
+def _join_pairs(
+    parts: Sequence[Part], offsets: list[int], field: str
+) -> tuple[list[str], np.ndarray, np.ndarray]:
+    vocab: dict[str, int] = {}
+    rows, ids = [], []
+    for part, offset in zip(parts, offsets, strict=False):
+        names, row, idx = (
+            (part.sources, part.source_row, part.source_id)
+            if field == "source"
+            else (part.actors, part.actor_row, part.actor_id)
+        )
+        table = np.array([vocab.setdefault(v, len(vocab)) for v in names], np.int32)
+        rows.append(row.astype(np.int32) + offset)
+        ids.append(table[idx] if len(table) else idx)
+    return list(vocab), _cat(rows, np.int32), _cat(ids, np.int32)
