@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import replace
 from datetime import timedelta
 from zoneinfo import ZoneInfo
 
@@ -12,7 +14,7 @@ from textual import events
 from textual.widgets import Input
 
 from monitor.config import SavedFilter
-from monitor.model import Entry, PollReport
+from monitor.model import Actor, Entry, PollReport
 from monitor.tui.app import MonitorApp
 from monitor.tui.screens.help import HelpScreen
 from monitor.tui.screens.sources import SourcesScreen
@@ -665,6 +667,62 @@ async def test_r_while_polling_says_so_and_quitting_cancels() -> None:
         await pilot.press("q")
         await pilot.pause()
     assert app.return_value == 0
+
+
+async def test_actors_of_a_big_poll_come_in_chunks_after_the_poll() -> None:
+    """The poll ends (status, next poll) before the new items' actors are found; they are
+    stored and shown chunk by chunk, the status bar counting the items left, and a poll
+    can run meanwhile."""
+    gate = asyncio.Event()
+    seen: list[list[str]] = []
+    poll = FakePoll()
+    poll.queue = [item(100 + n, title=f"fresh {n}") for n in range(4)]
+    app = make_app(5, poll=poll)
+
+    async def annotate(
+        ids: Sequence[str], *, stored: Callable[[int], Awaitable[None]] | None
+    ) -> int:
+        seen.append(list(ids))
+        for start in range(0, len(ids), 2):
+            await gate.wait()
+            gate.clear()
+            done = [
+                replace(it, annotated=True, actors=(Actor("Vladimir Putin", "person", 1),))
+                for it in map(app.store.get, ids[start : start + 2])
+                if it is not None
+            ]
+            app.store.write(done, [])
+            if stored is not None:
+                await stored(len(done))
+        return len(ids)
+
+    app.annotate_fn = annotate
+
+    async def until(pilot: object, cond: Callable[[], bool]) -> None:
+        for _ in range(200):
+            await pilot.pause(0.02)  # type: ignore[attr-defined]
+            if cond():
+                return
+        raise AssertionError("never happened")
+
+    async with app.run_test(size=(120, 40)) as pilot:
+        await until(pilot, lambda: app.finding == 4 and len(app.entries) == 9)
+        assert not app.polling and app.next_poll is not None
+        assert seen == [[f"id{100 + n:06d}" for n in range(4)]]
+        await until(pilot, lambda: "finding actors of 4" in screen_text(app))
+        assert "polling" not in screen_text(app)
+        await pilot.press("r")  # polls while the actors are found
+        await until(pilot, lambda: len(poll.calls) == 2 and not app.polling)
+        gate.set()
+        await until(pilot, lambda: sum(e.annotated for e in app.entries) == 7)  # read again
+        assert app.finding == 2
+        await until(pilot, lambda: "finding actors of 2" in screen_text(app))
+        gate.set()
+        await until(pilot, lambda: app.finding == 0 and sum(e.annotated for e in app.entries) == 9)
+        await settle(pilot)
+        assert "finding actors" not in screen_text(app)
+        assert "Vladimir Putin" in [r.name for r in app.actors_pane.rows]
+        assert len(seen) == 1  # the catch-up after the second poll found nothing left
 
 
 async def test_a_failing_poll_is_reported_and_the_app_goes_on() -> None:

@@ -10,7 +10,7 @@ import random
 import ssl
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from concurrent.futures import BrokenExecutor, Executor, ProcessPoolExecutor
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
@@ -212,21 +212,27 @@ async def annotate_stored(
     ids: Sequence[str],
     actors: tuple[ActorSpec, ...],
     executor: Executor | None = None,
+    stored: Callable[[int], Awaitable[None]] | None = None,
 ) -> int:
-    """Annotate the stored items `ids` that are not yet, and store them. Returns how many
-    were annotated. The dashboard runs this after a poll, so new items show at once and
-    gain their actors a moment later."""
+    """Annotate the stored items `ids` that are not yet, and store them chunk by chunk
+    (`ANNOTATE_CHUNK`), awaiting `stored(n)` after each chunk of n is stored. Returns how
+    many were annotated. The dashboard runs this after a poll, so new items show at once
+    and gain their actors a moment later; after a first poll of thousands of items, the
+    actors arrive in pieces instead of all at the end."""
 
     def pending() -> list[Item]:
         got = (store.get(i) for i in ids)
         return [it for it in got if it is not None and not it.annotated]
 
     items = await asyncio.to_thread(pending)
-    if not items:
-        return 0
-    done = await annotate_off_loop(items, actors, executor)
-    await asyncio.to_thread(store.write, done, [])
-    return len(done)
+    done = 0
+    for start in range(0, len(items), ANNOTATE_CHUNK):
+        chunk = await off_loop(executor, _annotate, items[start : start + ANNOTATE_CHUNK], actors)
+        await asyncio.to_thread(store.write, chunk, [])
+        done += len(chunk)
+        if stored is not None:
+            await stored(len(chunk))
+    return done
 
 
 async def _poll_source(

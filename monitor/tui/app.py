@@ -61,6 +61,14 @@ class PollFn(Protocol):
     ) -> Awaitable[PollReport]: ...
 
 
+class AnnotateFn(Protocol):
+    """`monitor.io.poller.annotate_stored` bound to the store, the actors and the pool."""
+
+    def __call__(
+        self, ids: Sequence[str], *, stored: Callable[[int], Awaitable[None]] | None
+    ) -> Awaitable[int]: ...
+
+
 def utcnow() -> datetime:
     return datetime.now(UTC)
 
@@ -169,7 +177,7 @@ class MonitorApp(App[int]):
         self.read_only = read_only
         self.lock_message = lock_message
         self.parse_pool: Executor | None = None
-        self.annotate_fn: Callable[[Sequence[str]], Awaitable[int]] | None = None
+        self.annotate_fn: AnnotateFn | None = None
         if poll is None:
             from monitor.io.poller import annotate_stored, parse_pool, poll_once
 
@@ -187,6 +195,8 @@ class MonitorApp(App[int]):
         if articles is not None:
             articles.on_text = self.text_arrived
         self.fetching: set[str] = set()  # ids whose article text is being fetched
+        self.finding = 0  # new items still waiting for their actors
+        self._after_poll = asyncio.Lock()  # what follows a poll: one at a time
         self._reload_timer: Timer | None = None
         self.now = now
         self.tz = tz
@@ -406,22 +416,28 @@ class MonitorApp(App[int]):
     @work(group="poll", exclusive=True, exit_on_error=False)
     async def run_poll(self, force: bool, only: set[str] | None) -> None:
         before = set(self.ids)
-        pending: list[TextJob] = []
         try:
             await self._poll_and_load(force, only)
-            await self._annotate_new(before)
-            pending = await self._catch_up()
         finally:
             self.polling = False
             self.polling_only = set()
         self.arm_timer()
-        # after the actors of title and summary are stored: the text's replace them
-        report = self.last_report
-        if self.last_failure is None and report is not None:
-            queued = {j.item_id for j in report.text_jobs}
-            jobs = [*report.text_jobs, *(j for j in pending if j.item_id not in queued)]
-            if jobs:
-                self.fetch_texts(jobs)
+        report = None if self.last_failure is not None else self.last_report
+        self.run_after_poll(sorted(self.ids - before), report)
+
+    @work(group="after-poll", exit_on_error=False)
+    async def run_after_poll(self, fresh: list[str], report: PollReport | None) -> None:
+        """After a poll, one after another and beside the next polls: the new items'
+        actors, a step of catching up, then the article texts (after the actors of title
+        and summary are stored: the text's replace them)."""
+        async with self._after_poll:
+            await self._annotate_new(fresh)
+            pending = await self._catch_up()
+            if report is not None:
+                queued = {j.item_id for j in report.text_jobs}
+                jobs = [*report.text_jobs, *(j for j in pending if j.item_id not in queued)]
+                if jobs:
+                    self.fetch_texts(jobs)
 
     async def _poll_and_load(self, force: bool, only: set[str] | None) -> None:
         # A poll makes tens of thousands of short-lived objects; full collections of them
@@ -443,15 +459,25 @@ class MonitorApp(App[int]):
         with self.reported("reading the store"):
             await self.reload()
 
-    async def _annotate_new(self, before: set[str]) -> None:
-        """Actors, quotes and dates for the items the poll added, off the loop; then the
-        view again. The status bar says polling until it is done."""
-        fresh = sorted(self.ids - before)
+    async def _annotate_new(self, fresh: list[str]) -> None:
+        """Actors, quotes and dates for the items a poll added, off the loop, the view
+        read again after each stored chunk. The status bar counts the items left."""
         if self.annotate_fn is None or not fresh:
             return
-        with self.reported("finding actors"):
-            if await self.annotate_fn(fresh):
+        self.finding = len(fresh)
+        self.update_status()
+
+        async def stored(n: int) -> None:
+            self.finding = max(0, self.finding - n)
+            with self.reported("reading the store"):
                 await self.reload()
+
+        try:
+            with self.reported("finding actors"):
+                await self.annotate_fn(fresh, stored=stored)
+        finally:
+            self.finding = 0
+            self.update_status()
 
     async def _catch_up(self) -> list[TextJob]:
         """One bounded step of catching up stored items (`monitor.io.backfill`): the newest
@@ -469,7 +495,7 @@ class MonitorApp(App[int]):
         jobs: list[TextJob] = []
         with self.reported("catching up stored items"):
             ids, found = await asyncio.to_thread(find)
-            if ids and self.annotate_fn is not None and await self.annotate_fn(ids):
+            if ids and self.annotate_fn is not None and await self.annotate_fn(ids, stored=None):
                 await self.reload()
             jobs = found
         return jobs
@@ -838,6 +864,9 @@ class MonitorApp(App[int]):
             out.append(*sep)
         if self.polling:
             out.append("polling…", style="bold reverse")
+            out.append(*sep)
+        if self.finding:
+            out.append(f"finding actors of {self.finding:,}", style="bold")
             out.append(*sep)
         if self.fetching:
             out.append(f"fetching text of {len(self.fetching)}", style="bold")
