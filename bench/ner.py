@@ -5,8 +5,9 @@ Run: uv run python bench/ner.py [--words 40000] [--repeats 3]
 French news text: the bodies of the French articles in ../shared/corpus/articles/fundus and
 the founding example, repeated to --words words and cut into ~700-word articles.
 Prints, as medians over the repeats:
-- model load time and resident memory of a fresh process, NER components only vs the full
-  pipeline (each in its own process);
+- model load time and resident memory of a fresh process, NER only (the components
+  monitor loads: `ner` and what its model listens to, which for fr_core_news_sm is nothing
+  else, its NER having its own tok2vec) vs the full pipeline (each in its own process);
 - words/s (per CPU second of this process) of fr_core_news_sm: NER only with nlp.pipe (one process, and n_process=2), and the
   full pipeline with nlp(text) per article;
 - monitor's whole annotation (`annotate_items`: NER, gazetteer, linking, quotes, dates) per

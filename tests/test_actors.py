@@ -13,10 +13,11 @@ from pathlib import Path
 import pytest
 
 from monitor.config import load
-from monitor.core.actors import build_gazetteer, match_gazetteer
+from monitor.core.actors import build_gazetteer, fold_mapped, match_gazetteer
 from monitor.core.names import merge_names, name_key
+from monitor.core.query import fold_indexed
 from monitor.core.textdates import find_dates
-from monitor.io.annotate import annotate_items, detect_language
+from monitor.io.annotate import _unneeded, _upstream, annotate_items, detect_language, model
 from monitor.io.poller import poll_once
 from monitor.io.store import open_store
 from monitor.model import ActorSpec, Item
@@ -240,6 +241,36 @@ def test_relative_dates_against_publication() -> None:
         ("on Monday", "2016-11-07"),
         ("tomorrow", "2016-11-15"),
     ]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "plain ascii",
+        "Les États-Unis, l’Élysée et la Russie",
+        "Путина поддержали в России",
+        "Straße, œuvre, ﬁn, İstanbul, e\u0301te\u0301, 𝔸𝕓 😀 x\u0301, ½ ²",
+        "\u0301 a\u0301\u0302b",
+    ],
+)
+def test_fold_mapped_is_fold_indexed(text: str) -> None:
+    folded, where = fold_indexed(text)
+    got, got_where = fold_mapped(text)
+    assert got == folded
+    assert (got_where or list(range(len(got)))) == (where or list(range(len(folded))))
+
+
+def test_ner_loads_only_what_it_listens_to() -> None:
+    listener = {"model": {"tok2vec": {"@architectures": "spacy.Tok2VecListener.v1"}}}
+    assert _upstream(listener, ["tok2vec", "ner"]) == ["tok2vec"]
+    named = {"model": {"tok2vec": {"@architectures": "spacy.Tok2VecListener.v1", "upstream": "t"}}}
+    assert _upstream(named, ["t", "ner"]) == ["t"]
+    own = {"model": {"tok2vec": {"@architectures": "spacy.Tok2Vec.v2", "embed": {}}}}
+    assert _upstream(own, ["tok2vec", "ner"]) == []
+    # the small French pipeline's NER has its own tok2vec: the shared one is not loaded
+    assert "tok2vec" in _unneeded("fr_core_news_sm") and "ner" not in _unneeded("fr_core_news_sm")
+    nlp = model("fr")
+    assert nlp is not None and nlp.pipe_names == ["ner"]
 
 
 def test_names_merge_across_languages_but_not_shared_surnames() -> None:

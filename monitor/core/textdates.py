@@ -7,7 +7,8 @@ import re
 from datetime import datetime
 from functools import lru_cache
 
-from monitor.core.query import fold, fold_indexed
+from monitor.core.actors import Folded, fold_mapped
+from monitor.core.query import fold
 from monitor.model import DateRef
 
 _DAYS = {
@@ -68,14 +69,21 @@ def _resolve(expr: str, lang: str, base: datetime) -> str | None:
     return got.date().isoformat()
 
 
-def find_dates(text: str, field: str, lang: str | None, published: datetime) -> list[DateRef]:
-    """Relative date expressions in `text` with the day each one means."""
+def find_dates(
+    text: str,
+    field: str,
+    lang: str | None,
+    published: datetime,
+    folded: Folded | None = None,
+) -> list[DateRef]:
+    """Relative date expressions in `text` with the day each one means. `folded`:
+    `fold_mapped(text)` when the caller has it already."""
     if not text or lang not in _DAYS:
         return []
-    folded, where = fold_indexed(text)
+    folded_text, where = folded if folded is not None else fold_mapped(text)
     base = published.replace(tzinfo=None, second=0, microsecond=0)
     out: list[DateRef] = []
-    for m in _pattern(lang).finditer(folded):
+    for m in _pattern(lang).finditer(folded_text):
         day = _resolve(fold(m.group()), lang, base)
         if day is None:
             continue

