@@ -13,9 +13,9 @@ from pathlib import Path
 import pytest
 
 from monitor.config import load
-from monitor.core.actors import build_gazetteer, fold_mapped, match_gazetteer
+from monitor.core.actors import build_gazetteer, match_gazetteer
 from monitor.core.names import merge_names, name_key
-from monitor.core.query import fold_indexed
+from monitor.core.query import fold, fold_indexed
 from monitor.core.textdates import find_dates
 from monitor.io.annotate import _unneeded, _upstream, annotate_items, detect_language, model
 from monitor.io.poller import poll_once
@@ -253,11 +253,15 @@ def test_relative_dates_against_publication() -> None:
         "\u0301 a\u0301\u0302b",
     ],
 )
-def test_fold_mapped_is_fold_indexed(text: str) -> None:
-    folded, where = fold_indexed(text)
-    got, got_where = fold_mapped(text)
-    assert got == folded
-    assert (got_where or list(range(len(got)))) == (where or list(range(len(folded))))
+def test_fold_indexed_maps_each_folded_character_back(text: str) -> None:
+    want, where = [], []  # the plain way: character by character
+    for i, c in enumerate(text):
+        f = fold(c)
+        want.append(f)
+        where.extend([i] * len(f))
+    got, got_where = fold_indexed(text)
+    assert got == "".join(want)
+    assert (got_where or list(range(len(got)))) == where
 
 
 def test_ner_loads_only_what_it_listens_to() -> None:

@@ -12,7 +12,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from monitor.core.names import name_tokens
-from monitor.core.query import fold
+from monitor.core.query import fold, fold_indexed
 from monitor.model import Actor, ActorKind, ActorSpec, Mention
 
 _WORD = re.compile(r"\w+")
@@ -63,7 +63,7 @@ _DASH = re.compile(r"\s[-–—]\s")
 _ELISION = re.compile(r"^\w{1,2}['’]", re.UNICODE)
 
 Span = tuple[int, int, str]  # start, end, NER label
-Folded = tuple[str, list[int] | None]  # `fold_mapped` of a text
+Folded = tuple[str, list[int] | None]  # `fold_indexed` of a text
 
 
 def _stem(token: str) -> str:
@@ -148,40 +148,12 @@ def _caps_match(letters: str, caps: frozenset[str]) -> bool:
     return letters in caps or (len(letters) >= 4 and letters.upper() in caps and letters.istitle())
 
 
-_FOLDS: dict[str, str] = {}  # a memo: each character's fold
-
-
-def fold_mapped(text: str) -> Folded:
-    """`query.fold_indexed`, faster: `text` folded character by character, with the index
-    in `text` of each folded character, None when that is the same index (no character
-    folds to none or to two, as most French or Russian text). Each distinct character is
-    folded once and the text translated with the table."""
-    if text.isascii():
-        return text.lower(), None
-    memo = _FOLDS
-    table: dict[int, str] = {}
-    same = True
-    for c in set(text):
-        f = memo.get(c)
-        if f is None:
-            if len(memo) >= 65536:
-                memo.clear()
-            f = memo[c] = fold(c)
-        table[ord(c)] = f
-        same = same and len(f) == 1
-    folded = text.translate(table)
-    if same:
-        return folded, None
-    where = [i for i, c in enumerate(text) for _ in range(len(table[ord(c)]))]
-    return folded, where
-
-
 def match_gazetteer(
     text: str, gaz: Gazetteer, folded: Folded | None = None
 ) -> list[tuple[int, int, ActorSpec]]:
     """Non-overlapping alias matches in `text`, longest first, left to right. `folded`:
-    `fold_mapped(text)` when the caller has it already."""
-    folded_text, where = folded if folded is not None else fold_mapped(text)
+    `fold_indexed(text)` when the caller has it already."""
+    folded_text, where = folded if folded is not None else fold_indexed(text)
     toks = _tokens(folded_text)
     out: list[tuple[int, int, ActorSpec]] = []
     i = 0
@@ -299,7 +271,7 @@ def annotate_fields(
 ) -> Annotation:
     """Actors and mentions of one item. `fields`: (field name, text) in reading order;
     `spans`: NER spans per field name (none for languages without a model); `folds`:
-    `fold_mapped` of the fields' texts by field name, where the caller has them."""
+    `fold_indexed` of the fields' texts by field name, where the caller has them."""
     found: list[_Found] = []
     for fname, text in fields:
         if not text:

@@ -638,21 +638,32 @@ def _timed(node: _Node | None) -> bool:
     return False
 
 
+_FOLDS: dict[str, str] = {}  # a memo: each character's fold
+
+
 def fold_indexed(text: str) -> tuple[str, list[int] | None]:
-    """`text` folded, with the index in `text` of each folded character (None: the same)."""
+    """`text` folded character by character, with the index in `text` of each folded
+    character; None when that is the same index (no character folds to none or to two, as
+    in most French or Russian text). Each distinct character is folded once and the text
+    translated with the table."""
     if text.isascii():
         return text.lower(), None
-    out: list[str] = []
-    where: list[int] = []
-    cache: dict[str, str] = {}
-    for i, c in enumerate(text):
-        f = cache.get(c)
+    memo = _FOLDS
+    table: dict[int, str] = {}
+    same = True
+    for c in set(text):
+        f = memo.get(c)
         if f is None:
-            f = cache[c] = fold(c)
-        if f:
-            out.append(f)
-            where.extend([i] * len(f))
-    return "".join(out), where
+            if len(memo) >= 65536:
+                memo.clear()
+            f = memo[c] = fold(c)
+        table[ord(c)] = f
+        same = same and len(f) == 1
+    folded = text.translate(table)
+    if same:
+        return folded, None
+    where = [i for i, c in enumerate(text) for _ in range(len(table[ord(c)]))]
+    return folded, where
 
 
 def highlight_spans(text: str, words: Sequence[str]) -> list[tuple[int, int]]:

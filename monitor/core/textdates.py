@@ -7,8 +7,8 @@ import re
 from datetime import datetime
 from functools import lru_cache
 
-from monitor.core.actors import Folded, fold_mapped
-from monitor.core.query import fold
+from monitor.core.actors import Folded
+from monitor.core.query import fold, fold_indexed
 from monitor.model import DateRef
 
 _DAYS = {
@@ -77,10 +77,10 @@ def find_dates(
     folded: Folded | None = None,
 ) -> list[DateRef]:
     """Relative date expressions in `text` with the day each one means. `folded`:
-    `fold_mapped(text)` when the caller has it already."""
+    `fold_indexed(text)` when the caller has it already."""
     if not text or lang not in _DAYS:
         return []
-    folded_text, where = folded if folded is not None else fold_mapped(text)
+    folded_text, where = folded if folded is not None else fold_indexed(text)
     base = published.replace(tzinfo=None, second=0, microsecond=0)
     out: list[DateRef] = []
     for m in _pattern(lang).finditer(folded_text):

@@ -17,7 +17,8 @@ from functools import lru_cache
 from importlib import resources
 from typing import Any
 
-from monitor.core.actors import Gazetteer, Span, annotate_fields, build_gazetteer, fold_mapped
+from monitor.core.actors import Gazetteer, Span, annotate_fields, build_gazetteer
+from monitor.core.query import fold_indexed
 from monitor.core.quotes import find_quotes
 from monitor.core.textdates import find_dates
 from monitor.model import ActorKind, ActorSpec, DateRef, Item, Quote
@@ -197,7 +198,7 @@ def annotate_items(items: Sequence[Item], user_actors: Sequence[ActorSpec] = ())
     out = []
     for item, found_lang, found in zip(items, langs, spans, strict=True):
         fields = _fields(item)
-        folds = {fname: fold_mapped(text) for fname, text in fields if text}  # folded once
+        folds = {fname: fold_indexed(text) for fname, text in fields if text}  # folded once
         ann = annotate_fields(fields, found, gaz, folds)
         kinds = {a.name: a.kind for a in ann.actors}
         quotes: list[Quote] = []
