@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import threading
 import time
 import urllib.robotparser
 from collections import Counter
@@ -70,8 +71,15 @@ class TextReport:
         return self.fetched + sum(self.failed.values())
 
 
+# One extraction at a time per process: trafilatura (lxml) crashes the process when pages
+# are extracted in parallel threads (adbar/trafilatura#840, #925), as `monitor poll` does
+# without a worker process.
+_EXTRACTING = threading.Lock()
+
+
 def _extract(body: bytes, url: str, content_type: str | None, now: datetime) -> PageText:
-    return extract_page(body, url, now=now, content_type=content_type, fast=FAST)
+    with _EXTRACTING:
+        return extract_page(body, url, now=now, content_type=content_type, fast=FAST)
 
 
 class ArticleFetcher:

@@ -189,10 +189,14 @@ def _parse_and_normalize(
 ANNOTATE_CHUNK = 500  # items per call to the worker: results come back in pieces
 
 
+_ANNOTATING = threading.Lock()  # one spaCy model per process, used by one thread at a time
+
+
 def _annotate(items: Sequence[Item], actors: tuple[ActorSpec, ...]) -> list[Item]:
     from monitor.io.annotate import annotate_items
 
-    return annotate_items(items, actors)
+    with _ANNOTATING:
+        return annotate_items(items, actors)
 
 
 async def annotate_off_loop(
