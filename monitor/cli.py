@@ -419,6 +419,10 @@ def cmd_actors(args: argparse.Namespace) -> int:
                 "last_hour": a.hour,
                 "last_24h": a.day,
                 "last_7d": a.week,
+                "mentions": a.mentions[0],
+                "mentions_last_hour": a.mentions[1],
+                "mentions_last_24h": a.mentions[2],
+                "mentions_last_7d": a.mentions[3],
                 "series_24h": list(a.series),
                 "rising": round(a.rising, 2),
                 "with": list(a.together),
@@ -427,12 +431,15 @@ def cmd_actors(args: argparse.Namespace) -> int:
         ]
         lines = [json.dumps(rows, ensure_ascii=False, indent=2)]
     else:
-        lines = [f"{'items':>6} {'1h':>4} {'24h':>5} {'7d':>5} {'rising':>6}  actor (seen with)"]
+        lines = [
+            f"{'items':>6} {'1h':>4} {'24h':>5} {'7d':>5} {'named':>6} {'24h':>5} "
+            f"{'rising':>6}  actor (seen with)"
+        ]
         for a in stats:
             together = f"  ({_one_line(', '.join(a.together))})" if a.together else ""
             lines.append(
-                f"{a.shown:>6} {a.hour:>4} {a.day:>5} {a.week:>5} {a.rising:>6.1f}  "
-                f"{_one_line(a.name)}{together}"
+                f"{a.shown:>6} {a.hour:>4} {a.day:>5} {a.week:>5} {a.mentions[0]:>6} "
+                f"{a.mentions[2]:>5} {a.rising:>6.1f}  {_one_line(a.name)}{together}"
             )
     _write_lines(lines)
     if not stats:

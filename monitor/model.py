@@ -257,6 +257,7 @@ class Entry:
     url: str | None = None
     has_text: bool = False
     actors: tuple[str, ...] = ()  # canonical names, most mentioned first
+    mentions: tuple[int, ...] = ()  # how often the item names each of `actors`
     search: str = ""
     annotated: bool = False  # Item.annotated: actors, quotes and dates were looked for
     text_status: TextStatus | None = None  # Item.text_status: None while the page is pending

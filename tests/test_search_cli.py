@@ -235,10 +235,17 @@ def test_actors_command(config: Path, capsys: pytest.CaptureFixture[str]) -> Non
         ("Vladimir Putin", 2, 0, 2, 2),
     ]
     assert rows[1]["with"] == ["Donald Trump"] and rows[1]["rising"] == 3.0
+    said = [
+        (r["mentions"], r["mentions_last_hour"], r["mentions_last_24h"], r["mentions_last_7d"])
+        for r in rows
+    ]
+    assert said == [(2, 0, 1, 2), (5, 0, 5, 5)]  # Putin: named 3 times in item 1, twice in 6
     assert sum(rows[1]["series_24h"]) == 2
     assert main(["actors", "lang:fr", "trump", "--config", str(config)]) == 0
     out = capsys.readouterr().out.splitlines()
-    assert out[0].split() == ["items", "1h", "24h", "7d", "rising", "actor", "(seen", "with)"]
+    assert out[0].split() == [
+        *("items", "1h", "24h", "7d", "named", "24h", "rising", "actor", "(seen", "with)")
+    ]
     assert [line.split()[-3:] for line in out[1:]] == [
         ["Trump", "(Vladimir", "Putin)"],
         ["Putin", "(Donald", "Trump)"],

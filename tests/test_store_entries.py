@@ -45,6 +45,7 @@ def expected(it: Item) -> Entry:
         url=it.url,
         has_text=bool(it.text),
         actors=tuple(a.name for a in sorted(it.actors, key=lambda a: -a.mentions)),
+        mentions=tuple(max(a.mentions, 1) for a in sorted(it.actors, key=lambda a: -a.mentions)),
         search=search_text(it),
     )
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 from monitor.core.query import filter_entries, parse_query
@@ -71,3 +72,17 @@ def test_actor_filter_matches_other_spellings() -> None:
 
 def test_no_actors() -> None:
     assert actor_stats([_entry(0, 1)], NOW) == []
+
+
+def test_mentions_add_up_how_often_the_items_name_the_actor() -> None:
+    entries = [
+        replace(_entry(0, 0.5, "Vladimir Putin", "Donald Trump"), mentions=(4, 1)),
+        replace(_entry(1, 2.5, "Vladimir Putin", "Poutine"), mentions=(2, 3)),  # one actor
+        replace(_entry(2, 30, "Vladimir Putin"), mentions=(1,)),
+        _entry(3, 24 * 8, "Vladimir Putin"),  # no counts kept: once
+    ]
+    stats = {s.name: s for s in actor_stats(entries, NOW)}
+    putin = stats["Vladimir Putin"]
+    assert (putin.shown, putin.hour, putin.day, putin.week) == (4, 1, 2, 3)
+    assert putin.mentions == (11, 4, 9, 10)
+    assert stats["Donald Trump"].mentions == (1, 1, 1, 1)

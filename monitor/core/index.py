@@ -63,6 +63,7 @@ class _PartFile(msgspec.Struct, array_like=True):
     actors: list[str]
     actor_row: bytes
     actor_id: bytes
+    actor_count: bytes
 
 
 _PART_FILE = msgspec.msgpack.Decoder(_PartFile)
@@ -72,6 +73,7 @@ class Part:
     """The index of one run of entries; see the module's docstring."""
 
     __slots__ = (
+        "actor_count",
         "actor_id",
         "actor_row",
         "actors",
@@ -102,6 +104,7 @@ class Part:
         actors: list[str],
         actor_row: np.ndarray,
         actor_id: np.ndarray,
+        actor_count: np.ndarray,
     ) -> None:
         self.size = size
         self.words = words  # sorted, distinct, S16
@@ -116,6 +119,7 @@ class Part:
         self.actors = actors
         self.actor_row = actor_row
         self.actor_id = actor_id
+        self.actor_count = actor_count  # int32 per pair: the item's mentions of the actor
 
     @classmethod
     def build(cls, entries: Sequence[Entry]) -> Part:
@@ -138,6 +142,7 @@ class Part:
         languages, language = _ids([e.language or "" for e in entries])
         sources, source_row, source_id = _pairs([e.sources for e in entries])
         actors, actor_row, actor_id = _pairs([e.actors for e in entries])
+        actor_count = np.array([c for e in entries for c in _mentions(e)], np.int32)
         return cls(
             n,
             words,
@@ -152,6 +157,7 @@ class Part:
             actors,
             actor_row,
             actor_id,
+            actor_count,
         )
 
     def encode(self) -> bytes:
@@ -170,6 +176,7 @@ class Part:
                 self.actors,
                 self.actor_row.tobytes(),
                 self.actor_id.tobytes(),
+                self.actor_count.tobytes(),
             )
         )
 
@@ -197,6 +204,7 @@ class Part:
                 f.actors,
                 arr(f.actor_row, i32),
                 arr(f.actor_id, i32),
+                arr(f.actor_count, i32),
             )
         except (msgspec.DecodeError, ValueError) as exc:
             raise ValueError(f"not an index part: {exc}") from None
@@ -204,11 +212,18 @@ class Part:
             len(part.starts) == len(part.words) + 1
             and len(part.published) == len(part.language) == part.size
             and len(part.source_row) == len(part.source_id)
-            and len(part.actor_row) == len(part.actor_id)
+            and len(part.actor_row) == len(part.actor_id) == len(part.actor_count)
             and (len(part.starts) == 0 or int(part.starts[-1]) == len(part.rows))
         ):
             raise ValueError("not an index part: its arrays disagree")
         return part
+
+
+def _mentions(e: Entry) -> tuple[int, ...]:
+    """Mentions per actor of `e`: 1 each where the entry does not say."""
+    if len(e.mentions) == len(e.actors):
+        return e.mentions
+    return (1,) * len(e.actors)
 
 
 def _ids(values: list[str]) -> tuple[list[str], np.ndarray]:
@@ -244,6 +259,7 @@ class EntryIndex:
             self.parts, self.offsets, "source"
         )
         self.actors, self.actor_row, self.actor_id = _join_pairs(self.parts, self.offsets, "actor")
+        self.actor_count = _cat([p.actor_count for p in self.parts], np.int32)
         self._memo: dict[Any, Any] = {}
 
     @classmethod
@@ -317,10 +333,11 @@ class EntryIndex:
     def source_rows(self, name: str) -> Mask:
         return self.names("source", name.__eq__)
 
-    def groups(self) -> tuple[list[str], Ints, Ints]:
+    def groups(self) -> tuple[list[str], Ints, Ints, Ints]:
         """Actor names that are one actor across documents (`names.merge_names` over the
-        whole index), as (shown names, row per (row, group) pair, group per pair): a row
-        naming one actor twice, in two spellings, counts once."""
+        whole index), as (shown names, and per (row, group) pair: its row, its group, the
+        row's mentions of the group): a row naming one actor in two spellings is one pair,
+        its mentions added up."""
         found = self._memo.get("groups")
         if found is None:
             counts = np.bincount(self.actor_id, minlength=len(self.actors))
@@ -332,8 +349,12 @@ class EntryIndex:
                 len(self.actors),
             )
             g = group_of[self.actor_id] if len(group_of) else np.zeros(0, np.int64)
-            pairs = np.unique(self.actor_row.astype(np.int64) * max(len(shown), 1) + g)
-            found = (list(shown), pairs // max(len(shown), 1), pairs % max(len(shown), 1))
+            size = max(len(shown), 1)
+            pairs, which = np.unique(
+                self.actor_row.astype(np.int64) * size + g, return_inverse=True
+            )
+            said = np.bincount(which, weights=self.actor_count, minlength=len(pairs))
+            found = (list(shown), pairs // size, pairs % size, said.astype(np.int64))
             self._memo["groups"] = found
         return found
 

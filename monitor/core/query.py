@@ -697,6 +697,7 @@ def highlight_spans(text: str, words: Sequence[str]) -> list[tuple[int, int]]:
 
 def entry_of(item: Item) -> Entry:
     """The timeline's and the filters' view of an item."""
+    ranked = sorted(item.actors, key=lambda a: -a.mentions)
     return Entry(
         id=item.id,
         published=item.published,
@@ -707,7 +708,8 @@ def entry_of(item: Item) -> Entry:
         first_seen=item.first_seen,
         url=item.url,
         has_text=bool(item.text),
-        actors=tuple(a.name for a in sorted(item.actors, key=lambda a: -a.mentions)),
+        actors=tuple(a.name for a in ranked),
+        mentions=tuple(max(a.mentions, 1) for a in ranked),
         search=search_text(item),
         annotated=item.annotated,
         text_status=item.text_status,

@@ -1,8 +1,9 @@
 """Actors over time, from timeline entries: counts, a 24-hour series, co-occurrence, rising.
 
 Pure: entries (newest first, as the store gives them) and `now` come in. A count is a
-number of items mentioning the actor. Names that `names.merge_names` finds to be one
-actor across documents are counted as one, under the name it shows.
+number of items mentioning the actor; `mentions` adds up how often those items name it.
+Names that `names.merge_names` finds to be one actor across documents are counted as
+one, under the name it shows.
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ class ActorStat:
     series: tuple[int, ...]  # items per hour over the last 24 h, oldest first
     rising: float  # last 24 h against the actor's daily average over the 6 days before
     together: tuple[str, ...] = ()  # the actors most often in the same items
+    mentions: tuple[int, int, int, int] = (0, 0, 0, 0)  # times named: shown, 1 h, 24 h, 7 d
 
 
 def rising_score(day: int, before: int, days: int = BASELINE_DAYS) -> float:
@@ -50,10 +52,10 @@ def actor_stats(
     index, `mask` picks its rows (None: all); names are merged over the whole index.
     `together=False` leaves co-occurring actors out (they cost the most)."""
     index = entries if isinstance(entries, EntryIndex) else EntryIndex.build(entries)
-    names, row, group = index.groups()
+    names, row, group, said = index.groups()
     if mask is not None:
         keep = mask[row]
-        row, group = row[keep], group[keep]
+        row, group, said = row[keep], group[keep], said[keep]
     if not len(group):
         return []
     size = len(names)
@@ -64,15 +66,20 @@ def actor_stats(
     slot_of = np.full(size, -1, np.int64)
     slot_of[top] = np.arange(len(top))
     mine = slot_of[group] >= 0
-    t_row, t_slot = row[mine], slot_of[group[mine]]
+    t_row, t_slot, t_said = row[mine], slot_of[group[mine]], said[mine]
     age = micros(now) - index.published[t_row]
     n = len(top)
 
-    def count(within: timedelta) -> np.ndarray:
-        inside = (age >= 0) & (age < within // _MICRO)
-        return np.bincount(t_slot[inside], minlength=n)
+    def count(within: timedelta | None) -> tuple[np.ndarray, np.ndarray]:
+        """Items and mentions per top actor, published within `within` (None: all)."""
+        inside = (age >= 0) & (age < within // _MICRO) if within is not None else ...
+        slots = t_slot[inside]
+        return np.bincount(slots, minlength=n), np.bincount(
+            slots, weights=t_said[inside], minlength=n
+        ).astype(np.int64)
 
-    hour, day, week = (
+    _, total = count(None)
+    (hour, hour_said), (day, day_said), (week, week_said) = (
         count(timedelta(hours=1)),
         count(timedelta(hours=HOURS)),
         count(timedelta(days=7)),
@@ -92,6 +99,12 @@ def actor_stats(
                 series=tuple(series[i].tolist()),
                 rising=rising_score(int(day[i]), int(week[i] - day[i])),
                 together=_together(index, row, group, g, names, rank) if together else (),
+                mentions=(
+                    int(total[i]),
+                    int(hour_said[i]),
+                    int(day_said[i]),
+                    int(week_said[i]),
+                ),
             )
         )
     return stats
