@@ -676,8 +676,8 @@ async def child_poll(config: Path, why: bool, variant: str) -> dict[str, Any]:
 
     async def timed_poll(settings: Any, store: Any, **kw: Any) -> Any:
         span["poll0"] = time.perf_counter()
-        try:
-            return await poll_once(settings, store, executor=executor, **kw)
+        try:  # as the app's own poll: the actors are found after it, in their own worker
+            return await poll_once(settings, store, executor=executor, annotate=False, **kw)
         finally:
             span["poll1"] = time.perf_counter()
 

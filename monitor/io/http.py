@@ -68,6 +68,22 @@ CheckUrl = Callable[[str], Awaitable[None]]
 CheckPeer = Callable[[str, str | None], None]  # (url, address connected to)
 
 
+def warm() -> None:
+    """Import what httpx loads on its first request (its HTTP/1.1 stack and anyio's
+    asyncio backend), so that a long-running process can do it off its event loop
+    instead of stalling the loop for a tenth of a second at the first poll."""
+    import importlib
+
+    for name in (
+        "h11",
+        "httpcore._async.connection",
+        "httpcore._async.http11",
+        "httpcore._sync.connection",
+        "anyio._backends._asyncio",
+    ):
+        importlib.import_module(name)
+
+
 def user_agent() -> str:
     return f"monitor/{__version__} (terminal news monitor; feed reader)"
 

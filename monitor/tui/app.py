@@ -277,6 +277,11 @@ class MonitorApp(App[int]):
         """Load the store, paint, then poll."""
         with self.reported("reading the store"):  # polling may repair it
             await self.reload()
+        if not self.read_only:
+            from monitor.io.http import warm
+
+            with self.reported("loading the HTTP client"):
+                await asyncio.to_thread(warm)
         self.run_digest_schedule()  # catches up a digest missed while the app was closed
         if self.read_only:
             self.arm_timer()  # re-read what the writer stores
