@@ -19,7 +19,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
 from itertools import accumulate
-from typing import Any
+from typing import Any, NamedTuple
 
 import msgspec
 import numpy as np
@@ -34,15 +34,24 @@ CHUNK = 2000  # entries per part when a plain list is indexed
 Mask = npt.NDArray[np.bool_]
 Ints = npt.NDArray[np.int64]
 
+MICROSECOND = timedelta(microseconds=1)
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-_MICRO = timedelta(microseconds=1)
 _WORD = np.dtype(f"S{WORD_BYTES}")
 _HIGH = b"\xff"  # never in UTF-8: above every continuation of a prefix
 
 
 def micros(moment: datetime) -> int:
     """Microseconds since the epoch, exactly: comparisons agree with datetime's."""
-    return (moment - _EPOCH) // _MICRO
+    return (moment - _EPOCH) // MICROSECOND
+
+
+class Names(NamedTuple):
+    """Names given to rows (sources, actors): `vocab[id[i]]` is given to row `row[i]`;
+    the pairs come in row order."""
+
+    vocab: list[str]
+    row: np.ndarray  # int32
+    id: np.ndarray  # int32
 
 
 def _rows_dtype(size: int) -> np.dtype[Any]:
@@ -74,16 +83,12 @@ class Part:
 
     __slots__ = (
         "actor_count",
-        "actor_id",
-        "actor_row",
         "actors",
         "language",
         "languages",
         "published",
         "rows",
         "size",
-        "source_id",
-        "source_row",
         "sources",
         "starts",
         "words",
@@ -98,12 +103,8 @@ class Part:
         published: np.ndarray,
         languages: list[str],
         language: np.ndarray,
-        sources: list[str],
-        source_row: np.ndarray,
-        source_id: np.ndarray,
-        actors: list[str],
-        actor_row: np.ndarray,
-        actor_id: np.ndarray,
+        sources: Names,
+        actors: Names,
         actor_count: np.ndarray,
     ) -> None:
         self.size = size
@@ -114,12 +115,8 @@ class Part:
         self.languages = languages  # "" for none
         self.language = language  # int32 per row, into languages
         self.sources = sources
-        self.source_row = source_row  # int32 pairs (row, id), by row
-        self.source_id = source_id
         self.actors = actors
-        self.actor_row = actor_row
-        self.actor_id = actor_id
-        self.actor_count = actor_count  # int32 per pair: the item's mentions of the actor
+        self.actor_count = actor_count  # int32 per actor pair: the item's mentions of it
 
     @classmethod
     def build(cls, entries: Sequence[Entry]) -> Part:
@@ -140,8 +137,6 @@ class Part:
         rows = (pairs % max(n, 1)).astype(_rows_dtype(n))
         published = np.fromiter((micros(e.published) for e in entries), np.int64, n)
         languages, language = _ids([e.language or "" for e in entries])
-        sources, source_row, source_id = _pairs([e.sources for e in entries])
-        actors, actor_row, actor_id = _pairs([e.actors for e in entries])
         actor_count = np.array([c for e in entries for c in _mentions(e)], np.int32)
         return cls(
             n,
@@ -151,12 +146,8 @@ class Part:
             published,
             languages,
             language,
-            sources,
-            source_row,
-            source_id,
-            actors,
-            actor_row,
-            actor_id,
+            _names([e.sources for e in entries]),
+            _names([e.actors for e in entries]),
             actor_count,
         )
 
@@ -170,12 +161,12 @@ class Part:
                 self.published.tobytes(),
                 self.languages,
                 self.language.tobytes(),
-                self.sources,
-                self.source_row.tobytes(),
-                self.source_id.tobytes(),
-                self.actors,
-                self.actor_row.tobytes(),
-                self.actor_id.tobytes(),
+                self.sources.vocab,
+                self.sources.row.tobytes(),
+                self.sources.id.tobytes(),
+                self.actors.vocab,
+                self.actors.row.tobytes(),
+                self.actors.id.tobytes(),
                 self.actor_count.tobytes(),
             )
         )
@@ -198,12 +189,8 @@ class Part:
                 arr(f.published, np.int64),
                 f.languages,
                 arr(f.language, i32),
-                f.sources,
-                arr(f.source_row, i32),
-                arr(f.source_id, i32),
-                f.actors,
-                arr(f.actor_row, i32),
-                arr(f.actor_id, i32),
+                Names(f.sources, arr(f.source_row, i32), arr(f.source_id, i32)),
+                Names(f.actors, arr(f.actor_row, i32), arr(f.actor_id, i32)),
                 arr(f.actor_count, i32),
             )
         except (msgspec.DecodeError, ValueError) as exc:
@@ -211,8 +198,8 @@ class Part:
         if not (
             len(part.starts) == len(part.words) + 1
             and len(part.published) == len(part.language) == part.size
-            and len(part.source_row) == len(part.source_id)
-            and len(part.actor_row) == len(part.actor_id) == len(part.actor_count)
+            and len(part.sources.row) == len(part.sources.id)
+            and len(part.actors.row) == len(part.actors.id) == len(part.actor_count)
             and (len(part.starts) == 0 or int(part.starts[-1]) == len(part.rows))
         ):
             raise ValueError("not an index part: its arrays disagree")
@@ -232,7 +219,7 @@ def _ids(values: list[str]) -> tuple[list[str], np.ndarray]:
     return list(vocab), ids
 
 
-def _pairs(names: list[tuple[str, ...]]) -> tuple[list[str], np.ndarray, np.ndarray]:
+def _names(names: list[tuple[str, ...]]) -> Names:
     vocab: dict[str, int] = {}
     rows: list[int] = []
     ids: list[int] = []
@@ -240,7 +227,7 @@ def _pairs(names: list[tuple[str, ...]]) -> tuple[list[str], np.ndarray, np.ndar
         for name in group:
             rows.append(r)
             ids.append(vocab.setdefault(name, len(vocab)))
-    return list(vocab), np.array(rows, np.int32), np.array(ids, np.int32)
+    return Names(list(vocab), np.array(rows, np.int32), np.array(ids, np.int32))
 
 
 class EntryIndex:
@@ -254,11 +241,9 @@ class EntryIndex:
         self.offsets = list(accumulate((p.size for p in self.parts), initial=0))
         self.size = len(entries)
         self.published = _cat([p.published for p in self.parts], np.int64)
-        self.languages, self.language = _join_ids(self.parts, self.offsets)
-        self.sources, self.source_row, self.source_id = _join_pairs(
-            self.parts, self.offsets, "source"
-        )
-        self.actors, self.actor_row, self.actor_id = _join_pairs(self.parts, self.offsets, "actor")
+        self.languages, self.language = _join_ids(self.parts)
+        self.sources = _join_names([p.sources for p in self.parts], self.offsets)
+        self.actors = _join_names([p.actors for p in self.parts], self.offsets)
         self.actor_count = _cat([p.actor_count for p in self.parts], np.int32)
         self._memo: dict[Any, Any] = {}
 
@@ -290,18 +275,13 @@ class EntryIndex:
                 mask[offset : offset + part.size][part.rows[part.starts[a] : part.starts[b]]] = True
         return mask, exact
 
-    def names(self, field: str, test: Callable[[str], bool]) -> Mask:
-        """Rows with a source (`field` "source") or an actor ("actor") for which `test`
+    def named(self, names: Names, test: Callable[[str], bool]) -> Mask:
+        """Rows given a name of `names` (`self.sources`, `self.actors`) for which `test`
         is true; each distinct name is tested once."""
-        vocab, row, ids = (
-            (self.sources, self.source_row, self.source_id)
-            if field == "source"
-            else (self.actors, self.actor_row, self.actor_id)
-        )
-        hit = np.fromiter(map(test, vocab), np.bool_, len(vocab))
+        hit = np.fromiter(map(test, names.vocab), np.bool_, len(names.vocab))
         mask = self.none()
         if hit.any():
-            mask[row[hit[ids]]] = True
+            mask[names.row[hit[names.id]]] = True
         return mask
 
     def language_is(self, test: Callable[[str | None], bool]) -> Mask:
@@ -327,36 +307,34 @@ class EntryIndex:
 
     def count_sources(self, mask: Mask) -> dict[str, int]:
         """Items per source among the rows of `mask`."""
-        got = np.bincount(self.source_id[mask[self.source_row]], minlength=len(self.sources))
-        return {self.sources[i]: int(got[i]) for i in np.flatnonzero(got).tolist()}
+        vocab, row, ids = self.sources
+        got = np.bincount(ids[mask[row]], minlength=len(vocab))
+        return {vocab[i]: int(got[i]) for i in np.flatnonzero(got).tolist()}
 
     def source_rows(self, name: str) -> Mask:
-        return self.names("source", name.__eq__)
+        return self.named(self.sources, name.__eq__)
 
     def groups(self) -> tuple[list[str], Ints, Ints, Ints]:
         """Actor names that are one actor across documents (`names.merge_names` over the
         whole index), as (shown names, and per (row, group) pair: its row, its group, the
         row's mentions of the group): a row naming one actor in two spellings is one pair,
         its mentions added up."""
-        found = self._memo.get("groups")
-        if found is None:
-            counts = np.bincount(self.actor_id, minlength=len(self.actors))
-            shown_as = merge_names({n: int(c) for n, c in zip(self.actors, counts, strict=True)})
-            shown: dict[str, int] = {}
-            group_of = np.fromiter(
-                (shown.setdefault(shown_as[n], len(shown)) for n in self.actors),
-                np.int64,
-                len(self.actors),
-            )
-            g = group_of[self.actor_id] if len(group_of) else np.zeros(0, np.int64)
-            size = max(len(shown), 1)
-            pairs, which = np.unique(
-                self.actor_row.astype(np.int64) * size + g, return_inverse=True
-            )
-            said = np.bincount(which, weights=self.actor_count, minlength=len(pairs))
-            found = (list(shown), pairs // size, pairs % size, said.astype(np.int64))
-            self._memo["groups"] = found
+        found: tuple[list[str], Ints, Ints, Ints] = self.memo("groups", self._groups)
         return found
+
+    def _groups(self) -> tuple[list[str], Ints, Ints, Ints]:
+        vocab, row, ids = self.actors
+        counts = np.bincount(ids, minlength=len(vocab))
+        shown_as = merge_names({n: int(c) for n, c in zip(vocab, counts, strict=True)})
+        shown: dict[str, int] = {}
+        group_of = np.fromiter(
+            (shown.setdefault(shown_as[n], len(shown)) for n in vocab), np.int64, len(vocab)
+        )
+        g = group_of[ids] if len(group_of) else np.zeros(0, np.int64)
+        size = max(len(shown), 1)
+        pairs, which = np.unique(row.astype(np.int64) * size + g, return_inverse=True)
+        said = np.bincount(which, weights=self.actor_count, minlength=len(pairs))
+        return list(shown), pairs // size, pairs % size, said.astype(np.int64)
 
     def memo(self, key: Any, make: Callable[[], Any]) -> Any:
         """A value cached with this index (it is immutable)."""
@@ -369,7 +347,7 @@ def _cat(arrays: list[np.ndarray], dtype: Any) -> np.ndarray:
     return np.concatenate(arrays).astype(dtype, copy=False) if arrays else np.zeros(0, dtype)
 
 
-def _join_ids(parts: Sequence[Part], offsets: list[int]) -> tuple[list[str], np.ndarray]:
+def _join_ids(parts: Sequence[Part]) -> tuple[list[str], np.ndarray]:
     vocab: dict[str, int] = {}
     out = []
     for part in parts:
@@ -378,18 +356,12 @@ def _join_ids(parts: Sequence[Part], offsets: list[int]) -> tuple[list[str], np.
     return list(vocab), _cat(out, np.int32)
 
 
-def _join_pairs(
-    parts: Sequence[Part], offsets: list[int], field: str
-) -> tuple[list[str], np.ndarray, np.ndarray]:
+def _join_names(names: Sequence[Names], offsets: list[int]) -> Names:
+    """The parts' names as one, their rows moved on by the parts' offsets."""
     vocab: dict[str, int] = {}
     rows, ids = [], []
-    for part, offset in zip(parts, offsets, strict=False):
-        names, row, idx = (
-            (part.sources, part.source_row, part.source_id)
-            if field == "source"
-            else (part.actors, part.actor_row, part.actor_id)
-        )
-        table = np.array([vocab.setdefault(v, len(vocab)) for v in names], np.int32)
+    for (words, row, idx), offset in zip(names, offsets, strict=False):
+        table = np.array([vocab.setdefault(v, len(vocab)) for v in words], np.int32)
         rows.append(row.astype(np.int32) + offset)
         ids.append(table[idx] if len(table) else idx)
-    return list(vocab), _cat(rows, np.int32), _cat(ids, np.int32)
+    return Names(list(vocab), _cat(rows, np.int32), _cat(ids, np.int32))

@@ -459,8 +459,7 @@ def _compile_term(t: _Term, now: datetime) -> _Pred:
     if kind == "actor":
         actors = _Memo(_any_name(_actor_test(t)))
         return lambda e: actors[e.actors]
-    needle = t.text  # source
-    sources = _Memo(_any_name(lambda name: needle in " ".join(fold(name).split())))
+    sources = _Memo(_any_name(_source_test(t)))  # source
     return lambda e: sources[e.sources]
 
 
@@ -471,6 +470,12 @@ def _when(t: _Term, now: datetime) -> datetime:
         return now - timedelta(seconds=t.seconds)
     except OverflowError:
         return _DAWN  # further back than any date
+
+
+def _source_test(t: _Term) -> Callable[[str], bool]:
+    """Whether a source name holds the text of `source:` term `t`, folded."""
+    needle = t.text
+    return lambda name: needle in " ".join(fold(name).split())
 
 
 def _actor_test(t: _Term) -> Callable[[str], bool]:
@@ -605,14 +610,8 @@ def _select_term(t: _Term, index: EntryIndex, now: datetime) -> Mask:
         return ~index.since(when) if kind == "before" else index.since(when)
     if kind == "lang":
         return index.language_is(_language(t.text))
-    if kind == "actor":
-        found: Mask = index.memo(("actor", t.text), lambda: index.names("actor", _actor_test(t)))
-        return found.copy()
-    needle = t.text
-    found = index.memo(
-        ("source", needle),
-        lambda: index.names("source", lambda name: needle in " ".join(fold(name).split())),
-    )
+    names, test = (index.actors, _actor_test) if kind == "actor" else (index.sources, _source_test)
+    found: Mask = index.memo((kind, t.text), lambda: index.named(names, test(t)))
     return found.copy()
 
 

@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 
 import numpy as np
 
-from monitor.core.index import EntryIndex, Mask, micros
+from monitor.core.index import MICROSECOND, EntryIndex, Mask, micros
 from monitor.model import Entry
 
 HOURS = 24
@@ -70,22 +70,23 @@ def actor_stats(
     age = micros(now) - index.published[t_row]
     n = len(top)
 
-    def count(within: timedelta | None) -> tuple[np.ndarray, np.ndarray]:
-        """Items and mentions per top actor, published within `within` (None: all)."""
-        inside = (age >= 0) & (age < within // _MICRO) if within is not None else ...
-        slots = t_slot[inside]
-        return np.bincount(slots, minlength=n), np.bincount(
-            slots, weights=t_said[inside], minlength=n
-        ).astype(np.int64)
+    def within(span: timedelta) -> Mask:
+        return (age >= 0) & (age < span // MICROSECOND)
 
-    _, total = count(None)
+    def count(inside: Mask | slice) -> tuple[np.ndarray, np.ndarray]:
+        """Items and mentions per top actor, among the pairs `inside` picks."""
+        slots = t_slot[inside]
+        said = np.bincount(slots, weights=t_said[inside], minlength=n).astype(np.int64)
+        return np.bincount(slots, minlength=n), said
+
+    recent = within(timedelta(hours=HOURS))
+    _, total = count(slice(None))
     (hour, hour_said), (day, day_said), (week, week_said) = (
-        count(timedelta(hours=1)),
-        count(timedelta(hours=HOURS)),
-        count(timedelta(days=7)),
+        count(within(timedelta(hours=1))),
+        count(recent),
+        count(within(timedelta(days=7))),
     )
-    recent = (age >= 0) & (age < timedelta(hours=HOURS) // _MICRO)
-    hour_slot = HOURS - 1 - age[recent] // (3600 * 10**6)
+    hour_slot = HOURS - 1 - age[recent] // (timedelta(hours=1) // MICROSECOND)
     series = np.bincount(t_slot[recent] * HOURS + hour_slot, minlength=n * HOURS).reshape(n, HOURS)
     stats = []
     for i, g in enumerate(top.tolist()):
@@ -108,9 +109,6 @@ def actor_stats(
             )
         )
     return stats
-
-
-_MICRO = timedelta(microseconds=1)
 
 
 def _ranks(names: list[str]) -> np.ndarray:

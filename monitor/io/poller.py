@@ -231,7 +231,7 @@ async def annotate_stored(
     items = await asyncio.to_thread(pending)
     done = 0
     for start in range(0, len(items), ANNOTATE_CHUNK):
-        chunk = await off_loop(executor, _annotate, items[start : start + ANNOTATE_CHUNK], actors)
+        chunk = await annotate_off_loop(items[start : start + ANNOTATE_CHUNK], actors, executor)
         await asyncio.to_thread(store.write, chunk, [])
         done += len(chunk)
         if stored is not None:

@@ -393,11 +393,12 @@ ENTRY_FORMAT = _entry_format()
 
 class _Entries:
     """The entries of one day: `all` for every record of its items file, newest first,
-    made from the items and text files with these signatures, and `part`, their index;
-    `rows` is `all` without the copies that moved items left behind (None until
-    computed), and `rows_part` its index when it differs."""
+    made from the items and text files with these signatures, and `part`, their index
+    (made on first use when it was not given: `indexed` says whether it was); `rows` is
+    `all` without the copies that moved items left behind (None until computed), and
+    `rows_part` its index when it differs."""
 
-    __slots__ = ("all", "items", "part", "rows", "rows_part", "text")
+    __slots__ = ("_part", "all", "indexed", "items", "rows", "rows_part", "text")
 
     def __init__(
         self, items: Sig | None, text: Sig | None, rows: list[Entry], part: Part | None = None
@@ -405,9 +406,16 @@ class _Entries:
         self.items = items
         self.text = text
         self.all = rows
-        self.part = part if part is not None else Part.build(rows)
+        self._part = part
+        self.indexed = part is not None
         self.rows: list[Entry] | None = None
         self.rows_part: Part | None = None
+
+    @property
+    def part(self) -> Part:
+        if self._part is None:
+            self._part = Part.build(self.all)
+        return self._part
 
 
 def _decode_lines(data: bytes) -> list[Line]:
@@ -868,11 +876,7 @@ class TinyStore:
             return None
         if found is None:
             return None
-        rows, part = found
-        entries = _Entries(items, text, rows, part)
-        if part is None and not self.readonly:  # from before indexes, or a bad one
-            self._save_entries(day, entries)
-        return entries
+        return _Entries(items, text, *found)
 
     def _build_entries(self, day: str) -> _Entries:
         """The day's entries made from its items and text files (slow: reads the text)."""
@@ -897,8 +901,8 @@ class TinyStore:
         found = self._read_entries(day, items, text)
         if found is None:
             found = self._build_entries(day)
-            if not self.readonly:
-                self._save_entries(day, found)
+        if not found.indexed and not self.readonly:  # new, or from before indexes
+            self._save_entries(day, found)
         return found
 
     def _forget_entries(self, day: str) -> None:

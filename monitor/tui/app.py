@@ -203,8 +203,7 @@ class MonitorApp(App[int]):
         self.autopoll = autopoll
         self.set_keymap(dict(settings.keys))
 
-        self.entries: list[Entry] = []
-        self.index = EntryIndex([], [])  # the entries' index
+        self.index = EntryIndex([], [])  # every stored item's entry, and their index
         self.ids: set[str] = set()
         self.states: dict[str, SourceState] = {}
         self.loaded = False
@@ -261,6 +260,11 @@ class MonitorApp(App[int]):
 
     # -- start -------------------------------------------------------------------------------
 
+    @property
+    def entries(self) -> list[Entry]:
+        """Every stored item's entry, newest first, as last read."""
+        return self.index.entries
+
     def on_mount(self) -> None:
         self.started = True
         if self.read_only:
@@ -299,13 +303,11 @@ class MonitorApp(App[int]):
             return index, store.states(), {e.id for e in index.entries}
 
         index, states, ids = await asyncio.to_thread(load)
-        entries = index.entries
         gc.freeze()  # 100k long-lived entries: keep full collections from pausing the loop
         if self.loaded:
             self.timeline.new_ids |= ids - old
         first = not self.loaded
-        self.entries, self.states, self.ids, self.loaded = entries, states, ids, True
-        self.index = index
+        self.index, self.states, self.ids, self.loaded = index, states, ids, True
         self.refresh_health()
         await self.refresh_view()
         current = self.timeline.current
