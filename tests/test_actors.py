@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import html
 import json
 import subprocess
 import sys
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -56,17 +58,25 @@ def _feed(text: str) -> bytes:
 </item></channel></rss>""".encode()
 
 
-def test_founding_example_end_to_end(seed: Path, tmp_path: Path) -> None:
-    """The seed article published as a French feed item, polled and stored like any other."""
+@contextlib.contextmanager
+def _seed_feed(seed: Path, tmp_path: Path, name: str) -> Iterator[Path]:
+    """A loopback server with the seed article as one French feed item, and a config.toml
+    (source `name`, the store in tmp_path) polling it; the server lives while in use."""
     text = (seed / "article-fr-trump-poutine.txt").read_text(encoding="utf-8")
     with FeedServer() as srv:
         srv.route("/feed.xml", static(_feed(text)))
         cfg = tmp_path / "config.toml"
         cfg.write_text(
-            f'[storage]\npath = "store"\n\n[[sources]]\nname = "Le Quotidien"\n'
+            f'[storage]\npath = "store"\n\n[[sources]]\nname = "{name}"\n'
             f'url = "{srv.url("/feed.xml")}"\n',
             encoding="utf-8",
         )
+        yield cfg
+
+
+def test_founding_example_end_to_end(seed: Path, tmp_path: Path) -> None:
+    """The seed article published as a French feed item, polled and stored like any other."""
+    with _seed_feed(seed, tmp_path, "Le Quotidien") as cfg:
         settings = load(cfg)
         store = open_store(settings.storage)
         try:
@@ -118,14 +128,7 @@ def test_founding_example_end_to_end(seed: Path, tmp_path: Path) -> None:
 def test_the_dashboard_poll_annotates_in_its_parse_worker(seed: Path, tmp_path: Path) -> None:
     """With the dashboard's parse pool, the model loads in the worker process, never in the
     process that runs the UI."""
-    text = (seed / "article-fr-trump-poutine.txt").read_text(encoding="utf-8")
-    with FeedServer() as srv:
-        srv.route("/feed.xml", static(_feed(text)))
-        cfg = tmp_path / "config.toml"
-        cfg.write_text(
-            f'[storage]\npath = "store"\n\n[[sources]]\nname = "Q"\nurl = "{srv.url("/feed.xml")}"\n',
-            encoding="utf-8",
-        )
+    with _seed_feed(seed, tmp_path, "Q") as cfg:
         code = (
             "import asyncio, sys\nfrom pathlib import Path\n"
             "from monitor.config import load\n"
@@ -342,14 +345,7 @@ async def test_the_dashboard_shows_new_items_then_their_actors(seed: Path, tmp_p
     from monitor.tui.app import MonitorApp
     from tests.test_tui_support import screen_text, settle
 
-    text = (seed / "article-fr-trump-poutine.txt").read_text(encoding="utf-8")
-    with FeedServer() as srv:
-        srv.route("/feed.xml", static(_feed(text)))
-        cfg = tmp_path / "config.toml"
-        cfg.write_text(
-            f'[storage]\npath = "store"\n\n[[sources]]\nname = "Q"\nurl = "{srv.url("/feed.xml")}"\n',
-            encoding="utf-8",
-        )
+    with _seed_feed(seed, tmp_path, "Q") as cfg:
         settings = load(cfg)
         store = open_store(settings.storage)
         try:
