@@ -272,6 +272,7 @@ class LagMonitor:
         self._handle: asyncio.TimerHandle | None = None
         self._due = 0.0
         self.last = 0.0  # when the loop last ran this callback
+        self.culprits: list[tuple[float, float, list[str]]] | None = None  # set by --why
 
     def start(self) -> None:
         loop = asyncio.get_running_loop()
@@ -282,6 +283,18 @@ class LagMonitor:
     def _tick(self) -> None:
         now = self.last = time.perf_counter()
         self.samples.append((now, max(0.0, now - self._due)))
+        if self.culprits is not None and now - self._due > 0.04:
+            # the threads just stopped: one of them held the GIL while the loop waited
+            main = threading.get_ident()
+            names = {t.ident: t.name for t in threading.enumerate()}
+            others = [
+                f"[{names.get(i, '?')}] {_where(f, 3)}"
+                for i, f in sys._current_frames().items()
+                if i != main
+                and not any(m in _where(f, 1) for m in IDLE)
+                and names.get(i) not in ("keys", "stall-sampler")
+            ]
+            self.culprits.append((now, now - self._due, others))
         self.cpu.append((now, time.thread_time()))
         self._due = now + LAG_EVERY
         self._handle = asyncio.get_running_loop().call_later(LAG_EVERY, self._tick)
@@ -332,6 +345,9 @@ class GcWatch:
             "gen2_max": max((e[1] for e in full), default=0.0),
             "gen2_threads": dict(Counter(e[3] for e in full)),
             "max": max((e[1] for e in inside), default=0.0),
+            "longest": [
+                (round(e[1] * 1000, 1), e[2], e[3]) for e in sorted(inside, key=lambda e: -e[1])[:4]
+            ],
         }
 
 
@@ -603,6 +619,7 @@ VARIANTS = {
     "parse-in-processes": "the poller's parse + normalize sent to a pool of one process a CPU",
     "parse-in-1-process": "the same with one worker process, leaving a CPU to the dashboard",
     "gc-freeze": "gc.freeze() after the first paint: full collections skip what was loaded",
+    "app-loop": "the poll's requests on the dashboard's event loop, not on one of their own",
 }
 
 
@@ -659,6 +676,7 @@ def _apply_one(variant: str) -> Callable[[], None]:
 async def child_poll(config: Path, why: bool, variant: str) -> dict[str, Any]:
     """The real poller on the feed server; `j` every 50 ms from a thread."""
     from monitor.config import load
+    from monitor.io.loops import on_own_loop
     from monitor.io.poller import parse_pool, poll_once
     from monitor.io.store import open_store
     from monitor.tui.app import MonitorApp
@@ -667,6 +685,12 @@ async def child_poll(config: Path, why: bool, variant: str) -> dict[str, Any]:
     undo = apply_variant(variant)
     GC.start()
     settings = load(config)
+    for v in variant.split("+"):
+        if v.startswith("concurrency-"):
+            from dataclasses import replace
+
+            n = int(v.removeprefix("concurrency-"))
+            settings = replace(settings, poll=replace(settings.poll, concurrency=n))
     store = TimedStore(open_store(settings.storage))
     span: dict[str, float] = {}
 
@@ -676,10 +700,15 @@ async def child_poll(config: Path, why: bool, variant: str) -> dict[str, Any]:
 
     async def timed_poll(settings: Any, store: Any, **kw: Any) -> Any:
         span["poll0"] = time.perf_counter()
-        try:  # as the app's own poll: the actors are found after it, in their own worker
-            return await poll_once(settings, store, executor=executor, annotate=False, **kw)
+        # as the app's own poll: on a loop of its own, the actors found after it
+        run = poll_once(settings, store, executor=executor, annotate=False, **kw)
+        try:
+            if "app-loop" in variant.split("+"):
+                return await run
+            return await on_own_loop(lambda: run)
         finally:
             span["poll1"] = time.perf_counter()
+            span["gc_count"] = gc.get_count()  # type: ignore[assignment]
 
     handled: list[tuple[float, int]] = []
     original_down = Timeline.action_cursor_down
@@ -713,6 +742,7 @@ async def child_poll(config: Path, why: bool, variant: str) -> dict[str, Any]:
         lag.start()
         sampler = StallSampler(lag)
         if why:
+            lag.culprits = []
             sampler.start()
         thread = threading.Thread(target=presser, name="keys", daemon=True)
         t_idle = time.perf_counter()
@@ -752,13 +782,35 @@ async def child_poll(config: Path, why: bool, variant: str) -> dict[str, Any]:
 
     def phase(a: float, b: float) -> dict[str, Any]:
         inside = [k for k in keys if a <= k[0] < b]
+        worst = sorted(inside, key=lambda k: -k[2])[:5]
         return {
+            "worst": [
+                {
+                    "at": round(k[0] - a, 3),
+                    "to_action": round(k[1] * 1000),
+                    "to_frame": round(k[2] * 1000),
+                    "lags": [
+                        (round((t - k[0]) * 1000), round(lag * 1000))
+                        for t, lag in lag.samples
+                        if k[0] - 0.02 <= t <= k[0] + k[2] + 0.02 and lag > 0.005
+                    ],
+                    "gc": [
+                        (round((e[0] - k[0]) * 1000), round(e[1] * 1000, 1), e[2], e[3])
+                        for e in GC.events
+                        if k[0] - 0.05 <= e[0] <= k[0] + k[2] and e[1] > 0.002
+                    ],
+                }
+                for k in worst
+            ],
             "seconds": b - a,
             "key_to_frame": stats([k[2] for k in inside]),
             "key_to_action": stats([k[1] for k in inside]),
             "loop_lag": lag.between(a, b),
             "gc": GC.between(a, b),
             **({"stalls": sampler.top(a, b)} if why else {}),
+            "culprits": [
+                (round(late * 1000), where) for t, late, where in lag.culprits or [] if a <= t <= b
+            ],
         }
 
     result["idle"] = phase(t_idle + 0.2, t_r)
@@ -769,6 +821,7 @@ async def child_poll(config: Path, why: bool, variant: str) -> dict[str, Any]:
     result["after_poll"] = phase(p1, t_end)
     result["whole"] = phase(t_r, t_end)
     result["poll_seconds"] = p1 - p0
+    result["gc_count_after_poll"] = span.get("gc_count")
     result["key_r_to_poll"] = p0 - t_r
     result["shown_after_poll"] = t_end - p1
     result["write_seconds"] = write[0][1] - write[0][0] if write else None
@@ -1115,6 +1168,13 @@ def bench_poll(
                 f"its thread's CPU {lag.get('cpu', 0) * 100:3.0f}% | "
                 f"GC {ms(g['seconds'])}, {g['gen2']} full, longest {ms(g['gen2_max'])}"
             )
+            if why:
+                for w in ph.get("worst", []):
+                    print(f"    worst: {w}")
+                for late, where in ph.get("culprits", []):
+                    print(f"    loop {late} ms late; other threads: {where}")
+            if why and g.get("longest"):
+                print(f"    longest collections (ms, generation, thread): {g['longest']}")
         rep = res.get("report", {})
         print(
             f"  poll_once {res['poll_seconds']:.1f} s ({rep.get('new', '?')} new items, "
@@ -1123,6 +1183,8 @@ def bench_poll(
             f"after; {res['keys_handled']}/{res['keys_sent']} keys handled; "
             f"RSS {res['rss']['VmRSS']:.0f} MB (peak {res['rss']['VmHWM']:.0f} MB)"
         )
+        if why:
+            print(f"  gc.get_count() as the poll ends: {res.get('gc_count_after_poll')}")
         for key in ("fetch_parse", "store_write", "after_poll"):
             show_stalls(f"stalls, {key.replace('_', ' ')}", res.get(key, {}).get("stalls"))
         whole, target = res["whole"]["key_to_frame"], TARGETS["key"]
@@ -1185,7 +1247,9 @@ def main() -> None:
         print(json.dumps(out))
         return
     variants = [v.strip() for v in args.poll_variants.split(",") if v.strip()]
-    unknown = {v for x in variants for v in x.split("+")} - set(VARIANTS)
+    unknown = {v for x in variants for v in x.split("+") if not v.startswith("concurrency-")} - set(
+        VARIANTS
+    )
     filter_variants = [v.strip() for v in args.filter_variants.split(",") if v.strip()]
     parts = {p.strip() for p in args.parts.split(",") if p.strip()}
     unknown |= parts - {"paint", "filters", "poll"}

@@ -6,6 +6,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal
 
+import msgspec
+
 SCHEMA_VERSION = 1
 
 DateFlag = Literal["missing", "invalid"]
@@ -238,9 +240,12 @@ class PageText:
     site_name: str | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class Entry:
+class Entry(msgspec.Struct, frozen=True, gc=False):
     """An item as the timeline and filters see it: small, no full text.
+
+    Not tracked by the garbage collector (`gc=False`; every field is a plain value, so
+    there is no cycle to find): 100,000 entries would otherwise be walked by every full
+    collection, a pause of the dashboard.
 
     `search` is the folded text that filters match words against: title, summary,
     source names and the start of the full text, lower-cased without accents
@@ -346,9 +351,8 @@ class SourceResult:
     seconds: float = 0.0
 
 
-@dataclass(frozen=True, slots=True)
-class TextJob:
-    """One article page to fetch for an item's full text."""
+class TextJob(msgspec.Struct, frozen=True, gc=False):
+    """One article page to fetch for an item's full text (untracked, as `Entry`)."""
 
     item_id: str
     url: str

@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import msgspec
 import pytest
 
 from monitor.io import tinystore
@@ -564,3 +565,15 @@ def test_lock_message_ignores_a_dead_owner(root: Path, store: TinyStore) -> None
     (root / OWNER).write_text(json.dumps(owner))
     with pytest.raises(StoreLocked, match="in use by another process"):
         TinyStore(root)
+
+
+@pytest.mark.parametrize("n", [0, 1, 6, 7, 8, 20])
+def test_tables_are_encoded_in_chunks_as_in_one_call(n: int) -> None:
+    from monitor.io.tinystore import _encode_tables
+
+    data = {
+        "items": {str(i): {"id": f"é{i}", "keys": ("u:x", ["y"]), "n": None} for i in range(n)},
+        "other": {},
+    }
+    assert _encode_tables(data, chunk=7) == msgspec.json.encode(data)
+    assert _encode_tables({}) == b"{}"

@@ -17,7 +17,8 @@ from pathlib import Path
 import msgspec
 import pytest
 
-from monitor.core.index import EntryIndex, Part
+from monitor.core import index as index_module
+from monitor.core.index import EntryIndex, Part, decode_parts
 from monitor.core.query import filter_entries, parse_query, search_text
 from monitor.io import tinystore
 from monitor.io.store import StoreError
@@ -397,7 +398,33 @@ def test_entry_files_without_an_index_get_one(root: Path, built: Counter[str]) -
             _same_answers(s.entry_index(), want)
         assert not [k for k in built if not k.startswith("read")]
         saved = tinystore._ENTRY_FILE.decode(entry_file(root).read_bytes())
-        assert Part.decode(saved.index).size == len(want)
+        assert sum(p.size for p in decode_parts(saved.index)) == len(want)
+
+
+def test_a_big_day_is_indexed_in_parts(
+    root: Path, built: Counter[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A day of more than `CHUNK` entries is saved as several parts, and an entry file of
+    one part (as written before parts) is read as it is: no rows or index made again."""
+    monkeypatch.setattr(index_module, "CHUNK", 4)
+    with TinyStore(root) as s:
+        s.write(spread(10, days=1), [])
+        want = s.entries()
+    head = tinystore._ENTRY_FILE.decode(entry_file(root).read_bytes())
+    assert [p.size for p in decode_parts(head.index)] == [4, 4, 2]
+    with TinyStore(root, readonly=True) as s:
+        _same_answers(s.entry_index(), want)
+    one = msgspec.Raw(Part.build(want).encode())
+    entry_file(root).write_bytes(
+        msgspec.msgpack.encode([head.format, head.items, head.text, head.rows, one])
+    )
+    built.clear()
+    with TinyStore(root) as s:
+        index = s.entry_index()
+        _same_answers(index, want)
+        assert [p.size for p in index.parts] == [10]
+    assert not [k for k in built if not k.startswith("read")]
+    assert entry_file(root).read_bytes().endswith(one)  # not written again
 
 
 def test_store_without_entry_files(root: Path) -> None:

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
 from datetime import UTC, datetime, timedelta
+
+from msgspec.structs import replace
 
 from monitor.core.query import filter_entries, parse_query
 from monitor.core.trends import actor_stats, rising_score

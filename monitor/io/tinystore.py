@@ -29,7 +29,6 @@ import sys
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Iterator, MutableMapping, Sequence
-from dataclasses import fields
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any, cast
@@ -41,7 +40,7 @@ from tinydb.storages import Storage
 from tinydb.table import Table
 
 from monitor.core.dedupe import merge
-from monitor.core.index import EntryIndex, Part
+from monitor.core.index import EntryIndex, Part, build_parts, decode_parts, encode_parts
 from monitor.core.query import SEARCH_TEXT_CHARS, entry_of, search_text
 from monitor.io.store import Change, StoreError, StoreLocked
 from monitor.model import SCHEMA_VERSION, Entry, Item, Outcome, SourceState
@@ -87,7 +86,7 @@ class EntryFile(msgspec.Struct, array_like=True):
     items: Sig | None
     text: Sig | None
     rows: msgspec.Raw  # list[Entry], decoded only once the header matches
-    index: msgspec.Raw = msgspec.field(default_factory=msgspec.Raw)  # Part.encode(); empty: none
+    index: msgspec.Raw = msgspec.field(default_factory=msgspec.Raw)  # encode_parts; empty: none
 
 
 _ENTRY_FILE = msgspec.msgpack.Decoder(EntryFile)
@@ -143,6 +142,21 @@ class CorruptFile(Exception):
     """A store file that does not parse."""
 
 
+def _encode_tables(data: Tables, chunk: int = 500) -> bytes:
+    """`msgspec.json.encode(data)`, `chunk` documents at a time: one call for a day of
+    25,000 records held the GIL, and so the dashboard's loop, for 100 ms."""
+    encode = msgspec.json.encode
+    out = [b"{"]
+    for t, (name, docs) in enumerate(data.items()):
+        out += [b"," if t else b"", encode(name), b":{"]
+        pairs = list(docs.items())
+        for i in range(0, len(pairs), chunk):
+            out += [b"," if i else b"", encode(dict(pairs[i : i + chunk]))[1:-1]]
+        out.append(b"}")
+    out.append(b"}")
+    return b"".join(out)
+
+
 class FileStorage(Storage):
     """A TinyDB storage that reads its JSON file once and writes it only on `flush`, atomically.
 
@@ -172,7 +186,7 @@ class FileStorage(Storage):
     def flush(self) -> None:
         if self.readonly:
             raise StoreError("store is open read-only")
-        write_atomic(self.path, msgspec.json.encode(self._data or {}))
+        write_atomic(self.path, _encode_tables(self._data or {}))
         self.stamp = _file_stamp(self.path)
 
     def reset(self) -> None:
@@ -286,7 +300,7 @@ class _Day:
         return Item.from_record({**rec, "text": self.text(rec["id"])})
 
     def put(self, item: Item) -> None:
-        rec = item.to_record()
+        rec = _untracked(item.to_record())
         text = rec.pop("text", None)
         self.items.pending[item.id] = rec
         self.changed[item.id] = item
@@ -317,6 +331,19 @@ class _Day:
 # --- helpers -----------------------------------------------------------------------------
 
 
+def _untracked(rec: Record) -> Record:
+    """`rec` with tuples for its lists: records stay in memory with their day, and tuples
+    of plain values drop out of the garbage collector's sight, lists never do (a day of
+    25,000 items is 150,000 lists that every full collection would walk)."""
+
+    def tup(value: Any) -> Any:
+        if type(value) is list:
+            return tuple(tup(v) for v in value)
+        return value
+
+    return {k: tup(v) for k, v in rec.items()}
+
+
 def day_of(moment: datetime) -> str:
     """The partition of a moment: its UTC date."""
     if moment.tzinfo is None:
@@ -339,7 +366,7 @@ def _aware(moment: datetime | None) -> datetime | None:
 
 def _decode_entries(
     data: mmap.mmap, items: Sig | None, text: Sig | None
-) -> tuple[list[Entry], Part | None] | str | None:
+) -> tuple[list[Entry], list[Part] | None] | str | None:
     """An entry file's rows and index if it was made from files with these signatures,
     else None; why it does not parse if it does not. An index that does not fit the rows
     is left out (None), to be made again."""
@@ -351,15 +378,15 @@ def _decode_entries(
             rows = _ENTRY_ROWS.decode(head.rows)
     except msgspec.DecodeError as exc:
         return str(exc)
-    part = None
+    parts = None
     if head.index:
         try:
-            part = Part.decode(head.index)
+            parts = decode_parts(head.index)
         except ValueError:
-            part = None
-        if part is not None and part.size != len(rows):
-            part = None
-    return rows, part
+            parts = None
+        if parts is not None and sum(p.size for p in parts) != len(rows):
+            parts = None
+    return rows, parts
 
 
 def _newest(entry: Entry) -> tuple[datetime, str]:
@@ -385,7 +412,7 @@ def _entry_format() -> str:
         text="abc déf " * (SEARCH_TEXT_CHARS // 8 + 1),
     )
     digest = hashlib.blake2b(search_text(sample).encode(), digest_size=8).hexdigest()
-    return f"1:{','.join(f.name for f in fields(Entry))}:{SEARCH_TEXT_CHARS}:{digest}"
+    return f"1:{','.join(Entry.__struct_fields__)}:{SEARCH_TEXT_CHARS}:{digest}"
 
 
 ENTRY_FORMAT = _entry_format()
@@ -394,28 +421,32 @@ ENTRY_FORMAT = _entry_format()
 class _Entries:
     """The entries of one day: `all` for every record of its items file, newest first,
     made from the items and text files with these signatures, and `part`, their index
-    (made on first use when it was not given: `indexed` says whether it was); `rows` is
+    (parts, made on first use when not given: `indexed` says whether they were); `rows` is
     `all` without the copies that moved items left behind (None until computed), and
-    `rows_part` its index when it differs."""
+    `rows_parts` its index when it differs."""
 
-    __slots__ = ("_part", "all", "indexed", "items", "rows", "rows_part", "text")
+    __slots__ = ("_parts", "all", "indexed", "items", "rows", "rows_parts", "text")
 
     def __init__(
-        self, items: Sig | None, text: Sig | None, rows: list[Entry], part: Part | None = None
+        self,
+        items: Sig | None,
+        text: Sig | None,
+        rows: list[Entry],
+        parts: list[Part] | None = None,
     ) -> None:
         self.items = items
         self.text = text
         self.all = rows
-        self._part = part
-        self.indexed = part is not None
+        self._parts = parts
+        self.indexed = parts is not None
         self.rows: list[Entry] | None = None
-        self.rows_part: Part | None = None
+        self.rows_parts: list[Part] | None = None
 
     @property
-    def part(self) -> Part:
-        if self._part is None:
-            self._part = Part.build(self.all)
-        return self._part
+    def parts(self) -> list[Part]:
+        if self._parts is None:
+            self._parts = build_parts(self.all)
+        return self._parts
 
 
 def _decode_lines(data: bytes) -> list[Line]:
@@ -890,7 +921,7 @@ class TinyStore:
 
     def _save_entries(self, day: str, entries: _Entries) -> None:
         rows = msgspec.Raw(msgspec.msgpack.encode(entries.all))
-        index = msgspec.Raw(entries.part.encode())
+        index = msgspec.Raw(encode_parts(entries.parts))
         head = EntryFile(ENTRY_FORMAT, entries.items, entries.text, rows, index)
         # not fsynced: a file lost or cut short by a power cut is found out and made again
         write_atomic(self._entry_path(day), msgspec.msgpack.encode(head), durable=False)
@@ -963,17 +994,17 @@ class TinyStore:
             id_day = self._id_day
             rows = [e for e in loaded.all if id_day.get(e.id) == day]
             loaded.rows = loaded.all if len(rows) == len(loaded.all) else rows
-            loaded.rows_part = None
+            loaded.rows_parts = None
         return loaded.rows
 
-    def _part(self, day: str, loaded: _Entries) -> Part:
+    def _parts(self, day: str, loaded: _Entries) -> list[Part]:
         """The index of `_rows(day, loaded)`."""
         rows = self._rows(day, loaded)
         if rows is loaded.all:
-            return loaded.part
-        if loaded.rows_part is None:
-            loaded.rows_part = Part.build(rows)
-        return loaded.rows_part
+            return loaded.parts
+        if loaded.rows_parts is None:
+            loaded.rows_parts = build_parts(rows)
+        return loaded.rows_parts
 
     def _update_entries(self, part: _Day, changed: dict[str, Item]) -> None:
         """After a day's files were written: its entries, made again only for `changed`
@@ -1040,7 +1071,7 @@ class TinyStore:
             for day in self._synced_days():
                 loaded = self._entries[day]
                 out += self._rows(day, loaded)
-                parts.append(self._part(day, loaded))
+                parts += self._parts(day, loaded)
             return EntryIndex(out, parts)
 
     def _synced_days(self) -> list[str]:

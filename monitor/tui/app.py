@@ -9,7 +9,7 @@ import gc
 import logging
 import re
 from collections.abc import Awaitable, Callable, Iterator, Sequence
-from concurrent.futures import Executor
+from concurrent.futures import Executor, ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta, tzinfo
 from functools import partial
@@ -48,6 +48,7 @@ from monitor.tui.widgets.table_list import TableList
 from monitor.tui.widgets.timeline import Timeline
 
 log = logging.getLogger(__name__)
+
 
 DEBOUNCE = 0.15  # seconds between the last keystroke in the filter and filtering
 SAVED_FILTER = "app.filter_"  # + the digit: the id of a saved filter's binding
@@ -179,12 +180,16 @@ class MonitorApp(App[int]):
         self.parse_pool: Executor | None = None
         self.annotate_fn: AnnotateFn | None = None
         if poll is None:
+            from monitor.io.loops import on_own_loop
             from monitor.io.poller import annotate_stored, parse_pool, poll_once
 
-            # a process parses, so the loop answers keys during a poll of hundreds of feeds
+            # a process parses, and the requests run on a loop of their own, so that
+            # this one answers keys during a poll of hundreds of feeds
             self.parse_pool = None if read_only else parse_pool()
             # new items show at once; their actors come after, from the same worker process
-            poll = partial(poll_once, executor=self.parse_pool, annotate=False)
+            poll = partial(
+                on_own_loop, partial(poll_once, executor=self.parse_pool, annotate=False)
+            )
             self.annotate_fn = partial(
                 annotate_stored, store, actors=settings.actors, executor=self.parse_pool
             )
@@ -194,6 +199,7 @@ class MonitorApp(App[int]):
         self.articles = articles  # fetches article pages after each poll (None: never)
         if articles is not None:
             articles.on_text = self.text_arrived
+        self._reader = ThreadPoolExecutor(1, "article")  # reads the shown item
         self.fetching: set[str] = set()  # ids whose article text is being fetched
         self.finding = 0  # new items still waiting for their actors
         self._after_poll = asyncio.Lock()  # what follows a poll: one at a time
@@ -303,10 +309,11 @@ class MonitorApp(App[int]):
             return index, store.states(), {e.id for e in index.entries}
 
         index, states, ids = await asyncio.to_thread(load)
-        gc.freeze()  # 100k long-lived entries: keep full collections from pausing the loop
-        if self.loaded:
-            self.timeline.new_ids |= ids - old
         first = not self.loaded
+        if first:  # what start-up made lives as long as the app: out of full collections
+            gc.freeze()
+        else:
+            self.timeline.new_ids |= ids - old
         self.index, self.states, self.ids, self.loaded = index, states, ids, True
         self.refresh_health()
         await self.refresh_view()
@@ -370,7 +377,10 @@ class MonitorApp(App[int]):
 
     @work(group="article", exclusive=True, exit_on_error=False)
     async def load_article(self, entry: Entry) -> None:
-        item = await asyncio.to_thread(self.store.get, entry.id)
+        # One reader thread: while a write holds the store, the moves of the cursor wait
+        # there, the older ones cancelled, instead of filling the loop's thread pool.
+        read = asyncio.get_running_loop().run_in_executor(self._reader, self.store.get, entry.id)
+        item = await read
         if self.timeline.current is not None and self.timeline.current.id == entry.id:
             pending = entry.id in self.fetching
             self.article.show(entry, item, tz=self.zone, words=self.words, pending=pending)
@@ -447,9 +457,11 @@ class MonitorApp(App[int]):
                     self.fetch_texts(jobs)
 
     async def _poll_and_load(self, force: bool, only: set[str] | None) -> None:
-        # A poll makes tens of thousands of short-lived objects; full collections of them
-        # would pause the loop for up to 90 ms. Collect once, after the poll, instead.
-        gc.disable()
+        await self._poll(force, only)
+        with self.reported("reading the store"):
+            await self.reload()
+
+    async def _poll(self, force: bool, only: set[str] | None) -> None:
         try:
             report = await self.poll_fn(self.settings, self.store, force=force, only=only)
             self.last_report, self.last_failure = report, None
@@ -461,10 +473,6 @@ class MonitorApp(App[int]):
             log.exception("poll failed")
             self.last_failure = f"poll failed: {type(exc).__name__}: {exc}"
             self.say(self.last_failure, "error")
-        finally:
-            gc.enable()
-        with self.reported("reading the store"):
-            await self.reload()
 
     async def _annotate_new(self, fresh: list[str]) -> None:
         """Actors, quotes and dates for the items a poll added, off the loop, the view
@@ -735,6 +743,7 @@ class MonitorApp(App[int]):
         self.exit(0)
 
     def on_unmount(self) -> None:
+        self._reader.shutdown(wait=False, cancel_futures=True)
         if self.parse_pool is not None:
             self.parse_pool.shutdown(wait=False, cancel_futures=True)
 
