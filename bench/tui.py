@@ -31,7 +31,9 @@
    callback every 10 ms) and garbage collections are recorded per phase.
 
 `--why` samples, while the loop is more than 50 ms late, where the loop's thread and the
-other threads are. `--poll-variants` and `--filter-variants` rerun those parts with a
+other threads are, notes where the other threads stood each time the loop woke up more
+than 40 ms late (one of them held the GIL), and lists each phase's slowest keys with the
+loop's lateness and the garbage collections around them. `--poll-variants` and `--filter-variants` rerun those parts with a
 change applied from outside the app (see --help), to measure a fix before making it.
 
 Hooks are taken from outside (wrapped methods on the app instance, a timing store proxy):
@@ -1219,7 +1221,9 @@ def main() -> None:
         "--poll-variants",
         default="as-is",
         help="comma-separated experiments for the poll benchmark, each applied from outside "
-        "the app, '+' to combine: " + "; ".join(f"{k}: {v}" for k, v in VARIANTS.items()),
+        "the app, '+' to combine: "
+        + "; ".join(f"{k}: {v}" for k, v in VARIANTS.items())
+        + "; concurrency-N: [poll] concurrency = N",
     )
     parser.add_argument(
         "--poll-store",

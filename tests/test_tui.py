@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from textual import events
 from textual.widgets import Input
+from textual.worker import WorkerState
 
 from monitor.config import SavedFilter
 from monitor.model import Actor, Entry, PollReport
@@ -723,6 +724,59 @@ async def test_actors_of_a_big_poll_come_in_chunks_after_the_poll() -> None:
         assert "finding actors" not in screen_text(app)
         assert "Vladimir Putin" in [r.name for r in app.actors_pane.rows]
         assert len(seen) == 1  # the catch-up after the second poll found nothing left
+
+
+async def test_polls_that_end_while_actors_are_found_queue_one_turn() -> None:
+    """However many polls end while the actors of an earlier one are being found, one
+    turn waits, with the new items of all of them (no worker piles up per poll)."""
+    gate = asyncio.Event()
+    seen: list[list[str]] = []
+    poll = FakePoll()
+    poll.queue = [item(100, title="first")]
+    app = make_app(5, poll=poll)
+
+    async def annotate(
+        ids: Sequence[str], *, stored: Callable[[int], Awaitable[None]] | None
+    ) -> int:
+        seen.append(list(ids))
+        await gate.wait()
+        done = [replace(it, annotated=True) for it in map(app.store.get, ids) if it is not None]
+        app.store.write(done, [])
+        if stored is not None:
+            await stored(len(done))
+        return len(ids)
+
+    app.annotate_fn = annotate
+
+    def waiting() -> int:
+        return sum(
+            w.name == "run_after_poll" and w.state in (WorkerState.PENDING, WorkerState.RUNNING)
+            for w in app.workers
+        )
+
+    async with app.run_test(size=(120, 40)) as pilot:
+        for _ in range(200):
+            await pilot.pause(0.02)
+            if seen:
+                break
+        for n in range(3):  # three more polls, each with a new item
+            poll.queue = [item(200 + n, title=f"more {n}")]
+            assert app.start_poll(force=True)
+            for _ in range(200):
+                await pilot.pause(0.02)
+                if len(poll.calls) == n + 2 and not app.polling:
+                    break
+        assert waiting() == 2  # the one finding actors, and one turn behind it
+        gate.set()
+        for _ in range(200):
+            await pilot.pause(0.02)
+            if len(seen) >= 2 and waiting() == 0:
+                break
+        assert seen[0] == ["id000100"]
+        assert {i for ids in seen[1:] for i in ids} <= {f"id{k:06d}" for k in (100, 200, 201, 202)}
+        assert waiting() == 0
+        assert all(e.annotated for e in app.entries if e.id >= "id000100")
+        await pilot.press("q")
 
 
 async def test_a_failing_poll_is_reported_and_the_app_goes_on() -> None:

@@ -203,6 +203,10 @@ class MonitorApp(App[int]):
         self.fetching: set[str] = set()  # ids whose article text is being fetched
         self.finding = 0  # new items still waiting for their actors
         self._after_poll = asyncio.Lock()  # what follows a poll: one at a time
+        self._after_waiting = False  # a turn of it is queued behind the lock
+        self._after_fresh: list[str] = []  # for that turn: new items, article pages
+        self._after_jobs: dict[str, TextJob] = {}
+        self._after_texts = False  # a poll that succeeded is among them
         self._reload_timer: Timer | None = None
         self.now = now
         self.tz = tz
@@ -440,21 +444,38 @@ class MonitorApp(App[int]):
             self.polling_only = set()
         self.arm_timer()
         report = None if self.last_failure is not None else self.last_report
-        self.run_after_poll(sorted(self.ids - before), report)
+        self.after_poll(sorted(self.ids - before), report)
+
+    def after_poll(self, fresh: list[str], report: PollReport | None) -> None:
+        """Queue what follows a poll. Polls that end while it is still being done add to
+        one waiting turn: never more than one runs and one waits, however often polls
+        end (each waiting worker would keep its poll's report alive)."""
+        self._after_fresh.extend(fresh)
+        if report is not None:
+            self._after_texts = True
+            for job in report.text_jobs:
+                self._after_jobs.setdefault(job.item_id, job)
+        if not self._after_waiting:
+            self._after_waiting = True
+            self.run_after_poll()
 
     @work(group="after-poll", exit_on_error=False)
-    async def run_after_poll(self, fresh: list[str], report: PollReport | None) -> None:
-        """After a poll, one after another and beside the next polls: the new items'
+    async def run_after_poll(self) -> None:
+        """After polls, one turn at a time and beside the next polls: the new items'
         actors, a step of catching up, then the article texts (after the actors of title
         and summary are stored: the text's replace them)."""
         async with self._after_poll:
-            await self._annotate_new(fresh)
+            self._after_waiting = False
+            fresh, self._after_fresh = self._after_fresh, []
+            jobs, self._after_jobs = self._after_jobs, {}
+            texts, self._after_texts = self._after_texts, False
+            await self._annotate_new(sorted(set(fresh)))
             pending = await self._catch_up()
-            if report is not None:
-                queued = {j.item_id for j in report.text_jobs}
-                jobs = [*report.text_jobs, *(j for j in pending if j.item_id not in queued)]
+            if texts:
+                for job in pending:
+                    jobs.setdefault(job.item_id, job)
                 if jobs:
-                    self.fetch_texts(jobs)
+                    self.fetch_texts(list(jobs.values()))
 
     async def _poll_and_load(self, force: bool, only: set[str] | None) -> None:
         await self._poll(force, only)
