@@ -21,9 +21,10 @@ import random
 import statistics
 import sys
 import time
-from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
+
+from msgspec.structs import replace
 
 from monitor.core.cluster import THRESHOLD, jaccard, shingles
 from monitor.model import Item, Source

@@ -144,8 +144,9 @@ def write_config(path: Path, store: str, *, enabled: bool) -> None:
 
 def build_store(path: Path, size: int) -> float:
     """bench/store.py's items, PER_DAY a day before today, some titles led by a topic word."""
-    from dataclasses import replace
     from datetime import UTC, datetime, timedelta
+
+    from msgspec.structs import replace
 
     from bench.store import PER_DAY, Gen
     from monitor.io.tinystore import TinyStore
@@ -382,7 +383,12 @@ class StallSampler:
     """While the loop is late by more than 50 ms, samples every 5 ms where the loop's thread
     is and where the other threads are (the GIL holder is among them)."""
 
-    def __init__(self, lag: LagMonitor, threshold: float = 0.05, every: float = 0.005) -> None:
+    def __init__(
+        self,
+        lag: LagMonitor,
+        threshold: float = 0.05,
+        every: float = 0.005,
+    ) -> None:
         self.lag, self.threshold, self.every = lag, threshold, every
         self.samples: list[tuple[float, str, tuple[str, ...]]] = []
         self._stop = threading.Event()
@@ -824,6 +830,9 @@ async def child_poll(config: Path, why: bool, variant: str) -> dict[str, Any]:
     result["whole"] = phase(t_r, t_end)
     result["poll_seconds"] = p1 - p0
     result["gc_count_after_poll"] = span.get("gc_count")
+    result["apply_view_after_poll"] = [
+        round((b - a) * 1000, 1) for a, b, *_ in probe.views if a >= p1
+    ]
     result["key_r_to_poll"] = p0 - t_r
     result["shown_after_poll"] = t_end - p1
     result["write_seconds"] = write[0][1] - write[0][0] if write else None
@@ -1187,6 +1196,7 @@ def bench_poll(
         )
         if why:
             print(f"  gc.get_count() as the poll ends: {res.get('gc_count_after_poll')}")
+            print(f"  apply_view after the poll (ms): {res.get('apply_view_after_poll')}")
         for key in ("fetch_parse", "store_write", "after_poll"):
             show_stalls(f"stalls, {key.replace('_', ' ')}", res.get(key, {}).get("stalls"))
         whole, target = res["whole"]["key_to_frame"], TARGETS["key"]

@@ -120,9 +120,12 @@ class Quote:
     text: str
 
 
-@dataclass(frozen=True, slots=True)
-class Item:
-    """A normalized news item. Identity is `id`; `keys` are every key that resolves to it."""
+class Item(msgspec.Struct, frozen=True, gc=False):
+    """A normalized news item. Identity is `id`; `keys` are every key that resolves to it.
+
+    Untracked by the garbage collector, as `Entry`: a poll of 25,000 new items holds them
+    until they are stored, and each full collection meanwhile would walk them all (no
+    field can make a cycle: values, and tuples of the frozen types above)."""
 
     id: str
     title: str

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import UTC, datetime
 
+from msgspec.structs import replace as struct_replace
+
 from monitor.core.dedupe import merge
 from monitor.core.extract import extract_page, fill
 from monitor.model import Item, PageText
@@ -115,7 +117,7 @@ def _item(**kw: object) -> Item:
         summary="En bref.",
         first_seen=NOW,
     )
-    return replace(base, **kw)  # type: ignore[arg-type]
+    return struct_replace(base, **kw)
 
 
 PAGE = PageText(

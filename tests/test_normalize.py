@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
 from datetime import UTC, datetime
 
 import pytest
+from msgspec.structs import replace
 
 from monitor.core.dedupe import merge
 from monitor.core.normalize import html_to_paragraphs, html_to_text, normalize_feed, strip_controls

@@ -7,11 +7,11 @@ and look at the SVGs in tests/__snapshots__/ before committing them.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import replace
 from datetime import timedelta
 from typing import Any
 
 import pytest
+from msgspec.structs import replace
 from textual.pilot import Pilot
 
 from monitor.config import SavedFilter

@@ -4,11 +4,11 @@ tests of the dashboard's pure parts: the text gate, row formatting, views, poll 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from msgspec.structs import replace
 from rich.text import Text
 
 from monitor.config import SavedFilter, Settings

@@ -8,6 +8,7 @@ from dataclasses import replace
 
 import httpx
 import pytest
+from msgspec.structs import replace as struct_replace
 
 from monitor.config import ArticleSettings, Settings
 from monitor.io.articles import ArticleFetcher
@@ -126,7 +127,7 @@ def test_a_row_is_drawn_again_when_its_page_fills_the_date() -> None:
 
     timeline = Timeline(now=fixed_now)
     before = items(1)[0]
-    after = replace(before, published=NOW.replace(year=2023), language="fr")
+    after = struct_replace(before, published=NOW.replace(year=2023), language="fr")
     timeline.entries = [entry_of(before)]
     key = timeline.row_key(0)
     timeline.entries = [entry_of(after)]

@@ -13,6 +13,8 @@ from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
+from msgspec.structs import replace as struct_replace
+
 from monitor.core.dates import parse_date, parse_iso_or_rfc822
 from monitor.core.normalize import fold, strip_controls
 from monitor.model import Item, PageProblem, PageText
@@ -271,9 +273,9 @@ def fill(
         changes.update(published=page.published, published_raw=page.published_raw, date_flag=None)
     if item.title in ("(untitled)", item.url) and page.title:
         changes["title"] = page.title
-    return replace(item, **changes)
+    return struct_replace(item, **changes)
 
 
 def failed(item: Item, error: str, detail: str) -> Item:
     """`item` after its page could not be fetched: it keeps its summary (and any text)."""
-    return replace(item, text_status="failed", text_error=error, text_detail=detail)
+    return struct_replace(item, text_status="failed", text_error=error, text_detail=detail)

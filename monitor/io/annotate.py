@@ -12,10 +12,11 @@ import logging
 import threading
 import tomllib
 from collections.abc import Sequence
-from dataclasses import replace
 from functools import lru_cache
 from importlib import resources
 from typing import Any
+
+from msgspec.structs import replace
 
 from monitor.core.actors import Gazetteer, Span, annotate_fields, build_gazetteer
 from monitor.core.query import fold_indexed

@@ -224,14 +224,17 @@ async def annotate_stored(
     and gain their actors a moment later; after a first poll of thousands of items, the
     actors arrive in pieces instead of all at the end."""
 
-    def pending() -> list[Item]:
-        got = (store.get(i) for i in ids)
+    def pending(some: Sequence[str]) -> list[Item]:
+        got = (store.get(i) for i in some)
         return [it for it in got if it is not None and not it.annotated]
 
-    items = await asyncio.to_thread(pending)
     done = 0
-    for start in range(0, len(items), ANNOTATE_CHUNK):
-        chunk = await annotate_off_loop(items[start : start + ANNOTATE_CHUNK], actors, executor)
+    for start in range(0, len(ids), ANNOTATE_CHUNK):  # read a chunk at a time, too: reading
+        # 25,000 items at once held the GIL for a second, beside the dashboard's repaint
+        items = await asyncio.to_thread(pending, ids[start : start + ANNOTATE_CHUNK])
+        if not items:
+            continue
+        chunk = await annotate_off_loop(items, actors, executor)
         await asyncio.to_thread(store.write, chunk, [])
         done += len(chunk)
         if stored is not None:
