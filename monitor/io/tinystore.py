@@ -420,7 +420,7 @@ ENTRY_FORMAT = _entry_format()
 
 class _Entries:
     """The entries of one day: `all` for every record of its items file, newest first,
-    made from the items and text files with these signatures, and `part`, their index
+    made from the items and text files with these signatures, and `parts`, their index
     (parts, made on first use when not given: `indexed` says whether they were); `rows` is
     `all` without the copies that moved items left behind (None until computed), and
     `rows_parts` its index when it differs."""

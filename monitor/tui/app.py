@@ -49,7 +49,6 @@ from monitor.tui.widgets.timeline import Timeline
 
 log = logging.getLogger(__name__)
 
-
 DEBOUNCE = 0.15  # seconds between the last keystroke in the filter and filtering
 SAVED_FILTER = "app.filter_"  # + the digit: the id of a saved filter's binding
 
@@ -383,8 +382,8 @@ class MonitorApp(App[int]):
     async def load_article(self, entry: Entry) -> None:
         # One reader thread: while a write holds the store, the moves of the cursor wait
         # there, the older ones cancelled, instead of filling the loop's thread pool.
-        read = asyncio.get_running_loop().run_in_executor(self._reader, self.store.get, entry.id)
-        item = await read
+        loop = asyncio.get_running_loop()
+        item = await loop.run_in_executor(self._reader, self.store.get, entry.id)
         if self.timeline.current is not None and self.timeline.current.id == entry.id:
             pending = entry.id in self.fetching
             self.article.show(entry, item, tz=self.zone, words=self.words, pending=pending)
@@ -478,11 +477,6 @@ class MonitorApp(App[int]):
                     self.fetch_texts(list(jobs.values()))
 
     async def _poll_and_load(self, force: bool, only: set[str] | None) -> None:
-        await self._poll(force, only)
-        with self.reported("reading the store"):
-            await self.reload()
-
-    async def _poll(self, force: bool, only: set[str] | None) -> None:
         try:
             report = await self.poll_fn(self.settings, self.store, force=force, only=only)
             self.last_report, self.last_failure = report, None
@@ -494,6 +488,8 @@ class MonitorApp(App[int]):
             log.exception("poll failed")
             self.last_failure = f"poll failed: {type(exc).__name__}: {exc}"
             self.say(self.last_failure, "error")
+        with self.reported("reading the store"):
+            await self.reload()
 
     async def _annotate_new(self, fresh: list[str]) -> None:
         """Actors, quotes and dates for the items a poll added, off the loop, the view
