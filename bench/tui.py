@@ -33,8 +33,9 @@
 `--why` samples, while the loop is more than 50 ms late, where the loop's thread and the
 other threads are, notes where the other threads stood each time the loop woke up more
 than 40 ms late (one of them held the GIL), and lists each phase's slowest keys with the
-loop's lateness and the garbage collections around them. `--poll-variants` and `--filter-variants` rerun those parts with a
-change applied from outside the app (see --help), to measure a fix before making it.
+loop's lateness and the garbage collections around them. `--poll-variants` and
+`--filter-variants` rerun those parts with a change applied from outside the app (see
+--help), to measure a fix before making it.
 
 Hooks are taken from outside (wrapped methods on the app instance, a timing store proxy):
 the app is not changed. Everything lives in a temp folder that is removed afterwards; the
@@ -383,12 +384,7 @@ class StallSampler:
     """While the loop is late by more than 50 ms, samples every 5 ms where the loop's thread
     is and where the other threads are (the GIL holder is among them)."""
 
-    def __init__(
-        self,
-        lag: LagMonitor,
-        threshold: float = 0.05,
-        every: float = 0.005,
-    ) -> None:
+    def __init__(self, lag: LagMonitor, threshold: float = 0.05, every: float = 0.005) -> None:
         self.lag, self.threshold, self.every = lag, threshold, every
         self.samples: list[tuple[float, str, tuple[str, ...]]] = []
         self._stop = threading.Event()
@@ -709,14 +705,14 @@ async def child_poll(config: Path, why: bool, variant: str) -> dict[str, Any]:
     async def timed_poll(settings: Any, store: Any, **kw: Any) -> Any:
         span["poll0"] = time.perf_counter()
         # as the app's own poll: on a loop of its own, the actors found after it
-        run = poll_once(settings, store, executor=executor, annotate=False, **kw)
         try:
             if "app-loop" in variant.split("+"):
-                return await run
-            return await on_own_loop(lambda: run)
+                return await poll_once(settings, store, executor=executor, annotate=False, **kw)
+            return await on_own_loop(
+                poll_once, settings, store, executor=executor, annotate=False, **kw
+            )
         finally:
             span["poll1"] = time.perf_counter()
-            span["gc_count"] = gc.get_count()  # type: ignore[assignment]
 
     handled: list[tuple[float, int]] = []
     original_down = Timeline.action_cursor_down
@@ -829,7 +825,6 @@ async def child_poll(config: Path, why: bool, variant: str) -> dict[str, Any]:
     result["after_poll"] = phase(p1, t_end)
     result["whole"] = phase(t_r, t_end)
     result["poll_seconds"] = p1 - p0
-    result["gc_count_after_poll"] = span.get("gc_count")
     result["apply_view_after_poll"] = [
         round((b - a) * 1000, 1) for a, b, *_ in probe.views if a >= p1
     ]
@@ -1195,7 +1190,6 @@ def bench_poll(
             f"RSS {res['rss']['VmRSS']:.0f} MB (peak {res['rss']['VmHWM']:.0f} MB)"
         )
         if why:
-            print(f"  gc.get_count() as the poll ends: {res.get('gc_count_after_poll')}")
             print(f"  apply_view after the poll (ms): {res.get('apply_view_after_poll')}")
         for key in ("fetch_parse", "store_write", "after_poll"):
             show_stalls(f"stalls, {key.replace('_', ' ')}", res.get(key, {}).get("stalls"))
