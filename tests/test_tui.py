@@ -395,7 +395,11 @@ async def test_no_link_opened_unless_http() -> None:
 # --- filters ------------------------------------------------------------------------------
 
 
-async def test_filter_follows_typing_after_debounce_and_escape_clears() -> None:
+async def test_filter_follows_typing_after_debounce_and_escape_clears(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # a long debounce, so a slow machine cannot fire it between two keystrokes
+    monkeypatch.setattr("monitor.tui.app.DEBOUNCE", 2.0)
     app = make_app(30)
     async with app.run_test(size=(120, 40)) as pilot:
         await settle(pilot)
@@ -404,7 +408,7 @@ async def test_filter_follows_typing_after_debounce_and_escape_clears() -> None:
         await pilot.press(*"number 2")
         await pilot.pause()
         assert len(app.timeline.entries) == 30  # not yet: debounced
-        await settle(pilot, 0.3)
+        await settle(pilot, 2.2)
         titles = [e.title for e in app.timeline.entries]
         assert titles and all(t.startswith("Headline number 2") for t in titles)
         assert "filter: number 2" in screen_text(app)
