@@ -441,6 +441,39 @@ async def test_filter_enter_keeps_it() -> None:
         assert len(app.timeline.entries) == 30
 
 
+def burst(app: MonitorApp, keys: Sequence[str]) -> None:
+    """Keys that arrive in one read, as over a slow SSH link: all queued before any is handled."""
+    for key in keys:
+        app.post_message(events.Key(key, key if len(key) == 1 else None))
+
+
+@pytest.mark.parametrize(
+    ("keys", "query", "focused", "cursor", "polls"),
+    [
+        (["slash", *"number 2", "enter", "j", "j"], "number 2", "timeline", 2, 0),
+        (["slash", *"number 2", "enter", "r"], "number 2", "timeline", 0, 1),
+        (["slash", *"number 2", "escape", "j"], "", "timeline", 1, 0),
+        (["slash", *"(number", "enter", *"x)"], "(numberx)", "filter-input", 0, 0),
+        (["enter", "j"], "", "article", 0, 0),
+    ],
+    ids=["enter-then-keys", "enter-then-poll", "escape-then-keys", "malformed", "open-then-scroll"],
+)
+async def test_keys_typed_ahead_follow_the_focus(
+    keys: list[str], query: str, focused: str, cursor: int, polls: int
+) -> None:
+    poll = FakePoll()
+    app = make_app(30, poll=poll)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        before = len(poll.calls)
+        burst(app, keys)
+        await settle(pilot, 0.6)  # past the debounce and the hold limit
+        assert app.filter_text == query
+        assert app.focused is not None and app.focused.id == focused
+        assert app.timeline.cursor == cursor
+        assert len(poll.calls) - before == polls
+
+
 async def test_escape_on_the_timeline_clears_the_filter() -> None:
     app = make_app(30)
     async with app.run_test(size=(120, 40)) as pilot:

@@ -40,7 +40,7 @@ from monitor.tui.screens.main import MainScreen
 from monitor.tui.screens.sources import SourcesScreen
 from monitor.tui.widgets.actor_list import ActorList
 from monitor.tui.widgets.article_pane import ArticlePane
-from monitor.tui.widgets.filter_bar import FilterBar
+from monitor.tui.widgets.filter_bar import FilterBar, FilterInput
 from monitor.tui.widgets.row_list import RowList
 from monitor.tui.widgets.source_list import SourceList, SourceRow
 from monitor.tui.widgets.status_bar import StatusBar
@@ -141,7 +141,7 @@ class MonitorApp(App[int]):
         Binding("r", "poll", "Poll now", id="app.poll"),
         Binding("s", "sources", "Sources screen (health)", id="app.sources"),
         Binding("a", "side", "Side pane: actors / sources", id="app.side"),
-        Binding("slash", "filter", "Filter", id="app.filter"),
+        Binding("slash", "filter", "Filter", id="app.filter", priority=True),
         Binding("escape", "clear", "Clear the filter", id="app.clear"),
         Binding("u", "utc", "Times in UTC / local", id="app.utc"),
         Binding("o", "open_link", "Open the link", id="app.open"),
@@ -357,6 +357,7 @@ class MonitorApp(App[int]):
             self.show_article(current)
         elif self.article.words != self.words:
             self.article.show(shown, self.article.item, tz=self.zone, words=self.words)
+        self.filter_bar.query_one(FilterInput).send_on()  # keys typed ahead of Enter or Esc
 
     # -- the article -------------------------------------------------------------------------
 
@@ -683,6 +684,8 @@ class MonitorApp(App[int]):
 
     @on(Input.Changed, "#filter-input")
     def filter_typed(self, event: Input.Changed) -> None:
+        if not self.filter_bar.display or event.value != event.input.value:
+            return  # typed before Esc or Enter, or superseded by a later keystroke
         if self._filter_timer is not None:
             self._filter_timer.stop()
         value = event.value
@@ -695,6 +698,8 @@ class MonitorApp(App[int]):
         if self.set_filter(event.value):
             self.filter_bar.display = False
             self.main.focus_pane("timeline")
+        else:
+            self.filter_bar.query_one(FilterInput).resume()
 
     def action_filter(self) -> None:
         bar = self.filter_bar
@@ -703,7 +708,8 @@ class MonitorApp(App[int]):
         if field.value != self.filter_text:
             with field.prevent(Input.Changed):
                 field.value = self.filter_text
-        field.focus()
+        # At once, not on the next turn: keys typed right after `/` go to the field.
+        self.main.set_focus(field)
         field.cursor_position = len(field.value)
 
     def action_clear(self) -> None:
@@ -754,6 +760,8 @@ class MonitorApp(App[int]):
             return not isinstance(self.screen, SourcesScreen | HelpScreen)
         if not self.started or not self.screen_stack:
             return True
+        if action == "filter" and isinstance(self.focused, Input):
+            return False  # `/` is a priority key, so that keys typed right after it follow it
         return isinstance(self.screen, MainScreen)
 
     def action_quit_app(self) -> None:

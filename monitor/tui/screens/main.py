@@ -107,6 +107,10 @@ class MainScreen(Screen[None]):
             panes[(panes.index(self.pane) - 1) % len(panes)] if self.pane in panes else "timeline"
         )
 
+    def action_open_article(self) -> None:
+        self.focus_pane("article")
+
     def focus_pane(self, pane: str) -> None:
         self.set_pane(pane)
-        self.query_one(f"#{pane}").focus()
+        # At once, not on the next turn: keys typed right after go to the new pane.
+        self.set_focus(self.query_one(f"#{pane}"))

@@ -22,7 +22,8 @@ class Timeline(RowList):
 
     BINDINGS: ClassVar[list[BindingType]] = [
         *cursor_bindings("timeline"),
-        Binding("enter", "choose", "Open the article", id="timeline.open"),
+        # The screen moves the focus at once, so keys typed right after scroll the article.
+        Binding("enter", "screen.open_article", "Open the article", id="timeline.open"),
     ]
 
     empty_text = "no items yet"
