@@ -15,11 +15,18 @@ from pathlib import Path
 import pytest
 
 from monitor.config import load
-from monitor.core.actors import build_gazetteer, match_gazetteer
+from monitor.core.actors import annotate_fields, build_gazetteer, match_gazetteer
 from monitor.core.names import merge_names, name_key
 from monitor.core.query import fold, fold_indexed
 from monitor.core.textdates import find_dates
-from monitor.io.annotate import _unneeded, _upstream, annotate_items, detect_language, model
+from monitor.io.annotate import (
+    _unneeded,
+    _upstream,
+    annotate_items,
+    detect_language,
+    gazetteer,
+    model,
+)
 from monitor.io.poller import poll_once
 from monitor.io.store import open_store
 from monitor.model import ActorSpec, Item
@@ -205,6 +212,43 @@ def test_within_document_linking_and_noise() -> None:
     assert "Etat" not in names and "l'Etat" not in names
     fetterman = next(a for a in item.actors if a.name == "John Fetterman")
     assert fetterman.mentions == 2
+
+
+@pytest.mark.parametrize(
+    ("text", "kept", "dropped"),
+    [
+        (
+            "Réunis au Maroc pour la COP22, les représentants de 200 pays négocient.",
+            {"Morocco"},
+            {"Réunis"},
+        ),
+    ],
+)
+def test_a_participle_opening_a_sentence_is_not_a_name(
+    text: str, kept: set[str], dropped: set[str]
+) -> None:
+    (item,) = annotate_items([_item(text, "fr")])
+    names = {a.name for a in item.actors}
+    assert kept <= names
+    assert not names & dropped
+
+
+def test_which_opening_words_are_participles() -> None:
+    text = (
+        "Le sommet s'ouvre. Interrogés par l'AFP, des diplomates restent prudents. "
+        "Lomé accueille le sommet. Tunis, la capitale, attend. Élus en 2016, ils siègent."
+    )
+
+    def spans(*words: str) -> dict[str, list[tuple[int, int, str]]]:
+        at = [(text.index(w), text.index(w) + len(w), "LOC") for w in words]
+        return {"text": at}
+
+    found = annotate_fields(
+        [("text", text)], spans("Interrogés", "Lomé", "Tunis", "Élus"), gazetteer()
+    )
+    names = {a.name for a in found.actors}
+    assert {"Lomé", "Tunis"} <= names  # no preposition after them
+    assert not names & {"Interrogés", "Élus"}
 
 
 def test_user_actors_win_and_match_word_bounded() -> None:

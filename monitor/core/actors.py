@@ -61,6 +61,15 @@ _PLURAL_BEFORE = {"les", "des", "aux", "the", "die", "los", "las"}
 _POSSESSIVE = re.compile(r"['’]s\b")
 _DASH = re.compile(r"\s[-–—]\s")
 _ELISION = re.compile(r"^\w{1,2}['’]", re.UNICODE)
+# « Réunis au Maroc, … », « Interrogé par l’AFP, … »: a participle opening a sentence,
+# capitalized only by its place, that NER takes for a name.
+_PARTICIPLE = re.compile(r"(?:é|ée|és|ées|is|ies|us|ues)$")
+_NEXT_WORD = re.compile(r"\s+(\w+)")
+_PREPOSITIONS = {
+    "à", "au", "aux", "en", "dans", "par", "pour", "sur", "chez", "depuis", "lors",
+    "après", "avant", "devant", "contre", "avec", "sous", "entre", "de", "du", "des",
+}  # fmt: skip
+_SENTENCE_END = '.!?…:;»"“”'
 
 Span = tuple[int, int, str]  # start, end, NER label
 Folded = tuple[str, list[int] | None]  # `fold_indexed` of a text
@@ -227,12 +236,26 @@ def _clean(text: str, start: int, end: int, gaz: Gazetteer) -> tuple[int, int, b
     folded = fold(span)
     if folded in gaz.generic or folded in gaz.leading or folded in gaz.titles:
         return None
+    if " " not in span and _opens_with_participle(text, start, end):
+        return None
     before = _WORD.findall(fold(text[max(0, start - 12) : start]))
     if " " not in span and span.endswith("s") and before and before[-1] in _PLURAL_BEFORE:
         return None  # "les Américains", "the Democrats": a group, not an actor
     if before and before[-1] in gaz.titles:
         titled = True
     return start, end, titled
+
+
+def _opens_with_participle(text: str, start: int, end: int) -> bool:
+    """Whether the one word at text[start:end] opens a sentence, looks like a French
+    participle and is followed by a preposition: « Réunis au Maroc »."""
+    if not _PARTICIPLE.search(text[start:end].lower()):
+        return False
+    head = text[:start].rstrip()[-1:]
+    if head and head not in _SENTENCE_END:
+        return False
+    after = _NEXT_WORD.match(text, end)
+    return after is not None and after.group(1) in _PREPOSITIONS
 
 
 def _strong_words(text: str, gaz: Gazetteer) -> bool:
