@@ -624,6 +624,8 @@ VARIANTS = {
     "parse-in-1-process": "the same with one worker process, leaving a CPU to the dashboard",
     "gc-freeze": "gc.freeze() after the first paint: full collections skip what was loaded",
     "app-loop": "the poll's requests on the dashboard's event loop, not on one of their own",
+    "no-full-gc": "no full collection while the poll runs (gc threshold 2 raised, then restored)",
+    "nice": "the parse worker, the poll's thread and its executor's threads at nice 10",
 }
 
 
@@ -702,17 +704,40 @@ async def child_poll(config: Path, why: bool, variant: str) -> dict[str, Any]:
     # parse-in-* variants replace the parse function instead)
     executor = None if "parse-in" in variant else parse_pool()
 
+    niced = "nice" in variant.split("+")
+    if niced and executor is not None:
+        executor.submit(os.nice, 10).result()
+
+    def nice_thread() -> None:
+        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), 10)
+
+    async def poll_niced(*args: Any, **kw: Any) -> Any:
+        from concurrent.futures import ThreadPoolExecutor
+
+        nice_thread()
+        asyncio.get_running_loop().set_default_executor(ThreadPoolExecutor(initializer=nice_thread))
+        return await poll_once(*args, **kw)
+
     async def timed_poll(settings: Any, store: Any, **kw: Any) -> Any:
         span["poll0"] = time.perf_counter()
+        thresholds = gc.get_threshold()
+        if "no-full-gc" in variant.split("+"):
+            gc.set_threshold(thresholds[0], thresholds[1], 1_000_000)
         # as the app's own poll: on a loop of its own, the actors found after it
         try:
             if "app-loop" in variant.split("+"):
                 return await poll_once(settings, store, executor=executor, annotate=False, **kw)
             return await on_own_loop(
-                poll_once, settings, store, executor=executor, annotate=False, **kw
+                poll_niced if niced else poll_once,
+                settings,
+                store,
+                executor=executor,
+                annotate=False,
+                **kw,
             )
         finally:
             span["poll1"] = time.perf_counter()
+            gc.set_threshold(*thresholds)
 
     handled: list[tuple[float, int]] = []
     original_down = Timeline.action_cursor_down

@@ -120,7 +120,7 @@ async def test_mouse_click_selects_and_scroll_keeps_cursor() -> None:
         await pilot.click("#timeline", offset=(10, 5))  # row 4 (the border is row 0)
         await settle(pilot)
         assert app.timeline.cursor == 4
-        assert "Headline number 4" in app.article.query_one("#article-body").render().plain  # type: ignore[attr-defined]
+        assert "Headline number 4" in app.article.plain
         tl = app.timeline
         for _ in range(3):
             tl.post_message(events.MouseScrollDown(tl, 10, 5, 0, 1, 0, False, False, False))
@@ -328,16 +328,12 @@ async def test_timeline_rows_show_the_top_two_actors_and_the_article_its_annotat
         assert "Vladimir Putin, D…" in shown  # the top two, clipped in a narrow timeline
         await pilot.press("j", "j", "enter")  # item 2: full text, mentions, a quote, a date
         await settle(pilot)
-        body = app.article.query_one("#article-body").render()
-        shown = body.plain  # type: ignore[union-attr]
+        body = app.article.content
+        shown = body.plain
         assert "actors: Vladimir Putin (1), Donald Trump (1)" in shown
         assert "Vladimir Putin: « we are ready to talk to the new administration »" in shown
         assert "on Monday = 2024-11-11" in shown
-        underlined = {
-            body.plain[s.start : s.end]  # type: ignore[union-attr]
-            for s in body.spans  # type: ignore[union-attr]
-            if str(s.style) == MENTION
-        }
+        underlined = {body.plain[s.start : s.end] for s in body.spans if str(s.style) == MENTION}
         assert underlined == {"Vladimir Putin", "Donald Trump"}
 
 
@@ -392,6 +388,41 @@ async def test_no_link_opened_unless_http() -> None:
         assert any("not opening" in n for n in notes(app))
 
 
+async def test_the_article_text_can_be_selected_with_the_mouse() -> None:
+    app = make_app(30)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        pane = app.article
+        region = pane.content_region
+        await pilot.mouse_down("#article", offset=(1, 0))
+        drag = events.MouseMove(
+            pane, 10, 0, 0, 0, 1, False, False, False, screen_x=region.x + 10, screen_y=region.y
+        )
+        app.screen._forward_event(drag)
+        await pilot.pause()
+        await pilot.mouse_up("#article", offset=(10, 0))
+        await settle(pilot)
+        assert app.screen.get_selected_text() == "Headline "
+
+
+async def test_the_article_rewraps_to_its_width() -> None:
+    paragraph = " ".join(f"word{n}" for n in range(400))
+    app = make_app(store=MemoryStore([item(0, text_=paragraph)]))
+    async with app.run_test(size=(160, 40)) as pilot:
+        await settle(pilot)
+        pane = app.article
+        wide, width = pane.virtual_size.height, pane.scrollable_content_region.width
+        assert wide > pane.scrollable_content_region.height  # it scrolls
+        await pilot.resize_terminal(110, 40)
+        await settle(pilot)
+        assert pane.scrollable_content_region.width < width
+        assert pane.virtual_size.height > wide
+        await pilot.press("tab", "tab", "G")  # to the article, then its end
+        await settle(pilot)
+        assert pane.scroll_y == pane.max_scroll_y > 0
+        assert "word399" in screen_text(app)
+
+
 # --- filters ------------------------------------------------------------------------------
 
 
@@ -413,8 +444,7 @@ async def test_filter_follows_typing_after_debounce_and_escape_clears(
         assert titles and all(t.startswith("Headline number 2") for t in titles)
         assert "filter: number 2" in screen_text(app)
         # highlighted in the article
-        body = app.article.query_one("#article-body").render()
-        assert "Headline number 2" in body.plain  # type: ignore[attr-defined]
+        assert "Headline number 2" in app.article.plain
         await pilot.press("escape")
         await settle(pilot)
         assert len(app.timeline.entries) == 30

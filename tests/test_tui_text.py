@@ -81,13 +81,13 @@ async def test_pending_text_then_the_text_then_refetch() -> None:
             await pilot.pause(0.05)
             if "/0" in asked:
                 break
-        body = app.article.query_one("#article-body").render().plain  # type: ignore[attr-defined]
+        body = app.article.plain
         assert "fetching text…" in body and "Summary of story 0." in body
         assert "id000000" in app.fetching
 
         release.set()
         await settle(pilot, 0.2)
-        body = app.article.query_one("#article-body").render().plain  # type: ignore[attr-defined]
+        body = app.article.plain
         assert "The whole story" in body and "fetching text" not in body
         assert not app.fetching
         stored = store.get("id000000")
@@ -95,7 +95,7 @@ async def test_pending_text_then_the_text_then_refetch() -> None:
 
         await pilot.press("j", "j", "j")  # item 3: the site blocked the request
         await settle(pilot)
-        body = app.article.query_one("#article-body").render().plain  # type: ignore[attr-defined]
+        body = app.article.plain
         assert "summary only: the site blocked the request (R: try again)" in body
         assert "Attention Required" in body
 
@@ -107,7 +107,7 @@ async def test_pending_text_then_the_text_then_refetch() -> None:
         await settle(pilot, 0.2)
         assert asked.count("/0") == before + 1
         assert asked.count("/robots.txt") == 1  # robots.txt read once per host
-        body = app.article.query_one("#article-body").render().plain  # type: ignore[attr-defined]
+        body = app.article.plain
         assert "The whole story" in body
 
 

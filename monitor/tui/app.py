@@ -50,6 +50,7 @@ from monitor.tui.widgets.timeline import Timeline
 log = logging.getLogger(__name__)
 
 DEBOUNCE = 0.15  # seconds between the last keystroke in the filter and filtering
+LOADING_AFTER = 0.05  # seconds: an article not read by then shows its header and "loading"
 SAVED_FILTER = "app.filter_"  # + the digit: the id of a saved filter's binding
 
 
@@ -373,10 +374,6 @@ class MonitorApp(App[int]):
         if entry is None:
             self.article.show(None, None, tz=self.zone)
             return
-        pending = entry.id in self.fetching
-        self.article.show(
-            entry, None, tz=self.zone, words=self.words, loading=True, pending=pending
-        )
         self.load_article(entry)
 
     @work(group="article", exclusive=True, exit_on_error=False)
@@ -384,7 +381,20 @@ class MonitorApp(App[int]):
         # One reader thread: while a write holds the store, the moves of the cursor wait
         # there, the older ones cancelled, instead of filling the loop's thread pool.
         loop = asyncio.get_running_loop()
-        item = await loop.run_in_executor(self._reader, self.store.get, entry.id)
+        read = loop.run_in_executor(self._reader, self.store.get, entry.id)
+        try:
+            # Shown once it is read, in one repaint; "loading" only if the read is slow.
+            item = await asyncio.wait_for(asyncio.shield(read), LOADING_AFTER)
+        except TimeoutError:
+            if self.timeline.current is not None and self.timeline.current.id == entry.id:
+                pending = entry.id in self.fetching
+                self.article.show(
+                    entry, None, tz=self.zone, words=self.words, loading=True, pending=pending
+                )
+            item = await read
+        except asyncio.CancelledError:
+            read.cancel()  # a newer move: not read at all if the reader has not begun
+            raise
         if self.timeline.current is not None and self.timeline.current.id == entry.id:
             pending = entry.id in self.fetching
             self.article.show(entry, item, tz=self.zone, words=self.words, pending=pending)
@@ -948,7 +958,7 @@ class MonitorApp(App[int]):
             status = self.main.query_one("#status", StatusBar)
         except Exception:
             return
-        status.update(self.status_text())
+        status.show(self.status_text())
 
     # -- help --------------------------------------------------------------------------------
 

@@ -7,11 +7,12 @@ from datetime import tzinfo
 from typing import ClassVar
 
 from rich.text import Text
-from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.containers import VerticalScroll
+from textual.geometry import Size
 from textual.message import Message
-from textual.widgets import Static
+from textual.scroll_view import ScrollView
+from textual.selection import Selection
+from textual.strip import Strip
 
 from monitor.core.humanize import text_words
 from monitor.model import Entry, Item
@@ -142,8 +143,13 @@ def article_text(
     return out
 
 
-class ArticlePane(VerticalScroll, can_focus=True):
-    """The selected item, scrollable."""
+class ArticlePane(ScrollView, can_focus=True):
+    """The selected item, scrollable.
+
+    A `ScrollView` that draws its wrapped lines itself: showing another item repaints
+    the pane's region only. (A `Static` in a scrolling container changes height with
+    every item, and each change lays out and repaints the whole screen: half the cost
+    of a cursor move.) The text can be selected with the mouse and copied."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("j,down", "line_down", "Scroll down", id="article.down"),
@@ -155,15 +161,22 @@ class ArticlePane(VerticalScroll, can_focus=True):
         Binding("escape", "back", "Back to the timeline", id="article.back"),
         Binding("R", "refetch", "Fetch the full text again", id="article.refetch"),
     ]
+    DEFAULT_CSS = """
+    ArticlePane {
+        overflow-x: hidden;
+        overflow-y: scroll;  /* a bar that came and went would re-wrap the text twice */
+    }
+    """
 
     def __init__(self, *, id: str | None = None, classes: str | None = None) -> None:
         super().__init__(id=id, classes=classes)
         self.entry: Entry | None = None
         self.item: Item | None = None
         self.words: tuple[str, ...] = ()
-
-    def compose(self) -> ComposeResult:
-        yield Static(Text("select an item", style="dim"), id="article-body")
+        self.content = Text("select an item", style="dim", end="")
+        self._lines: list[Text] = []
+        self._width = -1  # the width `_lines` were wrapped to
+        self._strips: dict[int, Strip] = {}
 
     def show(
         self,
@@ -177,15 +190,85 @@ class ArticlePane(VerticalScroll, can_focus=True):
     ) -> None:
         moved = entry is None or self.entry is None or entry.id != self.entry.id
         self.entry, self.item, self.words = entry, item, tuple(words)
-        body = self.query_one("#article-body", Static)
         if entry is None:
-            body.update(Text("nothing selected", style="dim"))
+            self.set_content(Text("nothing selected", style="dim", end=""))
         else:
-            body.update(
+            self.set_content(
                 article_text(entry, item, tz=tz, words=words, loading=loading, pending=pending)
             )
         if moved:
             self.scroll_to(y=0, animate=False)
+
+    def set_content(self, content: Text) -> None:
+        self.content = content
+        self._width = -1
+        self._wrap()
+
+    @property
+    def plain(self) -> str:
+        """The text shown, as plain text."""
+        return self.content.plain
+
+    # -- drawing -------------------------------------------------------------------------
+
+    def _wrap(self) -> None:
+        width = self.scrollable_content_region.width
+        if width == self._width:
+            return
+        self._width = width
+        self._strips.clear()
+        if width <= 0 or not self.is_mounted:
+            self._lines = []
+        else:
+            self._lines = list(self.content.wrap(self.app.console, width))
+        size = Size(max(0, width), len(self._lines))
+        if size != self.virtual_size:
+            # Not through the reactive, which lays out the whole screen: the bar is always
+            # there (overflow-y: scroll), so only its window and the scroll limits change.
+            self.set_reactive(ArticlePane.virtual_size, size)
+            self._scroll_update(size)
+        self.refresh()
+
+    def on_resize(self) -> None:
+        self._wrap()
+
+    def on_mount(self) -> None:
+        self._wrap()
+
+    def notify_style_update(self) -> None:
+        super().notify_style_update()
+        self._strips.clear()
+
+    def selection_updated(self, selection: Selection | None) -> None:
+        self._strips.clear()
+        self.refresh()
+
+    def get_selection(self, selection: Selection) -> tuple[str, str] | None:
+        return selection.extract("\n".join(line.plain for line in self._lines)), "\n"
+
+    def render_line(self, y: int) -> Strip:
+        index = self.scroll_offset.y + y
+        width = self.scrollable_content_region.width
+        base = self.rich_style
+        if index >= len(self._lines) or width != self._width:
+            return Strip.blank(width, base)
+        strip = self._strips.get(index)
+        if strip is None:
+            line = self._lines[index]
+            selection = self.text_selection
+            span = selection.get_span(index) if selection is not None else None
+            if span is not None:
+                start, end = span
+                line = line.copy()
+                line.stylize(
+                    self.screen.get_component_rich_style("screen--selection"),
+                    start,
+                    len(line) if end == -1 else end,
+                )
+            strip = Strip(line.render(self.app.console)).adjust_cell_length(width)
+            strip = strip.apply_style(base).apply_offsets(0, index)
+            self._strips[index] = strip
+        return strip
 
     @property
     def url(self) -> str | None:
