@@ -1171,8 +1171,8 @@ def bench_poll(
     server, port, hosts = start_server(feeds, 50, 0.1)
     servers.append(server)  # killed by the caller, whatever happens
     urls = [feed_url(n, hosts, port) for n in range(feeds)]
-    for variant in variants:
-        poll_dir = tmp / f"poll-{variant}"
+    for n, variant in enumerate(variants):
+        poll_dir = tmp / f"poll-{n}-{variant}"  # a variant may be listed twice
         poll_dir.mkdir()
         cfg = poll_dir / "config.toml"
         poll_config(cfg, urls)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import threading
 import time
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import timedelta
@@ -15,7 +16,7 @@ from textual.widgets import Input
 from textual.worker import WorkerState
 
 from monitor.config import SavedFilter
-from monitor.model import Actor, Entry, PollReport
+from monitor.model import Actor, Entry, Item, PollReport
 from monitor.tui.app import MonitorApp
 from monitor.tui.screens.help import HelpScreen
 from monitor.tui.screens.sources import SourcesScreen
@@ -386,6 +387,39 @@ async def test_no_link_opened_unless_http() -> None:
         await settle(pilot)
         assert opened == []
         assert any("not opening" in n for n in notes(app))
+
+
+class SlowStore(MemoryStore):
+    """A store whose reads wait until `free` is set, as behind a long write."""
+
+    def __init__(self, *args: object, **kw: object) -> None:
+        super().__init__(*args, **kw)  # type: ignore[arg-type]
+        self.free = threading.Event()
+        self.free.set()
+
+    def get(self, item_id: str) -> Item | None:
+        self.free.wait(10)
+        return super().get(item_id)
+
+
+async def test_a_slow_read_shows_the_header_and_loading_then_the_text() -> None:
+    store = SlowStore([item(n, text_=f"Body of story {n}.") for n in range(3)])
+    app = make_app(store=store)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        assert "Body of story 0." in app.article.plain
+        store.free.clear()
+        await pilot.press("j")
+        for _ in range(100):  # "loading" comes once the read has taken 50 ms
+            if "loading…" in app.article.plain:
+                break
+            await pilot.pause(0.05)
+        shown = app.article.plain
+        assert "Headline number 1" in shown and "loading…" in shown
+        store.free.set()
+        await settle(pilot)
+        assert "Body of story 1." in app.article.plain
+        assert "loading…" not in app.article.plain
 
 
 async def test_the_article_text_can_be_selected_with_the_mouse() -> None:

@@ -384,9 +384,9 @@ class MonitorApp(App[int]):
         read = loop.run_in_executor(self._reader, self.store.get, entry.id)
         try:
             # Shown once it is read, in one repaint; "loading" only if the read is slow.
-            item = await asyncio.wait_for(asyncio.shield(read), LOADING_AFTER)
-        except TimeoutError:
-            if self.timeline.current is not None and self.timeline.current.id == entry.id:
+            done, _ = await asyncio.wait([read], timeout=LOADING_AFTER)
+            current = self.timeline.current
+            if not done and current is not None and current.id == entry.id:
                 pending = entry.id in self.fetching
                 self.article.show(
                     entry, None, tz=self.zone, words=self.words, loading=True, pending=pending
