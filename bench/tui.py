@@ -683,7 +683,8 @@ async def child_poll(config: Path, why: bool, variant: str) -> dict[str, Any]:
     """The real poller on the feed server; `j` every 50 ms from a thread."""
     from monitor.config import load
     from monitor.io.loops import on_own_loop
-    from monitor.io.poller import parse_pool, poll_once
+    from monitor.io.loops import parse_pool
+    from monitor.io.poller import poll_once
     from monitor.io.store import open_store
     from monitor.tui.app import MonitorApp
     from monitor.tui.widgets.timeline import Timeline

@@ -9,7 +9,9 @@ import argparse
 import asyncio
 import json
 import sys
+from collections import Counter
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
@@ -17,10 +19,22 @@ from typing import TYPE_CHECKING, TextIO
 from monitor import __version__
 from monitor.config import ConfigError, Settings, find_config, load, parse_duration
 from monitor.core.humanize import ago, error_words, span
+from monitor.io.events import (
+    ActorsFound,
+    DigestWritten,
+    Event,
+    PollEnded,
+    Problem,
+    Scheduled,
+    SourcePolled,
+    TextArrived,
+    TextsDone,
+    TextsQueued,
+)
 
 if TYPE_CHECKING:
     from monitor.core.query import Query
-    from monitor.io.articles import TextReport
+    from monitor.io.digest import ScheduleRun
     from monitor.model import PollReport
 
 EXIT_OK, EXIT_FAIL, EXIT_CONFIG = 0, 1, 2
@@ -74,23 +88,12 @@ def _clip(s: str, n: int) -> str:
 # --- poll -----------------------------------------------------------------------------------
 
 
-class _Progress:
-    """A one-line bar on a terminal, one plain line per source otherwise."""
+class _Bar:
+    """A one-line progress bar on a terminal; plain lines otherwise."""
 
     def __init__(self, out: TextIO) -> None:
         self.out = out
         self.tty = out.isatty()
-
-    def __call__(self, done: int, total: int, result: object) -> None:
-        from monitor.model import SourceResult
-
-        assert isinstance(result, SourceResult)
-        if self.tty:
-            self.bar(done, total, _clip(result.name, 40))
-        else:
-            word = result.status if result.status != "error" else f"error ({result.error})"
-            self.out.write(f"{done}/{total} {result.name}: {word}\n")
-        self.out.flush()
 
     def bar(self, done: int, total: int, label: str) -> None:
         width = 30
@@ -98,28 +101,64 @@ class _Progress:
         self.out.write(f"\r\x1b[K[{'#' * fill}{'.' * (width - fill)}] {done}/{total} {label}")
         if done == total:
             self.out.write("\r\x1b[K")
-
-
-class _TextProgress(_Progress):
-    """Article texts as they arrive: the same bar on a terminal, a line each otherwise."""
-
-    def __call__(self, done: int, total: int, result: object) -> None:
-        from monitor.model import Item
-
-        assert isinstance(result, Item)
-        if self.tty:
-            self.bar(done, total, "text " + _clip(_one_line(result.title), 40))
-        else:
-            word = "ok" if result.text_status == "page" else f"{result.text_error}"
-            link = _clip(_one_line(result.url or ""), 80)
-            self.out.write(f"text {done}/{total} {link}: {word}\n")
         self.out.flush()
+
+    def line(self, text: str) -> None:
+        self.out.write(text + "\n")
+        self.out.flush()
+
+
+@dataclass
+class _PollTally:
+    """What `monitor poll` saw of a pass, from the core's events: progress on stderr as
+    it goes, figures for the summary."""
+
+    bar: _Bar
+    report: PollReport | None = None
+    failure: str | None = None
+    fetched: int = 0
+    failed: Counter[str] = field(default_factory=Counter)
+    texts: bool = False  # pages were asked for
+    earlier: int = 0  # of them, left pending by earlier polls
+    left_without: int = 0  # --no-text: new items whose page was not asked for
+    caught_up: int = 0  # stored items that got their actors
+
+    def __call__(self, event: Event) -> None:
+        match event:
+            case SourcePolled(done, total, r):
+                if self.bar.tty:
+                    self.bar.bar(done, total, _clip(r.name, 40))
+                else:
+                    word = r.status if r.status != "error" else f"error ({r.error})"
+                    self.bar.line(f"{done}/{total} {r.name}: {word}")
+            case PollEnded(report, failure, _):
+                self.report, self.failure = report, failure
+            case TextsQueued(count, earlier, skipped):
+                if skipped:
+                    self.left_without += count - earlier
+                else:
+                    self.texts, self.earlier = True, self.earlier + earlier
+            case TextArrived(item, done, total):
+                if item.text_status == "page":
+                    self.fetched += 1
+                else:
+                    self.failed[item.text_error or "other"] += 1
+                if self.bar.tty:
+                    self.bar.bar(done, total, "text " + _clip(_one_line(item.title), 40))
+                else:
+                    word = "ok" if item.text_status == "page" else f"{item.text_error}"
+                    link = _clip(_one_line(item.url or ""), 80)
+                    self.bar.line(f"text {done}/{total} {link}: {word}")
+            case ActorsFound(done, _, True):
+                self.caught_up += done
+            case Problem(_, message):
+                self.bar.line(f"monitor: {_one_line(message)}")
+            case _:
+                pass
 
 
 def cmd_poll(args: argparse.Namespace) -> int:
     settings = _settings(args)
-    from monitor.io.poller import poll_once
-
     only = set(args.source) if args.source else None
     if only:
         unknown = only - {s.name for s in settings.sources}
@@ -127,6 +166,7 @@ def cmd_poll(args: argparse.Namespace) -> int:
             raise CliError(
                 f"no source named {', '.join(sorted(unknown))} in {settings.path}", EXIT_CONFIG
             )
+    from monitor.io.session import Session
     from monitor.io.store import StoreError
 
     if args.watch:
@@ -134,45 +174,33 @@ def cmd_poll(args: argparse.Namespace) -> int:
             raise CliError("--watch polls every source on its interval: no --all or --source")
         return _watch(settings, fetch_text=not args.no_text, annotate=not args.no_actors)
     store = _open_store(settings)
+    tally = _PollTally(_Bar(sys.stderr))
 
-    async def run() -> tuple[PollReport, TextReport | None, int, int]:
-        report = await poll_once(
+    async def run() -> None:
+        session = Session(
             settings,
             store,
-            force=args.all,
-            only=only,
-            progress=_Progress(sys.stderr),
-            annotate=not args.no_actors,
-        )
-        # then the stored items left behind: recent pages never asked for, items without actors
-        from monitor.io.backfill import find_backlog
-        from monitor.io.poller import annotate_stored, utcnow
-
-        backlog = await find_backlog(
-            settings,
-            store,
-            utcnow(),
-            annotate=not args.no_actors,
+            listener=tally,
             text=not args.no_text,
-            skip={j.item_id for j in report.text_jobs},
+            annotate=not args.no_actors,
+            progress=True,
         )
-        texts = None
-        jobs = [] if args.no_text else [*report.text_jobs, *backlog.texts]
-        if jobs:
-            from monitor.io.articles import ArticleFetcher
-
-            fetcher = ArticleFetcher(settings, store, annotate=not args.no_actors)
-            texts = await fetcher.run(jobs, progress=_TextProgress(sys.stderr))
-        # after the texts: an item whose text came is annotated with it already
-        caught_up = await annotate_stored(store, backlog.annotate, settings.actors)
-        return report, texts, len(backlog.texts), caught_up
+        try:
+            await session.load()
+            await session.poll(force=args.all, only=only)
+            await session.settle()  # the new items' actors, the backlog, the article texts
+        finally:
+            await session.close()
 
     try:
-        report, texts, earlier, caught_up = asyncio.run(run())
+        asyncio.run(run())
     except StoreError as exc:
         raise CliError(str(exc)) from None
     finally:
         store.close()
+    report = tally.report
+    if report is None:
+        raise CliError(tally.failure or "the poll failed")
     rows = [["source", "status", "new", "updated", "unchanged", "detail"]]
     for r in report.results:
         status = r.status.replace("_", " ")
@@ -195,41 +223,77 @@ def cmd_poll(args: argparse.Namespace) -> int:
         f"\n{len(fetched)} fetched, {len(report.failed)} failed, "
         f"{len(report.results) - len(fetched)} skipped, {report.new} new items in {secs:.1f}s"
     )
-    if texts is not None:
-        why = ", ".join(f"{kind.replace('_', ' ')} {n}" for kind, n in texts.failed.most_common())
+    if tally.texts:
+        why = ", ".join(f"{kind.replace('_', ' ')} {n}" for kind, n in tally.failed.most_common())
         print(
-            f"article text: {texts.fetched} fetched, {sum(texts.failed.values())} without"
+            f"article text: {tally.fetched} fetched, {sum(tally.failed.values())} without"
             + (f" ({why})" if why else "")
-            + (f"; {earlier} of them left pending by earlier polls" if earlier else "")
+            + (f"; {tally.earlier} of them left pending by earlier polls" if tally.earlier else "")
         )
-    elif report.text_jobs:
-        print(f"article text: {len(report.text_jobs)} items left without (--no-text)")
-    if caught_up:
-        print(f"actors: looked for in {caught_up} items stored without them")
+    elif tally.left_without:
+        print(f"article text: {tally.left_without} items left without (--no-text)")
+    if tally.caught_up:
+        print(f"actors: looked for in {tally.caught_up} items stored without them")
     return EXIT_OK
+
+
+@dataclass
+class _WatchLines:
+    """`monitor poll --watch`: one line per pass, and one per batch of article texts."""
+
+    report: PollReport | None = None
+    failure: str | None = None
+    digest: ScheduleRun | None = None
+    caught_up: int = 0
+
+    def __call__(self, event: Event) -> None:
+        match event:
+            case PollEnded(report, failure, _):
+                self.report, self.failure, self.digest, self.caught_up = report, failure, None, 0
+            case ActorsFound(done, _, True):
+                self.caught_up += done
+            case DigestWritten(run):
+                self.digest = run
+            case Scheduled(next_poll):
+                self.print_pass(next_poll)
+            case TextsDone(fetched, failed, _):
+                without = sum(failed.values())
+                print(f"{_clock()} {fetched} article texts, {without} without", flush=True)
+            case Problem(_, message):
+                print(f"{_clock()} {_one_line(message)}", flush=True)
+            case _:
+                pass
+
+    def print_pass(self, next_poll: datetime | None) -> None:
+        r = self.report
+        if r is None:
+            text = f"{_clock()} {self.failure or 'poll failed'}"
+        else:
+            fetched = sum(1 for x in r.results if x.status != "skipped")
+            when = r.finished.astimezone().strftime("%H:%M:%S")
+            text = f"{when} {fetched} fetched, {len(r.failed)} failed, {r.new} new"
+        if self.caught_up:
+            text += f", actors looked for in {self.caught_up} stored items"
+        if self.digest is not None and self.digest.written:
+            text += f"; digest of {self.digest.day.isoformat()} written to " + ", ".join(
+                str(path) for path in self.digest.written
+            )
+        if next_poll is not None:
+            text += f"; next pass in {span((next_poll - datetime.now(UTC)).total_seconds())}"
+        print(text, flush=True)
+        self.report, self.digest, self.caught_up = None, None, 0
+
+
+def _clock() -> str:
+    return datetime.now().strftime("%H:%M:%S")
 
 
 def _watch(settings: Settings, *, fetch_text: bool, annotate: bool) -> int:
     """Poll until Ctrl+C or SIGTERM, one summary line per pass."""
     import signal
 
+    from monitor.io.session import Session
     from monitor.io.store import StoreError
-    from monitor.io.watch import Pass, watch
-
-    def line(p: Pass) -> None:
-        r = p.report
-        fetched = sum(1 for x in r.results if x.status != "skipped")
-        when = r.finished.astimezone().strftime("%H:%M:%S")
-        text = f"{when} {fetched} fetched, {len(r.failed)} failed, {r.new} new"
-        if p.texts is not None:
-            text += f", {p.texts.fetched} article texts"
-        if p.annotated:
-            text += f", actors looked for in {p.annotated} stored items"
-        if p.digest is not None and p.digest.written:
-            text += f"; digest of {p.digest.day.isoformat()} written to " + ", ".join(
-                str(path) for path in p.digest.written
-            )
-        print(f"{text}; next pass in {span(p.delay)}", flush=True)
 
     async def run() -> None:
         task = asyncio.current_task()
@@ -237,7 +301,13 @@ def _watch(settings: Settings, *, fetch_text: bool, annotate: bool) -> int:
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, task.cancel)
-        await watch(settings, store, on_pass=line, text=fetch_text, annotate=annotate)
+        session = Session(
+            settings, store, listener=_WatchLines(), text=fetch_text, annotate=annotate
+        )
+        try:
+            await session.run()
+        finally:
+            await session.close()
 
     store = _open_store(settings)
     print(f"monitor: watching {sum(s.enabled for s in settings.sources)} sources", flush=True)
@@ -571,14 +641,27 @@ def cmd_demo(args: argparse.Namespace) -> int:
         except ConfigError as exc:
             raise CliError(str(exc), EXIT_CONFIG) from None
         if args.poll_only:
-            from monitor.io.poller import poll_once
+            from monitor.io.session import Session
             from monitor.io.store import open_store
 
             store = open_store(settings.storage)
+
+            async def once() -> PollReport | None:
+                session = Session(settings, store)
+                try:
+                    await session.load()
+                    report = await session.poll()
+                    await session.settle()
+                    return report
+                finally:
+                    await session.close()
+
             try:
-                report = asyncio.run(poll_once(settings, store))
+                report = asyncio.run(once())
             finally:
                 store.close()
+            if report is None:
+                raise CliError("the demo poll failed")
             print(f"{len(report.results)} demo sources, {report.new} new items")
             return EXIT_OK
         return _run_dashboard(settings)

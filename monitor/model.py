@@ -369,7 +369,6 @@ class PollReport:
     started: datetime
     finished: datetime
     results: tuple[SourceResult, ...] = field(default=())
-    text_jobs: tuple[TextJob, ...] = ()  # the new items whose page text is wanted
 
     @property
     def new(self) -> int:

@@ -139,7 +139,7 @@ def test_the_dashboard_poll_annotates_in_its_parse_worker(seed: Path, tmp_path: 
         code = (
             "import asyncio, sys\nfrom pathlib import Path\n"
             "from monitor.config import load\n"
-            "from monitor.io.poller import parse_pool, poll_once\n"
+            "from monitor.io.loops import parse_pool\nfrom monitor.io.poller import poll_once\n"
             "from monitor.io.store import open_store\n"
             f"settings = load(Path({str(cfg)!r}))\n"
             "store = open_store(settings.storage)\n"

@@ -232,7 +232,7 @@ def test_cli_poll_export_and_lock(server: FeedServer, tmp_path: Path) -> None:
 
 
 def test_poll_parses_in_a_worker_process(server: FeedServer, tmp_path: Path) -> None:
-    from monitor.io.poller import parse_pool
+    from monitor.io.loops import parse_pool
 
     settings = load(_config(tmp_path, server))
     store = open_store(settings.storage)
@@ -254,7 +254,7 @@ def test_parse_worker_exits_with_its_parent(tmp_path: Path) -> None:
     code = (
         "import sys, os\n"
         f"sys.path.insert(0, {str(ROOT)!r})\n"
-        "from monitor.io.poller import parse_pool\n"
+        "from monitor.io.loops import parse_pool\n"
         "pool = parse_pool()\n"
         "print(pool.submit(os.getpid).result(), flush=True)\n"
         "import time; time.sleep(60)\n"

@@ -8,10 +8,12 @@ per language with only its NER components. It never runs on the UI thread.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import threading
 import tomllib
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
+from concurrent.futures import Executor
 from functools import lru_cache
 from importlib import resources
 from typing import Any
@@ -22,6 +24,8 @@ from monitor.core.actors import Gazetteer, Span, annotate_fields, build_gazettee
 from monitor.core.query import fold_indexed
 from monitor.core.quotes import find_quotes
 from monitor.core.textdates import find_dates
+from monitor.io.loops import off_loop
+from monitor.io.store import Store
 from monitor.model import ActorKind, ActorSpec, DateRef, Item, Quote
 
 log = logging.getLogger(__name__)
@@ -220,3 +224,57 @@ def annotate_items(items: Sequence[Item], user_actors: Sequence[ActorSpec] = ())
             )
         )
     return out
+
+
+ANNOTATE_CHUNK = 500  # items per call to the worker: results come back in pieces
+
+
+_ANNOTATING = threading.Lock()  # one spaCy model per process, used by one thread at a time
+
+
+def _annotate(items: Sequence[Item], actors: tuple[ActorSpec, ...]) -> list[Item]:
+    with _ANNOTATING:
+        return annotate_items(items, actors)
+
+
+async def annotate_off_loop(
+    items: Sequence[Item], actors: tuple[ActorSpec, ...], executor: Executor | None = None
+) -> list[Item]:
+    """`annotate_items` in `executor` (the parse pool: the model loads there, once), else
+    in a thread; in chunks, so a long batch never holds a worker for minutes."""
+    out: list[Item] = []
+    for start in range(0, len(items), ANNOTATE_CHUNK):
+        chunk = list(items[start : start + ANNOTATE_CHUNK])
+        out.extend(await off_loop(executor, _annotate, chunk, actors))
+    return out
+
+
+async def annotate_stored(
+    store: Store,
+    ids: Sequence[str],
+    actors: tuple[ActorSpec, ...],
+    executor: Executor | None = None,
+    stored: Callable[[int], Awaitable[None]] | None = None,
+) -> int:
+    """Annotate the stored items `ids` that are not yet, and store them chunk by chunk
+    (`ANNOTATE_CHUNK`), awaiting `stored(n)` after each chunk of n is stored. Returns how
+    many were annotated. The dashboard runs this after a poll, so new items show at once
+    and gain their actors a moment later; after a first poll of thousands of items, the
+    actors arrive in pieces instead of all at the end."""
+
+    def pending(some: Sequence[str]) -> list[Item]:
+        got = (store.get(i) for i in some)
+        return [it for it in got if it is not None and not it.annotated]
+
+    done = 0
+    for start in range(0, len(ids), ANNOTATE_CHUNK):  # read a chunk at a time, too: reading
+        # 25,000 items at once held the GIL for a second, beside the dashboard's repaint
+        items = await asyncio.to_thread(pending, ids[start : start + ANNOTATE_CHUNK])
+        if not items:
+            continue
+        chunk = await annotate_off_loop(items, actors, executor)
+        await asyncio.to_thread(store.write, chunk, [])
+        done += len(chunk)
+        if stored is not None:
+            await stored(len(chunk))
+    return done

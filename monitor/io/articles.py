@@ -26,9 +26,10 @@ import httpx
 from monitor.config import Settings
 from monitor.core.dedupe import with_annotations
 from monitor.core.extract import extract_page, failed, fill
-from monitor.io.http import FetchError, Limits, fetch
+from monitor.io.annotate import annotate_off_loop
+from monitor.io.http import ClientPool, FetchError, Limits, fetch
+from monitor.io.loops import off_loop
 from monitor.io.netguard import Guard, host_of
-from monitor.io.poller import ClientPool, annotate_off_loop, off_loop
 from monitor.io.store import Store
 from monitor.model import Item, PageText, TextJob
 

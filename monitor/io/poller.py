@@ -4,43 +4,35 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import multiprocessing
-import os
 import random
-import ssl
-import threading
 import time
-from collections.abc import Awaitable, Callable, Sequence
-from concurrent.futures import BrokenExecutor, Executor, ProcessPoolExecutor
+from collections.abc import Callable, Sequence
+from concurrent.futures import Executor
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime
-from typing import Any, TypeVar
-from urllib.parse import urlsplit
+from datetime import datetime
+from typing import TypeVar
 
 import httpx
 
 from monitor.config import Settings
 from monitor.core import schedule
-from monitor.io.http import FetchError, Limits, fetch, make_client, user_agent
+from monitor.io.annotate import annotate_off_loop
+from monitor.io.clock import utcnow
+from monitor.io.http import ClientPool, FetchError, Limits, fetch
+from monitor.io.loops import off_loop
 from monitor.io.store import Store
 from monitor.model import (
-    ActorSpec,
     ErrorKind,
     Item,
     PollReport,
     Source,
     SourceResult,
     SourceState,
-    TextJob,
 )
 
 Progress = Callable[[int, int, SourceResult], None]
 T = TypeVar("T")
 log = logging.getLogger(__name__)
-
-
-def utcnow() -> datetime:
-    return datetime.now(UTC)
 
 
 @dataclass(slots=True)
@@ -75,101 +67,6 @@ def plan(
     return due, skipped
 
 
-class ClientPool:
-    """httpx clients sharded by host, with a global and a per-host concurrency limit."""
-
-    def __init__(
-        self,
-        *,
-        shards: int = 16,
-        concurrency: int = 100,
-        per_host: int = 2,
-        agent: str | None = None,
-        proxy: str | None = None,
-        transport: httpx.AsyncBaseTransport | None = None,
-    ) -> None:
-        self._proxy = proxy
-        self._shards = max(1, shards)
-        self._agent = agent or user_agent()
-        self._transport = transport
-        self._clients: dict[int, httpx.AsyncClient] = {}
-        self._tls: ssl.SSLContext | None = None  # one for all shards: each costs ~15 ms
-        self._global = asyncio.Semaphore(concurrency)
-        self._per_host_n = per_host
-        self._per_host: dict[str, asyncio.Semaphore] = {}
-
-    def client(self, url: str) -> httpx.AsyncClient:
-        shard = hash(urlsplit(url).netloc) % self._shards
-        c = self._clients.get(shard)
-        if c is None:
-            if self._tls is None:
-                self._tls = httpx.create_ssl_context()
-            c = make_client(
-                user_agent=self._agent,
-                proxy=self._proxy,
-                transport=self._transport,
-                verify=self._tls,
-            )
-            self._clients[shard] = c
-        return c
-
-    @property
-    def agent(self) -> str:
-        return self._agent
-
-    def host_limit(self, url: str) -> asyncio.Semaphore:
-        host = urlsplit(url).netloc.lower()
-        sem = self._per_host.get(host)
-        if sem is None:
-            sem = self._per_host[host] = asyncio.Semaphore(self._per_host_n)
-        return sem
-
-    @property
-    def global_limit(self) -> asyncio.Semaphore:
-        return self._global
-
-    async def aclose(self) -> None:
-        await asyncio.gather(*(c.aclose() for c in self._clients.values()))
-        self._clients.clear()
-
-
-def _exit_with_parent(parent: int) -> None:
-    """Worker initializer: leave when the parent is gone, even after a SIGKILL."""
-
-    def watch() -> None:
-        while os.getppid() == parent:
-            time.sleep(1.0)
-        os._exit(0)
-
-    threading.Thread(target=watch, daemon=True).start()
-
-
-def parse_pool() -> ProcessPoolExecutor:
-    """A one-process pool for parsing, for a long-running process such as the dashboard.
-
-    Parsing in threads holds the GIL in pure-Python parts and starves the event loop
-    (keys waited up to 700 ms during a 500-feed poll); a process keeps the loop free.
-    The caller shuts it down; its worker also exits if the caller dies.
-    """
-    return ProcessPoolExecutor(
-        max_workers=1,
-        mp_context=multiprocessing.get_context("spawn"),
-        initializer=_exit_with_parent,
-        initargs=(os.getpid(),),
-    )
-
-
-async def off_loop(executor: Executor | None, fn: Callable[..., T], *args: Any) -> T:
-    """Run CPU work in `executor` (a process pool, see `parse_pool`), else in a thread;
-    a broken pool falls back to a thread."""
-    if executor is not None:
-        try:
-            return await asyncio.get_running_loop().run_in_executor(executor, fn, *args)
-        except (BrokenExecutor, OSError, RuntimeError):
-            log.warning("worker process unavailable; working in a thread", exc_info=True)
-    return await asyncio.to_thread(fn, *args)
-
-
 def _parse_and_normalize(
     body: bytes,
     content_type: str | None,
@@ -184,62 +81,6 @@ def _parse_and_normalize(
     if feed.fatal:
         return [], feed.problems, True
     return normalize_feed(feed, source, now=now, base_url=final_url), feed.problems, False
-
-
-ANNOTATE_CHUNK = 500  # items per call to the worker: results come back in pieces
-
-
-_ANNOTATING = threading.Lock()  # one spaCy model per process, used by one thread at a time
-
-
-def _annotate(items: Sequence[Item], actors: tuple[ActorSpec, ...]) -> list[Item]:
-    from monitor.io.annotate import annotate_items
-
-    with _ANNOTATING:
-        return annotate_items(items, actors)
-
-
-async def annotate_off_loop(
-    items: Sequence[Item], actors: tuple[ActorSpec, ...], executor: Executor | None = None
-) -> list[Item]:
-    """`annotate_items` in `executor` (the parse pool: the model loads there, once), else
-    in a thread; in chunks, so a long batch never holds a worker for minutes."""
-    out: list[Item] = []
-    for start in range(0, len(items), ANNOTATE_CHUNK):
-        chunk = list(items[start : start + ANNOTATE_CHUNK])
-        out.extend(await off_loop(executor, _annotate, chunk, actors))
-    return out
-
-
-async def annotate_stored(
-    store: Store,
-    ids: Sequence[str],
-    actors: tuple[ActorSpec, ...],
-    executor: Executor | None = None,
-    stored: Callable[[int], Awaitable[None]] | None = None,
-) -> int:
-    """Annotate the stored items `ids` that are not yet, and store them chunk by chunk
-    (`ANNOTATE_CHUNK`), awaiting `stored(n)` after each chunk of n is stored. Returns how
-    many were annotated. The dashboard runs this after a poll, so new items show at once
-    and gain their actors a moment later; after a first poll of thousands of items, the
-    actors arrive in pieces instead of all at the end."""
-
-    def pending(some: Sequence[str]) -> list[Item]:
-        got = (store.get(i) for i in some)
-        return [it for it in got if it is not None and not it.annotated]
-
-    done = 0
-    for start in range(0, len(ids), ANNOTATE_CHUNK):  # read a chunk at a time, too: reading
-        # 25,000 items at once held the GIL for a second, beside the dashboard's repaint
-        items = await asyncio.to_thread(pending, ids[start : start + ANNOTATE_CHUNK])
-        if not items:
-            continue
-        chunk = await annotate_off_loop(items, actors, executor)
-        await asyncio.to_thread(store.write, chunk, [])
-        done += len(chunk)
-        if stored is not None:
-            await stored(len(chunk))
-    return done
 
 
 async def _poll_source(
@@ -380,8 +221,8 @@ async def poll_once(
     A failing source never stops the others: its error is recorded in its state and
     its result. Cancelling the task cancels the fetches and writes nothing. Feeds are
     parsed in `executor` (see `parse_pool`) or, without one, in threads. With `annotate`,
-    items get their actors, quotes and dates before the write (`monitor poll`); the
-    dashboard stores them first and runs `annotate_stored` after.
+    items get their actors, quotes and dates before the write; the application core
+    (`monitor.io.session`) stores them first, so they show at once, and annotates after.
     """
     started = now_fn()
     states = await asyncio.to_thread(store.states)
@@ -434,12 +275,8 @@ async def poll_once(
         items = await annotate_off_loop(items, settings.actors, executor)
     outcomes = await asyncio.to_thread(store.write, items, [d.state for d in done])
     tally = [{"new": 0, "updated": 0, "unchanged": 0} for _ in done]
-    jobs: list[TextJob] = []
-    for item, owner, outcome in zip(items, owners, outcomes, strict=True):
+    for owner, outcome in zip(owners, outcomes, strict=True):
         tally[owner][outcome] += 1
-        src = done[owner].source
-        if outcome == "new" and item.text_status is None and item.url and src.full_text:
-            jobs.append(TextJob(item.id, item.url, src.name, src.url, src.allow_private_links))
     results = {
         d.source.name: replace(
             d.result, new=t["new"], updated=t["updated"], unchanged=t["unchanged"]
@@ -449,6 +286,4 @@ async def poll_once(
     order = [s.name for s in settings.sources]
     all_results = [*results.values(), *skipped]
     all_results.sort(key=lambda r: order.index(r.name) if r.name in order else len(order))
-    return PollReport(
-        started=started, finished=now_fn(), results=tuple(all_results), text_jobs=tuple(jobs)
-    )
+    return PollReport(started=started, finished=now_fn(), results=tuple(all_results))

@@ -2,20 +2,13 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import ClassVar
 
 from rich.text import Text
 from textual.binding import Binding, BindingType
 
+from monitor.core.view import SourceRow
 from monitor.tui.widgets.row_list import PickList, cursor_bindings
-
-
-@dataclass(frozen=True, slots=True)
-class SourceRow:
-    name: str
-    shown: int  # items in the current view
-    day: int  # items in the last 24 hours
 
 
 class SourceList(PickList[SourceRow]):

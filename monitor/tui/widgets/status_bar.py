@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+from datetime import datetime, tzinfo
+
 from rich.text import Text
 from textual.widgets import Static
 
+from monitor.io.session import Session
+from monitor.tui import format, text
+
 
 class StatusBar(Static):
-    """One or two lines at the bottom; the app fills it."""
+    """One or two lines at the bottom; the screen fills it (`status_text`)."""
 
     _shown: Text | None = None
 
@@ -16,3 +21,53 @@ class StatusBar(Static):
         if status != self._shown:
             self._shown = status
             self.update(status)
+
+
+def status_text(session: Session, new: int, filter_label: str, zone: tzinfo | None) -> Text:
+    """The status line: what runs, items shown and stored, the filter, the sources' health,
+    the last and the next poll."""
+    out = Text(end="")
+    sep = (" · ", "dim")
+
+    def time(moment: datetime) -> str:
+        return format.local(moment, zone).strftime("%H:%M")
+
+    if session.read_only:
+        out.append("read-only", style="bold reverse")
+        out.append(*sep)
+    if session.polling:
+        out.append("polling…", style="bold reverse")
+        out.append(*sep)
+    if session.finding:
+        out.append(f"finding actors of {session.finding:,}", style="bold")
+        out.append(*sep)
+    if session.fetching:
+        out.append(f"fetching text of {len(session.fetching)}", style="bold")
+        out.append(*sep)
+    out.append(f"{len(session.view.entries):,}/{len(session.entries):,} items")
+    if new:
+        out.append(f" ({new} new)", style="bold")
+    if filter_label:
+        out.append(*sep)
+        out.append("filter: ")
+        out.append_text(text.text(filter_label, "bold"))
+    out.append(*sep)
+    enabled = (s for s in session.settings.sources if s.enabled)
+    ok, failing = format.tally(enabled, session.states)
+    out.append(f"sources {ok} ok")
+    if failing:
+        out.append(f", {failing} failing", style="bold red")
+    out.append(*sep)
+    if session.last_failure:
+        out.append("last poll failed", style="bold red")
+    elif session.last_report is not None:
+        r = session.last_report
+        out.append(f"last poll {time(r.finished)}: {r.new} new")
+        if r.failed:
+            out.append(f", {len(r.failed)} failed", style="bold red")
+    else:
+        out.append("not polled yet")
+    if session.next_poll is not None and not session.polling:
+        out.append(*sep)
+        out.append(f"next {time(session.next_poll)}")
+    return out

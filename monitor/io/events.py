@@ -1,0 +1,121 @@
+"""What the application core reports, as typed events. `monitor poll`, `monitor poll
+--watch` and the dashboard each show them their own way; none of them decides anything.
+
+Events are delivered on the core's event loop, in order."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # kept light: the command line imports this before anything heavy
+    from monitor.core.view import View
+    from monitor.io.digest import ScheduleRun
+    from monitor.model import Item, PollReport, SourceResult
+
+
+@dataclass(frozen=True, slots=True)
+class Loaded:
+    """The store was read again: entries, index and source states are current."""
+
+    fresh: frozenset[str]  # ids that were not there at the last read (empty on the first)
+    first: bool
+
+
+@dataclass(frozen=True, slots=True)
+class ViewChanged:
+    view: View
+
+
+@dataclass(frozen=True, slots=True)
+class PollStarted:
+    only: frozenset[str]  # the sources asked for (empty: every due source)
+
+
+@dataclass(frozen=True, slots=True)
+class SourcePolled:
+    """One source of a running poll is done (only with `Session(progress=True)`)."""
+
+    done: int
+    total: int
+    result: SourceResult
+
+
+@dataclass(frozen=True, slots=True)
+class PollEnded:
+    report: PollReport | None  # None when the poll itself failed
+    failure: str | None  # why it failed, in words
+    fresh: int  # items new to the store
+
+
+@dataclass(frozen=True, slots=True)
+class Scheduled:
+    """When the next poll is due (None: no enabled source)."""
+
+    next_poll: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class ActorsFound:
+    """Items got their actors, quotes and dates; `left` are still waiting."""
+
+    done: int
+    left: int
+    backlog: bool  # stored earlier without them, not new in this poll
+
+
+@dataclass(frozen=True, slots=True)
+class TextsQueued:
+    count: int  # pages queued now
+    backlog: int  # of them, items left pending by earlier polls
+    skipped: bool = False  # not queued: article texts are off (--no-text)
+
+
+@dataclass(frozen=True, slots=True)
+class TextArrived:
+    """An item's article text (or the reason it has none) is stored."""
+
+    item: Item
+    done: int  # of `total` in its batch
+    total: int
+
+
+@dataclass(frozen=True, slots=True)
+class TextsDone:
+    """A batch of pages ended; `fetching` are still under way."""
+
+    fetched: int
+    failed: dict[str, int]  # reason -> items
+    fetching: int
+
+
+@dataclass(frozen=True, slots=True)
+class DigestWritten:
+    run: ScheduleRun
+
+
+@dataclass(frozen=True, slots=True)
+class Problem:
+    """A step failed; it is logged and said, and the rest goes on."""
+
+    what: str
+    message: str
+
+
+Event = (
+    Loaded
+    | ViewChanged
+    | PollStarted
+    | SourcePolled
+    | PollEnded
+    | Scheduled
+    | ActorsFound
+    | TextsQueued
+    | TextArrived
+    | TextsDone
+    | DigestWritten
+    | Problem
+)
+Listener = Callable[[Event], None]

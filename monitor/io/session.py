@@ -1,0 +1,549 @@
+"""The application core: one object that `monitor poll`, `monitor poll --watch` and the
+dashboard all drive. They differ only in how they show its events (`monitor.io.events`).
+
+A pass is defined here once:
+1. `poll`: fetch the due sources and store their items (`poller.poll_once`), read the
+   store again;
+2. after it, in the background and one turn at a time (polls that end meanwhile join
+   the waiting turn): the new items' actors (`annotate_stored`), one bounded step of
+   catching up older items (`core.backlog`), then the article pages of the new items
+   and of the recent ones left pending, queued (`fetch_texts`);
+3. `run`: the schedule. Poll due sources on their intervals, write the scheduled digest
+   when due, wait for the next due source or a request (`poll_now`).
+
+Which items get their page fetched is one rule: `core.backlog.text_job`. The dashboard's
+state (the filter, the view) lives here too, so that it is tested without a terminal.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import threading
+from collections.abc import Awaitable, Callable, Coroutine, Iterator, Sequence
+from concurrent.futures import Executor
+from datetime import datetime, timedelta
+from functools import partial
+from pathlib import Path
+from typing import Any, Protocol
+
+import httpx
+
+from monitor.config import Settings
+from monitor.core import backlog, schedule
+from monitor.core.index import EntryIndex
+from monitor.core.view import Filter, View, compute_view, parse_filter
+from monitor.io.annotate import annotate_stored
+from monitor.io.articles import ArticleFetcher
+from monitor.io.clock import utcnow
+from monitor.io.events import (
+    ActorsFound,
+    DigestWritten,
+    Event,
+    Listener,
+    Loaded,
+    PollEnded,
+    PollStarted,
+    Problem,
+    Scheduled,
+    SourcePolled,
+    TextArrived,
+    TextsDone,
+    TextsQueued,
+    ViewChanged,
+)
+from monitor.io.store import Store
+from monitor.model import Entry, Item, PollReport, SourceResult, SourceState, TextJob
+
+log = logging.getLogger(__name__)
+
+IDLE = 3600.0  # seconds between checks when no source is enabled
+READ_ONLY_EVERY = 60.0  # a read-only session re-reads the store at most this often
+TEXT_RELOAD = 1.0  # seconds: arriving texts re-read the store at most this often
+
+
+class PollFn(Protocol):
+    """`poller.poll_once` as the session calls it, or a stand-in for tests and demos."""
+
+    def __call__(
+        self, settings: Settings, store: Store, *, force: bool = ..., only: set[str] | None = ...
+    ) -> Awaitable[PollReport]: ...
+
+
+class Session:
+    """The store, the schedule, the queues after each poll, and the dashboard's filter.
+
+    `listener` gets every event, on this session's event loop. `poll` replaces the real
+    poller (tests); `executor` parses and annotates (a worker process: `loops.parse_pool`;
+    None: threads); `own_loop` runs a poll's requests on an event loop of their own, so
+    that a caller with a UI keeps answering keys. `views` keeps `view` computed after
+    every read of the store (the dashboard). `text` and `annotate` turn off article pages
+    and actors (`--no-text`, `--no-actors`)."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        store: Store,
+        *,
+        read_only: bool = False,
+        listener: Listener | None = None,
+        now: Callable[[], datetime] = utcnow,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+        poll: PollFn | None = None,
+        articles: ArticleFetcher | None = None,
+        executor: Executor | None = None,
+        own_loop: bool = False,
+        transport: httpx.AsyncBaseTransport | None = None,
+        text: bool = True,
+        annotate: bool = True,
+        progress: bool = False,
+        views: bool = False,
+    ) -> None:
+        self.settings = settings
+        self.store = store
+        self.read_only = read_only
+        self.listener = listener
+        self.now = now
+        self.sleep = sleep
+        self.executor = executor
+        self.annotate = annotate and not read_only
+        self.views = views
+        self.poll_fn: PollFn = poll or self._real_poll(own_loop, transport, progress)
+        if articles is None and text and not read_only:
+            articles = ArticleFetcher(
+                settings, store, transport=transport, executor=executor, annotate=annotate
+            )
+        self.articles = articles if not read_only else None
+        self._sources = {s.name: s for s in settings.sources}
+
+        self.index = EntryIndex([], [])  # every stored item's entry, and their index
+        self.ids: set[str] = set()
+        self.states: dict[str, SourceState] = {}
+        self.loaded = False
+        self.filter = Filter()
+        self.view = View([], [])
+        self.polling = False
+        self.polling_only: frozenset[str] = frozenset()
+        self.last_report: PollReport | None = None
+        self.last_failure: str | None = None
+        self.next_poll: datetime | None = None
+        self.fetching: set[str] = set()  # ids whose article page is being fetched
+        self.finding = 0  # new items still waiting for their actors
+
+        self._request: tuple[bool, set[str] | None] = (False, None)
+        self._wake = asyncio.Event()
+        self._next_digest: datetime | None = None  # None: check after the next poll
+        self._after = asyncio.Lock()  # what follows a poll: one turn at a time
+        self._after_waiting = False  # a turn is queued behind the lock
+        self._after_fresh: list[str] = []  # for that turn: new items
+        self._after_texts = False  # a poll that succeeded is among them
+        self._after_task: asyncio.Task[Any] | None = None  # the latest turn
+        self._view_token = 0
+        self._tasks: set[asyncio.Task[Any]] = set()
+        self._reload_handle: asyncio.TimerHandle | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._thread = threading.get_ident()
+
+    # -- events --------------------------------------------------------------------------------
+
+    def emit(self, event: Event) -> None:
+        """Hand `event` to the listener, on this session's loop (a poll on a loop of its
+        own reports from its thread)."""
+        if self.listener is None:
+            return
+        if self._loop is not None and threading.get_ident() != self._thread:
+            self._loop.call_soon_threadsafe(self.emit, event)
+            return
+        try:
+            self.listener(event)
+        except Exception:
+            log.exception("the listener failed on %r", type(event).__name__)
+
+    @contextlib.contextmanager
+    def reported(self, what: str) -> Iterator[None]:
+        """A step whose failure is logged and reported, never raised (cancelling still
+        passes: CancelledError is no Exception)."""
+        try:
+            yield
+        except Exception as exc:
+            log.exception("%s failed", what)
+            self.emit(Problem(what, f"{what} failed: {type(exc).__name__}: {exc}"))
+
+    def _spawn(self, coro: Coroutine[Any, Any, Any]) -> asyncio.Task[Any]:
+        """A task of this session's, awaited by `settle` and cancelled by `close`."""
+        self._bind()
+        task = asyncio.ensure_future(coro)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+        return task
+
+    def _bind(self) -> None:
+        if self._loop is None:
+            self._loop = asyncio.get_running_loop()
+            self._thread = threading.get_ident()
+
+    async def settle(self) -> None:
+        """Wait until everything queued after the polls is done: actors, catching up and
+        article texts (`monitor poll` waits for this before it exits)."""
+        while self._tasks:
+            await asyncio.gather(*list(self._tasks), return_exceptions=True)
+
+    async def close(self) -> None:
+        """Cancel what is under way and wait for its clean-up."""
+        tasks = list(self._tasks)
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        if self._reload_handle is not None:
+            self._reload_handle.cancel()
+        if self.articles is not None:
+            await self.articles.aclose()
+
+    # -- reading the store ---------------------------------------------------------------------
+
+    @property
+    def entries(self) -> list[Entry]:
+        """Every stored item's entry, newest first, as last read."""
+        return self.index.entries
+
+    async def load(self) -> None:
+        """Read entries, index and source states again (in a thread), then the view."""
+        self._bind()
+        store, old = self.store, self.ids
+
+        def read() -> tuple[EntryIndex, dict[str, SourceState], set[str]]:
+            index = store.entry_index()
+            return index, store.states(), {e.id for e in index.entries}
+
+        index, states, ids = await asyncio.to_thread(read)
+        first = not self.loaded
+        self.index, self.states, self.ids, self.loaded = index, states, ids, True
+        self.emit(Loaded(frozenset() if first else frozenset(ids - old), first))
+        if self.views:
+            await self.refresh_view()
+
+    async def refresh_states(self) -> None:
+        self.states = await asyncio.to_thread(self.store.states)
+
+    async def _reread(self) -> None:
+        with self.reported("reading the store"):
+            await self.load()
+
+    # -- the filter and the view -------------------------------------------------------------
+
+    async def refresh_view(self) -> None:
+        """Filter and count in a thread; only the latest request's result is kept."""
+        self._view_token += 1
+        token = self._view_token
+        index, flt, now = self.index, self.filter, self.now()
+        view = await asyncio.to_thread(compute_view, index, flt, now)
+        if token == self._view_token:
+            self.view = view
+            self.emit(ViewChanged(view))
+
+    def set_filter(self, text: str, saved: str | None = None) -> None:
+        """Filter by the query `text` (from the saved filter `saved`); raises `QueryError`
+        for a malformed query, and then nothing changes."""
+        query = parse_filter(text)
+        self._refilter(
+            Filter(text.strip(), query, saved, self.filter.source, self.filter.actor)
+        )
+
+    def pick_source(self, name: str | None) -> None:
+        """Narrow to one source; picking it again clears it."""
+        flt = self.filter
+        same = name is None or name == flt.source
+        self._refilter(Filter(flt.text, flt.query, flt.saved, None if same else name, flt.actor))
+
+    def pick_actor(self, name: str | None) -> None:
+        """Narrow to one actor; picking it again clears it."""
+        flt = self.filter
+        same = name is None or name == flt.actor
+        self._refilter(Filter(flt.text, flt.query, flt.saved, flt.source, None if same else name))
+
+    def clear_filter(self) -> None:
+        self._refilter(Filter())
+
+    def _refilter(self, flt: Filter) -> None:
+        self.filter = flt
+        self._spawn(self.refresh_view())
+
+    async def export_digest(self) -> list[Path]:
+        """Today's digest so far under the current filter, in every configured format."""
+        from monitor.io.digest import export_today
+
+        return await asyncio.to_thread(
+            export_today, self.settings, self.store, self.now(), self.filter.as_query()
+        )
+
+    # -- polling -------------------------------------------------------------------------------
+
+    def _real_poll(
+        self, own_loop: bool, transport: httpx.AsyncBaseTransport | None, progress: bool
+    ) -> PollFn:
+        from monitor.io.loops import on_own_loop
+        from monitor.io.poller import poll_once
+
+        def report(done: int, total: int, result: SourceResult) -> None:
+            self.emit(SourcePolled(done, total, result))
+
+        # Items are stored first, so that they show at once; their actors come after.
+        fn = partial(
+            poll_once,
+            now_fn=self.now,
+            transport=transport,
+            executor=self.executor,
+            annotate=False,
+            progress=report if progress else None,
+        )
+        return partial(on_own_loop, fn) if own_loop else fn
+
+    def poll_now(self, *, force: bool = True, only: set[str] | None = None) -> bool:
+        """Ask `run` for a poll at once; False when read-only or a poll is running."""
+        if self.read_only or self.polling:
+            return False
+        self._begin(force, only)
+        self._wake.set()
+        return True
+
+    def _begin(self, force: bool, only: set[str] | None) -> None:
+        self.polling = True
+        self.polling_only = frozenset(only or ())
+        self.next_poll = None
+        self._request = (force, only)
+        self.emit(PollStarted(self.polling_only))
+
+    async def poll(self, *, force: bool = False, only: set[str] | None = None) -> PollReport | None:
+        """One poll: fetch the due sources (all with `force`, those in `only`), store,
+        read the store again, then queue what follows (see the module). None when it
+        failed or could not start (read-only, a poll already running)."""
+        self._bind()
+        if self.read_only:
+            return None
+        if not self.polling:
+            self._begin(force, only)
+        force, only = self._request
+        self._wake.clear()
+        before = set(self.ids)
+        report: PollReport | None = None
+        try:
+            try:
+                report = await self.poll_fn(self.settings, self.store, force=force, only=only)
+                self.last_report, self.last_failure = report, None
+                for result in report.failed:
+                    log.info("poll: %s failed: %s %s", result.name, result.error, result.detail)
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                log.exception("poll failed")
+                self.last_failure = f"poll failed: {type(exc).__name__}: {exc}"
+            await self._reread()
+        finally:
+            self.polling = False
+            self.polling_only = frozenset()
+        fresh = sorted(self.ids - before)
+        self.emit(PollEnded(report, self.last_failure, len(fresh)))
+        self._queue_after(fresh, report is not None)
+        return report
+
+    def next_delay(self) -> float | None:
+        """Seconds until the next source is due (None: no enabled source)."""
+        return schedule.next_poll_delay(self.settings.sources, self.states, self.now())
+
+    async def run(self, *, autopoll: bool = True, passes: int | None = None) -> None:
+        """The schedule: read the store; then poll due sources on their intervals (the
+        first at once unless not `autopoll`), write the scheduled digest when due, and
+        wait for the next due source or a `poll_now`; until cancelled, or `passes` polls.
+        Read-only, it re-reads the store instead of polling."""
+        await self._reread()
+        if not self.read_only:
+            from monitor.io.http import warm
+
+            with self.reported("loading the HTTP client"):
+                await asyncio.to_thread(warm)
+        done = 0
+        due = autopoll and not self.read_only
+        while passes is None or done < passes:
+            if self.read_only and due:
+                await self._reread()
+            elif due:
+                await self.poll()
+                done += 1
+            await self._digest_if_due()
+            if passes is not None and done >= passes:
+                break
+            await self._wait(self._arm())
+            due = True
+        await self.settle()
+
+    def _arm(self) -> float:
+        """The wait until the next poll (or re-read, or digest); reported as `Scheduled`."""
+        now = self.now()
+        delay = self.next_delay()
+        if self.read_only:
+            delay = max(delay or IDLE, READ_ONLY_EVERY)
+        self.next_poll = None if delay is None else now + timedelta(seconds=delay)
+        self.emit(Scheduled(self.next_poll))
+        wait = IDLE if delay is None else delay
+        if self._next_digest is not None:
+            wait = min(wait, max((self._next_digest - now).total_seconds(), 1.0))
+        return wait
+
+    async def _wait(self, seconds: float) -> None:
+        """Sleep `seconds`, or less if `poll_now` asks."""
+        if self._wake.is_set():
+            return
+        sleeper = asyncio.ensure_future(self.sleep(seconds))
+        waker = asyncio.ensure_future(self._wake.wait())
+        try:
+            await asyncio.wait({sleeper, waker}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            sleeper.cancel()
+            waker.cancel()
+
+    async def _digest_if_due(self) -> None:
+        """Write the scheduled digest if due: at the first check (catching up a missed
+        one) and at each `[digest] at`, once the new items' actors are known."""
+        at = self.settings.digest.at
+        if self.read_only or not at:
+            return
+        now = self.now()
+        if self._next_digest is not None and now < self._next_digest:
+            return
+        from monitor.core.digest import next_run
+        from monitor.io.digest import run_schedule, zone
+
+        if self._after_task is not None:  # the actors of the items just polled
+            await asyncio.wait({self._after_task})
+        ran = None
+        try:
+            ran = await asyncio.to_thread(run_schedule, self.settings, self.store, now)
+        except OSError as exc:  # a full disk or a bad folder: say so, keep polling
+            log.error("cannot write the digest: %s", exc)
+            self.emit(Problem("digest", f"cannot write the scheduled digest: {exc}"))
+        self._next_digest = next_run(now, zone(self.settings.digest.timezone)[0], at)
+        if ran is not None:
+            self.emit(DigestWritten(ran))
+
+    # -- after a poll ----------------------------------------------------------------------
+
+    def _queue_after(self, fresh: list[str], texts: bool) -> None:
+        """Queue what follows a poll. Polls that end while it is still being done add to
+        one waiting turn: never more than one runs and one waits, however often polls
+        end."""
+        self._after_fresh.extend(fresh)
+        self._after_texts |= texts
+        if not self._after_waiting:
+            self._after_waiting = True
+            self._after_task = self._spawn(self._after_poll())
+
+    async def _after_poll(self) -> None:
+        """The new items' actors, a step of catching up, then the article texts (after
+        the actors of title and summary are stored: the text's replace them)."""
+        async with self._after:
+            self._after_waiting = False
+            fresh, self._after_fresh = sorted(set(self._after_fresh)), []
+            texts, self._after_texts = self._after_texts, False
+            await self._annotate_new(fresh)
+            with self.reported("catching up stored items"):
+                jobs, pending = await self._catch_up(fresh if texts else [])
+                if texts:
+                    self.fetch_texts([*jobs, *pending], backlog=len(pending))
+
+    async def _annotate_new(self, fresh: list[str]) -> None:
+        """Actors, quotes and dates for the items a poll added, off the loop; the store
+        is read again after each stored chunk."""
+        if not self.annotate or not fresh:
+            return
+        self.finding = len(fresh)
+        self.emit(ActorsFound(0, self.finding, backlog=False))
+
+        async def stored(n: int) -> None:
+            self.finding = max(0, self.finding - n)
+            await self._reread()
+            self.emit(ActorsFound(n, self.finding, backlog=False))
+
+        try:
+            with self.reported("finding actors"):
+                await annotate_stored(
+                    self.store, fresh, self.settings.actors, self.executor, stored
+                )
+        finally:
+            self.finding = 0
+
+    async def _catch_up(self, fresh: Sequence[str]) -> tuple[list[TextJob], list[TextJob]]:
+        """One bounded step of catching up (`core.backlog`): the newest items stored
+        without actors get them, and the store is read again. Returns the text jobs of
+        the `fresh` items and of the recent ones left pending."""
+        entries, now, source = self.entries, self.now(), self._sources.get
+        skip = set(self.fetching) | set(fresh)
+
+        def find() -> tuple[list[str], list[TextJob], list[TextJob]]:
+            ids = backlog.unannotated(entries) if self.annotate else []
+            wanted = set(fresh)
+            new = [e for e in entries if e.id in wanted] if wanted else []
+            jobs = [j for j in (backlog.text_job(e, source, now) for e in new) if j]
+            return ids, jobs, backlog.pending_texts(entries, source, now, skip=skip)
+
+        ids, jobs, pending = await asyncio.to_thread(find)
+        if ids:
+            done = await annotate_stored(self.store, ids, self.settings.actors, self.executor)
+            if done:
+                await self._reread()
+                self.emit(ActorsFound(done, 0, backlog=True))
+        return jobs, pending
+
+    # -- article texts -----------------------------------------------------------------------
+
+    def fetch_texts(self, jobs: Sequence[TextJob], backlog: int = 0) -> None:
+        """Queue these items' article pages; the queue is polite per host across calls."""
+        if self.articles is None:
+            if jobs:
+                self.emit(TextsQueued(len(jobs), backlog, skipped=True))
+            return
+        jobs = [j for j in jobs if j.item_id not in self.fetching]
+        if not jobs:
+            return
+        self.fetching.update(j.item_id for j in jobs)
+        self.emit(TextsQueued(len(jobs), min(backlog, len(jobs))))
+        self._spawn(self._run_texts(jobs))
+
+    async def _run_texts(self, jobs: Sequence[TextJob]) -> None:
+        assert self.articles is not None
+        fetched, failed = 0, {}
+        try:
+            with self.reported("fetching article texts"):
+                report = await self.articles.run(jobs, progress=self._text_arrived)
+                log.info("article text: %d fetched, failed %s", report.fetched, report.failed)
+                fetched, failed = report.fetched, dict(report.failed)
+        finally:
+            self.fetching.difference_update(j.item_id for j in jobs)
+            self.emit(TextsDone(fetched, failed, len(self.fetching)))
+
+    def _text_arrived(self, done: int, total: int, item: Item) -> None:
+        self.fetching.discard(item.id)
+        self.emit(TextArrived(item, done, total))
+        if self.views and self._reload_handle is None and self._loop is not None:
+            # entries (has_text, search text) re-read at most once a second
+            self._reload_handle = self._loop.call_later(TEXT_RELOAD, self._reload_texts)
+
+    def _reload_texts(self) -> None:
+        self._reload_handle = None
+        if not self.polling:
+            self._spawn(self._reread())
+
+    async def refetch(self, entry: Entry) -> str:
+        """Fetch `entry`'s page again, on the analyst's request; says what it did."""
+        if self.articles is None:
+            return "read-only: fetching is disabled"
+        if entry.id in self.fetching:
+            return "the text is already being fetched"
+        if not entry.url:
+            return "this item has no link"
+        item = await asyncio.to_thread(self.store.get, entry.id)
+        job = backlog.text_job(item, self._sources.get, self.now(), again=True) if item else None
+        if job is None:
+            return "cannot fetch this item's page (its source is gone from the config)"
+        self.fetch_texts([job])
+        return "fetching the article text…"
