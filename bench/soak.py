@@ -52,7 +52,7 @@ async def soak(config: Path, polls: int) -> list[tuple[float, int, int]]:
 
     settings = load(config)
     app = MonitorApp(settings, open_store(settings.storage), autopoll=False)
-    app.articles = None
+    app.session.articles = None
     out: list[tuple[float, int, int]] = []
     async with app.run_test(size=(120, 40)) as pilot:
         await pilot.pause(1)
@@ -60,7 +60,7 @@ async def soak(config: Path, polls: int) -> list[tuple[float, int, int]]:
             key = "j" if n % 2 else "k"
             if not app.start_poll(force=True):
                 raise SystemExit("the poll did not start")
-            while app.polling:
+            while app.session.polling:
                 send_key(app, key)
                 await asyncio.sleep(0.05)
             for _ in range(40):
@@ -73,7 +73,7 @@ async def soak(config: Path, polls: int) -> list[tuple[float, int, int]]:
             out.append(row)
             print(
                 f"  poll {n + 1:3}: RSS {rss:5.0f} MB, Python blocks {row[1]:>9,}, "
-                f"tracked objects {row[2]:>7,}, items {len(app.index.entries):,}",
+                f"tracked objects {row[2]:>7,}, items {len(app.session.index.entries):,}",
                 flush=True,
             )
         await pilot.press("q")

@@ -226,7 +226,8 @@ class TimedStore:
 
 
 class Probe:
-    """Wraps app methods on the instance (apply_view, set_filter, _display) to timestamp them."""
+    """Wraps methods on the instances (the app's _display, the main screen's apply_view and
+    set_filter) to timestamp them."""
 
     def __init__(self, app: Any) -> None:
         self.app = app
@@ -234,12 +235,12 @@ class Probe:
         self.views: list[tuple[float, float, str, int]] = []  # start, end, filter, rows
         self.filters: list[tuple[float, float, str, bool]] = []  # start, end, value, ok
         self.rows = 0
-        self._wrap("_display", self._on_display)
-        self._wrap("apply_view", self._on_view)
-        self._wrap("set_filter", self._on_filter)
+        self._wrap(app, "_display", self._on_display)
+        self._wrap(app.main, "apply_view", self._on_view)
+        self._wrap(app.main, "set_filter", self._on_filter)
 
-    def _wrap(self, name: str, after: Callable[..., Any]) -> None:
-        original = getattr(self.app, name)
+    def _wrap(self, owner: Any, name: str, after: Callable[..., Any]) -> None:
+        original = getattr(owner, name)
 
         def wrapper(*args: Any, **kw: Any) -> Any:
             t0 = time.perf_counter()
@@ -247,7 +248,7 @@ class Probe:
             after(t0, time.perf_counter(), result, *args)
             return result
 
-        setattr(self.app, name, wrapper)
+        setattr(owner, name, wrapper)
 
     def _on_display(self, t0: float, t1: float, result: Any, screen: Any, renderable: Any) -> None:
         if renderable is not None:
@@ -255,7 +256,7 @@ class Probe:
 
     def _on_view(self, t0: float, t1: float, result: Any, view: Any) -> None:
         self.rows = len(view.entries)
-        self.views.append((t0, t1, self.app.filter_text, self.rows))
+        self.views.append((t0, t1, self.app.session.filter.text, self.rows))
 
     def _on_filter(self, t0: float, t1: float, ok: Any, value: str, *rest: Any) -> None:
         self.filters.append((t0, t1, value, bool(ok)))
@@ -502,7 +503,7 @@ async def first_paint(app: Any, store: TimedStore, marks: dict[str, float]) -> d
         "since_import": got + offset - marks["import0"],
         "gc": GC.between(0, got),
         "rows": probe.rows,
-        "title": app.timeline.entries[0].title if app.timeline.entries else "",
+        "title": app.main.timeline.entries[0].title if app.main.timeline.entries else "",
     }
     out.update({f"rss_{k}": v for k, v in proc_status().items()})
     return out
@@ -581,7 +582,7 @@ async def child_app(
             t0 = time.perf_counter()
             for label, query in QUERIES:
                 send_key(app, "/")
-                await wait_for(lambda: app.filter_bar.display, 5)
+                await wait_for(lambda: app.main.filter_bar.display, 5)
                 await asyncio.sleep(0.05)
                 runs[label] = {"query": query, "keys": await type_query(app, probe, query)}
                 n = len(probe.views)
@@ -795,7 +796,7 @@ async def child_poll(config: Path, why: bool, variant: str) -> dict[str, Any]:
         if why:
             sampler.stop()
         rss = proc_status()
-        report = app.last_report
+        report = app.session.last_report
         await pilot.press("q")
     Timeline.action_cursor_down = original_down  # type: ignore[method-assign]
     undo()
