@@ -30,7 +30,7 @@ command -v tmux >/dev/null || { echo "tmux is not installed"; exit 2; }
 cat >"$WORK/serve.py" <<'PY'
 """Two feeds with hostile titles and one broken feed, on a loopback port."""
 import json, sys, time
-from tests.servers import FeedServer, static
+from tests.support.servers import FeedServer, static
 
 RSS = """<?xml version="1.0" encoding="utf-8"?>
 <rss version="2.0"><channel><title>World</title><link>http://example.com/</link>

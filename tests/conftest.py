@@ -1,4 +1,4 @@
-"""Shared test fixtures. The corpus lives beside the repository in ../shared and is never copied in."""
+"""Shared test fixtures. Plain helpers live in tests/support."""
 
 from __future__ import annotations
 
@@ -6,16 +6,7 @@ from pathlib import Path
 
 import pytest
 
-SHARED = Path(__file__).resolve().parents[2] / "shared"
-CORPUS = SHARED / "corpus"
-SEED = SHARED / "seed"
-
-
-def need_shared(path: Path) -> Path:
-    """Return `path`, or skip the test when the shared corpus is not beside the repository."""
-    if not path.exists():
-        pytest.skip(f"shared corpus not found at ../shared ({path.name}); CI always has it")
-    return path
+from tests.support.shared import CORPUS, SEED, need_shared
 
 
 @pytest.fixture
@@ -26,3 +17,9 @@ def corpus() -> Path:
 @pytest.fixture
 def seed() -> Path:
     return need_shared(SEED)
+
+
+@pytest.fixture
+def anyio_backend() -> str:
+    """Async tests run on asyncio only, the loop monitor runs on."""
+    return "asyncio"

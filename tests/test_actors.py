@@ -30,7 +30,7 @@ from monitor.io.annotate import (
 from monitor.io.poller import poll_once
 from monitor.io.store import open_store
 from monitor.model import ActorSpec, Item
-from tests.servers import FeedServer, static
+from tests.support.servers import FeedServer, static
 
 PUBLISHED = datetime(2016, 11, 14, 19, 30, tzinfo=UTC)  # a Monday evening
 
@@ -377,17 +377,12 @@ def test_language_detection() -> None:
     assert detect_language("Trump") is None
 
 
-@pytest.fixture
-def anyio_backend() -> str:
-    return "asyncio"
-
-
 @pytest.mark.anyio
 async def test_the_dashboard_shows_new_items_then_their_actors(seed: Path, tmp_path: Path) -> None:
     """The real app and poller: items are stored, then annotated in the parse worker, and
     the actors pane fills."""
     from monitor.tui.app import MonitorApp
-    from tests.test_tui_support import screen_text, settle
+    from tests.support.dashboard import screen_text, settle
 
     with _seed_feed(seed, tmp_path, "Q") as cfg:
         settings = load(cfg)

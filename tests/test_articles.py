@@ -28,10 +28,10 @@ from monitor.io.netguard import Guard
 from monitor.io.poller import poll_once
 from monitor.io.store import open_store
 from monitor.model import Item, PollReport, TextJob
-from monitor.tui.memory import MemoryStore
-from tests.servers import FeedServer, delayed, redirect, static
-from tests.test_tui_support import items as sample_items
-from tests.test_tui_support import settings
+from tests.support.items import items as sample_items
+from tests.support.items import settings
+from tests.support.memstore import MemoryStore
+from tests.support.servers import FeedServer, delayed, redirect, static
 
 ROOT = Path(__file__).resolve().parents[1]
 FUNDUS = "articles/fundus/test_data"

@@ -13,8 +13,8 @@ from monitor.config import load
 from monitor.io.backfill import TEXT_RECENT, pending_texts, unannotated
 from monitor.io.store import Store, open_store
 from monitor.model import Item
-from monitor.tui.memory import MemoryStore
-from tests.servers import FeedServer, static
+from tests.support.memstore import MemoryStore
+from tests.support.servers import FeedServer, static
 
 NOW = datetime(2026, 3, 2, 12, 0, tzinfo=UTC)
 HTML = "text/html; charset=utf-8"
@@ -192,17 +192,12 @@ def test_poll_catches_up_actors_and_recent_texts(
     assert "article text" not in out and "actors:" not in out
 
 
-@pytest.fixture
-def anyio_backend() -> str:
-    return "asyncio"
-
-
 @pytest.mark.anyio
 async def test_the_dashboard_catches_up_stored_items(seed: Path, tmp_path: Path) -> None:
     """The real app and poller on a store polled with --no-actors --no-text: after its
     poll, the stored items get their actors in the parse worker and their texts."""
     from monitor.tui.app import MonitorApp
-    from tests.test_tui_support import settle
+    from tests.support.dashboard import settle
 
     with FeedServer() as srv:
         _server(srv, seed)

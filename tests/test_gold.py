@@ -68,7 +68,7 @@ def test_score_counts_surnames_and_spelling_variants() -> None:
 
 @pytest.fixture(scope="module")
 def results(request: pytest.FixtureRequest) -> dict[tuple[str, str], tuple[float, float]]:
-    from tests.conftest import CORPUS, need_shared
+    from tests.support.shared import CORPUS, need_shared
 
     corpus = need_shared(CORPUS)
     docs = json.loads(GOLD.read_text(encoding="utf-8"))["documents"]

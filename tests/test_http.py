@@ -18,7 +18,7 @@ import pytest
 
 from monitor import __version__
 from monitor.io.http import Fetched, FetchError, Limits, fetch, make_client, user_agent
-from tests.servers import (
+from tests.support.servers import (
     FeedServer,
     delayed,
     drip,
@@ -34,11 +34,6 @@ pytestmark = [pytest.mark.anyio, pytest.mark.timeout(20)]
 
 MiB = 1024 * 1024
 RSS = b'<?xml version="1.0"?><rss version="2.0"><channel><title>t</title></channel></rss>'
-
-
-@pytest.fixture
-def anyio_backend() -> str:
-    return "asyncio"
 
 
 @pytest.fixture

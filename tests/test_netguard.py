@@ -179,7 +179,7 @@ def test_every_redirect_hop_is_checked() -> None:
 
 
 def test_the_connected_address_is_checked_on_a_real_socket() -> None:
-    from tests.servers import FeedServer, static
+    from tests.support.servers import FeedServer, static
 
     peers: list[str | None] = []
     with FeedServer() as srv:

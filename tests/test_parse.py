@@ -16,7 +16,7 @@ from pytest_httpserver import HTTPServer
 from monitor.core.dates import parse_date
 from monitor.core.parse import parse_feed
 from monitor.model import ParsedFeed
-from tests.conftest import CORPUS
+from tests.support.shared import CORPUS
 
 FEEDS = CORPUS / "feeds"
 NOW = datetime(2030, 1, 1, tzinfo=UTC)

@@ -18,7 +18,7 @@ from monitor.config import Settings, load
 from monitor.io.poller import poll_once
 from monitor.io.store import Store, open_store
 from monitor.model import PollReport, SourceResult
-from tests.servers import FeedServer, drip, gzip_bomb, stacked, static
+from tests.support.servers import FeedServer, drip, gzip_bomb, stacked, static
 
 ROOT = Path(__file__).resolve().parents[1]
 FFP = "feeds/fastfeedparser"

@@ -9,7 +9,7 @@ import sys
 import threading
 from collections import Counter
 from collections.abc import Callable, Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import msgspec
@@ -18,37 +18,10 @@ import pytest
 from monitor.io import tinystore
 from monitor.io.store import StoreError, StoreLocked, open_store
 from monitor.io.tinystore import CACHE_DAYS, INDEX, ITEMS, META, OWNER, TEXTS, TinyStore
-from monitor.model import Actor, DateFlag, Item, Quote, SourceState
+from monitor.model import Actor, Item, Quote, SourceState
+from tests.support.store import T0, item
 
 REPO = Path(__file__).resolve().parents[1]
-T0 = datetime(2026, 11, 25, 10, 0, tzinfo=UTC)
-
-
-def item(
-    n: int,
-    *,
-    source: str = "a",
-    title: str | None = None,
-    published: datetime = T0,
-    text: str | None = None,
-    keys: tuple[str, ...] | None = None,
-    date_flag: DateFlag | None = None,
-    seen: datetime = T0,
-) -> Item:
-    return Item(
-        id=f"id{n}",
-        title=title or f"title {n}",
-        url=f"https://example.com/{n}",
-        sources=(source,),
-        published=published,
-        published_raw=None,
-        date_flag=date_flag,
-        language="en",
-        summary=f"summary {n}",
-        first_seen=seen,
-        keys=keys if keys is not None else (f"u:https://example.com/{n}",),
-        text=text,
-    )
 
 
 def ids(store: TinyStore, **kw: datetime) -> list[str]:

@@ -24,8 +24,8 @@ from monitor.io import tinystore
 from monitor.io.store import StoreError
 from monitor.io.tinystore import ENTRIES, INDEX, ITEMS, TEXTS, TinyStore
 from monitor.model import Actor, Entry, Item
-from tests import test_store_kill as kill
-from tests.test_store import T0, item
+from tests.support import writer as kill
+from tests.support.store import T0, item
 
 DAY = "2026-11-25"
 
@@ -551,7 +551,7 @@ def test_kill_while_writing_keeps_entries_true(tmp_path: Path) -> None:
             [
                 sys.executable,
                 "-c",
-                kill._CHILD,
+                kill.CHILD,
                 str(kill.REPO),
                 str(root),
                 str(r),

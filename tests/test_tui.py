@@ -23,30 +23,11 @@ from monitor.tui.screens.sources import SourcesScreen
 from monitor.tui.widgets.actor_list import ActorList, sparkline
 from monitor.tui.widgets.article_pane import MENTION, ArticlePane
 from monitor.tui.widgets.timeline import Timeline
-from tests.test_tui_support import (
-    NOW,
-    SOURCES,
-    FakePoll,
-    MemoryStore,
-    fixed_now,
-    item,
-    items,
-    make_app,
-    screen_text,
-    settings,
-    settle,
-)
+from tests.support.dashboard import FakePoll, make_app, notes, screen_text, settle
+from tests.support.items import NOW, SOURCES, fixed_now, item, items, settings
+from tests.support.memstore import MemoryStore
 
 pytestmark = pytest.mark.anyio
-
-
-@pytest.fixture
-def anyio_backend() -> str:
-    return "asyncio"
-
-
-def notes(app: MonitorApp) -> list[str]:
-    return [n.message for n in app._notifications]
 
 
 def cursor_id(app: MonitorApp) -> str | None:

@@ -12,8 +12,8 @@ import pytest
 from monitor.config import DigestSettings
 from monitor.tui.app import MonitorApp
 from monitor.tui.screens.help import HelpScreen
-from tests.test_tui import anyio_backend, notes  # noqa: F401  (the fixture)
-from tests.test_tui_support import make_app, screen_text, settings, settle
+from tests.support.dashboard import make_app, notes, screen_text, settle
+from tests.support.items import settings
 
 pytestmark = pytest.mark.anyio
 

@@ -9,9 +9,10 @@ from msgspec.structs import replace
 
 from monitor.model import Actor, Quote, SourceState
 from monitor.tui import text
-from monitor.tui.memory import MemoryStore
 from monitor.tui.screens.sources import SourcesScreen
-from tests.test_tui_support import item, items, make_app, screen_text, settle
+from tests.support.dashboard import make_app, screen_text, settle
+from tests.support.items import item, items
+from tests.support.memstore import MemoryStore
 
 pytestmark = pytest.mark.anyio
 
@@ -33,11 +34,6 @@ CONTROLS = [
     "\u202e",
 ]
 FORBIDDEN = re.compile("[\x1b\x9b\x07\u202a-\u202e\u2066-\u2069\u200e\u200f\u061c]")
-
-
-@pytest.fixture
-def anyio_backend() -> str:
-    return "asyncio"
 
 
 def cases() -> list[tuple[str, str]]:
@@ -122,7 +118,7 @@ async def test_hostile_text_everywhere(raw: str, visible: str) -> None:
 
 
 async def test_hostile_poll_error_notification() -> None:
-    from tests.test_tui_support import FakePoll
+    from tests.support.dashboard import FakePoll
 
     poll = FakePoll()
     poll.fail = RuntimeError("[@click=app.quit]boom[/] \x1b]52;c;SGVsbG8=\x07")

@@ -17,8 +17,9 @@ from textual.pilot import Pilot
 from monitor.config import SavedFilter
 from monitor.model import Actor, ActorKind, DateRef, Item, Mention, SourceState
 from monitor.tui.app import MonitorApp
-from monitor.tui.memory import MemoryStore
-from tests.test_tui_support import NOW, SOURCES, item, make_app, settings, settle
+from tests.support.dashboard import make_app, settle
+from tests.support.items import NOW, SOURCES, item, settings
+from tests.support.memstore import MemoryStore
 
 Snap = Callable[..., bool]
 

@@ -16,7 +16,9 @@ from monitor.io.netguard import Guard
 from monitor.io.store import Store
 from monitor.model import PollReport, TextJob
 from monitor.tui.app import MonitorApp
-from tests.test_tui_support import NOW, FakePoll, MemoryStore, fixed_now, items, settings, settle
+from tests.support.dashboard import FakePoll, settle
+from tests.support.items import NOW, fixed_now, items, settings
+from tests.support.memstore import MemoryStore
 
 pytestmark = pytest.mark.anyio
 
@@ -29,11 +31,6 @@ ARTICLE = (
     + "</article></body></html>"
 )
 BLOCKED = "<html><head><title>Attention Required! | Cloudflare</title></head><body>no</body></html>"
-
-
-@pytest.fixture
-def anyio_backend() -> str:
-    return "asyncio"
 
 
 class TextPoll(FakePoll):

@@ -16,7 +16,7 @@ import pytest
 from monitor.config import load
 from monitor.io.store import open_store
 from monitor.io.watch import Pass, watch
-from tests.servers import FeedServer, static
+from tests.support.servers import FeedServer, static
 
 ROOT = Path(__file__).resolve().parents[1]
 pytestmark = pytest.mark.timeout(60)

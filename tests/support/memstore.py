@@ -1,4 +1,4 @@
-"""An in-memory `Store`, for the dashboard's tests, demos and benchmarks."""
+"""An in-memory `Store`, for tests that need a store but not its files."""
 
 from __future__ import annotations
 

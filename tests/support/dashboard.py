@@ -1,0 +1,80 @@
+"""Driving the dashboard in tests: an app over an in-memory store with a fake poll and a
+fixed clock, the screen as text, and a wait for its work to settle."""
+
+from __future__ import annotations
+
+from datetime import UTC
+
+from textual.pilot import Pilot
+
+from monitor.config import Settings
+from monitor.io.store import Store
+from monitor.model import Item, PollReport, SourceResult, SourceState
+from monitor.tui.app import MonitorApp
+from tests.support.items import NOW, fixed_now, items, settings
+from tests.support.memstore import MemoryStore
+
+
+class FakePoll:
+    """A poll that writes queued items into the store: no network."""
+
+    def __init__(self) -> None:
+        self.calls: list[tuple[bool, set[str] | None]] = []
+        self.queue: list[Item] = []
+        self.fail: Exception | None = None
+        self.states: list[SourceState] = []
+
+    async def __call__(
+        self, settings: Settings, store: Store, *, force: bool = False, only: set[str] | None = None
+    ) -> PollReport:
+        self.calls.append((force, only))
+        if self.fail is not None:
+            raise self.fail
+        batch, self.queue = self.queue, []
+        outcomes = store.write(batch, self.states)
+        results = tuple(
+            SourceResult(s.name, "ok", new=outcomes.count("new"))
+            for s in settings.sources
+            if only is None or s.name in only
+        )
+        return PollReport(started=NOW, finished=NOW, results=results)
+
+
+def make_app(
+    count: int = 30,
+    *,
+    store: MemoryStore | None = None,
+    poll: FakePoll | None = None,
+    **kwargs: object,
+) -> MonitorApp:
+    sets = kwargs.pop("settings", None) or settings()
+    return MonitorApp(
+        sets,  # type: ignore[arg-type]
+        store if store is not None else MemoryStore(items(count)),
+        poll=poll if poll is not None else FakePoll(),
+        now=fixed_now,
+        tz=UTC,
+        **kwargs,  # type: ignore[arg-type]
+    )
+
+
+def screen_text(app: MonitorApp) -> str:
+    """What the terminal shows, as plain text lines."""
+    strips = app.screen._compositor.render_strips()
+    return "\n".join("".join(seg.text for seg in strip) for strip in strips)
+
+
+async def settle(pilot: object, pause: float = 0.0) -> None:
+    """Let timers, workers and repaints finish."""
+    assert isinstance(pilot, Pilot)
+    if pause:
+        await pilot.pause(pause)
+    for _ in range(3):
+        await pilot.pause()
+        await pilot.app.workers.wait_for_complete()
+    await pilot.pause()
+
+
+def notes(app: MonitorApp) -> list[str]:
+    """The messages of the notifications on screen."""
+    return [n.message for n in app._notifications]

@@ -1,0 +1,107 @@
+"""Unit tests of the dashboard's pure parts: the text gate, row formatting, views, poll timing."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from rich.text import Text
+
+from monitor.core.query import entry_of
+from monitor.model import SourceState
+from monitor.tui import format, text
+from monitor.tui.app import compute_view, lock_notice, next_delay
+from tests.support.items import NOW, SOURCES, item, items, settings
+from tests.support.memstore import MemoryStore
+
+# --- the text gate ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("raw", "shown"),
+    [
+        ("a\x1b]52;c;SGVsbG8=\x07b", "ab"),
+        ("a\x1b]8;;http://x\x1b\\b", "ab"),
+        ("a\x1b[2Jb", "ab"),
+        ("a\x9b31mb", "ab"),
+        ("a\u202eb\u2066c\u200fd", "abcd"),
+        ("a\x00b\x07c\x7fd\x85e", "abcd e"),
+        ("[@click=app.quit]x[/]", "[@click=app.quit]x[/]"),
+        ("line\nbreak\ttab", "line break tab"),
+        ("a\x1b", "a"),
+        ("a\x1b]0;unterminated", "a0;unterminated"),
+    ],
+)
+def test_clean(raw: str, shown: str) -> None:
+    assert text.clean(raw) == shown
+
+
+def test_clean_multiline_keeps_lines() -> None:
+    assert text.clean("a\r\nb\tc\x1b[31m", multiline=True) == "a\nb    c"
+
+
+def test_text_is_never_markup() -> None:
+    t = text.text("[b]x[/b] [@click=app.quit]q[/]")
+    assert isinstance(t, Text)
+    assert t.plain == "[b]x[/b] [@click=app.quit]q[/]"
+    assert not t.spans
+    assert text.content("[red]r[/red]").plain == "[red]r[/red]"
+
+
+# --- rows ---------------------------------------------------------------------------------
+
+
+def test_short_time() -> None:
+    today = NOW.date()
+    assert format.short_time(NOW - timedelta(hours=1), today, UTC) == "11:00"
+    assert format.short_time(datetime(2024, 11, 11, 9, tzinfo=UTC), today, UTC) == "Mon 11 Nov"
+    assert format.short_time(datetime(2016, 11, 14, 9, tzinfo=UTC), today, UTC) == "14 Nov 2016"
+
+
+def test_entry_row_columns() -> None:
+    e = entry_of(item(1, "A title", sources=("Le Monde", "BBC World", "RFI")))
+    row = format.entry_row(e, 80, today=NOW.date(), tz=UTC, new=True)
+    assert row.plain.startswith("• 11:53       Le Monde+2")
+    assert "en  A title" in row.plain
+    assert row.cell_len <= 80
+
+
+def test_entry_row_wide_characters_fit() -> None:
+    e = entry_of(item(1, "東京" * 40))
+    for width in (40, 79, 120):
+        assert format.entry_row(e, width, today=NOW.date(), tz=UTC, new=False).cell_len == width
+
+
+# --- views and timing ---------------------------------------------------------------------
+
+
+def test_compute_view_counts_and_pick() -> None:
+    from monitor.core.query import parse_query
+
+    entries = MemoryStore(items(20)).entries()
+    view = compute_view(entries, None, None, NOW)
+    assert len(view.entries) == 20
+    by_name = {r.name: r for r in view.sources}
+    assert sum(r.shown for r in view.sources) == 21  # item 1 has two sources
+    assert by_name["Le Monde"].day == by_name["Le Monde"].shown
+    picked = compute_view(entries, None, "BBC World", NOW)
+    assert all("BBC World" in e.sources for e in picked.entries)
+    assert len(picked.sources) == len(view.sources)  # the pane still lists every source
+    q = compute_view(entries, parse_query("number 3"), None, NOW)
+    assert [e.title for e in q.entries] == ["Headline number 3"]
+
+
+def test_next_delay() -> None:
+    s = settings()
+    assert next_delay(s, {}, NOW) == 30.0  # never polled: due now, but at least 30 s
+    later = {name: SourceState(name, "u", next_due=NOW + timedelta(minutes=5)) for name in SOURCES}
+    assert next_delay(s, later, NOW) == 300.0
+    far = {name: SourceState(name, "u", next_due=NOW + timedelta(hours=5)) for name in SOURCES}
+    assert next_delay(s, far, NOW) == 600.0  # at most the smallest interval
+    assert next_delay(settings(sources=()), {}, NOW) is None
+
+
+def test_lock_notice() -> None:
+    msg = "store /x is in use by pid 4242 (monitor poll, since 2024-11-14 10:00 UTC)"
+    assert lock_notice(msg) == "read-only: another monitor (pid 4242) is writing; polling disabled"
+    assert "another monitor is writing" in lock_notice("in use by another process")
