@@ -10,7 +10,7 @@ import pytest
 
 from monitor.cli import main
 from monitor.config import load
-from monitor.io.backfill import TEXT_RECENT, pending_texts, unannotated
+from monitor.core.backlog import TEXT_RECENT, pending_texts, unannotated
 from monitor.io.store import Store, open_store
 from monitor.model import Item
 from tests.support.memstore import MemoryStore
@@ -76,11 +76,11 @@ def test_the_backlog_is_the_newest_items_that_need_it(tmp_path: Path) -> None:
     assert unannotated(entries) == [f"i{n}" for n in range(1, 8)]
     assert unannotated(entries, limit=2) == ["i1", "i2"]
 
-    jobs = pending_texts(entries, settings, NOW)
+    jobs = pending_texts(entries, settings.source, NOW)
     assert [j.item_id for j in jobs] == ["i0", "i8", "i9"]
     assert jobs[0].url == "http://127.0.0.1:1/a0" and jobs[0].source == "On"
-    assert [j.item_id for j in pending_texts(entries, settings, NOW, limit=1)] == ["i0"]
-    assert [j.item_id for j in pending_texts(entries, settings, NOW, skip={"i0"})] == ["i8", "i9"]
+    assert [j.item_id for j in pending_texts(entries, settings.source, NOW, limit=1)] == ["i0"]
+    assert [j.item_id for j in pending_texts(entries, settings.source, NOW, skip={"i0"})] == ["i8", "i9"]
 
 
 def _story_page(seed: Path) -> bytes:
@@ -212,14 +212,14 @@ async def test_the_dashboard_catches_up_stored_items(seed: Path, tmp_path: Path)
             async with app.run_test(size=(120, 40)) as pilot:
                 for _ in range(120):
                     await settle(pilot, 0.5)
-                    texts = all(e.text_status for e in app.entries if e.id != "old")
-                    actors = all(e.annotated for e in app.entries)
-                    if texts and actors and not app.polling and not app.fetching:
+                    texts = all(e.text_status for e in app.session.entries if e.id != "old")
+                    actors = all(e.annotated for e in app.session.entries)
+                    if texts and actors and not app.session.polling and not app.session.fetching:
                         break
-                assert all(e.annotated for e in app.entries)  # the view was read again
-                names = [r.name for r in app.actors_pane.rows]
+                assert all(e.annotated for e in app.session.entries)  # the view was read again
+                names = [r.name for r in app.main.actors_pane.rows]
                 assert "Vladimir Putin" in names and "Donald Trump" in names
-                assert app.last_report is not None and app.last_report.new == 0
+                assert app.session.last_report is not None and app.session.last_report.new == 0
             items = {i.id: i for i in store.items()}
         finally:
             store.close()

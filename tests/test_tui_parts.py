@@ -7,10 +7,14 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from rich.text import Text
 
+from monitor.config import Settings
+from monitor.core.index import EntryIndex
 from monitor.core.query import entry_of
+from monitor.core.schedule import next_poll_delay
+from monitor.core.view import Filter, compute_view
 from monitor.model import SourceState
 from monitor.tui import format, text
-from monitor.tui.app import compute_view, lock_notice, next_delay
+from monitor.tui.app import lock_notice
 from tests.support.items import NOW, SOURCES, item, items, settings
 from tests.support.memstore import MemoryStore
 
@@ -78,20 +82,23 @@ def test_entry_row_wide_characters_fit() -> None:
 def test_compute_view_counts_and_pick() -> None:
     from monitor.core.query import parse_query
 
-    entries = MemoryStore(items(20)).entries()
-    view = compute_view(entries, None, None, NOW)
+    index = EntryIndex.build(MemoryStore(items(20)).entries())
+    view = compute_view(index, Filter(), NOW)
     assert len(view.entries) == 20
     by_name = {r.name: r for r in view.sources}
     assert sum(r.shown for r in view.sources) == 21  # item 1 has two sources
     assert by_name["Le Monde"].day == by_name["Le Monde"].shown
-    picked = compute_view(entries, None, "BBC World", NOW)
+    picked = compute_view(index, Filter(source="BBC World"), NOW)
     assert all("BBC World" in e.sources for e in picked.entries)
     assert len(picked.sources) == len(view.sources)  # the pane still lists every source
-    q = compute_view(entries, parse_query("number 3"), None, NOW)
+    q = compute_view(index, Filter(query=parse_query("number 3")), NOW)
     assert [e.title for e in q.entries] == ["Headline number 3"]
 
 
 def test_next_delay() -> None:
+    def next_delay(s: Settings, states: dict[str, SourceState], now: datetime) -> float | None:
+        return next_poll_delay(s.sources, states, now)
+
     s = settings()
     assert next_delay(s, {}, NOW) == 30.0  # never polled: due now, but at least 30 s
     later = {name: SourceState(name, "u", next_due=NOW + timedelta(minutes=5)) for name in SOURCES}

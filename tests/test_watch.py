@@ -1,5 +1,6 @@
 """`monitor poll --watch`: passes one after another on the sources' intervals, the scheduled
-digest once a day, a clean stop on SIGTERM and Ctrl+C."""
+digest once a day, a clean stop on SIGTERM and Ctrl+C. The schedule is the application
+core's (`Session.run`), as in the dashboard."""
 
 from __future__ import annotations
 
@@ -8,14 +9,19 @@ import os
 import signal
 import subprocess
 import sys
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
-from monitor.config import load
-from monitor.io.store import open_store
-from monitor.io.watch import Pass, watch
+from monitor.config import Settings, load
+from monitor.io.digest import ScheduleRun
+from monitor.io.events import ActorsFound, DigestWritten, Event, PollEnded
+from monitor.io.session import Session
+from monitor.io.store import Store, open_store
+from monitor.model import PollReport
 from tests.support.servers import FeedServer, static
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -42,6 +48,49 @@ def config(tmp_path: Path, srv: FeedServer) -> Path:
     return path
 
 
+@dataclass
+class Pass:
+    """What one pass reported: its poll, the digest it wrote, the stored items it caught up."""
+
+    report: PollReport
+    digest: ScheduleRun | None = None
+    annotated: int = 0
+
+
+class Passes(list[Pass]):
+    """A listener that gathers the events of each pass."""
+
+    def __call__(self, event: Event) -> None:
+        if isinstance(event, PollEnded):
+            assert event.report is not None, event.failure
+            self.append(Pass(event.report))
+        elif isinstance(event, DigestWritten):
+            self[-1].digest = event.run
+        elif isinstance(event, ActorsFound) and event.backlog:
+            self[-1].annotated += event.done
+
+
+async def watch(
+    settings: Settings,
+    store: Store,
+    *,
+    on_pass: Passes,
+    now_fn: Callable[[], datetime],
+    sleep: Callable[[float], Awaitable[None]],
+    passes: int,
+    text: bool = True,
+    annotate: bool = True,
+) -> None:
+    """As `monitor poll --watch` runs it, with a clock of the test's and `passes` polls."""
+    session = Session(
+        settings, store, listener=on_pass, now=now_fn, sleep=sleep, text=text, annotate=annotate
+    )
+    try:
+        await session.run(passes=passes)
+    finally:
+        await session.close()
+
+
 def run_watch(
     tmp_path: Path, start: datetime, passes: int, etag: str | None = None
 ) -> tuple[list[Pass], list[float], int]:
@@ -52,7 +101,7 @@ def run_watch(
         settings = load(config(tmp_path, srv))
         clock = [start]
         slept: list[float] = []
-        done: list[Pass] = []
+        done = Passes()
 
         async def sleep(seconds: float) -> None:
             slept.append(seconds)
@@ -64,7 +113,7 @@ def run_watch(
                 watch(
                     settings,
                     store,
-                    on_pass=done.append,
+                    on_pass=done,
                     now_fn=lambda: clock[0],
                     sleep=sleep,
                     passes=passes,
@@ -142,7 +191,7 @@ def test_watch_refuses_one_shot_options(tmp_path: Path, capsys: pytest.CaptureFi
 
 def test_a_pass_catches_up_items_stored_without_actors(tmp_path: Path) -> None:
     now = datetime(2016, 11, 15, 8, 0, tzinfo=UTC)
-    done: list[Pass] = []
+    done = Passes()
 
     async def sleep(seconds: float) -> None:
         pass
@@ -157,7 +206,7 @@ def test_a_pass_catches_up_items_stored_without_actors(tmp_path: Path) -> None:
                     watch(
                         settings,
                         store,
-                        on_pass=done.append,
+                        on_pass=done,
                         now_fn=lambda: now,
                         sleep=sleep,
                         passes=1,

@@ -480,11 +480,14 @@ class Session:
         skip = set(self.fetching) | set(fresh)
 
         def find() -> tuple[list[str], list[TextJob], list[TextJob]]:
-            ids = backlog.unannotated(entries) if self.annotate else []
             wanted = set(fresh)
             new = [e for e in entries if e.id in wanted] if wanted else []
             jobs = [j for j in (backlog.text_job(e, source, now) for e in new) if j]
-            return ids, jobs, backlog.pending_texts(entries, source, now, skip=skip)
+            pending = backlog.pending_texts(entries, source, now, skip=skip)
+            # an item whose page is on its way is annotated with its text when it comes
+            later = {j.item_id for j in pending} if self.articles is not None else set()
+            ids = backlog.unannotated([e for e in entries if e.id not in later])
+            return ids if self.annotate else [], jobs, pending
 
         ids, jobs, pending = await asyncio.to_thread(find)
         if ids:
