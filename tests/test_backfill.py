@@ -10,8 +10,9 @@ import pytest
 
 from monitor.cli import main
 from monitor.config import load
+from monitor.io.backends import open_store
 from monitor.io.backfill import TEXT_RECENT, pending_texts, unannotated
-from monitor.io.store import Store, open_store
+from monitor.io.store import Store
 from monitor.model import Item
 from monitor.tui.memory import MemoryStore
 from tests.servers import FeedServer, static

@@ -16,7 +16,8 @@ import msgspec
 import pytest
 
 from monitor.io import tinystore
-from monitor.io.store import StoreError, StoreLocked, open_store
+from monitor.io.backends import open_store
+from monitor.io.store import StoreError, StoreLocked
 from monitor.io.tinystore import CACHE_DAYS, INDEX, ITEMS, META, OWNER, TEXTS, TinyStore
 from monitor.model import Actor, DateFlag, Item, Quote, SourceState
 

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from monitor.config import load
-from monitor.io.store import open_store
+from monitor.io.backends import open_store
 from monitor.io.watch import Pass, watch
 from tests.servers import FeedServer, static
 
