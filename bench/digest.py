@@ -208,8 +208,8 @@ def store_report(n: int, repeats: int) -> None:
     import tempfile
 
     from monitor.config import DigestSettings, SavedFilter, Settings
+    from monitor.io.backends import open_store
     from monitor.io.digest import make_digest, render, write_file
-    from monitor.io.store import open_store
 
     day = day_of(n, corpus_items(), random.Random(n))
     with tempfile.TemporaryDirectory() as folder:

@@ -89,7 +89,7 @@ def run_monitor(urls: list[str], repeats: int) -> tuple[list[float], list[float]
                 str(cfg),
             ]
             env = {**cached_bytecode_env(Path(tmp) / "pycache"), "PYTHONPATH": str(ROOT)}
-            warm = "import monitor.cli, monitor.io.poller, monitor.core.normalize, monitor.io.tinystore"
+            warm = "import monitor.cli, monitor.io.poller, monitor.core.normalize, monitor.io.backends, monitor.io.tinystore"
             time_cmd([sys.executable, "-c", warm], env)  # the bytecode cache, as after a first run
             first.append(time_cmd(cmd, env))
             second.append(time_cmd(cmd, env))
@@ -128,8 +128,8 @@ def run_newsboat(urls: list[str], repeats: int) -> tuple[list[float], list[float
 
 async def _inner(urls: list[str], shards: int) -> tuple[float, float, float, float]:
     from monitor.config import parse
+    from monitor.io.backends import open_store
     from monitor.io.poller import poll_once
-    from monitor.io.store import open_store
 
     with tempfile.TemporaryDirectory() as tmp:
         cfg = Path(tmp) / "config.toml"

@@ -47,7 +47,7 @@ def _trim() -> None:
 
 async def soak(config: Path, polls: int) -> list[tuple[float, int, int]]:
     from monitor.config import load
-    from monitor.io.store import open_store
+    from monitor.io.backends import open_store
     from monitor.tui.app import MonitorApp
 
     settings = load(config)

@@ -470,7 +470,7 @@ def load_app(config: Path, t_start: float) -> tuple[Any, TimedStore, dict[str, f
 
     marks["import1"] = time.time()
     from monitor.config import load
-    from monitor.io.store import open_store
+    from monitor.io.backends import open_store
 
     settings = load(config)
     store = TimedStore(open_store(settings.storage))
@@ -683,10 +683,9 @@ def _apply_one(variant: str) -> Callable[[], None]:
 async def child_poll(config: Path, why: bool, variant: str) -> dict[str, Any]:
     """The real poller on the feed server; `j` every 50 ms from a thread."""
     from monitor.config import load
-    from monitor.io.loops import on_own_loop
-    from monitor.io.loops import parse_pool
+    from monitor.io.backends import open_store
+    from monitor.io.loops import on_own_loop, parse_pool
     from monitor.io.poller import poll_once
-    from monitor.io.store import open_store
     from monitor.tui.app import MonitorApp
     from monitor.tui.widgets.timeline import Timeline
 

@@ -64,7 +64,8 @@ def _settings(args: argparse.Namespace) -> Settings:
 
 
 def _open_store(settings: Settings, *, readonly: bool = False):  # type: ignore[no-untyped-def]
-    from monitor.io.store import StoreError, open_store
+    from monitor.io.backends import open_store
+    from monitor.io.store import StoreError
 
     try:
         return open_store(settings.storage, readonly=readonly)
@@ -609,7 +610,8 @@ def cmd_dashboard(args: argparse.Namespace) -> int:
 
 
 def _run_dashboard(settings: Settings) -> int:
-    from monitor.io.store import StoreError, StoreLocked, open_store
+    from monitor.io.backends import open_store
+    from monitor.io.store import StoreError, StoreLocked
 
     read_only, lock_message = False, ""
     try:
@@ -641,8 +643,8 @@ def cmd_demo(args: argparse.Namespace) -> int:
         except ConfigError as exc:
             raise CliError(str(exc), EXIT_CONFIG) from None
         if args.poll_only:
+            from monitor.io.backends import open_store
             from monitor.io.session import Session
-            from monitor.io.store import open_store
 
             store = open_store(settings.storage)
 

@@ -27,8 +27,8 @@ from monitor.io.annotate import (
     gazetteer,
     model,
 )
+from monitor.io.backends import open_store
 from monitor.io.poller import poll_once
-from monitor.io.store import open_store
 from monitor.model import ActorSpec, Item
 from tests.support.servers import FeedServer, static
 
@@ -140,7 +140,7 @@ def test_the_dashboard_poll_annotates_in_its_parse_worker(seed: Path, tmp_path: 
             "import asyncio, sys\nfrom pathlib import Path\n"
             "from monitor.config import load\n"
             "from monitor.io.loops import parse_pool\nfrom monitor.io.poller import poll_once\n"
-            "from monitor.io.store import open_store\n"
+            "from monitor.io.backends import open_store\n"
             f"settings = load(Path({str(cfg)!r}))\n"
             "store = open_store(settings.storage)\n"
             "pool = parse_pool()\n"

@@ -24,9 +24,9 @@ from bench.extract import scores
 from monitor.config import ArticleSettings, Settings, load
 from monitor.io import articles
 from monitor.io.articles import ArticleFetcher, TextReport, jobs_for
+from monitor.io.backends import open_store
 from monitor.io.netguard import Guard
 from monitor.io.poller import poll_once
-from monitor.io.store import open_store
 from monitor.model import Item, PollReport, TextJob
 from tests.support.items import items as sample_items
 from tests.support.items import settings

@@ -11,7 +11,8 @@ import pytest
 from monitor.cli import main
 from monitor.config import load
 from monitor.core.backlog import TEXT_RECENT, pending_texts, unannotated
-from monitor.io.store import Store, open_store
+from monitor.io.backends import open_store
+from monitor.io.store import Store
 from monitor.model import Item
 from tests.support.memstore import MemoryStore
 from tests.support.servers import FeedServer, static

@@ -28,8 +28,9 @@ from monitor.demo.samples import (
     SHARED_QUAKE_EN,
     TAGESBLICK,
 )
+from monitor.io.backends import open_store
 from monitor.io.poller import poll_once
-from monitor.io.store import Store, open_store
+from monitor.io.store import Store
 from monitor.model import Item, PollReport
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -32,8 +32,8 @@ from monitor.core.digest_render import (
     render_markdown,
 )
 from monitor.core.query import parse_query
+from monitor.io.backends import open_store
 from monitor.io.digest import file_name, run_schedule, template, write_file
-from monitor.io.store import open_store
 from monitor.model import Actor, Item, Quote, SourceState
 
 GOLDEN = Path(__file__).parent / "golden"

@@ -15,8 +15,9 @@ from pathlib import Path
 import pytest
 
 from monitor.config import Settings, load
+from monitor.io.backends import open_store
 from monitor.io.poller import poll_once
-from monitor.io.store import Store, open_store
+from monitor.io.store import Store
 from monitor.model import PollReport, SourceResult
 from tests.support.servers import FeedServer, drip, gzip_bomb, stacked, static
 

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from monitor.io.store import open_store
+from monitor.io.backends import open_store
 from tests.support.servers import FeedServer, Reply, Request
 
 ROOT = Path(__file__).resolve().parents[1]

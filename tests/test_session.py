@@ -77,7 +77,7 @@ def feed_settings(srv: FeedServer, tmp_path: Path, *, full_text: bool = True) ->
 
 async def test_one_pass_stores_annotates_and_fetches_the_texts(tmp_path: Path) -> None:
     """What `monitor poll` runs: the poll, the new items' actors, their article pages."""
-    from monitor.io.store import open_store
+    from monitor.io.backends import open_store
 
     words = " ".join(["Moscou"] * 60)
     with FeedServer() as srv:
@@ -113,7 +113,7 @@ async def test_one_pass_stores_annotates_and_fetches_the_texts(tmp_path: Path) -
 
 
 async def test_full_text_off_queues_no_page(tmp_path: Path) -> None:
-    from monitor.io.store import open_store
+    from monitor.io.backends import open_store
 
     with FeedServer() as srv:
         srv.route("/feed.xml", static(RSS.format(base=srv.base).encode()))

@@ -15,9 +15,19 @@ from pathlib import Path
 import msgspec
 import pytest
 
-from monitor.io import tinystore
-from monitor.io.store import StoreError, StoreLocked, open_store
-from monitor.io.tinystore import CACHE_DAYS, INDEX, ITEMS, META, OWNER, TEXTS, TinyStore
+from monitor.io.backends import open_store
+from monitor.io.store import StoreError, StoreLocked
+from monitor.io.tinystore import (
+    CACHE_DAYS,
+    INDEX,
+    ITEMS,
+    META,
+    OWNER,
+    TEXTS,
+    TinyStore,
+    days,
+    files,
+)
 from monitor.model import Actor, Item, Quote, SourceState
 from tests.support.store import T0, item
 
@@ -481,17 +491,17 @@ def test_failed_write_leaves_a_usable_store(
     root: Path, store: TinyStore, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     store.write([item(1)], [SourceState("a", "https://a")])
-    real = tinystore.write_atomic
+    real = files.write_atomic
 
     def full_disk(path: Path, data: bytes, **kw: bool) -> None:
         if path.parent.name == ITEMS:
             raise OSError(28, "No space left on device")
         real(path, data, **kw)
 
-    monkeypatch.setattr(tinystore, "write_atomic", full_disk)
+    monkeypatch.setattr(files, "write_atomic", full_disk)
     with pytest.raises(StoreError, match="No space left"):
         store.write([item(2), item(1, source="b")], [SourceState("a", "https://a", etag="2")])
-    monkeypatch.setattr(tinystore, "write_atomic", real)
+    monkeypatch.setattr(files, "write_atomic", real)
     assert store.count() == 1
     assert store.get("id2") is None
     got = store.get("id1")
@@ -507,14 +517,14 @@ def test_reader_during_an_unfinished_write(
     """A reader that opens between the writer's index append and its commit line."""
     store.write([item(1)], [])
     appended, resume = threading.Event(), threading.Event()
-    real = tinystore._Day.flush
+    real = days.Day.flush
 
-    def slow_flush(self: tinystore._Day, keep: Callable[[str], bool]) -> None:
+    def slow_flush(self: days.Day, keep: Callable[[str], bool]) -> None:
         appended.set()
         resume.wait(10)
         real(self, keep)
 
-    monkeypatch.setattr(tinystore._Day, "flush", slow_flush)
+    monkeypatch.setattr(days.Day, "flush", slow_flush)
     writer = threading.Thread(target=store.write, args=([item(2), item(3)], []))
     writer.start()
     try:
@@ -542,7 +552,7 @@ def test_lock_message_ignores_a_dead_owner(root: Path, store: TinyStore) -> None
 
 @pytest.mark.parametrize("n", [0, 1, 6, 7, 8, 20])
 def test_tables_are_encoded_in_chunks_as_in_one_call(n: int) -> None:
-    from monitor.io.tinystore import _encode_tables
+    from monitor.io.tinystore.files import _encode_tables
 
     data = {
         "items": {str(i): {"id": f"é{i}", "keys": ("u:x", ["y"]), "n": None} for i in range(n)},

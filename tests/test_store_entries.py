@@ -20,9 +20,9 @@ import pytest
 from monitor.core import index as index_module
 from monitor.core.index import EntryIndex, Part, decode_parts
 from monitor.core.query import filter_entries, parse_query, search_text
-from monitor.io import tinystore
 from monitor.io.store import StoreError
-from monitor.io.tinystore import ENTRIES, INDEX, ITEMS, TEXTS, TinyStore
+from monitor.io.tinystore import ENTRIES, INDEX, ITEMS, TEXTS, TinyStore, files
+from monitor.io.tinystore import entries as entries_module
 from monitor.model import Actor, Entry, Item
 from tests.support import writer as kill
 from tests.support.store import T0, item
@@ -71,7 +71,7 @@ def store(root: Path) -> Iterator[TinyStore]:
 def built(monkeypatch: pytest.MonkeyPatch) -> Counter[str]:
     """Counts the entries made from an item (by id) and the entry files read (by day)."""
     made: Counter[str] = Counter()
-    real_entry, real_read = tinystore.entry_of, TinyStore._read_entries
+    real_entry, real_read = entries_module.entry_of, TinyStore._read_entries
 
     def entry_of(it: Item) -> Entry:
         made[it.id] += 1
@@ -81,7 +81,7 @@ def built(monkeypatch: pytest.MonkeyPatch) -> Counter[str]:
         made[f"read {day}"] += 1
         return real_read(self, day, *sigs)
 
-    monkeypatch.setattr(tinystore, "entry_of", entry_of)
+    monkeypatch.setattr(entries_module, "entry_of", entry_of)
     monkeypatch.setattr(TinyStore, "_read_entries", read_entries)
     return made
 
@@ -266,7 +266,7 @@ def test_reader_keeps_its_view_while_a_write_is_under_way(
     reached, go = threading.Event(), threading.Event()
     real_save = TinyStore._save_entries
 
-    def slow_save(self: TinyStore, day: str, entries: tinystore._Entries) -> None:
+    def slow_save(self: TinyStore, day: str, entries: entries_module.DayEntries) -> None:
         reached.set()
         assert go.wait(10)
         real_save(self, day, entries)
@@ -356,7 +356,7 @@ def test_entry_files_of_another_format_are_rebuilt(
     with TinyStore(root) as s:
         s.write([item(1)], [])
         want = s.entries()
-    monkeypatch.setattr(tinystore, "ENTRY_FORMAT", "another")
+    monkeypatch.setattr(entries_module, "ENTRY_FORMAT", "another")
     built.clear()
     with TinyStore(root) as s:
         assert s.entries() == want
@@ -387,7 +387,7 @@ def test_entry_files_without_an_index_get_one(root: Path, built: Counter[str]) -
     with TinyStore(root) as s:
         s.write(spread(9, days=1), [])
         want = s.entries()
-    head = tinystore._ENTRY_FILE.decode(entry_file(root).read_bytes())
+    head = entries_module._ENTRY_FILE.decode(entry_file(root).read_bytes())
     for index in (None, msgspec.Raw(b"\x93\x01\x02\x03"), msgspec.Raw(b"\xc4\x01x")):
         fields = [head.format, head.items, head.text, head.rows]
         entry_file(root).write_bytes(msgspec.msgpack.encode([*fields, index] if index else fields))
@@ -397,7 +397,7 @@ def test_entry_files_without_an_index_get_one(root: Path, built: Counter[str]) -
         with TinyStore(root) as s:
             _same_answers(s.entry_index(), want)
         assert not [k for k in built if not k.startswith("read")]
-        saved = tinystore._ENTRY_FILE.decode(entry_file(root).read_bytes())
+        saved = entries_module._ENTRY_FILE.decode(entry_file(root).read_bytes())
         assert sum(p.size for p in decode_parts(saved.index)) == len(want)
 
 
@@ -410,7 +410,7 @@ def test_a_big_day_is_indexed_in_parts(
     with TinyStore(root) as s:
         s.write(spread(10, days=1), [])
         want = s.entries()
-    head = tinystore._ENTRY_FILE.decode(entry_file(root).read_bytes())
+    head = entries_module._ENTRY_FILE.decode(entry_file(root).read_bytes())
     assert [p.size for p in decode_parts(head.index)] == [4, 4, 2]
     with TinyStore(root, readonly=True) as s:
         _same_answers(s.entry_index(), want)
@@ -450,17 +450,17 @@ def test_entries_follow_a_text_written_without_its_item(
     """A write that stopped between a day's text and its items."""
     store.write([item(1)], [])
     assert [e.has_text for e in store.entries()] == [False]
-    real = tinystore.write_atomic
+    real = files.write_atomic
 
     def no_items(path: Path, data: bytes, **kw: bool) -> None:
         if path.parent.name == ITEMS:
             raise OSError(28, "No space left on device")
         real(path, data, **kw)
 
-    monkeypatch.setattr(tinystore, "write_atomic", no_items)
+    monkeypatch.setattr(files, "write_atomic", no_items)
     with pytest.raises(StoreError):
         store.write([item(1, text="the whole article")], [])
-    monkeypatch.setattr(tinystore, "write_atomic", real)
+    monkeypatch.setattr(files, "write_atomic", real)
     assert (root / TEXTS / f"{DAY}.json").exists()
     for s in (store, TinyStore(root, readonly=True)):
         stored = s.get("id1")

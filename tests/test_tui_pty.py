@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from monitor.io.store import open_store
+from monitor.io.backends import open_store
 from monitor.model import Item
 
 pty = pytest.importorskip("pty", reason="needs a POSIX pseudo-terminal")

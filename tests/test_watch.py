@@ -17,10 +17,11 @@ from pathlib import Path
 import pytest
 
 from monitor.config import Settings, load
+from monitor.io.backends import open_store
 from monitor.io.digest import ScheduleRun
 from monitor.io.events import ActorsFound, DigestWritten, Event, PollEnded
 from monitor.io.session import Session
-from monitor.io.store import Store, open_store
+from monitor.io.store import Store
 from monitor.model import PollReport
 from tests.support.servers import FeedServer, static
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
 from datetime import datetime
-from pathlib import Path
 from typing import Protocol
 
 from monitor.core.index import EntryIndex
@@ -33,7 +32,7 @@ class Store(Protocol):
         ...
 
     def write(self, items: Sequence[Item], states: Sequence[SourceState]) -> list[Outcome]:
-        """Store one poll's results atomically per partition. Returns one outcome per item."""
+        """Store one poll's results atomically per day. Returns one outcome per item."""
         ...
 
     def update(self, changes: Sequence[tuple[str, Change]]) -> list[Item]:
@@ -43,7 +42,7 @@ class Store(Protocol):
         ...
 
     def items(self, since: datetime | None = None, until: datetime | None = None) -> Iterator[Item]:
-        """Items whose `published` is in [since, until), newest partition first."""
+        """Items whose `published` is in [since, until), newest day first."""
         ...
 
     def entries(self) -> list[Entry]:
@@ -61,10 +60,3 @@ class Store(Protocol):
     def count(self) -> int: ...
 
     def close(self) -> None: ...
-
-
-def open_store(path: Path, *, readonly: bool = False) -> Store:
-    """Open the default (TinyDB) store at `path`, taking the write lock unless read-only."""
-    from monitor.io.tinystore import TinyStore
-
-    return TinyStore(path, readonly=readonly)

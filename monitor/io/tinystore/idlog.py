@@ -1,0 +1,218 @@
+"""ids.log, the append-only identity index: which day each item id lives in and which id
+each key resolves to.
+
+Each line says that an id lives in a day and which new keys resolve to it, or that an id is
+dropped, or that the batch before it is complete (a commit line). Lines after the last
+commit line are a batch a writer has not finished: `tail` keeps the day each of their ids
+was in before, so that they can be checked against the day files and undone.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Callable, Iterable, Sequence
+from pathlib import Path
+
+import msgspec
+
+from monitor.io.tinystore.files import Record, no_gc, timestamp
+
+log = logging.getLogger(__name__)
+
+Holds = Callable[[str, str], bool]  # (day, id): whether the day's items file holds the item
+
+
+class Line(msgspec.Struct, omit_defaults=True):
+    """One ids.log line: `id` lives in `day` and `keys` resolve to it; or `drop`: the item
+    is not stored; or `commit`: the batch before this line is complete."""
+
+    id: str | None = None
+    day: str | None = None
+    keys: list[str] = msgspec.field(default_factory=list)
+    drop: str | None = None
+    commit: str | None = None
+
+
+def decode_lines(data: bytes) -> list[Line]:
+    """Complete index lines; a line that does not parse is skipped."""
+    if not data.strip():
+        return []
+    try:  # all at once as one JSON array: much faster than line by line
+        return msgspec.json.decode(
+            b"[" + data.rstrip(b"\n").replace(b"\n", b",") + b"]", type=list[Line]
+        )
+    except msgspec.DecodeError:
+        pass
+    out: list[Line] = []
+    decoder = msgspec.json.Decoder(Line)
+    for raw in data.splitlines():
+        try:
+            out.append(decoder.decode(raw))
+        except msgspec.DecodeError:
+            log.warning("ids.log: skipping a line that does not parse")
+    return out
+
+
+def lines_from_days(days: Iterable[tuple[str, Iterable[Record]]]) -> list[Line]:
+    """Index lines for the records of these days (day, records), oldest day first: an item
+    stored in several days is placed in the one whose copy changed last."""
+    best: dict[str, tuple[str, str, list[str]]] = {}  # id -> (changed, day, keys)
+    for day, records in days:
+        for rec in records:
+            changed = rec.get("updated_at") or rec.get("first_seen") or ""
+            rid = rec["id"]
+            if rid not in best or changed > best[rid][0]:
+                best[rid] = (changed, day, list(rec.get("keys", ())))
+    return [Line(id=rid, day=day, keys=keys) for rid, (_, day, keys) in best.items()]
+
+
+class IdLog:
+    """ids.log and what its lines say. The writer appends to it; readers follow it."""
+
+    def __init__(self, path: Path, readonly: bool) -> None:
+        self.path = path
+        self.readonly = readonly
+        self.key_id: dict[str, str] = {}
+        self.id_day: dict[str, str] = {}
+        self.tail: dict[str, str | None] = {}  # uncommitted lines: id -> day before
+        self.reverted: dict[str, str] = {}  # tail lines undone (readers only): id -> day
+        self._fd: int | None = None
+        self._pos = 0
+
+    def load(self) -> bool:
+        """Read the whole file again; the writer drops a torn last line and opens the file
+        to append. Returns whether it holds no complete line."""
+        self.close()
+        try:
+            data = self.path.read_bytes()
+        except FileNotFoundError:
+            data = b""
+        end = data.rfind(b"\n") + 1
+        self.key_id, self.id_day, self.tail, self.reverted = {}, {}, {}, {}
+        with no_gc():  # many small objects, no cycles: collecting would only slow this down
+            self.replay(decode_lines(data[:end]))
+        self._pos = end
+        if not self.readonly:
+            if end < len(data):
+                log.warning("ids.log: dropping a torn last line")
+                os.truncate(self.path, end)
+            self._fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+        return not end
+
+    def catch_up(self, moved: set[str] | None) -> bool:
+        """Readers: apply the lines appended since the last read, adding the days items
+        moved in or out of to `moved`. False if the file is shorter than what was read (it
+        was made again): then it must be loaded whole."""
+        try:
+            size = os.stat(self.path).st_size
+        except FileNotFoundError:
+            size = 0
+        if size < self._pos:
+            return False
+        if size > self._pos:
+            with open(self.path, "rb") as f:
+                f.seek(self._pos)
+                chunk = f.read(size - self._pos)
+            end = chunk.rfind(b"\n") + 1
+            self.replay(decode_lines(chunk[:end]), moved)
+            self._pos += end
+        return True
+
+    def replay(self, lines: Iterable[Line], moved: set[str] | None = None) -> None:
+        """Apply index lines; add the days items moved in or out of to `moved`."""
+        id_day, key_id, tail, reverted = self.id_day, self.key_id, self.tail, self.reverted
+        for line in lines:
+            rid = line.id
+            if rid is not None and line.day is not None:
+                before = id_day.get(rid)
+                if rid not in tail:
+                    tail[rid] = before
+                id_day[rid] = line.day
+                for k in line.keys:
+                    key_id[k] = rid
+                if reverted:
+                    reverted.pop(rid, None)
+                if moved is not None and before != line.day:
+                    moved.add(line.day)
+                    if before is not None:
+                        moved.add(before)
+            elif line.drop is not None:
+                before = id_day.pop(line.drop, None)
+                tail.pop(line.drop, None)
+                reverted.pop(line.drop, None)
+                if moved is not None and before is not None:
+                    moved.add(before)
+            elif line.commit is not None:
+                # a writer finished the batch a reader saw unfinished
+                if moved is not None:
+                    for rid, day in reverted.items():
+                        moved.add(day)
+                        if rid in id_day:
+                            moved.add(id_day[rid])
+                id_day.update(reverted)
+                reverted.clear()
+                tail.clear()
+
+    def verify_tail(self, holds: Holds) -> list[Line]:
+        """Check the lines of an unfinished batch against the day files.
+
+        A line whose item is not in its day is undone: the item stays where it was before
+        the batch, or is forgotten if it was new. Returns the lines that say so.
+        """
+        fixes: list[Line] = []
+        for rid, before in self.tail.items():
+            day = self.id_day.get(rid)
+            if day is None or holds(day, rid):
+                continue
+            if before is not None and holds(before, rid):
+                self.id_day[rid] = before
+                fixes.append(Line(id=rid, day=before))
+            else:
+                del self.id_day[rid]
+                fixes.append(Line(drop=rid))
+            self.reverted[rid] = day
+        self.tail.clear()
+        return fixes
+
+    def close_tail(self, holds: Holds) -> None:
+        """The writer, on open: correct an unfinished batch in the file and commit it."""
+        had_tail = bool(self.tail)
+        fixes = self.verify_tail(holds)
+        if had_tail:
+            self.append([*fixes, Line(commit=timestamp())])
+        self.reverted.clear()
+
+    def rebuild(self, days: Iterable[tuple[str, Iterable[Record]]]) -> None:
+        """The file is gone but days exist: index every stored item again (`lines_from_days`)."""
+        log.warning("ids.log is missing; rebuilding it from the day files")
+        lines = lines_from_days(days)
+        self.append([*lines, Line(commit=timestamp())])
+        self.replay(lines)
+        self.tail.clear()
+
+    def drop_day(self, day: str) -> None:
+        """The writer: forget every item of `day` (its items file is lost)."""
+        lost = [rid for rid, d in self.id_day.items() if d == day]
+        if lost:
+            self.append([Line(drop=rid) for rid in lost])
+            for rid in lost:
+                del self.id_day[rid]
+
+    def append(self, lines: Sequence[Line]) -> None:
+        assert self._fd is not None
+        encode = msgspec.json.Encoder().encode
+        data = b"".join(encode(line) + b"\n" for line in lines)
+        view = memoryview(data)
+        while view:
+            view = view[os.write(self._fd, view) :]
+        os.fsync(self._fd)
+
+    def commit(self) -> None:
+        """Close the batch: the lines before this one are complete."""
+        self.append([Line(commit=timestamp())])
+
+    def close(self) -> None:
+        if self._fd is not None:
+            os.close(self._fd)
+            self._fd = None

@@ -1,0 +1,548 @@
+"""TinyStore: the store over its files. It resolves identity, batches each write and
+commits it in the order that makes it crash-safe, keeps recent days and every day's
+entries in memory, and lets readers follow a writer."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from datetime import datetime, timedelta
+from pathlib import Path
+
+from monitor.core.dedupe import merge
+from monitor.core.index import EntryIndex, Part
+from monitor.io.store import Change, StoreError
+from monitor.io.tinystore.days import Day, aware, day_files, day_of, day_sigs, day_start, items_file
+from monitor.io.tinystore.entries import (
+    DayEntries,
+    build_entries,
+    entry_file_stale,
+    read_entry_file,
+    updated_entries,
+    write_entry_file,
+)
+from monitor.io.tinystore.files import (
+    ENTRIES,
+    INDEX,
+    ITEMS,
+    META,
+    TEXTS,
+    CorruptFile,
+    Record,
+    Sig,
+    check_ours,
+    file_stamp,
+    fsync_dir,
+    move_aside,
+    remove_temps,
+)
+from monitor.io.tinystore.idlog import IdLog, Line
+from monitor.io.tinystore.lock import WriterLock
+from monitor.io.tinystore.meta import Meta
+from monitor.model import Entry, Item, Outcome, SourceState
+
+log = logging.getLogger(__name__)
+
+CACHE_DAYS = 8  # days kept in memory
+
+
+class _Batch:
+    """What one write changes, before it is committed."""
+
+    def __init__(self) -> None:
+        self.key_id: dict[str, str] = {}
+        self.id_day: dict[str, str] = {}
+        self.new_keys: dict[str, list[str]] = {}
+        self.drops: set[str] = set()
+        self.days: dict[str, Day] = {}
+        self.logged = False
+
+    def assign(self, item_id: str, day: str, keys: Iterable[str], known: dict[str, str]) -> None:
+        self.id_day[item_id] = day
+        fresh = self.new_keys.setdefault(item_id, [])
+        for k in keys:
+            if known.get(k) != item_id and k not in fresh:
+                fresh.append(k)
+            self.key_id[k] = item_id
+
+    def lines(self, committed: dict[str, str]) -> list[Line]:
+        """The index lines of this batch, given where items are (`committed`: id -> day)."""
+        lines = [Line(drop=rid) for rid in self.drops if rid in committed]
+        for rid, day in self.id_day.items():
+            keys = self.new_keys.get(rid, [])
+            if committed.get(rid) != day or keys:
+                lines.append(Line(id=rid, day=day, keys=keys))
+        return lines
+
+
+class TinyStore:
+    """A `Store` in a folder of per-day TinyDB files. One writer at a time; readers never lock."""
+
+    def __init__(self, path: Path, *, readonly: bool = False) -> None:
+        self.path = Path(path)
+        self.readonly = readonly
+        self._mutex = threading.RLock()
+        self._closed = False
+        self._broken = False
+        self._lock: WriterLock | None = None
+        self._ids = IdLog(self.path / INDEX, readonly)
+        self._meta = Meta(self.path, readonly, self._corrupt)
+        self._days: OrderedDict[str, Day] = OrderedDict()
+        self._entries: dict[str, DayEntries] = {}  # by day; loaded by entries(), kept by writes
+        self._entries_all = False  # the writer has every day's entries in _entries
+        self._moved: set[str] = set()  # days whose items moved in or out since rows were made
+        if readonly:
+            self._open_reader()
+        else:
+            self._open_writer()
+
+    # -- opening ----------------------------------------------------------------------
+
+    def _open_writer(self) -> None:
+        root = self.path
+        if root.exists() and not root.is_dir():
+            raise StoreError(f"store {root} is not a directory")
+        try:
+            root.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise StoreError(f"cannot create store {root}: {exc}") from exc
+        check_ours(root)
+        lock = WriterLock(root)
+        lock.acquire()
+        self._lock = lock
+        try:
+            self._meta.load()
+            remove_temps([root, root / ITEMS, root / TEXTS, root / ENTRIES])
+            lock.claim()
+            for sub in (ITEMS, TEXTS, ENTRIES):
+                (root / sub).mkdir(exist_ok=True)
+            fsync_dir(root)
+            if self._meta.stamp is None:
+                self._meta.write({})
+            self._load_index()
+            self._repair_entries()
+        except BaseException:
+            self._release()
+            raise
+
+    def _open_reader(self) -> None:
+        if not self.path.exists():
+            return  # nothing stored yet: an empty store
+        if not self.path.is_dir():
+            raise StoreError(f"store {self.path} is not a directory")
+        check_ours(self.path)
+        self._meta.load()
+        self._load_index()
+
+    def _release(self) -> None:
+        self._ids.close()
+        if self._lock is not None:
+            self._lock.release()
+            self._lock = None
+
+    # -- the identity index -----------------------------------------------------------
+
+    def _load_index(self) -> None:
+        """Read ids.log whole and check an unfinished batch against the days (the writer
+        commits the corrections); the writer rebuilds a missing log from the days."""
+        for loaded in self._entries.values():
+            loaded.rows = None  # every day's members are checked again
+        empty = self._ids.load()
+        if self.readonly:
+            self._ids.verify_tail(self._holds)
+        elif empty and day_files(self.path):
+            self._ids.rebuild(
+                (day, self._day(day).items.records()) for day in reversed(day_files(self.path))
+            )
+        else:
+            self._ids.close_tail(self._holds)
+
+    def _holds(self, day: str, item_id: str) -> bool:
+        """Whether the day's items file holds the item."""
+        return self._day(day).items.get(item_id) is not None
+
+    def _refresh(self) -> None:
+        """Readers: pick up what a writer appended to the index and meta since last time."""
+        if not self.readonly:
+            return
+        if not self._ids.catch_up(self._moved if self._entries else None):
+            self._load_index()
+        if file_stamp(self.path / META) != self._meta.stamp and self.path.is_dir():
+            self._meta.load()
+
+    # -- days -------------------------------------------------------------------------
+
+    def _corrupt(self, path: Path, exc: CorruptFile) -> None:
+        """A file that does not parse. Readers skip it; the writer moves it aside and, for
+        an items file, forgets its items (they return as new when a feed lists them again)."""
+        if self.readonly:
+            log.warning("store %s: %s does not parse; skipped (%s)", self.path, path.name, exc)
+            return
+        aside = move_aside(path)
+        log.warning("store %s: %s does not parse; moved to %s (%s)", self.path, path, aside, exc)
+        day = path.name.removesuffix(".json")
+        if path.parent.name in (ITEMS, TEXTS):
+            self._forget_entries(day)  # made from the file moved aside
+        if path.parent.name == ITEMS:
+            self._ids.drop_day(day)
+
+    def _day(self, name: str, batch: _Batch | None = None) -> Day:
+        if batch is not None and name in batch.days:
+            return batch.days[name]
+        day = self._days.get(name)
+        if day is not None and self.readonly:
+            path = items_file(self.path, name)
+            if day.items.storage.stamp != file_stamp(path):
+                day = None
+        if day is None:
+            day = Day(self.path, name, self.readonly, self._corrupt)
+        self._cache(day)
+        return day
+
+    def _cache(self, day: Day) -> None:
+        """Keep `day` as the one used last; the one used longest ago goes beyond CACHE_DAYS."""
+        self._days[day.name] = day
+        self._days.move_to_end(day.name)
+        while len(self._days) > CACHE_DAYS:
+            self._days.popitem(last=False)
+
+    def _pin(self, name: str, batch: _Batch) -> Day:
+        """The day, held by the batch until it is written."""
+        day = self._day(name, batch)
+        batch.days[name] = day
+        self._days.pop(name, None)
+        return day
+
+    # -- entries ----------------------------------------------------------------------
+
+    def _read_entries(self, day: str, items: Sig | None, text: Sig | None) -> DayEntries | None:
+        """The day's entry file, if made from files with these signatures. Every read and
+        write of an entry file goes through this method and `_save_entries`."""
+        return read_entry_file(self.path, day, items, text)
+
+    def _save_entries(self, day: str, entries: DayEntries) -> None:
+        write_entry_file(self.path, day, entries)
+
+    def _build_entries(self, name: str) -> DayEntries:
+        """The day's entries made from its items and text files (slow: reads the text)."""
+        day = self._days.get(name) if not self.readonly else None
+        if day is None:  # not cached: an old day must not push recent ones out
+            day = Day(self.path, name, self.readonly, self._corrupt)
+        return build_entries(day)
+
+    def _load_entries(self, day: str) -> DayEntries:
+        """The day's entries from its entry file, else rebuilt (and saved by the writer)."""
+        items, text = day_sigs(self.path, day)
+        found = self._read_entries(day, items, text)
+        if found is None:
+            found = self._build_entries(day)
+        if not found.indexed and not self.readonly:  # new, or from before indexes
+            self._save_entries(day, found)
+        return found
+
+    def _forget_entries(self, day: str) -> None:
+        self._entries.pop(day, None)
+        self._entries_all = False
+
+    def _repair_entries(self) -> None:
+        """Writer open: make the entry file of every day that lacks one or has one older
+        than its items or text file (a store from before entry files, or a crash between
+        the two)."""
+        stale = [day for day in day_files(self.path) if entry_file_stale(self.path, day)]
+        if stale:
+            log.info("store %s: building the entry files of %d days", self.path, len(stale))
+        for day in stale:
+            self._save_entries(day, self._build_entries(day))
+
+    def _sync_entries(self) -> None:
+        """Bring `_entries` up to date with the files: every day, each read once."""
+        if not self.readonly:
+            if not self._entries_all:
+                for day in day_files(self.path):
+                    if day not in self._entries:
+                        self._entries[day] = self._load_entries(day)
+                self._entries_all = True
+            return
+        days = day_files(self.path)
+        for day in self._entries.keys() - set(days):
+            del self._entries[day]
+        for day in days:
+            known = self._entries.get(day)
+            items, text = day_sigs(self.path, day)
+            if known is not None and known.items == items and known.text == text:
+                continue
+            found = self._read_entries(day, items, text)
+            if found is None:
+                if known is not None and self._writing():
+                    continue  # the writer is between this day's files: keep the last view
+                found = self._build_entries(day)
+            self._entries[day] = found
+
+    def _writing(self) -> bool:
+        """Readers: whether a writer's batch is under way (index lines without a commit)."""
+        self._refresh()
+        return bool(self._ids.tail)
+
+    def _update_entries(self, day: Day, changed: dict[str, Item]) -> None:
+        """After a day's files were written: its entries, made again only for `changed`
+        items, into memory and its entry file."""
+        entries = updated_entries(self.path, day, self._entries.get(day.name), changed)
+        self._save_entries(day.name, entries)
+        self._entries[day.name] = entries
+
+    # -- Store ------------------------------------------------------------------------
+
+    def states(self) -> dict[str, SourceState]:
+        with self._mutex:
+            self._check_open()
+            self._refresh()
+            return dict(self._meta.states)
+
+    def get(self, item_id: str) -> Item | None:
+        with self._mutex:
+            self._check_open()
+            self._refresh()
+            name = self._ids.id_day.get(item_id)
+            if name is None:
+                return None
+            day = self._day(name)
+            rec = day.items.get(item_id)
+            return day.item(rec) if rec is not None else None
+
+    def count(self) -> int:
+        with self._mutex:
+            self._check_open()
+            self._refresh()
+            return len(self._ids.id_day)
+
+    def entries(self) -> list[Entry]:
+        """Every item as an Entry, newest first: the days' lists, newest day first, joined
+        into a new list. Only days whose files changed since the last call are read."""
+        with self._mutex:
+            out: list[Entry] = []
+            committed = self._ids.id_day
+            for day in self._synced_days():
+                out += self._entries[day].live_rows(day, committed)
+            return out
+
+    def entry_index(self) -> EntryIndex:
+        """`entries()` with their index, joined from the days' indexes (each made when
+        its day is written, and kept in its entry file)."""
+        with self._mutex:
+            out: list[Entry] = []
+            parts: list[Part] = []
+            committed = self._ids.id_day
+            for day in self._synced_days():
+                loaded = self._entries[day]
+                out += loaded.live_rows(day, committed)
+                parts += loaded.live_parts(day, committed)
+            return EntryIndex(out, parts)
+
+    def _synced_days(self) -> list[str]:
+        """With `_entries` up to date: its days, newest first. Under the mutex."""
+        self._check_open()
+        self._refresh()
+        self._sync_entries()
+        for day in self._moved:
+            if day in self._entries:
+                self._entries[day].rows = None
+        self._moved.clear()
+        return sorted(self._entries, reverse=True)
+
+    def items(self, since: datetime | None = None, until: datetime | None = None) -> Iterator[Item]:
+        """Items with `published` in [since, until): newest day first, newest first within a day."""
+        since, until = aware(since), aware(until)
+        with self._mutex:
+            self._check_open()
+            self._refresh()
+            days = day_files(self.path)
+        for day in days:
+            start = day_start(day)
+            if since is not None and start + timedelta(days=1) <= since:
+                break
+            if until is not None and start >= until:
+                continue
+            with self._mutex:
+                self._check_open()
+                found = self._day(day).read(since, until, self._ids.id_day)
+            yield from found
+
+    def write(self, items: Sequence[Item], states: Sequence[SourceState]) -> list[Outcome]:
+        """Merge `items` in by identity, upsert `states` by name; one commit for all of it."""
+        with self._mutex, self._batch() as batch:
+            outcomes = [self._put(item, batch) for item in items]
+            known = self._meta.states
+            changed = {s.name: s for s in states if known.get(s.name) != s}
+            if changed or any(day.dirty for day in batch.days.values()):
+                self._commit(batch, changed)
+        return outcomes
+
+    def update(self, changes: Sequence[tuple[str, Change]]) -> list[Item]:
+        """Apply each change to the stored item of that id; one commit for all of them.
+        Returns the items as stored after the change (unknown ids and no-ops left out)."""
+        done: list[Item] = []
+        with self._mutex, self._batch() as batch:
+            for item_id, change in changes:
+                name = self._where(item_id, batch)
+                day = self._day(name, batch) if name is not None else None
+                rec = day.items.get(item_id) if day is not None else None
+                if day is None or rec is None:
+                    continue
+                old = day.item(rec)
+                new = change(old)
+                if new != old:
+                    self._replace(item_id, day, new, batch)
+                    done.append(new)
+            if any(day.dirty for day in batch.days.values()):
+                self._commit(batch, {})
+        return done
+
+    @contextlib.contextmanager
+    def _batch(self) -> Iterator[_Batch]:
+        """One write: undone in memory if it fails, settled if it succeeds."""
+        self._check_open()
+        if self.readonly:
+            raise StoreError(f"store {self.path} is open read-only")
+        if self._broken:
+            raise StoreError(f"store {self.path} failed a write earlier; reopen it")
+        batch = _Batch()
+        try:
+            yield batch
+        except BaseException as exc:
+            self._abort(batch)
+            if isinstance(exc, OSError):
+                raise StoreError(f"store {self.path}: write failed: {exc}") from exc
+            raise
+        self._settle(batch)
+
+    def close(self) -> None:
+        with self._mutex:
+            if self._closed:
+                return
+            self._closed = True
+            self._days.clear()
+            self._entries.clear()
+            self._release()
+
+    def __enter__(self) -> TinyStore:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- writing ----------------------------------------------------------------------
+
+    def _check_open(self) -> None:
+        if self._closed:
+            raise StoreError(f"store {self.path} is closed")
+
+    def _where(self, item_id: str, batch: _Batch) -> str | None:
+        if item_id in batch.id_day:
+            return batch.id_day[item_id]
+        if item_id in batch.drops:
+            return None
+        return self._ids.id_day.get(item_id)
+
+    def _resolve(self, item: Item, batch: _Batch) -> str | None:
+        key_id = self._ids.key_id
+        for key in item.keys:
+            rid = batch.key_id.get(key) or key_id.get(key)
+            if rid is not None and self._where(rid, batch) is not None:
+                return rid
+        return item.id if self._where(item.id, batch) is not None else None
+
+    def _find(self, new: Item, batch: _Batch) -> tuple[str, Day, Record] | None:
+        """The stored item `new` is another copy of: its id, day and record."""
+        while (rid := self._resolve(new, batch)) is not None:
+            name = self._where(rid, batch)
+            assert name is not None
+            day = self._day(name, batch)
+            rec = day.items.get(rid)
+            if rec is not None:
+                return rid, day, rec
+            # the index names a day that lacks the item: the item is absent
+            batch.drops.add(rid)
+            batch.id_day.pop(rid, None)
+        return None
+
+    def _put(self, new: Item, batch: _Batch) -> Outcome:
+        found = self._find(new, batch)
+        if found is None:
+            name = day_of(new.published)
+            self._pin(name, batch).put(new)
+            batch.drops.discard(new.id)
+            batch.assign(new.id, name, new.keys, self._ids.key_id)
+            return "new"
+        rid, day, rec = found
+        merged = merge(day.item(rec), new)
+        if merged is None:
+            return "unchanged"
+        self._replace(rid, day, merged, batch)
+        return "updated"
+
+    def _replace(self, rid: str, day: Day, item: Item, batch: _Batch) -> None:
+        name = day_of(item.published)
+        if name != day.name:
+            # the stored copy stays until the move is committed, then goes stale
+            day.discard(rid)
+        self._pin(name, batch).put(item)
+        batch.assign(rid, name, item.keys, self._ids.key_id)
+
+    def _commit(self, batch: _Batch, changed: dict[str, SourceState]) -> None:
+        lines = batch.lines(self._ids.id_day)
+        if lines:
+            self._ids.append(lines)  # 1. the index, before any day refers to it
+            batch.logged = True
+        for day in batch.days.values():
+            if day.dirty:  # 2. each touched day: text, items, entries
+                name = day.name
+                if name not in self._entries:  # the unchanged items' entries, if saved
+                    found = self._read_entries(name, *day_sigs(self.path, name))
+                    if found is not None:
+                        self._entries[name] = found
+                put = dict(day.changed)
+                day.flush(self._lives_in(name))
+                self._update_entries(day, put)
+        if changed:
+            self._meta.write(changed)  # 3. source states
+        if batch.logged:
+            self._ids.commit()  # 4. the batch is complete
+
+    def _lives_in(self, day: str) -> Callable[[str], bool]:
+        """Whether a record in `day` is the item's committed copy (not one left by a move)."""
+        committed = self._ids.id_day
+        return lambda rid: committed.get(rid, day) == day
+
+    def _settle(self, batch: _Batch) -> None:
+        id_day, moved = self._ids.id_day, self._moved
+        for rid in batch.drops:
+            before = id_day.pop(rid, None)
+            if before is not None:
+                moved.add(before)
+        for rid, day in batch.id_day.items():
+            before = id_day.get(rid)
+            if before != day:
+                moved.add(day)
+                if before is not None:
+                    moved.add(before)
+        id_day.update(batch.id_day)
+        self._ids.key_id.update(batch.key_id)
+        for pinned in batch.days.values():
+            self._cache(pinned)
+
+    def _abort(self, batch: _Batch) -> None:
+        """After a failed write: forget what memory holds beyond the files, repair the index."""
+        for day in batch.days:
+            self._days.pop(day, None)
+            self._forget_entries(day)
+        try:
+            self._meta.load()
+            if batch.logged:
+                self._days.clear()
+                self._load_index()
+        except Exception:
+            log.exception("store %s: cannot recover from a failed write", self.path)
+            self._broken = True
