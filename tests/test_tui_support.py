@@ -12,7 +12,7 @@ from msgspec.structs import replace
 from rich.text import Text
 
 from monitor.config import SavedFilter, Settings
-from monitor.core.query import entry_of
+from monitor.core.entries import entry_of
 from monitor.io.store import Store
 from monitor.model import (
     Actor,

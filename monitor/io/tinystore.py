@@ -40,8 +40,8 @@ from tinydb.storages import Storage
 from tinydb.table import Table
 
 from monitor.core.dedupe import merge
+from monitor.core.entries import SEARCH_TEXT_CHARS, entry_of, search_text
 from monitor.core.index import EntryIndex, Part, build_parts, decode_parts, encode_parts
-from monitor.core.query import SEARCH_TEXT_CHARS, entry_of, search_text
 from monitor.io.store import Change, StoreError, StoreLocked
 from monitor.model import SCHEMA_VERSION, Entry, Item, Outcome, SourceState
 
