@@ -23,8 +23,9 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from functools import partial
 
+from monitor.core.entries import search_text
 from monitor.core.index import EntryIndex, Part
-from monitor.core.query import filter_entries, highlight_spans, parse_query, search_text
+from monitor.core.query import filter_entries, highlight_spans, parse_query
 from monitor.model import Entry, Item
 
 NOW = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)

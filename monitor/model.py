@@ -252,7 +252,7 @@ class Entry(msgspec.Struct, frozen=True, gc=False):
 
     `search` is the folded text that filters match words against: title, summary,
     source names and the start of the full text, lower-cased without accents
-    (`core.query.fold`), words separated by single spaces.
+    (`core.fold.fold_text`), words separated by single spaces.
     """
 
     id: str

@@ -16,8 +16,8 @@ import pytest
 
 from monitor.config import load
 from monitor.core.actors import annotate_fields, build_gazetteer, match_gazetteer
+from monitor.core.fold import fold_indexed, fold_text
 from monitor.core.names import merge_names, name_key
-from monitor.core.query import fold, fold_indexed
 from monitor.core.textdates import find_dates
 from monitor.io.annotate import (
     _unneeded,
@@ -303,7 +303,7 @@ def test_relative_dates_against_publication() -> None:
 def test_fold_indexed_maps_each_folded_character_back(text: str) -> None:
     want, where = [], []  # the plain way: character by character
     for i, c in enumerate(text):
-        f = fold(c)
+        f = fold_text(c)
         want.append(f)
         where.extend([i] * len(f))
     got, got_where = fold_indexed(text)

@@ -8,17 +8,19 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from monitor.core.entries import search_text
+from monitor.core.fold import fold_text
 from monitor.core.index import EntryIndex, Part
 from monitor.core.query import (
     FIELDS,
     MAX_DEPTH,
     Query,
     QueryError,
+    actor_query,
     filter_entries,
-    fold,
     highlight_spans,
     parse_query,
-    search_text,
+    source_query,
 )
 from monitor.model import Entry, Item
 
@@ -429,16 +431,16 @@ def _reference_fold(s: str) -> str:
 
 
 def test_fold() -> None:
-    assert fold("États-Unis") == "etats-unis"
-    assert fold("Œuvre, cœur, Ærø") == "oeuvre, coeur, aero"
-    assert fold("Straße ﬁn İstanbul") == "strasse fin istanbul"
-    assert fold("Путин, Йошкар-Ола") == "путин, иошкар-ола"
-    assert fold("e\u0301te\u0301") == "ete"
-    assert fold("ASCII Only") == "ascii only"
+    assert fold_text("États-Unis") == "etats-unis"
+    assert fold_text("Œuvre, cœur, Ærø") == "oeuvre, coeur, aero"
+    assert fold_text("Straße ﬁn İstanbul") == "strasse fin istanbul"
+    assert fold_text("Путин, Йошкар-Ола") == "путин, иошкар-ола"
+    assert fold_text("e\u0301te\u0301") == "ete"
+    assert fold_text("ASCII Only") == "ascii only"
     rng = random.Random(7)
     for _ in range(3000):
         s = "".join(chr(rng.randrange(0, 0x2FFFF)) for _ in range(rng.randrange(12)))
-        assert fold(s) == _reference_fold(s), repr(s)
+        assert fold_text(s) == _reference_fold(s), repr(s)
 
 
 def test_search_text_is_words_and_single_spaces() -> None:
@@ -618,3 +620,109 @@ def test_index_part_round_trips_and_rejects_garbage() -> None:
         EntryIndex(entries[:-1], [part])
     empty = EntryIndex.build([])
     assert empty.rows(parse_query("russie OR -x").select(empty, NOW)) == []
+
+
+# --- queries combined as trees --------------------------------------------------------------------
+
+
+def _indexes(entries: list[Entry]) -> tuple[EntryIndex, ...]:
+    return EntryIndex.build(entries), EntryIndex(entries, [Part.build(entries)])
+
+
+def _same_selection(
+    built: Query, parsed: Query, entries: list[Entry], indexes: tuple[EntryIndex, ...]
+) -> None:
+    """`built` selects what `parsed` does: entry by entry, by filter, and from the indexes."""
+    want = filter_entries(entries, parsed, NOW)
+    assert filter_entries(entries, built, NOW) == want, built.text
+    assert [e for e in entries if built.matches(e, NOW)] == want, built.text
+    for index in indexes:
+        assert index.rows(built.select(index, NOW)) == want, built.text
+    assert built.highlights() == parsed.highlights()
+    assert built.empty == parsed.empty
+
+
+_QUOTED = ('Dwayne "The Rock" Johnson', 'Radio "Libre" (Paris)')
+
+
+def _entries_with_odd_names() -> list[Entry]:
+    entries = _random_entries(random.Random(17), 400)
+    odd = [
+        entry("q1", "Le catcheur", actors=(_QUOTED[0],), sources=(_QUOTED[1],)),
+        entry("q2", "The Rock", actors=("Dwayne Johnson",), sources=("Radio Libre",)),
+        entry("q3", "Un tiret", actors=("—",), sources=("«»",)),
+    ]
+    return sorted(entries + odd, key=lambda e: e.published, reverse=True)
+
+
+def test_actor_query_selects_what_the_actor_field_does() -> None:
+    entries = _entries_with_odd_names()
+    indexes = _indexes(entries)
+    for name in (*_ACTORS, "putin", "Vladimir  PUTIN", "poutine", "kreml", _QUOTED[0]):
+        parsed = parse_query('actor:"' + name.replace('"', " ") + '"')  # the field can't quote
+        _same_selection(actor_query(name), parsed, entries, indexes)
+    assert [e.id for e in filter_entries(entries, actor_query(_QUOTED[0]), NOW)] == ["q1"]
+
+
+def test_source_query_selects_what_the_source_field_does() -> None:
+    entries = _entries_with_odd_names()
+    indexes = _indexes(entries)
+    for name in (*_SOURCES, "monde", "BBC", "l'equipe", "  Le   Monde ", "x"):
+        _same_selection(source_query(name), parse_query(f'source:"{name}"'), entries, indexes)
+
+
+def test_names_the_language_cannot_quote() -> None:
+    entries = _entries_with_odd_names()
+
+    def ids(q: Query) -> list[str]:
+        return [e.id for e in filter_entries(entries, q, NOW)]
+
+    # a quote in a source name: the text reads alike but parses as something else
+    assert ids(source_query(_QUOTED[1])) == ["q1"]
+    assert ids(source_query('"Libre"')) == ["q1"]
+    assert source_query(_QUOTED[1]).text == f'source:"{_QUOTED[1]}"'
+    assert source_query(_QUOTED[1]) != parse_query(f'source:"{_QUOTED[1]}"')
+    # names with no letters or digits: no field takes them; the node matches them whole
+    for q in (actor_query("—"), source_query("«»")):
+        assert ids(q) == ["q3"] and not q.empty and q.highlights() == ()
+        for index in _indexes(entries):
+            assert [e.id for e in index.rows(q.select(index, NOW))] == ["q3"]
+    with pytest.raises(QueryError):
+        parse_query('actor:"—"')
+
+
+def test_conjunction_selects_what_the_parsed_and_does() -> None:
+    rng = random.Random(23)
+    entries = _random_entries(rng, 500)
+    indexes = _indexes(entries)
+    for _ in range(300):
+        a, b = parse_query(_random_vocab_query(rng)), parse_query(_random_vocab_query(rng))
+        parsed = parse_query(f"({a.text}) ({b.text})")
+        _same_selection(Query.both(a, b), parsed, entries, indexes)
+        _same_selection(a & b, parsed, entries, indexes)
+    name, source = rng.choice(_ACTORS), rng.choice(_SOURCES)
+    for text in ("russie OR ukraine", "-gaz", "since:3d paris", ""):
+        q = parse_query(text)
+        fields = f'actor:"{name}" source:"{source}"'
+        parsed = parse_query(f"({text}) {fields}" if text else fields)
+        _same_selection(q & actor_query(name) & source_query(source), parsed, entries, indexes)
+        built = Query.both(None, q, source_query(source), actor_query(name))
+        _same_selection(built, parsed, entries, indexes)
+
+
+def test_conjunction_text_emptiness_and_time() -> None:
+    russie = parse_query("russie OR ukraine")
+    both = Query.both(russie, source_query("Le Monde"))
+    assert both.text == '(russie OR ukraine) source:"Le Monde"'
+    assert (
+        both & actor_query("Putin")
+    ).text == '(russie OR ukraine) source:"Le Monde" actor:"Putin"'
+    assert both == parse_query('(russie OR ukraine) source:"Le Monde"')
+    assert Query.both(russie, None) is russie and russie & parse_query(" ") is russie
+    assert None & russie is russie
+    for empty in (Query.both(), Query.both(None, None), Query.both(parse_query(""), None)):
+        assert empty.empty and empty.text == "" and empty.predicate(NOW) is None
+        assert empty.highlights() == ()
+    recent = parse_query("since:24h") & actor_query("Vladimir Putin")
+    assert recent.matches(A, NOW) and not recent.matches(A, NOW + timedelta(days=1))
+    assert recent.matches(A, NOW)

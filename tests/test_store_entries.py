@@ -18,8 +18,9 @@ import msgspec
 import pytest
 
 from monitor.core import index as index_module
+from monitor.core.entries import search_text
 from monitor.core.index import EntryIndex, Part, decode_parts
-from monitor.core.query import filter_entries, parse_query, search_text
+from monitor.core.query import filter_entries, parse_query
 from monitor.io.store import StoreError
 from monitor.io.tinystore import ENTRIES, INDEX, ITEMS, TEXTS, TinyStore, files
 from monitor.io.tinystore import entries as entries_module

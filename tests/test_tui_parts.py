@@ -8,8 +8,8 @@ import pytest
 from rich.text import Text
 
 from monitor.config import Settings
+from monitor.core.entries import entry_of
 from monitor.core.index import EntryIndex
-from monitor.core.query import entry_of
 from monitor.core.schedule import next_poll_delay
 from monitor.core.view import Filter, compute_view
 from monitor.model import SourceState

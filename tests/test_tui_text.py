@@ -119,7 +119,7 @@ async def test_read_only_dashboard_fetches_no_text() -> None:
 
 
 def test_a_row_is_drawn_again_when_its_page_fills_the_date() -> None:
-    from monitor.core.query import entry_of
+    from monitor.core.entries import entry_of
     from monitor.tui.widgets.timeline import Timeline
 
     timeline = Timeline(now=fixed_now)

@@ -11,8 +11,8 @@ from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
+from monitor.core.fold import fold_indexed, fold_text
 from monitor.core.names import name_tokens
-from monitor.core.query import fold, fold_indexed
 from monitor.model import Actor, ActorKind, ActorSpec, Mention
 
 _WORD = re.compile(r"\w+")
@@ -21,7 +21,7 @@ _CYRILLIC = re.compile("[\u0400-\u04ff]")
 # Folded like the text they are matched in (й -> и).
 _RU_ENDINGS = sorted(
     {
-        fold(e)
+        fold_text(e)
         for e in [
             "ами",
             "ями",
@@ -92,7 +92,7 @@ def _tokens(folded: str) -> list[tuple[str, int, int]]:
 
 
 def _key(alias: str) -> tuple[str, ...]:
-    return tuple(t for t, _, _ in _tokens(fold(alias)))
+    return tuple(t for t, _, _ in _tokens(fold_text(alias)))
 
 
 def _letters(s: str) -> str:
@@ -144,10 +144,10 @@ def build_gazetteer(
         index=index,
         exact={k: frozenset(v) for k, v in exact.items()},
         starts=starts,
-        generic=frozenset(fold(g) for g in generic),
-        leading=frozenset(fold(w) for w in leading),
-        titles=frozenset(fold(w) for w in titles),
-        articles=frozenset(fold(w) for w in articles),
+        generic=frozenset(fold_text(g) for g in generic),
+        leading=frozenset(fold_text(w) for w in leading),
+        titles=frozenset(fold_text(w) for w in titles),
+        articles=frozenset(fold_text(w) for w in articles),
         by_name=by_name,
     )
 
@@ -207,7 +207,7 @@ def _clean(text: str, start: int, end: int, gaz: Gazetteer) -> tuple[int, int, b
         first = _WORD.match(span)
         after = span[first.end() :] if first else ""
         if first and after.startswith((" ", ". ")):
-            word = fold(first.group())
+            word = fold_text(first.group())
             skip = first.end() + (2 if after.startswith(".") else 1)
             if skip < len(span) and word in gaz.titles:
                 titled = True
@@ -233,12 +233,12 @@ def _clean(text: str, start: int, end: int, gaz: Gazetteer) -> tuple[int, int, b
     letters = _letters(span)
     if len(letters) < 2 or (not span[:1].isupper() and not _CYRILLIC.match(span[:1])):
         return None
-    folded = fold(span)
+    folded = fold_text(span)
     if folded in gaz.generic or folded in gaz.leading or folded in gaz.titles:
         return None
     if " " not in span and _opens_with_participle(text, start, end):
         return None
-    before = _WORD.findall(fold(text[max(0, start - 12) : start]))
+    before = _WORD.findall(fold_text(text[max(0, start - 12) : start]))
     if " " not in span and span.endswith("s") and before and before[-1] in _PLURAL_BEFORE:
         return None  # "les Américains", "the Democrats": a group, not an actor
     if before and before[-1] in gaz.titles:
@@ -263,7 +263,7 @@ def _strong_words(text: str, gaz: Gazetteer) -> bool:
     'New' in 'New Jersey', 'Agence' in 'Agence France-Presse', not 'La' in 'La Russie'."""
     for m in _WORD.finditer(text):
         w = m.group()
-        f = fold(w)
+        f = fold_text(w)
         if w[:1].isupper() and f not in gaz.articles | gaz.titles | gaz.leading:
             return True
     return False

@@ -16,7 +16,7 @@ import zlib
 from collections.abc import Sequence
 from typing import Any
 
-from monitor.core.query import fold
+from monitor.core.fold import fold_text
 from monitor.model import Item
 
 THRESHOLD = 0.3  # exact Jaccard of shingle sets; see docs/digest.md for the measurements
@@ -36,7 +36,7 @@ _WORD = re.compile(r"\w+")
 def shingles(item: Item) -> set[int]:
     """The item's shingles, hashed: 3-word runs of its folded title and body start."""
     body = (item.text or item.summary or "")[:BODY_CHARS]
-    words = _WORD.findall(fold(item.title)) + _WORD.findall(fold(body))[:BODY_WORDS]
+    words = _WORD.findall(fold_text(item.title)) + _WORD.findall(fold_text(body))[:BODY_WORDS]
     ids = [zlib.crc32(w.encode()) for w in words]
     if len(ids) < SHINGLE:
         return {hash(tuple(ids)) & _MASK} if ids else set()

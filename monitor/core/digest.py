@@ -14,7 +14,8 @@ from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from typing import Any
 
 from monitor.core.cluster import cluster
-from monitor.core.query import Query, QueryError, entry_of, parse_query
+from monitor.core.entries import entry_of
+from monitor.core.query import Query, QueryError, parse_query
 from monitor.model import ActorKind, Entry, Item, SourceState
 
 SCHEMA = 1  # the digest JSON's schema version (docs/digest.md)

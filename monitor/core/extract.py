@@ -16,7 +16,7 @@ from typing import Any
 from msgspec.structs import replace as struct_replace
 
 from monitor.core.dates import parse_date, parse_iso_or_rfc822
-from monitor.core.normalize import fold, strip_controls
+from monitor.core.normalize import squeeze_spaces, strip_controls
 from monitor.model import Item, PageProblem, PageText
 
 MIN_WORDS = 40  # fewer words than this is no article
@@ -127,14 +127,14 @@ def _htmlish(content_type: str) -> bool:
 def _clean(s: Any) -> str | None:
     if not isinstance(s, str):
         return None
-    s = fold(strip_controls(s))
+    s = squeeze_spaces(strip_controls(s))
     return s or None
 
 
 def _paragraphs(text: str | None) -> str:
     if not text:
         return ""
-    paras = (fold(strip_controls(p)) for p in text.split("\n"))
+    paras = (squeeze_spaces(strip_controls(p)) for p in text.split("\n"))
     return "\n\n".join(p for p in paras if p)
 
 

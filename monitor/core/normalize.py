@@ -47,13 +47,13 @@ def strip_controls(s: str) -> str:
     return _CONTROLS.sub("", s)
 
 
-def fold(s: str) -> str:
+def squeeze_spaces(s: str) -> str:
     """Runs of white space -> one space, ends trimmed."""
     return " ".join(s.split())
 
 
 def html_to_text(s: str | None) -> str:
-    """HTML or plain text -> one line of plain text: no tags, entities decoded, spaces folded."""
+    """HTML or plain text -> one line of plain text: no tags, entities decoded, spaces squeezed."""
     if not s:
         return ""
     if "<" in s:
@@ -61,7 +61,7 @@ def html_to_text(s: str | None) -> str:
         s = html.unescape(s)
     elif "&" in s:
         s = html.unescape(s)
-    return fold(strip_controls(s.replace("\xa0", " ")))
+    return squeeze_spaces(strip_controls(s.replace("\xa0", " ")))
 
 
 def html_to_paragraphs(s: str | None) -> str:
@@ -70,7 +70,7 @@ def html_to_paragraphs(s: str | None) -> str:
         return ""
     marked = _BLOCK.sub(lambda m: "\n\n<" + m.group(1), s) if "<" in s else s
     text = html.unescape(nh3.clean(marked, tags=set(), clean_content_tags={"script", "style"}))
-    paras = (fold(strip_controls(p.replace("\xa0", " "))) for p in text.split("\n\n"))
+    paras = (squeeze_spaces(strip_controls(p.replace("\xa0", " "))) for p in text.split("\n\n"))
     return "\n\n".join(p for p in paras if p)
 
 
@@ -94,7 +94,7 @@ def entry_keys(
     if link and not link_shared and f"u:{link}" not in keys:
         keys.append(f"u:{link}")
     if not keys:
-        title = fold(entry.title or "")
+        title = squeeze_spaces(entry.title or "")
         keys.append(f"h:{feed_url}|{title}|{entry.published_raw or entry.published_iso or ''}")
     return tuple(keys)
 

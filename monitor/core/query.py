@@ -26,347 +26,59 @@ finds « Russie » and « Russia »; a phrase matches whole consecutive words. W
 separated by anything that is not a letter or digit, so `unis` finds « États-Unis » and
 `ukraine` finds « l'Ukraine ». A bare word with inner punctuation (`etats-unis`, `l'ukraine`)
 is its words in a row, the last one matched as a prefix. A term with no letters or digits
-(`&`, `""`) is ignored. Words are matched against `Entry.search` as `search_text` makes it:
-folded words separated by single spaces.
+(`&`, `""`) is ignored. Words are matched against `Entry.search` as
+`core.entries.search_text` makes it: folded words separated by single spaces.
 
 A malformed query raises `QueryError(message, position)`, `position` being the 0-based
 index in the text where it went wrong (0 <= position <= len(text)). Nothing else is raised,
 for any input. Unknown fields (`foo:bar`) are errors; quote them to search for the text.
+
+Code combines queries as trees, never as text to parse again: `actor_query(name)` and
+`source_query(name)` select what `actor:"name"` and `source:"name"` do, for any name (the
+language cannot quote a name holding a quote); `a & b` (`Query.both(a, b, …)`) is the AND.
+The parser and the syntax tree are in `core/query_syntax.py`; this module evaluates them.
 """
 
 from __future__ import annotations
 
 import re
-import unicodedata
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from monitor.core.fold import WORD, fold_indexed, fold_text
 from monitor.core.index import EntryIndex, Mask
 from monitor.core.names import name_key
-from monitor.model import Entry, Item
-
-SEARCH_TEXT_CHARS = (
-    1000  # characters of full text in an entry's search text: the lede, where names are
+from monitor.core.query_syntax import (
+    DAWN,
+    FIELDS,
+    MAX_DEPTH,
+    And,
+    Node,
+    Not,
+    QueryError,
+    Term,
+    actor_term,
+    conjunction,
+    highlights,
+    parse,
+    source_term,
+    timed,
 )
-FIELDS = ("actor", "source", "lang", "since", "before", "after")
-MAX_DEPTH = 50  # nested parentheses
-_DAWN = datetime.min.replace(tzinfo=UTC)
+from monitor.model import Entry
 
-_PART = re.compile(r"\w+")
-
-# --- folding --------------------------------------------------------------------------------
-
-# Letters that do not decompose but that people type without their accent.
-_LIGATURES = (
-    ("œ", "oe"),
-    ("æ", "ae"),
-    ("ø", "o"),
-    ("ł", "l"),
-    ("đ", "d"),
-    ("ð", "d"),
-    ("þ", "th"),
-    ("ı", "i"),
-)
-# Combining marks of the Basic Multilingual Plane: a bitmap class, fast to strip.
-_MARKS = re.compile(
-    "["
-    + "".join(re.escape(chr(c)) for c in range(0x300, 0x10000) if unicodedata.combining(chr(c)))
-    + "]+"
-)
-_ASTRAL = re.compile("[\U00010000-\U0010ffff]")
-
-
-def fold(s: str) -> str:
-    """Lower case without accents, for matching: 'États-Unis' -> 'etats-unis', 'Cœur' -> 'coeur'."""
-    if s.isascii():
-        return s.lower()
-    s = _MARKS.sub("", unicodedata.normalize("NFKD", s.casefold()))
-    if s.isascii():
-        return s
-    if _ASTRAL.search(s):
-        s = "".join(c for c in s if not unicodedata.combining(c))
-    for letter, plain in _LIGATURES:
-        if letter in s:
-            s = s.replace(letter, plain)
-    return s
-
-
-_TOKEN_WORDS: dict[str, str] = {}  # a memo: news text repeats its words
-_TOKEN_MEMO = 200_000
-
-
-def folded_words(text: str) -> str:
-    """`text`'s folded words separated by single spaces: 'États-Unis, l’Ukraine' ->
-    'etats unis l ukraine'. Folding is per character, so it is done once per distinct
-    space-separated token and remembered."""
-    memo = _TOKEN_WORDS
-    out = []
-    for token in text.split():
-        words = memo.get(token)
-        if words is None:
-            words = " ".join(_PART.findall(fold(token)))
-            if len(memo) >= _TOKEN_MEMO:
-                memo.clear()
-            memo[token] = words
-        if words:
-            out.append(words)
-    return " ".join(out)
-
-
-def search_text(item: Item) -> str:
-    """The folded words filters match against: title, summary, sources, start of the text."""
-    parts = [item.title, item.summary, " ".join(item.sources)]
-    if item.text:
-        parts.append(item.text[:SEARCH_TEXT_CHARS])
-    return folded_words(" ".join(parts))
-
-
-# --- errors and the syntax tree ---------------------------------------------------------------
-
-
-class QueryError(ValueError):
-    """A malformed query: what is wrong, and where (0-based index into the query text)."""
-
-    def __init__(self, message: str, position: int) -> None:
-        super().__init__(message)
-        self.message = message
-        self.position = position
-
-
-@dataclass(frozen=True, slots=True)
-class _Term:
-    kind: str  # word | phrase | actor | source | lang | since | before | after
-    words: tuple[str, ...] = ()  # folded words (word, phrase, actor)
-    text: str = ""  # folded text (source, lang) or the highlight form (word, phrase)
-    seconds: float | None = None  # since: a duration
-    day: datetime = _DAWN  # since:, before:, after: a day's start
-
-
-@dataclass(frozen=True, slots=True)
-class _Not:
-    child: _Node
-
-
-@dataclass(frozen=True, slots=True)
-class _And:
-    children: tuple[_Node, ...]
-
-
-@dataclass(frozen=True, slots=True)
-class _Or:
-    children: tuple[_Node, ...]
-
-
-_Node = _Term | _Not | _And | _Or
-
-
-@dataclass(frozen=True, slots=True)
-class _Token:
-    kind: str  # ( ) OR AND NOT term
-    pos: int
-    term: _Term | None = None  # None: a term with nothing to match
-
-
-# --- lexing -----------------------------------------------------------------------------------
-
-_FIELD = re.compile(r"([A-Za-z]+):(.*)", re.DOTALL)
-_DURATION = re.compile(r"(?:\d{1,9}[smhdw])+")
-_DURATION_PART = re.compile(r"(\d+)([smhdw])")
-_UNIT = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
-_DATE = re.compile(r"(\d{4})-(\d{2})-(\d{2})")
-_LANG = re.compile(r"[a-z]{2,3}(?:[-_][a-z0-9]{1,8})*")
-_STOP = frozenset(' ()"')
-
-
-def _lex(text: str) -> list[_Token]:
-    tokens: list[_Token] = []
-    i, n = 0, len(text)
-    while i < n:
-        c = text[i]
-        if c.isspace():
-            i += 1
-        elif c in "()":
-            tokens.append(_Token(c, i))
-            i += 1
-        elif c == '"':
-            end = text.find('"', i + 1)
-            if end < 0:
-                raise QueryError("this quote is never closed", i)
-            tokens.append(_Token("term", i, _phrase(text[i + 1 : end])))
-            i = end + 1
-        elif c == "-" and i + 1 < n and not text[i + 1].isspace() and text[i + 1] != ")":
-            tokens.append(_Token("NOT", i))
-            i += 1
-        else:
-            start = i
-            while i < n and text[i] not in _STOP and not text[i].isspace():
-                i += 1
-            run = text[start:i]
-            if run in ("OR", "AND", "NOT"):
-                tokens.append(_Token(run, start))
-                continue
-            m = _FIELD.fullmatch(run)
-            if m is None:
-                tokens.append(_Token("term", start, _word(run)))
-                continue
-            name, value, vpos = m.group(1).lower(), m.group(2), start + len(m.group(1)) + 1
-            if name not in FIELDS:
-                raise QueryError(
-                    f'unknown field "{m.group(1)}:"; the fields are {", ".join(FIELDS)}'
-                    f" (put it in quotes to search for the text)",
-                    start,
-                )
-            if not value and i < n and text[i] == '"':
-                end = text.find('"', i + 1)
-                if end < 0:
-                    raise QueryError("this quote is never closed", i)
-                value, vpos = text[i + 1 : end], i + 1
-                i = end + 1
-            tokens.append(_Token("term", start, _field(name, value, start, vpos)))
-    return tokens
-
-
-def _word(raw: str) -> _Term | None:
-    folded = fold(raw)
-    words = tuple(_PART.findall(folded))
-    if not words:
-        return None
-    trimmed = folded[folded.index(words[0]) : folded.rindex(words[-1]) + len(words[-1])]
-    return _Term("word", words, "".join(trimmed.split()))
-
-
-def _phrase(raw: str) -> _Term | None:
-    words = tuple(_PART.findall(fold(raw)))
-    return _Term("phrase", words, " ".join(words)) if words else None
-
-
-def _field(name: str, value: str, pos: int, vpos: int) -> _Term:
-    folded = " ".join(fold(value).split())
-    if not folded:
-        raise QueryError(f"{name}: needs a value", pos)
-    if name == "actor":
-        words = tuple(_PART.findall(folded))
-        if not words:
-            raise QueryError("actor: needs a name", vpos)
-        return _Term("actor", words, " ".join(words))
-    if name == "source":
-        return _Term("source", text=folded)
-    if name == "lang":
-        if not _LANG.fullmatch(folded):
-            raise QueryError("lang: takes a language code such as fr or en", vpos)
-        return _Term("lang", text=folded.replace("_", "-"))
-    if name == "since" and _DURATION.fullmatch(folded):
-        seconds = sum(int(k) * _UNIT[u] for k, u in _DURATION_PART.findall(folded))
-        return _Term("since", seconds=float(min(seconds, 10**15)))
-    m = _DATE.fullmatch(folded)
-    if m is None:
-        if name == "since":
-            raise QueryError("since: takes an age such as 90m, 24h, 7d or a date 2016-11-14", vpos)
-        raise QueryError(f"{name}: takes a date such as 2016-11-14", vpos)
-    try:
-        day = datetime(int(m[1]), int(m[2]), int(m[3]), tzinfo=UTC)
-    except ValueError:
-        raise QueryError(f"{name}: there is no such day as {folded}", vpos) from None
-    return _Term(name, day=day)
-
-
-# --- parsing ------------------------------------------------------------------------------------
-
-
-class _Parser:
-    """Recursive descent over the tokens; a term with nothing to match drops out (None)."""
-
-    def __init__(self, text: str) -> None:
-        self.text = text
-        self.tokens = _lex(text)
-        self.i = 0
-
-    def peek(self) -> str | None:
-        return self.tokens[self.i].kind if self.i < len(self.tokens) else None
-
-    def take(self) -> _Token:
-        if self.i >= len(self.tokens):
-            raise QueryError("the query ends too soon", len(self.text))
-        tok = self.tokens[self.i]
-        self.i += 1
-        return tok
-
-    def parse(self) -> _Node | None:
-        if not self.tokens:
-            return None
-        node = self.or_expr(0)
-        if self.i < len(self.tokens):  # only a ')' stops the top level early
-            raise QueryError("this parenthesis was never opened", self.tokens[self.i].pos)
-        return node
-
-    def or_expr(self, depth: int) -> _Node | None:
-        if self.peek() == "OR":
-            raise QueryError("OR needs something before it", self.take().pos)
-        parts = [self.and_expr(depth)]
-        while self.peek() == "OR":
-            op = self.take()
-            if self.peek() in (None, ")", "OR", "AND"):
-                raise QueryError("OR needs something after it", op.pos)
-            parts.append(self.and_expr(depth))
-        kept = tuple(p for p in parts if p is not None)
-        return None if not kept else kept[0] if len(kept) == 1 else _Or(kept)
-
-    def and_expr(self, depth: int) -> _Node | None:
-        parts = [self.unary(depth)]
-        while self.peek() not in (None, ")", "OR"):
-            if self.peek() == "AND":
-                op = self.take()
-                if self.peek() in (None, ")", "OR", "AND"):
-                    raise QueryError("AND needs something after it", op.pos)
-            parts.append(self.unary(depth))
-        kept = tuple(p for p in parts if p is not None)
-        return None if not kept else kept[0] if len(kept) == 1 else _And(kept)
-
-    def unary(self, depth: int) -> _Node | None:
-        negated = False
-        while self.peek() == "NOT":
-            op = self.take()
-            if self.peek() in (None, ")", "OR", "AND"):
-                word = "-" if self.text[op.pos] == "-" else "NOT"
-                raise QueryError(f"{word} needs something after it", op.pos)
-            negated = not negated
-        node = self.atom(depth)
-        return _Not(node) if negated and node is not None else node
-
-    def atom(self, depth: int) -> _Node | None:
-        tok = self.take()
-        if tok.kind == "term":
-            return tok.term
-        if tok.kind == ")":
-            raise QueryError("this parenthesis was never opened", tok.pos)
-        if tok.kind in ("OR", "AND"):
-            raise QueryError(f"{tok.kind} needs something before it", tok.pos)
-        # "("
-        if depth >= MAX_DEPTH:
-            raise QueryError(f"more than {MAX_DEPTH} nested parentheses", tok.pos)
-        if self.peek() == ")":
-            raise QueryError("empty parentheses", tok.pos)
-        if self.peek() is None:
-            raise QueryError("this parenthesis is never closed", tok.pos)
-        node = self.or_expr(depth + 1)
-        if self.peek() != ")":
-            raise QueryError("this parenthesis is never closed", tok.pos)
-        self.take()
-        return node
-
-
-def _highlights(node: _Node | None, negated: bool, out: list[str]) -> None:
-    if isinstance(node, _Term):
-        if not negated and node.kind in ("word", "phrase", "actor") and node.text not in out:
-            out.append(node.text)
-    elif isinstance(node, _Not):
-        _highlights(node.child, not negated, out)
-    elif isinstance(node, _And | _Or):
-        for child in node.children:
-            _highlights(child, negated, out)
-
+__all__ = [
+    "FIELDS",
+    "MAX_DEPTH",
+    "Query",
+    "QueryError",
+    "actor_query",
+    "filter_entries",
+    "highlight_spans",
+    "parse_query",
+    "source_query",
+]
 
 # --- compiling to closures -----------------------------------------------------------------
 
@@ -386,20 +98,20 @@ class _Memo(dict[Any, bool]):
         return hit
 
 
-def _cost(node: _Node) -> tuple[int, int]:
+def _cost(node: Node) -> tuple[int, int]:
     """Cheap tests first in an AND; among words, the longest (likely the rarest) first."""
-    if isinstance(node, _Term):
+    if isinstance(node, Term):
         return _COST.get(node.kind, 3), -len(node.text)
     return 4, 0
 
 
-def _compile(node: _Node, now: datetime) -> _Pred:
-    if isinstance(node, _Term):
+def _compile(node: Node, now: datetime) -> _Pred:
+    if isinstance(node, Term):
         return _compile_term(node, now)
-    if isinstance(node, _Not):
+    if isinstance(node, Not):
         inner = _compile(node.child, now)
         return lambda e: not inner(e)
-    both = isinstance(node, _And)
+    both = isinstance(node, And)
     children = sorted(node.children, key=_cost) if both else node.children
     return _join([_compile(c, now) for c in children], _both if both else _either)
 
@@ -420,7 +132,7 @@ def _either(a: _Pred, b: _Pred) -> _Pred:
     return lambda e: a(e) or b(e)
 
 
-def _compile_term(t: _Term, now: datetime) -> _Pred:
+def _compile_term(t: Term, now: datetime) -> _Pred:
     kind = t.kind
     if kind in ("word", "phrase"):
         # The search text is words separated by single spaces, so `in` decides it all;
@@ -463,30 +175,36 @@ def _compile_term(t: _Term, now: datetime) -> _Pred:
     return lambda e: sources[e.sources]
 
 
-def _when(t: _Term, now: datetime) -> datetime:
+def _when(t: Term, now: datetime) -> datetime:
     if t.seconds is None:
         return t.day
     try:
         return now - timedelta(seconds=t.seconds)
     except OverflowError:
-        return _DAWN  # further back than any date
+        return DAWN  # further back than any date
 
 
-def _source_test(t: _Term) -> Callable[[str], bool]:
-    """Whether a source name holds the text of `source:` term `t`, folded."""
+def _source_test(t: Term) -> Callable[[str], bool]:
+    """Whether a source name holds the text of `source:` term `t`, folded; a name that
+    folds to nothing (only `source_query` makes one) is matched whole."""
     needle = t.text
-    return lambda name: needle in " ".join(fold(name).split())
+    if not needle:
+        return lambda name: not fold_text(name).split()
+    return lambda name: needle in " ".join(fold_text(name).split())
 
 
-def _actor_test(t: _Term) -> Callable[[str], bool]:
+def _actor_test(t: Term) -> Callable[[str], bool]:
     """Whether an actor name is the one of `actor:` term `t`: it holds the words, or it is
-    the same name in another spelling, or the surname of it."""
+    the same name in another spelling, or the surname of it. A term with no words (only
+    `actor_query` makes one) is matched whole."""
+    if not t.words:
+        return lambda name: " ".join(fold_text(name).split()) == t.text
     rx = re.compile(r"(?<!\w)" + r"\W+".join(map(re.escape, t.words)) + r"(?!\w)")
     key = name_key(t.text)
     first = t.words[0]
 
     def same_actor(name: str) -> bool:
-        folded = fold(name)
+        folded = fold_text(name)
         if first in folded and rx.search(folded) is not None:
             return True
         k = name_key(name)
@@ -514,10 +232,13 @@ def _any_name(test: Callable[[str], bool]) -> Callable[[tuple[str, ...]], bool]:
 
 @dataclass(frozen=True)
 class Query:
-    """A parsed query. `Query(text)` parses (and may raise QueryError), like `parse_query`."""
+    """A query: its syntax tree, and the text it reads as. `Query(text)` parses (and may
+    raise QueryError), like `parse_query`; `actor_query`, `source_query` and `&` (or
+    `Query.both`) make queries from trees, without text to parse."""
 
     text: str
-    _tree: _Node | None = field(init=False, repr=False, compare=False)
+    _tree: Node | None = field(init=False, repr=False)  # compared: two trees may read alike
+    _bare: bool = field(init=False, repr=False, compare=False)  # `text` needs no ( ) in an AND
     _words: tuple[str, ...] = field(init=False, repr=False, compare=False)
     _timed: bool = field(init=False, repr=False, compare=False)
     _cache: list[tuple[datetime | None, _Pred]] = field(
@@ -525,12 +246,38 @@ class Query:
     )
 
     def __post_init__(self) -> None:
-        tree = _Parser(self.text).parse()
-        words: list[str] = []
-        _highlights(tree, False, words)
+        self._settle(parse(self.text), bare=False)
+
+    @classmethod
+    def _of_tree(cls, tree: Node | None, text: str) -> Query:
+        """A query of `tree`, read as `text`: nothing is parsed."""
+        query = object.__new__(cls)
+        object.__setattr__(query, "text", text)
+        object.__setattr__(query, "_cache", [])
+        query._settle(tree, bare=True)
+        return query
+
+    def _settle(self, tree: Node | None, bare: bool) -> None:
         object.__setattr__(self, "_tree", tree)
-        object.__setattr__(self, "_words", tuple(words))
-        object.__setattr__(self, "_timed", _timed(tree))
+        object.__setattr__(self, "_bare", bare)
+        object.__setattr__(self, "_words", highlights(tree))
+        object.__setattr__(self, "_timed", timed(tree))
+
+    @staticmethod
+    def both(*queries: Query | None) -> Query:
+        """The AND of `queries`, None and empty ones left out (none left: the empty query).
+        Its text joins theirs, a parsed one's in parentheses: `(a OR b) source:"X"`."""
+        kept = [q for q in queries if q is not None and not q.empty]
+        if len(kept) == 1:
+            return kept[0]
+        text = " ".join(q.text if q._bare else f"({q.text})" for q in kept)
+        return Query._of_tree(conjunction([q._tree for q in kept]), text)
+
+    def __and__(self, other: Query | None) -> Query:
+        return Query.both(self, other)
+
+    def __rand__(self, other: Query | None) -> Query:
+        return Query.both(other, self)
 
     @property
     def empty(self) -> bool:
@@ -572,12 +319,12 @@ class Query:
         return pred is None or pred(entry)
 
 
-def _select(node: _Node, index: EntryIndex, now: datetime) -> Mask:
-    if isinstance(node, _Term):
+def _select(node: Node, index: EntryIndex, now: datetime) -> Mask:
+    if isinstance(node, Term):
         return _select_term(node, index, now)
-    if isinstance(node, _Not):
+    if isinstance(node, Not):
         return ~_select(node.child, index, now)
-    if isinstance(node, _And):
+    if isinstance(node, And):
         children = sorted(node.children, key=_cost)
         mask = _select(children[0], index, now)
         for child in children[1:]:
@@ -591,7 +338,7 @@ def _select(node: _Node, index: EntryIndex, now: datetime) -> Mask:
     return mask
 
 
-def _select_term(t: _Term, index: EntryIndex, now: datetime) -> Mask:
+def _select_term(t: Term, index: EntryIndex, now: datetime) -> Mask:
     kind = t.kind
     if kind in ("word", "phrase"):
         words = t.words
@@ -620,49 +367,21 @@ def parse_query(text: str) -> Query:
     return Query(text)
 
 
+def actor_query(name: str) -> Query:
+    """What `actor:"name"` selects, for any name: quotes and all. A name with no letters
+    or digits, which `actor:` cannot take, selects the actors of that very name."""
+    return Query._of_tree(actor_term(name), f'actor:"{name}"')
+
+
+def source_query(name: str) -> Query:
+    """What `source:"name"` selects (the sources whose name holds it), for any name."""
+    return Query._of_tree(source_term(name), f'source:"{name}"')
+
+
 def filter_entries(entries: Sequence[Entry], query: Query, now: datetime) -> list[Entry]:
     """The entries that match `query` at `now`, in their order."""
     pred = query.predicate(now)
     return list(entries) if pred is None else list(filter(pred, entries))
-
-
-def _timed(node: _Node | None) -> bool:
-    """Whether the answer depends on `now` (since:AGE)."""
-    if isinstance(node, _Term):
-        return node.seconds is not None
-    if isinstance(node, _Not):
-        return _timed(node.child)
-    if isinstance(node, _And | _Or):
-        return any(_timed(c) for c in node.children)
-    return False
-
-
-_FOLDS: dict[str, str] = {}  # a memo: each character's fold
-
-
-def fold_indexed(text: str) -> tuple[str, list[int] | None]:
-    """`text` folded character by character, with the index in `text` of each folded
-    character; None when that is the same index (no character folds to none or to two, as
-    in most French or Russian text). Each distinct character is folded once and the text
-    translated with the table."""
-    if text.isascii():
-        return text.lower(), None
-    memo = _FOLDS
-    table: dict[int, str] = {}
-    same = True
-    for c in set(text):
-        f = memo.get(c)
-        if f is None:
-            if len(memo) >= 65536:
-                memo.clear()
-            f = memo[c] = fold(c)
-        table[ord(c)] = f
-        same = same and len(f) == 1
-    folded = text.translate(table)
-    if same:
-        return folded, None
-    where = [i for i, c in enumerate(text) for _ in range(len(table[ord(c)]))]
-    return folded, where
 
 
 def highlight_spans(text: str, words: Sequence[str]) -> list[tuple[int, int]]:
@@ -672,7 +391,7 @@ def highlight_spans(text: str, words: Sequence[str]) -> list[tuple[int, int]]:
     overlapping spans merged."""
     patterns = []
     for w in words:
-        parts = _PART.findall(fold(w))
+        parts = WORD.findall(fold_text(w))
         if parts:
             exact = any(c.isspace() for c in w.strip())
             body = r"\W+".join(re.escape(p) for p in parts)
@@ -685,31 +404,10 @@ def highlight_spans(text: str, words: Sequence[str]) -> list[tuple[int, int]]:
     for a, b in spans:
         if where is not None:
             a, b = where[a], where[b - 1] + 1
-            while b < len(text) and not fold(text[b]):  # a trailing combining mark
+            while b < len(text) and not fold_text(text[b]):  # a trailing combining mark
                 b += 1
         if merged and a <= merged[-1][1]:
             merged[-1] = (merged[-1][0], max(merged[-1][1], b))
         else:
             merged.append((a, b))
     return merged
-
-
-def entry_of(item: Item) -> Entry:
-    """The timeline's and the filters' view of an item."""
-    ranked = sorted(item.actors, key=lambda a: -a.mentions)
-    return Entry(
-        id=item.id,
-        published=item.published,
-        title=item.title,
-        sources=item.sources,
-        language=item.language,
-        date_flag=item.date_flag,
-        first_seen=item.first_seen,
-        url=item.url,
-        has_text=bool(item.text),
-        actors=tuple(a.name for a in ranked),
-        mentions=tuple(max(a.mentions, 1) for a in ranked),
-        search=search_text(item),
-        annotated=item.annotated,
-        text_status=item.text_status,
-    )

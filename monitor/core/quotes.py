@@ -16,7 +16,7 @@ import re
 from collections.abc import Sequence
 from itertools import pairwise
 
-from monitor.core.query import fold
+from monitor.core.fold import fold_text
 from monitor.model import ActorKind, Mention, Quote
 
 _QUOTE = re.compile(r"«\s*([^«»]+?)\s*»|\"([^\"]+)\"|“([^“”]+)”|„([^„“”]+)[“”]")
@@ -72,14 +72,14 @@ def find_quotes(text: str, mentions: Sequence[Mention], kinds: dict[str, ActorKi
             after = [m for m in here if m.start >= q.end()]
             speaker = _speaker_before(text, s_start, q.start(), before)
             if speaker is None and after:
-                gap = fold(text[q.end() : after[0].start])
+                gap = fold_text(text[q.end() : after[0].start])
                 if _AFTER.match(gap):
                     speaker = after[0].actor
             if speaker is not None:
                 add(speaker, quote)
         for m in here:  # X said: the rest of the sentence
             tail = text[m.end : s_end]
-            said = _SAID_COLON.match(fold(tail))
+            said = _SAID_COLON.match(fold_text(tail))
             if said and not _QUOTE.match(tail[said.end() :].lstrip()):
                 add(m.actor, tail[said.end() :].rstrip())
     return out
@@ -89,12 +89,12 @@ def _speaker_before(text: str, s_start: int, q_start: int, before: list[Mention]
     if not before:
         return None
     last = before[-1]
-    gap = fold(text[last.end : q_start])
-    if _SELON.search(fold(text[s_start : last.start])) and len(gap.strip(" ,:")) == 0:
+    gap = fold_text(text[last.end : q_start])
+    if _SELON.search(fold_text(text[s_start : last.start])) and len(gap.strip(" ,:")) == 0:
         return last.actor  # selon X, « … »
-    if not _CUES.search(fold(text[s_start:q_start])):
+    if not _CUES.search(fold_text(text[s_start:q_start])):
         return None
     for m in reversed(before):
-        if not _COMPLEMENT.search(fold(text[max(s_start, m.start - 12) : m.start])):
+        if not _COMPLEMENT.search(fold_text(text[max(s_start, m.start - 12) : m.start])):
             return m.actor
     return None

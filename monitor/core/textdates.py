@@ -8,7 +8,7 @@ from datetime import datetime
 from functools import lru_cache
 
 from monitor.core.actors import Folded
-from monitor.core.query import fold, fold_indexed
+from monitor.core.fold import fold_indexed, fold_text
 from monitor.model import DateRef
 
 _DAYS = {
@@ -84,7 +84,7 @@ def find_dates(
     base = published.replace(tzinfo=None, second=0, microsecond=0)
     out: list[DateRef] = []
     for m in _pattern(lang).finditer(folded_text):
-        day = _resolve(fold(m.group()), lang, base)
+        day = _resolve(fold_text(m.group()), lang, base)
         if day is None:
             continue
         a, b = m.span()

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from monitor.core.index import EntryIndex
-from monitor.core.query import Query, QueryError, parse_query
+from monitor.core.query import Query, actor_query, parse_query, source_query
 from monitor.core.trends import ActorStat, actor_stats
 from monitor.model import Entry
 
@@ -49,18 +49,7 @@ class Filter:
         is left to the digest's own actor sections."""
         if self.source is None:
             return self.query
-        parts = [f'source:"{self.source}"']
-        if self.query is not None and not self.query.empty:
-            parts.insert(0, f"({self.query.text})")
-        try:
-            return parse_query(" ".join(parts))
-        except QueryError:  # a source name the query language cannot quote
-            return self.query
-
-
-def actor_query(name: str) -> Query:
-    """The query that picking an actor applies."""
-    return parse_query('actor:"' + name.replace('"', " ") + '"')
+        return Query.both(self.query, source_query(self.source))
 
 
 def parse_filter(text: str) -> Query | None:

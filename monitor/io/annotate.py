@@ -21,7 +21,7 @@ from typing import Any
 from msgspec.structs import replace
 
 from monitor.core.actors import Gazetteer, Span, annotate_fields, build_gazetteer
-from monitor.core.query import fold_indexed
+from monitor.core.fold import fold_indexed
 from monitor.core.quotes import find_quotes
 from monitor.core.textdates import find_dates
 from monitor.io.loops import off_loop

@@ -7,8 +7,8 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from datetime import datetime
 
 from monitor.core.dedupe import merge
+from monitor.core.entries import entry_of
 from monitor.core.index import EntryIndex
-from monitor.core.query import entry_of
 from monitor.model import Entry, Item, Outcome, SourceState
 
 

@@ -14,8 +14,8 @@ from pathlib import Path
 
 import msgspec
 
+from monitor.core.entries import SEARCH_TEXT_CHARS, entry_of, search_text
 from monitor.core.index import Part, build_parts, decode_parts, encode_parts
-from monitor.core.query import SEARCH_TEXT_CHARS, entry_of, search_text
 from monitor.io.tinystore.days import Day, day_sigs
 from monitor.io.tinystore.files import ENTRIES, Sig, no_gc, sig, write_atomic
 from monitor.model import Entry, Item

@@ -17,7 +17,7 @@ from textual.screen import Screen
 from textual.timer import Timer
 from textual.widgets import Input
 
-from monitor.core.query import QueryError
+from monitor.core.query import QueryError, actor_query, source_query
 from monitor.core.urls import check_url
 from monitor.core.view import View
 from monitor.io.events import (
@@ -254,9 +254,9 @@ class MainScreen(Screen[None]):
         elif flt.text:
             parts.append(flt.text)
         if flt.source is not None:
-            parts.append(f'source:"{text.clean(flt.source)}"')
+            parts.append(text.clean(source_query(flt.source).text))
         if flt.actor is not None:
-            parts.append('actor:"' + text.clean(flt.actor).replace('"', " ") + '"')
+            parts.append(text.clean(actor_query(flt.actor).text))
         return " + ".join(parts)
 
     def apply_view(self, view: View) -> None:
