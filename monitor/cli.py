@@ -453,18 +453,12 @@ def _query(text: str) -> Query:
         raise CliError(f"bad query: {exc.message}\n  {shown}\n  {caret}", EXIT_CONFIG) from None
 
 
-def _write_lines(lines: list[str]) -> bool:
-    """Print `lines`; False when the reader left (| head), which is not an error."""
-    try:
-        for line in lines:
-            sys.stdout.write(line + "\n")
-        sys.stdout.flush()
-    except BrokenPipeError:
-        import os
-
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-        return False
-    return True
+def _write_lines(lines: list[str]) -> None:
+    """Print `lines`, flushed: a reader that left (| head) stops the command here, before
+    any note on stderr (see `main`)."""
+    for line in lines:
+        sys.stdout.write(line + "\n")
+    sys.stdout.flush()
 
 
 def cmd_actors(args: argparse.Namespace) -> int:
@@ -544,8 +538,7 @@ def cmd_search(args: argparse.Namespace) -> int:
                 lines = [json.dumps(records, ensure_ascii=False, indent=2)]
     finally:
         store.close()
-    if not _write_lines(lines):
-        return EXIT_OK
+    _write_lines(lines)
     if not found:
         print("monitor: nothing matches", file=sys.stderr)
     elif len(shown_entries) < len(found):
@@ -783,11 +776,43 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _reader_left() -> bool:
+    """Whether stdout is a pipe whose reader has gone (`monitor export | head`)."""
+    import os
+    import select
+    import stat
+
+    try:
+        fd = sys.stdout.fileno()
+        if not stat.S_ISFIFO(os.fstat(fd).st_mode):
+            return False
+    except (OSError, ValueError):
+        return False
+    if not hasattr(select, "poll"):
+        return True
+    poll = select.poll()
+    poll.register(fd, select.POLLOUT)
+    # a pipe without a reader polls as an error: a broken pipe from elsewhere is not hidden
+    return any(events & (select.POLLERR | select.POLLHUP) for _, events in poll.poll(0))
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         code: int = args.func(args)
+        sys.stdout.flush()  # a reader that left shows here rather than at exit
         return code
+    except BrokenPipeError:
+        if not _reader_left():
+            raise
+        # Not an error, as for `git log | head`. What is still buffered would fail again
+        # when the interpreter flushes stdout at exit: stdout goes to devnull instead.
+        import os
+
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+        return EXIT_OK
     except CliError as exc:
         print(f"monitor: {exc}", file=sys.stderr)
         return exc.code

@@ -389,7 +389,8 @@ async def test_the_dashboard_shows_new_items_then_their_actors(seed: Path, tmp_p
         store = open_store(settings.storage)
         try:
             app = MonitorApp(settings, store)
-            async with app.run_test(size=(120, 40)) as pilot:
+            # wide enough for the timeline's actors column
+            async with app.run_test(size=(200, 50)) as pilot:
                 for _ in range(120):
                     await settle(pilot, 0.5)
                     if app.actors_pane.rows and not app.polling:

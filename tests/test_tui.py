@@ -16,6 +16,7 @@ from textual.widgets import Input
 from textual.worker import WorkerState
 
 from monitor.config import SavedFilter
+from monitor.core.query import entry_of
 from monitor.model import Actor, Entry, Item, PollReport
 from monitor.tui.app import MonitorApp
 from monitor.tui.screens.help import HelpScreen
@@ -304,10 +305,13 @@ async def test_actors_pane_ranks_and_filters_to_an_actor() -> None:
 
 async def test_timeline_rows_show_the_top_two_actors_and_the_article_its_annotations() -> None:
     app = make_app(10)
-    async with app.run_test(size=(120, 40)) as pilot:
+    async with app.run_test(size=(200, 50)) as pilot:
         await settle(pilot)
-        shown = screen_text(app)
-        assert "Vladimir Putin, D…" in shown  # the top two, clipped in a narrow timeline
+        assert "Vladimir Putin, Donald Trump" in screen_text(app)  # the top two, when wide
+        await pilot.resize_terminal(120, 40)
+        await settle(pilot)
+        row = next(line for line in screen_text(app).splitlines() if "Headline number 0" in line)
+        assert "Vladimir" not in row.split("││")[0]  # narrower: the headline keeps the room
         await pilot.press("j", "j", "enter")  # item 2: full text, mentions, a quote, a date
         await settle(pilot)
         body = app.article.content
@@ -317,6 +321,42 @@ async def test_timeline_rows_show_the_top_two_actors_and_the_article_its_annotat
         assert "on Monday = 2024-11-11" in shown
         underlined = {body.plain[s.start : s.end] for s in body.spans if str(s.style) == MENTION}
         assert underlined == {"Vladimir Putin", "Donald Trump"}
+
+
+async def test_the_empty_timeline_says_why() -> None:
+    app = make_app(0)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        assert "no items yet" in screen_text(app)
+        hostile = "Le [b]Monde[/b]\x1b[31m: cannot connect: " + "refused " * 12
+        app.timeline.set_empty([f"No items yet. First error: {hostile}", "Try this."])
+        await settle(pilot)
+        shown = screen_text(app)
+        assert "│  No items yet. First error: Le [b]Monde[/b]: cannot connect" in shown  # literal
+        assert "\x1b" not in shown and "[31m" not in shown
+        lines = [line for line in shown.splitlines() if "refused" in line]
+        assert len(lines) >= 2  # wrapped to the pane, not clipped
+        assert lines[-1].rstrip(" │").endswith("refused")
+        assert "│  Try this." in shown
+        app.timeline.set_empty([])
+        await settle(pilot)
+        assert "no items yet" in screen_text(app)
+        app.timeline.set_empty(["polling 1 source…"])
+        app.timeline.set_entries(app.entries)  # still none
+        await settle(pilot)
+        assert "polling 1 source…" in screen_text(app)
+
+
+async def test_the_empty_message_goes_when_rows_come() -> None:
+    app = make_app(0)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        app.timeline.set_empty(["polling 4 sources…"])
+        app.timeline.set_entries([entry_of(it) for it in items(3)])
+        await settle(pilot)
+        shown = screen_text(app)
+        assert "polling" not in shown
+        assert "Headline number 0" in shown
 
 
 def test_sparkline() -> None:

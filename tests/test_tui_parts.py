@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from msgspec.structs import replace
 from rich.text import Text
 
 from monitor.config import Settings
@@ -12,7 +13,7 @@ from monitor.core.entries import entry_of
 from monitor.core.index import EntryIndex
 from monitor.core.schedule import next_poll_delay
 from monitor.core.view import Filter, compute_view
-from monitor.model import SourceState
+from monitor.model import Entry, SourceState
 from monitor.tui import format, text
 from monitor.tui.app import lock_notice
 from tests.support.items import NOW, SOURCES, item, items, settings
@@ -58,22 +59,97 @@ def test_text_is_never_markup() -> None:
 def test_short_time() -> None:
     today = NOW.date()
     assert format.short_time(NOW - timedelta(hours=1), today, UTC) == "11:00"
-    assert format.short_time(datetime(2024, 11, 11, 9, tzinfo=UTC), today, UTC) == "Mon 11 Nov"
-    assert format.short_time(datetime(2016, 11, 14, 9, tzinfo=UTC), today, UTC) == "14 Nov 2016"
+    assert format.short_time(datetime(2024, 11, 11, 9, tzinfo=UTC), today, UTC) == "11 Nov"
+    assert format.short_time(datetime(2016, 11, 14, 9, tzinfo=UTC), today, UTC) == "Nov 2016"
+
+
+def test_time_width_is_the_widest_time_in_view() -> None:
+    today = NOW.date()
+
+    def at(*moments: datetime) -> list[Entry]:
+        return [entry_of(replace(item(n), published=m)) for n, m in enumerate(moments)]
+
+    assert format.time_width([], today, UTC) == 5
+    assert format.time_width(at(NOW, NOW - timedelta(hours=3)), today, UTC) == 5
+    assert format.time_width(at(NOW, NOW - timedelta(days=2)), today, UTC) == 6
+    assert format.time_width(at(NOW, datetime(2016, 1, 1, tzinfo=UTC)), today, UTC) == 8
+    assert format.time_width(at(NOW + timedelta(days=400), NOW), today, UTC) == 8  # a bad date
+
+
+def row_cells(layout: format.RowLayout) -> int:
+    """The cells a layout fills: mark, columns, and one space between columns."""
+    shown = [n for n in (layout.time, layout.source, layout.language, layout.title) if n]
+    if layout.actors:
+        shown.append(layout.actors)
+    return format.MARK_WIDTH + sum(shown) + len(shown) - 1
+
+
+# The timeline's row at each terminal width: 80 (the pane alone), 120 and 200 (beside the
+# 46-cell actors pane); borders and the scrollbar take 3 cells.
+@pytest.mark.parametrize(
+    ("width", "layout"),
+    [
+        (77, format.RowLayout(time=5, source=15, language=3, title=49, actors=0)),
+        (71, format.RowLayout(time=5, source=14, language=3, title=44, actors=0)),
+        (151, format.RowLayout(time=5, source=18, language=3, title=87, actors=32)),
+    ],
+)
+def test_row_layout_at_the_terminal_widths(width: int, layout: format.RowLayout) -> None:
+    assert format.row_layout(width, 5) == layout
+
+
+@pytest.mark.parametrize("width", [60, 80, 120, 200])
+@pytest.mark.parametrize("time_width", [5, 6, 8])
+def test_row_layout_gives_the_headline_the_room(width: int, time_width: int) -> None:
+    layout = format.row_layout(width, time_width)
+    assert row_cells(layout) == width  # no cell left over
+    assert layout.time == time_width
+    assert layout.title >= 0.55 * width
+    assert layout.title >= layout.actors
+
+
+def test_row_layout_shrinks_the_actors_first_then_drops_them() -> None:
+    widths = range(30, 241)
+    layouts = {w: format.row_layout(w, 6) for w in widths}
+    for w, layout in layouts.items():
+        assert row_cells(layout) == w
+        assert layout.title >= layout.actors
+        assert layout.actors == 0 or layout.actors >= format.ACTORS_MIN
+        if w >= 60:
+            assert layout.title >= 0.55 * w
+    assert layouts[77].actors == 0  # an 80-column terminal: no actors column
+    assert layouts[120].actors > 0
+    assert layouts[240].actors == format.ACTORS_MAX
+    # narrowing the row takes from the actors before the source, and the source before
+    # the headline goes under its share
+    for w in widths[1:]:
+        wider, narrower = layouts[w], layouts[w - 1]
+        if narrower.source < wider.source:
+            assert narrower.actors == 0
 
 
 def test_entry_row_columns() -> None:
     e = entry_of(item(1, "A title", sources=("Le Monde", "BBC World", "RFI")))
-    row = format.entry_row(e, 80, today=NOW.date(), tz=UTC, new=True)
-    assert row.plain.startswith("• 11:53       Le Monde+2")
-    assert "en  A title" in row.plain
-    assert row.cell_len <= 80
+    row = format.entry_row(e, format.row_layout(77), today=NOW.date(), tz=UTC, new=True)
+    assert row.plain.startswith("• 11:53 Le Monde+2 ")  # no gap after the time
+    assert " en A title" in row.plain
+    assert row.cell_len == 77
+
+
+def test_entry_row_actors_when_wide() -> None:
+    e = entry_of(replace(items(1)[0], title="A title"))
+    narrow = format.entry_row(e, format.row_layout(77), today=NOW.date(), tz=UTC, new=False)
+    wide = format.entry_row(e, format.row_layout(151), today=NOW.date(), tz=UTC, new=False)
+    assert "Vladimir Putin" not in narrow.plain
+    assert wide.plain.rstrip().endswith("Vladimir Putin, Donald Trump")
+    assert wide.cell_len == 151
 
 
 def test_entry_row_wide_characters_fit() -> None:
     e = entry_of(item(1, "東京" * 40))
     for width in (40, 79, 120):
-        assert format.entry_row(e, width, today=NOW.date(), tz=UTC, new=False).cell_len == width
+        row = format.entry_row(e, format.row_layout(width), today=NOW.date(), tz=UTC, new=False)
+        assert row.cell_len == width
 
 
 # --- views and timing ---------------------------------------------------------------------

@@ -1,4 +1,4 @@
-"""Screenshots of the dashboard at 120x40 and 80x24, fixed clock and data.
+"""Screenshots of the dashboard at 200x50, 120x40 and 80x24, fixed clock and data.
 
 Update after a deliberate change with `uv run pytest tests/test_tui_snapshots.py --snapshot-update`
 and look at the SVGs in tests/__snapshots__/ before committing them.
@@ -15,6 +15,7 @@ from msgspec.structs import replace
 from textual.pilot import Pilot
 
 from monitor.config import SavedFilter
+from monitor.core.humanize import empty_reason
 from monitor.model import Actor, ActorKind, DateRef, Item, Mention, SourceState
 from monitor.tui.app import MonitorApp
 from tests.support.dashboard import make_app, settle
@@ -118,9 +119,32 @@ def keys(*pressed: str) -> Callable[[Pilot[Any]], Any]:
     return run
 
 
-@pytest.mark.parametrize("size", [(120, 40), (80, 24)])
+@pytest.mark.parametrize("size", [(120, 40), (80, 24), (200, 50)])
 def test_dashboard(snap_compare: Snap, size: tuple[int, int]) -> None:
+    """The headlines readable at every size: the actors column only when there is room."""
     assert snap_compare(app(), terminal_size=size, run_before=ready)
+
+
+def test_empty_timeline_says_why(snap_compare: Snap) -> None:
+    async def run(pilot: Pilot[Any]) -> None:
+        await settle(pilot)
+        assert isinstance(pilot.app, MonitorApp)
+        states = {
+            s.name: SourceState(s.name, s.url, last_error="dns", failures=1)
+            for s in pilot.app.settings.sources
+        }
+        pilot.app.timeline.set_empty(
+            empty_reason(
+                loaded=True,
+                polling=False,
+                sources=pilot.app.settings.sources,
+                states=states,
+            )
+        )
+        await settle(pilot)
+
+    empty = make_app(store=MemoryStore([]))
+    assert snap_compare(empty, terminal_size=(120, 40), run_before=run)
 
 
 @pytest.mark.parametrize("size", [(120, 40), (80, 24)])

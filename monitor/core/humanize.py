@@ -6,9 +6,10 @@ error's detail) is returned as it is: the caller shows it through its own gate.
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 
-from monitor.model import ErrorKind, Item, SourceState
+from monitor.model import ErrorKind, Item, Source, SourceState
 
 ERROR_WORDS: dict[ErrorKind, str] = {
     "dns": "host not found",
@@ -55,6 +56,65 @@ def error_words(state: SourceState | None) -> str:
     if state.last_error_detail:
         words += f": {state.last_error_detail}"
     return words
+
+
+def _sources(n: int) -> str:
+    return f"{n} source" if n == 1 else f"{n} sources"
+
+
+EMPTY_HINT = "Try `monitor demo` for sample feeds, or press s for the sources screen."
+
+
+def empty_reason(
+    *,
+    loaded: bool,
+    polling: bool,
+    sources: Sequence[Source],
+    states: Mapping[str, SourceState],
+    filtered: bool = False,
+) -> list[str]:
+    """Why the timeline has no rows, as lines to show in their place.
+
+    `loaded`: the store has been read; `polling`: a poll runs now; `sources`: the
+    configured sources (the disabled ones are skipped); `states`: their health by name;
+    `filtered`: a filter, or a picked source or actor, narrows the view. A source never
+    attempted has no state, or one without `last_attempt`. Source names and error details
+    come from outside: the caller shows the lines through its text gate.
+    """
+    if not loaded:
+        return ["reading the store…"]
+    if filtered:
+        return ["nothing matches the filter (Esc clears it)"]
+    enabled = [s for s in sources if s.enabled]
+    n = len(enabled)
+    if not n:
+        return [
+            "No items yet: no source is enabled.",
+            "Add one under [[sources]] in config.toml, or try `monitor demo` for sample feeds.",
+        ]
+    if polling:
+        return [f"polling {_sources(n)}…"]
+    failing = [s for s in enabled if (st := states.get(s.name)) is not None and st.failures]
+    if failing:
+        first = failing[0]
+        error = f"{first.name}: {error_words(states[first.name]) or 'error'}"
+        if len(failing) == n:
+            every = "the source" if n == 1 else f"all {n} sources"
+            return [f"No items yet: {every} failed. First error: {error}", EMPTY_HINT]
+        return [
+            f"No items yet: {len(failing)} of {n} sources failed, the others sent no items. "
+            f"First error: {error}",
+            EMPTY_HINT,
+        ]
+    attempted = [s for s in enabled if (st := states.get(s.name)) and st.last_attempt]
+    if not attempted:
+        which = "the source has" if n == 1 else f"none of the {n} sources has"
+        return [
+            f"No items yet: {which} been polled.",
+            "Press r to poll now, or try `monitor demo` for sample feeds.",
+        ]
+    which = "the source" if n == 1 else f"the {n} sources"
+    return [f"No items yet: {which} answered with no items.", EMPTY_HINT]
 
 
 TEXT_WORDS: dict[str, str] = {

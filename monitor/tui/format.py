@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import date, datetime, tzinfo
 
+from rich.cells import cell_len
 from rich.text import Text
 
 from monitor.core.query import highlight_spans
@@ -12,7 +15,14 @@ from monitor.model import Entry, Source, SourceState
 from monitor.tui import text
 
 HIGHLIGHT = "bold reverse"  # the filter's words in titles and articles
-TIME_WIDTH = 11  # "Mon 14 Nov", "14 Nov 2016"
+TIME_WIDTH = 5  # "14:05": every row of today
+
+# The timeline row: columns separated by one space, filling the row exactly.
+MARK_WIDTH = 2  # "• " on new rows
+LANGUAGE_WIDTH = 3  # the codes normalize keeps: "en", "fil"
+SOURCE_MIN, SOURCE_MAX = 8, 18  # and a fifth of the row at most
+ACTORS_MIN, ACTORS_MAX = 12, 32  # narrower than 12, names are unreadable: no column
+TITLE_SHARE = 0.55  # of the row, for the headline, when the row allows it
 
 
 def local(moment: datetime, tz: tzinfo | None) -> datetime:
@@ -21,13 +31,23 @@ def local(moment: datetime, tz: tzinfo | None) -> datetime:
 
 
 def short_time(moment: datetime, today: date, tz: tzinfo | None) -> str:
-    """HH:MM today, "Mon 14 Nov" this year, "14 Nov 2016" before."""
+    """HH:MM today, "11 Nov" this year, "Nov 2016" before: short, so the headline keeps
+    the width. The article shows the full date."""
     at = local(moment, tz)
     if at.date() == today:
         return at.strftime("%H:%M")
     if at.year == today.year:
-        return at.strftime("%a %d %b")
-    return at.strftime("%d %b %Y")
+        return at.strftime("%d %b")
+    return at.strftime("%b %Y")
+
+
+def time_width(entries: Sequence[Entry], today: date, tz: tzinfo | None) -> int:
+    """Cells the times of `entries` (newest first) need. The formats widen with the
+    distance from today, so the newest and the oldest entry decide."""
+    if not entries:
+        return TIME_WIDTH
+    ends = (entries[0], entries[-1])
+    return max(cell_len(short_time(e.published, today, tz)) for e in ends)
 
 
 def long_time(moment: datetime, tz: tzinfo | None) -> str:
@@ -72,39 +92,69 @@ def source_label(entry: Entry) -> tuple[str, str]:
     return first, more
 
 
+@dataclass(frozen=True, slots=True)
+class RowLayout:
+    """Cells per column of a timeline row, after the new-item mark. 0: not shown."""
+
+    time: int
+    source: int
+    language: int
+    title: int
+    actors: int
+
+
+def row_layout(width: int, time_width: int = TIME_WIDTH) -> RowLayout:
+    """The columns of a timeline row `width` cells wide whose times take `time_width`.
+
+    The headline is what the row is for: it takes the rest, at least TITLE_SHARE of the
+    row. The actors get only what the headline can spare, never more than the headline,
+    and no column when that is under ACTORS_MIN; the source shrinks next. Mark, columns
+    and the spaces between them add up to `width`: no cell is left over.
+    """
+    language = LANGUAGE_WIDTH if width >= 50 else 0
+    fixed = MARK_WIDTH + time_width + 1 + (language + 1 if language else 0)
+    floor = math.ceil(width * TITLE_SHARE)
+    source = max(SOURCE_MIN, min(SOURCE_MAX, width // 5, width - fixed - 1 - floor))
+    rest = max(0, width - fixed - source - 1)  # the headline, and the actors with a space
+    actors = min(ACTORS_MAX, rest - 1 - floor, (rest - 1) // 2)
+    if actors < ACTORS_MIN:
+        actors = 0
+    title = rest - (actors + 1 if actors else 0)
+    return RowLayout(time_width, source, language, title, actors)
+
+
 def entry_row(
     entry: Entry,
-    width: int,
+    layout: RowLayout,
     *,
     today: date,
     tz: tzinfo | None,
     new: bool,
     words: tuple[str, ...] = (),
 ) -> Text:
-    """One timeline row: mark, time, source(s), language, title (the filter's words marked),
-    and the top 2 actors when the row is wide enough."""
+    """One timeline row in `layout`: mark, time, source(s), language, title (the filter's
+    words marked), and the top 2 actors when there is a column for them."""
     row = Text(no_wrap=True, end="")
     row.append("• " if new else "  ", style="bold" if new else "")
     flagged = entry.date_flag is not None
     when = short_time(entry.published, today, tz)
-    row.append_text(cell(Text(when, style="dim" if flagged else ""), TIME_WIDTH))
+    row.append_text(cell(Text(when, style="dim" if flagged else ""), layout.time))
     row.append(" ")
-    source_width = 20 if width >= 100 else 14
     first, more = source_label(entry)
-    label = clip(first, max(1, source_width - len(more)))
+    label = clip(first, max(1, layout.source - len(more)))
     label.append(more, style="bold")
-    row.append_text(cell(label, source_width))
+    row.append_text(cell(label, layout.source))
     row.append(" ")
-    if width >= 60:
-        row.append_text(cell(text.clean(entry.language or ""), 3))
+    if layout.language:
+        # right-aligned: the code sits next to the headline it describes
+        row.append_text(cell(text.clean(entry.language or ""), layout.language, right=True))
         row.append(" ")
-    actors_width = (28 if width >= 110 else 18 if width >= 64 else 0) if entry.actors else 0
-    rest = max(0, width - row.cell_len - (actors_width + 1 if actors_width else 0))
     title = highlight(text.text(entry.title, "bold" if new else ""), words)
-    row.append_text(cell(title, rest))
-    if actors_width:
+    row.append_text(cell(title, layout.title))
+    if layout.actors:
         row.append(" ")
-        row.append_text(cell(text.text(", ".join(entry.actors[:2]), "dim"), actors_width))
+        actors = text.text(", ".join(entry.actors[:2]), "dim")
+        row.append_text(cell(actors, layout.actors))
     return row
 
 

@@ -90,6 +90,10 @@ class RowList(ScrollView, can_focus=True):
     def render_row(self, index: int, width: int) -> Text:
         return Text("")
 
+    def empty_lines(self, width: int) -> list[Text]:
+        """What shows in place of the rows when there are none: one Text a screen line."""
+        return [Text(self.empty_text, end="")]
+
     # -- data ----------------------------------------------------------------------------
 
     def rows_changed(self) -> None:
@@ -121,10 +125,13 @@ class RowList(ScrollView, can_focus=True):
         base = self.rich_style
         count = self.row_count()
         if index >= count:
-            if count == 0 and y == 0:
-                style = self.get_component_rich_style("rowlist--empty")
-                empty = format.cell(Text(self.empty_text, style=style), width)
-                return Strip(list(empty.render(self.app.console)), width).apply_style(base)
+            if count == 0:
+                lines = self.empty_lines(width)
+                if y < len(lines):
+                    style = self.get_component_rich_style("rowlist--empty")
+                    empty = format.cell(lines[y], width)
+                    empty.stylize_before(style)
+                    return Strip(list(empty.render(self.app.console)), width).apply_style(base)
             return Strip.blank(width, base)
         is_cursor = index == self.cursor
         key = (self.row_key(index), width, is_cursor, is_cursor and self.has_focus)

@@ -10,7 +10,7 @@ from rich.text import Text
 from textual.binding import Binding, BindingType
 
 from monitor.model import Entry
-from monitor.tui import format
+from monitor.tui import format, text
 from monitor.tui.widgets.row_list import RowList, cursor_bindings
 
 
@@ -43,6 +43,9 @@ class Timeline(RowList):
         self.tz = tz
         self.utc = False
         self.words: tuple[str, ...] = ()  # the filter's words, highlighted in titles
+        # (entries, today, utc) -> the time column's width, kept while they are the same
+        self._time_width: tuple[Sequence[Entry], date, bool, int] | None = None
+        self.empty: tuple[str, ...] = ()  # why there are no rows; () says `empty_text`
 
     @property
     def zone(self) -> tzinfo | None:
@@ -57,6 +60,15 @@ class Timeline(RowList):
     def today(self) -> date:
         """Today where the times are shown: rows of today show only the time."""
         return format.local(self.now(), self.zone).date()
+
+    def time_width(self) -> int:
+        """The time column's width: the widest time in view, so no row has a gap after it."""
+        today, known = self.today(), self._time_width
+        if known is not None and known[0] is self.entries and known[1:3] == (today, self.utc):
+            return known[3]
+        width = format.time_width(self.entries, today, self.zone)
+        self._time_width = (self.entries, today, self.utc, width)
+        return width
 
     def row_count(self) -> int:
         return len(self.entries)
@@ -75,14 +87,34 @@ class Timeline(RowList):
             self.today(),
             self.utc,
             self.words,
+            self.time_width(),  # an older item in view widens every row's time
         )
 
     def render_row(self, index: int, width: int) -> Text:
         entry = self.entries[index]
         new = entry.id in self.new_ids
+        layout = format.row_layout(width, self.time_width())
         return format.entry_row(
-            entry, width, today=self.today(), tz=self.zone, new=new, words=self.words
+            entry, layout, today=self.today(), tz=self.zone, new=new, words=self.words
         )
+
+    def set_empty(self, lines: Sequence[str]) -> None:
+        """Say why there are no rows (`core.humanize.empty_reason`), shown while there are
+        none; () goes back to `empty_text`. The lines may hold source names and error
+        details: they are drawn through the text gate, wrapped to the pane."""
+        lines = tuple(lines)
+        if lines != self.empty:
+            self.empty = lines
+            if not self.entries:
+                self.refresh()
+
+    def empty_lines(self, width: int) -> list[Text]:
+        out: list[Text] = []
+        for line in self.empty or (self.empty_text,):
+            # two cells in, where the rows' times start
+            for part in text.text(line).wrap(self.app.console, max(1, width - 2)):
+                out.append(Text("  ", end="") + part)
+        return out
 
     def set_words(self, words: tuple[str, ...]) -> None:
         self.words = words
