@@ -393,11 +393,11 @@ async def test_the_dashboard_shows_new_items_then_their_actors(seed: Path, tmp_p
             async with app.run_test(size=(200, 50)) as pilot:
                 for _ in range(120):
                     await settle(pilot, 0.5)
-                    if app.actors_pane.rows and not app.polling:
+                    if app.main.actors_pane.rows and not app.session.polling:
                         break
-                names = [r.name for r in app.actors_pane.rows]
+                names = [r.name for r in app.main.actors_pane.rows]
                 assert "Vladimir Putin" in names and "Hillary Clinton" in names
-                assert app.timeline.entries[0].actors[:2] == ("Russia", "Vladimir Putin")
+                assert app.main.timeline.entries[0].actors[:2] == ("Russia", "Vladimir Putin")
                 await settle(pilot)
                 # the row drawn before the actors were found is drawn again with them
                 assert "Russia, Vladimir" in screen_text(app)

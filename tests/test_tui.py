@@ -13,10 +13,9 @@ import pytest
 from msgspec.structs import replace
 from textual import events
 from textual.widgets import Input
-from textual.worker import WorkerState
 
 from monitor.config import SavedFilter
-from monitor.core.query import entry_of
+from monitor.core.entries import entry_of
 from monitor.model import Actor, Entry, Item, PollReport
 from monitor.tui.app import MonitorApp
 from monitor.tui.screens.help import HelpScreen
@@ -32,7 +31,7 @@ pytestmark = pytest.mark.anyio
 
 
 def cursor_id(app: MonitorApp) -> str | None:
-    current = app.timeline.current
+    current = app.main.timeline.current
     return current.id if current is not None else None
 
 
@@ -48,8 +47,8 @@ async def test_start_shows_newest_first_and_polls() -> None:
         assert "Headline number 0" in shown
         assert shown.index("Headline number 0") < shown.index("Headline number 1 ")
         assert "BBC World+1" in shown  # item 1 is carried by two sources
-        assert app.timeline.cursor == 0
-        assert app.focused is app.timeline
+        assert app.main.timeline.cursor == 0
+        assert app.focused is app.main.timeline
         assert poll.calls == [(False, None)]  # the first poll, after the first paint
         assert "30/30 items" in shown
 
@@ -58,7 +57,7 @@ async def test_cursor_keys() -> None:
     app = make_app(200)
     async with app.run_test(size=(120, 40)) as pilot:
         await settle(pilot)
-        tl = app.timeline
+        tl = app.main.timeline
         await pilot.press("j", "j", "down")
         assert tl.cursor == 3
         await pilot.press("k", "up")
@@ -102,14 +101,14 @@ async def test_mouse_click_selects_and_scroll_keeps_cursor() -> None:
         await settle(pilot)
         await pilot.click("#timeline", offset=(10, 5))  # row 4 (the border is row 0)
         await settle(pilot)
-        assert app.timeline.cursor == 4
-        assert "Headline number 4" in app.article.plain
-        tl = app.timeline
+        assert app.main.timeline.cursor == 4
+        assert "Headline number 4" in app.main.article.plain
+        tl = app.main.timeline
         for _ in range(3):
             tl.post_message(events.MouseScrollDown(tl, 10, 5, 0, 1, 0, False, False, False))
         await settle(pilot)
-        assert app.timeline.scroll_y > 0
-        assert app.timeline.cursor == 4
+        assert app.main.timeline.scroll_y > 0
+        assert app.main.timeline.cursor == 4
 
 
 async def test_new_items_keep_the_selection_and_the_view() -> None:
@@ -120,7 +119,7 @@ async def test_new_items_keep_the_selection_and_the_view() -> None:
         await settle(pilot)
         await pilot.press(*["j"] * 30)  # scrolled: the cursor is below the first page
         await settle(pilot)
-        tl = app.timeline
+        tl = app.main.timeline
         before_id, before_cursor, before_scroll = cursor_id(app), tl.cursor, tl.scroll_y
         assert before_scroll > 0
         poll.queue = [item(1000 + n, f"Breaking {n}", minutes=-n - 1) for n in range(3)]
@@ -151,7 +150,7 @@ async def test_new_items_at_top_while_at_top() -> None:
         await pilot.press("r")
         await settle(pilot)
         assert cursor_id(app) == "id000000"  # the same item stays selected
-        assert app.timeline.cursor == 1
+        assert app.main.timeline.cursor == 1
         await pilot.press("k")
         await settle(pilot)
         assert cursor_id(app) == "id000500"
@@ -179,22 +178,22 @@ async def test_hundred_thousand_entries() -> None:
     app = make_app(store=Big())
     async with app.run_test(size=(120, 40)) as pilot:
         await settle(pilot)
-        assert len(app.timeline.entries) == 100_000
+        assert len(app.main.timeline.entries) == 100_000
         started = time.perf_counter()
         await pilot.press("G")
         await pilot.pause()
         await pilot.press("pageup", "k", "g", "pagedown")
         await pilot.pause()
         assert time.perf_counter() - started < 2.0
-        assert app.timeline.cursor == app.timeline.scrollable_content_region.height - 1
-        current = app.timeline.current
+        assert app.main.timeline.cursor == app.main.timeline.scrollable_content_region.height - 1
+        current = app.main.timeline.current
         assert current is not None and current.title in screen_text(app)
         started = time.perf_counter()
         await pilot.press("slash", *"story 9999")
         await settle(pilot, 0.3)
         assert time.perf_counter() - started < 5.0
-        assert {e.title for e in app.timeline.entries} >= {"Story 9999", "Story 99999"}
-        assert app.timeline.cursor < len(app.timeline.entries)
+        assert {e.title for e in app.main.timeline.entries} >= {"Story 9999", "Story 99999"}
+        assert app.main.timeline.cursor < len(app.main.timeline.entries)
 
 
 # --- panes and focus ----------------------------------------------------------------------
@@ -248,7 +247,7 @@ async def test_enter_opens_the_article_and_it_scrolls() -> None:
         await settle(pilot)
         await pilot.press("enter")
         await settle(pilot)
-        pane = app.article
+        pane = app.main.article
         assert app.focused is pane
         assert "Paragraph 5." in screen_text(app)
         await pilot.press("j", "j", "pagedown")
@@ -267,21 +266,21 @@ async def test_sources_pane_filters_to_a_source() -> None:
         await pilot.press("a", "tab", "j")  # the sources pane; the second source: BBC World
         await pilot.press("enter")
         await settle(pilot)
-        assert app.picked == "BBC World"
-        assert app.timeline.entries
-        assert all("BBC World" in e.sources for e in app.timeline.entries)
+        assert app.session.filter.source == "BBC World"
+        assert app.main.timeline.entries
+        assert all("BBC World" in e.sources for e in app.main.timeline.entries)
         assert 'filter: source:"BBC World"' in screen_text(app)
         await pilot.press("enter")  # again: cleared
         await settle(pilot)
-        assert app.picked is None
-        assert len(app.timeline.entries) == 30
+        assert app.session.filter.source is None
+        assert len(app.main.timeline.entries) == 30
 
 
 async def test_actors_pane_ranks_and_filters_to_an_actor() -> None:
     app = make_app(30)
     async with app.run_test(size=(120, 40)) as pilot:
         await settle(pilot)
-        pane = app.actors_pane
+        pane = app.main.actors_pane
         assert [r.name for r in pane.rows] == [
             "Donald Trump",
             "Vladimir Putin",
@@ -293,14 +292,14 @@ async def test_actors_pane_ranks_and_filters_to_an_actor() -> None:
         await pilot.press("tab", "j")  # Vladimir Putin
         await pilot.press("enter")
         await settle(pilot)
-        assert app.picked_actor == "Vladimir Putin"
-        assert len(app.timeline.entries) == 11  # items 0, 3, 6… and item 2
-        assert all("Vladimir Putin" in e.actors for e in app.timeline.entries)
+        assert app.session.filter.actor == "Vladimir Putin"
+        assert len(app.main.timeline.entries) == 11  # items 0, 3, 6… and item 2
+        assert all("Vladimir Putin" in e.actors for e in app.main.timeline.entries)
         assert 'filter: actor:"Vladimir Putin"' in screen_text(app)
         await pilot.press("enter")  # again: cleared
         await settle(pilot)
-        assert app.picked_actor is None
-        assert len(app.timeline.entries) == 30
+        assert app.session.filter.actor is None
+        assert len(app.main.timeline.entries) == 30
 
 
 async def test_timeline_rows_show_the_top_two_actors_and_the_article_its_annotations() -> None:
@@ -314,7 +313,7 @@ async def test_timeline_rows_show_the_top_two_actors_and_the_article_its_annotat
         assert "Vladimir" not in row.split("││")[0]  # narrower: the headline keeps the room
         await pilot.press("j", "j", "enter")  # item 2: full text, mentions, a quote, a date
         await settle(pilot)
-        body = app.article.content
+        body = app.main.article.content
         shown = body.plain
         assert "actors: Vladimir Putin (1), Donald Trump (1)" in shown
         assert "Vladimir Putin: « we are ready to talk to the new administration »" in shown
@@ -327,9 +326,9 @@ async def test_the_empty_timeline_says_why() -> None:
     app = make_app(0)
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
-        assert "no items yet" in screen_text(app)
+        assert "No items yet: none of the 4 sources has been polled." in screen_text(app)
         hostile = "Le [b]Monde[/b]\x1b[31m: cannot connect: " + "refused " * 12
-        app.timeline.set_empty([f"No items yet. First error: {hostile}", "Try this."])
+        app.main.timeline.set_empty([f"No items yet. First error: {hostile}", "Try this."])
         await settle(pilot)
         shown = screen_text(app)
         assert "│  No items yet. First error: Le [b]Monde[/b]: cannot connect" in shown  # literal
@@ -338,11 +337,11 @@ async def test_the_empty_timeline_says_why() -> None:
         assert len(lines) >= 2  # wrapped to the pane, not clipped
         assert lines[-1].rstrip(" │").endswith("refused")
         assert "│  Try this." in shown
-        app.timeline.set_empty([])
+        app.main.timeline.set_empty([])
         await settle(pilot)
         assert "no items yet" in screen_text(app)
-        app.timeline.set_empty(["polling 1 source…"])
-        app.timeline.set_entries(app.entries)  # still none
+        app.main.timeline.set_empty(["polling 1 source…"])
+        app.main.timeline.set_entries(app.session.entries)  # still none
         await settle(pilot)
         assert "polling 1 source…" in screen_text(app)
 
@@ -351,8 +350,8 @@ async def test_the_empty_message_goes_when_rows_come() -> None:
     app = make_app(0)
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
-        app.timeline.set_empty(["polling 4 sources…"])
-        app.timeline.set_entries([entry_of(it) for it in items(3)])
+        app.main.timeline.set_empty(["polling 4 sources…"])
+        app.main.timeline.set_entries([entry_of(it) for it in items(3)])
         await settle(pilot)
         shown = screen_text(app)
         assert "polling" not in shown
@@ -428,26 +427,26 @@ async def test_a_slow_read_shows_the_header_and_loading_then_the_text() -> None:
     app = make_app(store=store)
     async with app.run_test(size=(120, 40)) as pilot:
         await settle(pilot)
-        assert "Body of story 0." in app.article.plain
+        assert "Body of story 0." in app.main.article.plain
         store.free.clear()
         await pilot.press("j")
         for _ in range(100):  # "loading" comes once the read has taken 50 ms
-            if "loading…" in app.article.plain:
+            if "loading…" in app.main.article.plain:
                 break
             await pilot.pause(0.05)
-        shown = app.article.plain
+        shown = app.main.article.plain
         assert "Headline number 1" in shown and "loading…" in shown
         store.free.set()
         await settle(pilot)
-        assert "Body of story 1." in app.article.plain
-        assert "loading…" not in app.article.plain
+        assert "Body of story 1." in app.main.article.plain
+        assert "loading…" not in app.main.article.plain
 
 
 async def test_the_article_text_can_be_selected_with_the_mouse() -> None:
     app = make_app(30)
     async with app.run_test(size=(120, 40)) as pilot:
         await settle(pilot)
-        pane = app.article
+        pane = app.main.article
         region = pane.content_region
         await pilot.mouse_down("#article", offset=(1, 0))
         drag = events.MouseMove(
@@ -465,7 +464,7 @@ async def test_the_article_rewraps_to_its_width() -> None:
     app = make_app(store=MemoryStore([item(0, text_=paragraph)]))
     async with app.run_test(size=(160, 40)) as pilot:
         await settle(pilot)
-        pane = app.article
+        pane = app.main.article
         wide, width = pane.virtual_size.height, pane.scrollable_content_region.width
         assert wide > pane.scrollable_content_region.height  # it scrolls
         await pilot.resize_terminal(110, 40)
@@ -493,17 +492,17 @@ async def test_filter_follows_typing_after_debounce_and_escape_clears(
         assert isinstance(app.focused, Input)
         await pilot.press(*"number 2")
         await pilot.pause()
-        assert len(app.timeline.entries) == 30  # not yet: debounced
+        assert len(app.main.timeline.entries) == 30  # not yet: debounced
         await settle(pilot, 2.2)
-        titles = [e.title for e in app.timeline.entries]
+        titles = [e.title for e in app.main.timeline.entries]
         assert titles and all(t.startswith("Headline number 2") for t in titles)
         assert "filter: number 2" in screen_text(app)
         # highlighted in the article
-        assert "Headline number 2" in app.article.plain
+        assert "Headline number 2" in app.main.article.plain
         await pilot.press("escape")
         await settle(pilot)
-        assert len(app.timeline.entries) == 30
-        assert not app.filter_bar.display
+        assert len(app.main.timeline.entries) == 30
+        assert not app.main.filter_bar.display
         assert isinstance(app.focused, Timeline)
         assert "filter:" not in screen_text(app)
 
@@ -514,16 +513,16 @@ async def test_filter_enter_keeps_it() -> None:
         await settle(pilot)
         await pilot.press("slash", *"source:spiegel", "enter")
         await settle(pilot)
-        assert not app.filter_bar.display
+        assert not app.main.filter_bar.display
         assert isinstance(app.focused, Timeline)
-        assert {e.sources[0] for e in app.timeline.entries} == {"Der Spiegel"}
+        assert {e.sources[0] for e in app.main.timeline.entries} == {"Der Spiegel"}
         await pilot.press("j")  # keys move the cursor again
-        assert app.timeline.cursor == 1
+        assert app.main.timeline.cursor == 1
         await pilot.press("slash")  # reopens with the query
-        assert app.filter_bar.query_one(Input).value == "source:spiegel"
+        assert app.main.filter_bar.query_one(Input).value == "source:spiegel"
         await pilot.press("escape")
         await settle(pilot)
-        assert len(app.timeline.entries) == 30
+        assert len(app.main.timeline.entries) == 30
 
 
 def burst(app: MonitorApp, keys: Sequence[str]) -> None:
@@ -553,9 +552,9 @@ async def test_keys_typed_ahead_follow_the_focus(
         before = len(poll.calls)
         burst(app, keys)
         await settle(pilot, 0.6)  # past the debounce and the hold limit
-        assert app.filter_text == query
+        assert app.session.filter.text == query
         assert app.focused is not None and app.focused.id == focused
-        assert app.timeline.cursor == cursor
+        assert app.main.timeline.cursor == cursor
         assert len(poll.calls) - before == polls
 
 
@@ -565,10 +564,10 @@ async def test_escape_on_the_timeline_clears_the_filter() -> None:
         await settle(pilot)
         await pilot.press("slash", *"number 1", "enter")
         await settle(pilot)
-        assert len(app.timeline.entries) < 30
+        assert len(app.main.timeline.entries) < 30
         await pilot.press("escape")
         await settle(pilot)
-        assert len(app.timeline.entries) == 30
+        assert len(app.main.timeline.entries) == 30
 
 
 async def test_malformed_query_shows_the_error_and_the_app_goes_on() -> None:
@@ -577,14 +576,14 @@ async def test_malformed_query_shows_the_error_and_the_app_goes_on() -> None:
         await settle(pilot)
         await pilot.press("slash", *"number (2")
         await settle(pilot, 0.3)
-        bar = app.filter_bar
+        bar = app.main.filter_bar
         field = bar.query_one(Input)
         assert field.has_class("-error")
         shown = screen_text(app)
         assert "^ this parenthesis is never closed" in shown
         error = bar.query_one("#filter-error").render().plain  # type: ignore[attr-defined]
         assert error.index("^") == 3 + 7  # under the "(": border, padding, 7 characters
-        assert len(app.timeline.entries) == 30  # the last good filter stays
+        assert len(app.main.timeline.entries) == 30  # the last good filter stays
         await pilot.press("enter")  # a malformed query is not kept
         await settle(pilot)
         assert bar.display and field.has_class("-error")
@@ -593,7 +592,7 @@ async def test_malformed_query_shows_the_error_and_the_app_goes_on() -> None:
         assert not field.has_class("-error")
         await pilot.press("enter")
         await settle(pilot)
-        assert [e.title for e in app.timeline.entries][:1] == ["Headline number 2"]
+        assert [e.title for e in app.main.timeline.entries][:1] == ["Headline number 2"]
         for bad in ('"open', "a OR", "foo:bar", ")", "NOT", "((((("):
             await pilot.press("slash", "ctrl+u", *bad)
             await settle(pilot, 0.3)
@@ -601,9 +600,9 @@ async def test_malformed_query_shows_the_error_and_the_app_goes_on() -> None:
             await pilot.press("escape")
             await settle(pilot)
         assert app.is_running
-        before = app.timeline.cursor
+        before = app.main.timeline.cursor
         await pilot.press("j")
-        assert app.timeline.cursor == before + 1
+        assert app.main.timeline.cursor == before + 1
 
 
 async def test_saved_filters_on_digits() -> None:
@@ -617,19 +616,19 @@ async def test_saved_filters_on_digits() -> None:
         await settle(pilot)
         await pilot.press("1")
         await settle(pilot)
-        assert {e.sources[0] for e in app.timeline.entries} == {"Der Spiegel"}
+        assert {e.sources[0] for e in app.main.timeline.entries} == {"Der Spiegel"}
         assert "filter: 1: Spiegel" in screen_text(app)
         await pilot.press("2")  # another one replaces it
         await settle(pilot)
-        assert all("number 2" in e.title for e in app.timeline.entries)
+        assert all("number 2" in e.title for e in app.main.timeline.entries)
         assert "filter: 2: Twos" in screen_text(app)
         await pilot.press("2")  # again: cleared
         await settle(pilot)
-        assert len(app.timeline.entries) == 30
+        assert len(app.main.timeline.entries) == 30
         assert "filter:" not in screen_text(app)
         await pilot.press("3")
         await settle(pilot)
-        assert len(app.timeline.entries) == 30
+        assert len(app.main.timeline.entries) == 30
         await pilot.press("escape", "9")  # nothing saved on 9
         await settle(pilot)
         assert any("no saved filter on 9" in n for n in notes(app))
@@ -711,7 +710,7 @@ async def test_unknown_key_id_is_reported() -> None:
         await settle(pilot)
         assert any("no binding named app.pol" in n for n in notes(app))
         await pilot.press("n")
-        assert app.timeline.cursor == 1
+        assert app.main.timeline.cursor == 1
 
 
 async def test_command_palette_commands() -> None:
@@ -730,7 +729,7 @@ async def test_command_palette_commands() -> None:
         assert hits and hits[0].text == "Filter 1: Spiegel"
         hits[0].command()
         await settle(pilot)
-        assert {e.sources[0] for e in app.timeline.entries} == {"Der Spiegel"}
+        assert {e.sources[0] for e in app.main.timeline.entries} == {"Der Spiegel"}
 
 
 async def test_command_palette_from_the_keyboard() -> None:
@@ -743,7 +742,7 @@ async def test_command_palette_from_the_keyboard() -> None:
         await settle(pilot, 0.5)
         await pilot.press("enter")
         await settle(pilot, 0.2)
-        assert app.utc
+        assert app.main.utc
 
 
 async def test_q_quits_with_zero() -> None:
@@ -763,7 +762,7 @@ async def test_typing_q_in_the_filter_does_not_quit() -> None:
         await pilot.press("slash", "q", "r", "s", "1")
         await settle(pilot, 0.3)
         assert app.is_running
-        assert app.filter_bar.query_one(Input).value == "qrs1"
+        assert app.main.filter_bar.query_one(Input).value == "qrs1"
 
 
 # --- polling ------------------------------------------------------------------------------
@@ -781,7 +780,7 @@ async def test_r_while_polling_says_so_and_quitting_cancels() -> None:
     app = make_app(10, poll=slow_poll)  # type: ignore[arg-type]
     async with app.run_test(size=(120, 40)) as pilot:
         await pilot.pause(0.1)
-        assert app.polling
+        assert app.session.polling
         assert "polling…" in screen_text(app)
         await pilot.press("r")
         await pilot.pause()
@@ -811,15 +810,16 @@ async def test_actors_of_a_big_poll_come_in_chunks_after_the_poll() -> None:
             gate.clear()
             done = [
                 replace(it, annotated=True, actors=(Actor("Vladimir Putin", "person", 1),))
-                for it in map(app.store.get, ids[start : start + 2])
+                for it in map(app.session.store.get, ids[start : start + 2])
                 if it is not None
             ]
-            app.store.write(done, [])
+            app.session.store.write(done, [])
             if stored is not None:
                 await stored(len(done))
         return len(ids)
 
-    app.annotate_fn = annotate
+    app.session.annotate_fn = annotate
+    app.session.annotate = True
 
     async def until(pilot: object, cond: Callable[[], bool]) -> None:
         for _ in range(200):
@@ -829,22 +829,22 @@ async def test_actors_of_a_big_poll_come_in_chunks_after_the_poll() -> None:
         raise AssertionError("never happened")
 
     async with app.run_test(size=(120, 40)) as pilot:
-        await until(pilot, lambda: app.finding == 4 and len(app.entries) == 9)
-        assert not app.polling and app.next_poll is not None
+        await until(pilot, lambda: app.session.finding == 4 and len(app.session.entries) == 9)
+        assert not app.session.polling and app.session.next_poll is not None
         assert seen == [[f"id{100 + n:06d}" for n in range(4)]]
         await until(pilot, lambda: "finding actors of 4" in screen_text(app))
         assert "polling" not in screen_text(app)
         await pilot.press("r")  # polls while the actors are found
-        await until(pilot, lambda: len(poll.calls) == 2 and not app.polling)
+        await until(pilot, lambda: len(poll.calls) == 2 and not app.session.polling)
         gate.set()
-        await until(pilot, lambda: sum(e.annotated for e in app.entries) == 7)  # read again
-        assert app.finding == 2
+        await until(pilot, lambda: sum(e.annotated for e in app.session.entries) == 7)  # read again
+        assert app.session.finding == 2
         await until(pilot, lambda: "finding actors of 2" in screen_text(app))
         gate.set()
-        await until(pilot, lambda: app.finding == 0 and sum(e.annotated for e in app.entries) == 9)
+        await until(pilot, lambda: app.session.finding == 0 and sum(e.annotated for e in app.session.entries) == 9)
         await settle(pilot)
         assert "finding actors" not in screen_text(app)
-        assert "Vladimir Putin" in [r.name for r in app.actors_pane.rows]
+        assert "Vladimir Putin" in [r.name for r in app.main.actors_pane.rows]
         assert len(seen) == 1  # the catch-up after the second poll found nothing left
 
 
@@ -862,18 +862,19 @@ async def test_polls_that_end_while_actors_are_found_queue_one_turn() -> None:
     ) -> int:
         seen.append(list(ids))
         await gate.wait()
-        done = [replace(it, annotated=True) for it in map(app.store.get, ids) if it is not None]
-        app.store.write(done, [])
+        done = [replace(it, annotated=True) for it in map(app.session.store.get, ids) if it is not None]
+        app.session.store.write(done, [])
         if stored is not None:
             await stored(len(done))
         return len(ids)
 
-    app.annotate_fn = annotate
+    app.session.annotate_fn = annotate
+    app.session.annotate = True
 
     def waiting() -> int:
         return sum(
-            w.name == "run_after_poll" and w.state in (WorkerState.PENDING, WorkerState.RUNNING)
-            for w in app.workers
+            t.get_coro().__name__ == "_after_poll" and not t.done()  # type: ignore[union-attr]
+            for t in app.session._tasks
         )
 
     async with app.run_test(size=(120, 40)) as pilot:
@@ -886,7 +887,7 @@ async def test_polls_that_end_while_actors_are_found_queue_one_turn() -> None:
             assert app.start_poll(force=True)
             for _ in range(200):
                 await pilot.pause(0.02)
-                if len(poll.calls) == n + 2 and not app.polling:
+                if len(poll.calls) == n + 2 and not app.session.polling:
                     break
         assert waiting() == 2  # the one finding actors, and one turn behind it
         gate.set()
@@ -897,7 +898,7 @@ async def test_polls_that_end_while_actors_are_found_queue_one_turn() -> None:
         assert seen[0] == ["id000100"]
         assert {i for ids in seen[1:] for i in ids} <= {f"id{k:06d}" for k in (100, 200, 201, 202)}
         assert waiting() == 0
-        assert all(e.annotated for e in app.entries if e.id >= "id000100")
+        assert all(e.annotated for e in app.session.entries if e.id >= "id000100")
         await pilot.press("q")
 
 
@@ -915,7 +916,7 @@ async def test_a_failing_poll_is_reported_and_the_app_goes_on() -> None:
         await pilot.press("r")
         await settle(pilot)
         assert "last poll failed" not in screen_text(app)
-        assert not app.polling
+        assert not app.session.polling
 
 
 async def test_read_only_store_shows_the_notice_and_never_polls() -> None:
@@ -944,8 +945,8 @@ def test_poll_timer_rearms_between_bounds() -> None:
         app = make_app(5)
         async with app.run_test(size=(120, 40)) as pilot:
             await settle(pilot)
-            assert app.next_poll is not None
-            wait = (app.next_poll - NOW).total_seconds()
+            assert app.session.next_poll is not None
+            wait = (app.session.next_poll - NOW).total_seconds()
             assert 30 <= wait <= 600
             assert "next 12:00" in screen_text(app)  # 12:00:30
 
@@ -962,7 +963,7 @@ async def test_an_unreadable_store_and_a_failed_step_are_said_not_raised() -> No
         await settle(pilot)
         assert any(m.startswith("reading the store failed: OSError: disk gone") for m in notes(app))
 
-        with app.reported("finding actors"):
+        with app.session.reported("finding actors"):
             raise RuntimeError("model missing")
         await settle(pilot)
         assert "finding actors failed: RuntimeError: model missing" in notes(app)

@@ -35,7 +35,7 @@ async def test_d_exports_the_filtered_day(tmp_path: Path) -> None:
     app = make_app(30, settings=digest_settings(tmp_path))
     async with app.run_test(size=(120, 40)) as pilot:
         await settle(pilot)
-        app.set_filter("source:monde")
+        app.main.set_filter("source:monde")
         await settle(pilot)
         await pilot.press("D")
         await wait_for(pilot, lambda: any("digest written to" in n for n in notes(app)))
@@ -56,8 +56,8 @@ async def test_d_follows_the_picked_source_too(tmp_path: Path) -> None:
     app = make_app(30, settings=digest_settings(tmp_path))
     async with app.run_test(size=(120, 40)) as pilot:
         await settle(pilot)
-        app.set_filter("headline")
-        app.picked = "BBC World"
+        app.main.set_filter("headline")
+        app.session.pick_source("BBC World")
         await pilot.press("D")
         await wait_for(pilot, lambda: any("digest written to" in n for n in notes(app)))
     data = json.loads((tmp_path / "digest-2024-11-14-at-1200.json").read_text(encoding="utf-8"))
@@ -107,4 +107,4 @@ async def test_the_scheduled_digest_is_caught_up_on_start(tmp_path: Path) -> Non
         assert (tmp_path / "digest-2024-11-13.json").exists()
         data = json.loads((tmp_path / "digest-2024-11-13.json").read_text(encoding="utf-8"))
         assert data["date"] == "2024-11-13" and data["items"]
-        assert app._digest_timer is not None
+        assert app.session.next_digest is not None

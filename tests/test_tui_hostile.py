@@ -96,16 +96,16 @@ async def test_hostile_text_everywhere(raw: str, visible: str) -> None:
         check(shown, visible)
         assert "summary only" in shown
 
-        assert raw in [r.name for r in app.actors_pane.rows]  # an actor named so, shown inert
+        assert raw in [r.name for r in app.main.actors_pane.rows]  # an actor named so, shown inert
         await pilot.press("a", "tab")  # the sources pane: pick the hostile source
         for _ in range(6):
-            if app.sources_pane.current == raw:
+            if app.main.sources_pane.current == raw:
                 break
             await pilot.press("j")
         await pilot.press("enter")
         await settle(pilot)
-        assert app.picked == raw
-        assert [e.title for e in app.timeline.entries] == ["Plain title"]
+        assert app.session.filter.source == raw
+        assert [e.title for e in app.main.timeline.entries] == ["Plain title"]
         check(screen_text(app), visible)
 
         await pilot.press("s")  # the error detail on the sources screen

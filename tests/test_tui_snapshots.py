@@ -15,7 +15,6 @@ from msgspec.structs import replace
 from textual.pilot import Pilot
 
 from monitor.config import SavedFilter
-from monitor.core.humanize import empty_reason
 from monitor.model import Actor, ActorKind, DateRef, Item, Mention, SourceState
 from monitor.tui.app import MonitorApp
 from tests.support.dashboard import make_app, settle
@@ -126,25 +125,13 @@ def test_dashboard(snap_compare: Snap, size: tuple[int, int]) -> None:
 
 
 def test_empty_timeline_says_why(snap_compare: Snap) -> None:
-    async def run(pilot: Pilot[Any]) -> None:
-        await settle(pilot)
-        assert isinstance(pilot.app, MonitorApp)
-        states = {
-            s.name: SourceState(s.name, s.url, last_error="dns", failures=1)
-            for s in pilot.app.settings.sources
-        }
-        pilot.app.timeline.set_empty(
-            empty_reason(
-                loaded=True,
-                polling=False,
-                sources=pilot.app.settings.sources,
-                states=states,
-            )
-        )
-        await settle(pilot)
-
-    empty = make_app(store=MemoryStore([]))
-    assert snap_compare(empty, terminal_size=(120, 40), run_before=run)
+    """A first start where every source fails: the timeline says so and what to try."""
+    sets = settings()
+    states = {
+        s.name: SourceState(s.name, s.url, last_error="dns", failures=1) for s in sets.sources
+    }
+    empty = make_app(store=MemoryStore([], states), settings=sets, autopoll=False)
+    assert snap_compare(empty, terminal_size=(120, 40), run_before=settle)
 
 
 @pytest.mark.parametrize("size", [(120, 40), (80, 24)])

@@ -8,13 +8,12 @@ from dataclasses import replace
 
 import httpx
 import pytest
+from msgspec.structs import replace as mreplace
 from msgspec.structs import replace as struct_replace
 
-from monitor.config import ArticleSettings, Settings
+from monitor.config import ArticleSettings
 from monitor.io.articles import ArticleFetcher
 from monitor.io.netguard import Guard
-from monitor.io.store import Store
-from monitor.model import PollReport, TextJob
 from monitor.tui.app import MonitorApp
 from tests.support.dashboard import FakePoll, settle
 from tests.support.items import NOW, fixed_now, items, settings
@@ -31,20 +30,6 @@ ARTICLE = (
     + "</article></body></html>"
 )
 BLOCKED = "<html><head><title>Attention Required! | Cloudflare</title></head><body>no</body></html>"
-
-
-class TextPoll(FakePoll):
-    """A poll that also asks for the article text of items 0 and 3."""
-
-    async def __call__(
-        self, settings: Settings, store: Store, *, force: bool = False, only: set[str] | None = None
-    ) -> PollReport:
-        report = await super().__call__(settings, store, force=force, only=only)
-        jobs = tuple(
-            TextJob(f"id{n:06d}", f"https://news.example/{n}", "Le Monde", "https://0.example/feed")
-            for n in (0, 3)
-        )
-        return replace(report, text_jobs=jobs if len(self.calls) == 1 else ())
 
 
 async def _public(host: str, port: int) -> list[str]:
@@ -65,52 +50,55 @@ async def test_pending_text_then_the_text_then_refetch() -> None:
         return httpx.Response(200, text=ARTICLE, headers={"Content-Type": "text/html"})
 
     sets = replace(settings(), articles=ArticleSettings(delay=0.01))
-    store = MemoryStore(items(10))
+    # items 0 and 3 wait for their page; the others have the feed's text
+    store = MemoryStore(
+        [it if n in (0, 3) else mreplace(it, text_status="feed") for n, it in enumerate(items(10))]
+    )
     fetcher = ArticleFetcher(
         sets,
         store,
         transport=httpx.MockTransport(handler),
         guard=lambda job: Guard(resolver=_public),
     )
-    app = MonitorApp(sets, store, poll=TextPoll(), now=fixed_now, tz=NOW.tzinfo, articles=fetcher)
+    app = MonitorApp(sets, store, poll=FakePoll(), now=fixed_now, tz=NOW.tzinfo, articles=fetcher)
     async with app.run_test(size=(120, 40)) as pilot:
         for _ in range(50):
             await pilot.pause(0.05)
             if "/0" in asked:
                 break
-        body = app.article.plain
+        body = app.main.article.plain
         assert "fetching text…" in body and "Summary of story 0." in body
-        assert "id000000" in app.fetching
+        assert "id000000" in app.session.fetching
 
         release.set()
         await settle(pilot, 0.2)
-        body = app.article.plain
+        body = app.main.article.plain
         assert "The whole story" in body and "fetching text" not in body
-        assert not app.fetching
+        assert not app.session.fetching
         stored = store.get("id000000")
         assert stored is not None and stored.text_status == "page"
 
         await pilot.press("j", "j", "j")  # item 3: the site blocked the request
         await settle(pilot)
-        body = app.article.plain
+        body = app.main.article.plain
         assert "summary only: the site blocked the request (R: try again)" in body
         assert "Attention Required" in body
 
         await pilot.press("g", "tab", "tab")  # back to item 0, focus on the article pane
         await settle(pilot)
-        assert app.focused is app.article
+        assert app.focused is app.main.article
         before = asked.count("/0")
         await pilot.press("R")
         await settle(pilot, 0.2)
         assert asked.count("/0") == before + 1
         assert asked.count("/robots.txt") == 1  # robots.txt read once per host
-        body = app.article.plain
+        body = app.main.article.plain
         assert "The whole story" in body
 
 
 async def test_read_only_dashboard_fetches_no_text() -> None:
     app = MonitorApp(settings(), MemoryStore(items(5)), read_only=True, now=fixed_now)
-    assert app.articles is None
+    assert app.session.articles is None
     async with app.run_test(size=(120, 40)) as pilot:
         await settle(pilot)
         await pilot.press("tab", "tab", "R")

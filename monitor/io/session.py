@@ -71,6 +71,14 @@ class PollFn(Protocol):
     ) -> Awaitable[PollReport]: ...
 
 
+class AnnotateFn(Protocol):
+    """`annotate.annotate_stored` bound to the store, the actors and the executor."""
+
+    def __call__(
+        self, ids: Sequence[str], *, stored: Callable[[int], Awaitable[None]] | None = ...
+    ) -> Awaitable[int]: ...
+
+
 class Session:
     """The store, the schedule, the queues after each poll, and the dashboard's filter.
 
@@ -108,6 +116,9 @@ class Session:
         self.sleep = sleep
         self.executor = executor
         self.annotate = annotate and not read_only
+        self.annotate_fn: AnnotateFn = partial(
+            annotate_stored, store, actors=settings.actors, executor=executor
+        )
         self.views = views
         self.poll_fn: PollFn = poll or self._real_poll(own_loop, transport, progress)
         if articles is None and text and not read_only:
@@ -133,7 +144,7 @@ class Session:
 
         self._request: tuple[bool, set[str] | None] = (False, None)
         self._wake = asyncio.Event()
-        self._next_digest: datetime | None = None  # None: check after the next poll
+        self.next_digest: datetime | None = None  # None: check after the next poll
         self._after = asyncio.Lock()  # what follows a poll: one turn at a time
         self._after_waiting = False  # a turn is queued behind the lock
         self._after_fresh: list[str] = []  # for that turn: new items
@@ -368,7 +379,7 @@ class Session:
             if self.read_only and due:
                 await self._reread()
             elif due:
-                await self.poll()
+                await self._spawn(self.poll())  # a task: `settle` waits for it too
                 done += 1
             await self._digest_if_due()
             if passes is not None and done >= passes:
@@ -386,8 +397,8 @@ class Session:
         self.next_poll = None if delay is None else now + timedelta(seconds=delay)
         self.emit(Scheduled(self.next_poll))
         wait = IDLE if delay is None else delay
-        if self._next_digest is not None:
-            wait = min(wait, max((self._next_digest - now).total_seconds(), 1.0))
+        if self.next_digest is not None:
+            wait = min(wait, max((self.next_digest - now).total_seconds(), 1.0))
         return wait
 
     async def _wait(self, seconds: float) -> None:
@@ -409,7 +420,7 @@ class Session:
         if self.read_only or not at:
             return
         now = self.now()
-        if self._next_digest is not None and now < self._next_digest:
+        if self.next_digest is not None and now < self.next_digest:
             return
         from monitor.core.digest import next_run
         from monitor.io.digest import run_schedule, zone
@@ -422,7 +433,7 @@ class Session:
         except OSError as exc:  # a full disk or a bad folder: say so, keep polling
             log.error("cannot write the digest: %s", exc)
             self.emit(Problem("digest", f"cannot write the scheduled digest: {exc}"))
-        self._next_digest = next_run(now, zone(self.settings.digest.timezone)[0], at)
+        self.next_digest = next_run(now, zone(self.settings.digest.timezone)[0], at)
         if ran is not None:
             self.emit(DigestWritten(ran))
 
@@ -466,9 +477,7 @@ class Session:
 
         try:
             with self.reported("finding actors"):
-                await annotate_stored(
-                    self.store, fresh, self.settings.actors, self.executor, stored
-                )
+                await self.annotate_fn(fresh, stored=stored)
         finally:
             self.finding = 0
 
@@ -491,7 +500,7 @@ class Session:
 
         ids, jobs, pending = await asyncio.to_thread(find)
         if ids:
-            done = await annotate_stored(self.store, ids, self.settings.actors, self.executor)
+            done = await self.annotate_fn(ids, stored=None)
             if done:
                 await self._reread()
                 self.emit(ActorsFound(done, 0, backlog=True))

@@ -7,6 +7,7 @@ into widget updates. The app holds the bindings, the screens and the messages.""
 
 from __future__ import annotations
 
+import asyncio
 import gc
 import logging
 import re
@@ -127,6 +128,7 @@ class MonitorApp(App[int]):
         self.set_keymap(dict(settings.keys))
         self.main = MainScreen(self.session, tz)
         self.started = False
+        self._schedule: asyncio.Task[None] | None = None
 
     def get_default_screen(self) -> Screen[None]:
         return self.main
@@ -140,17 +142,25 @@ class MonitorApp(App[int]):
             self.say("[keys] in config.toml: no binding named " + ", ".join(unknown), "warning")
         self.main.update_status()
         self.main.arm_day_timer()
-        self.run_worker(
-            self.session.run(autopoll=self.autopoll), group="session", exit_on_error=False
-        )
+        # a task, not a worker: it runs as long as the app, and workers are what tests and
+        # `workers.wait_for_complete` wait for
+        self._schedule = asyncio.ensure_future(self.run_session())
+
+    async def run_session(self) -> None:
+        with self.session.reported("the schedule"):
+            await self.session.run(autopoll=self.autopoll)
 
     def on_session(self, event: Event) -> None:
         if isinstance(event, Loaded) and event.first:
             gc.freeze()  # what start-up made lives as long as the app: out of full collections
-        if self.started:
-            self.main.on_session(event)
+        if self.started:  # handled as the app's own message: in its context, in order
+            self.call_next(self.main.on_session, event)
 
     async def on_unmount(self) -> None:
+        self.started = False  # the widgets go: the core's last events are not shown
+        if self._schedule is not None:
+            self._schedule.cancel()
+            await asyncio.gather(self._schedule, return_exceptions=True)
         await self.session.close()
         if self.session.executor is not None:
             self.session.executor.shutdown(wait=False, cancel_futures=True)

@@ -72,6 +72,8 @@ async def settle(pilot: object, pause: float = 0.0) -> None:
     for _ in range(3):
         await pilot.pause()
         await pilot.app.workers.wait_for_complete()
+        if isinstance(pilot.app, MonitorApp):
+            await pilot.app.session.settle()  # its poll and what follows
     await pilot.pause()
 
 

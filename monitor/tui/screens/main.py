@@ -17,6 +17,7 @@ from textual.screen import Screen
 from textual.timer import Timer
 from textual.widgets import Input
 
+from monitor.core.humanize import empty_reason
 from monitor.core.query import QueryError, actor_query, source_query
 from monitor.core.urls import check_url
 from monitor.core.view import View
@@ -192,6 +193,8 @@ class MainScreen(Screen[None]):
 
     def on_session(self, event: Event) -> None:
         """Turn what the core reports into widget updates."""
+        if not self.is_attached or not self.children:
+            return  # the app is closing
         match event:
             case Loaded(fresh, first):
                 if not first:
@@ -239,6 +242,19 @@ class MainScreen(Screen[None]):
     def update_status(self) -> None:
         if not self.is_mounted:
             return
+        s = self.session
+        if not s.view.entries:  # the empty timeline says why
+            flt = s.filter
+            filtered = bool(s.entries) and (flt.query, flt.source, flt.actor) != (None,) * 3
+            self.timeline.set_empty(
+                empty_reason(
+                    loaded=s.loaded,
+                    polling=s.polling,
+                    sources=s.settings.sources,
+                    states=s.states,
+                    filtered=filtered,
+                )
+            )
         new = len(self.timeline.new_ids)
         self.query_one("#status", StatusBar).show(
             status_text(self.session, new, self.filter_label, self.zone)
