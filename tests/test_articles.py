@@ -22,12 +22,13 @@ import pytest
 
 from bench.extract import scores
 from monitor.config import ArticleSettings, Settings, load
+from monitor.core.backlog import text_job
 from monitor.io import articles
-from monitor.io.articles import ArticleFetcher, TextReport, jobs_for
+from monitor.io.articles import ArticleFetcher, TextReport
 from monitor.io.backends import open_store
 from monitor.io.netguard import Guard
 from monitor.io.poller import poll_once
-from monitor.model import Item, PollReport, TextJob
+from monitor.model import Item, TextJob
 from tests.support.items import items as sample_items
 from tests.support.items import settings
 from tests.support.memstore import MemoryStore
@@ -165,28 +166,33 @@ def _config(tmp_path: Path, srv: FeedServer, extra: str = "", delay: str = "0.01
     return path
 
 
-def _run(settings: Settings) -> tuple[PollReport, TextReport, dict[str, Item], list[Item]]:
+def _run(
+    settings: Settings,
+) -> tuple[list[TextJob], TextReport, dict[str, Item], list[Item]]:
+    """A poll, then the pages of the items the one rule (`core.backlog.text_job`) picks."""
     store = open_store(settings.storage)
     arrived: list[Item] = []
     try:
 
-        async def go() -> tuple[PollReport, TextReport]:
+        async def go() -> tuple[list[TextJob], TextReport]:
             report = await poll_once(settings, store)
+            now = report.finished
+            jobs = [j for e in store.entries() if (j := text_job(e, settings.source, now))]
             fetcher = ArticleFetcher(settings, store, on_text=arrived.append)
-            return report, await fetcher.run(report.text_jobs)
+            return jobs, await fetcher.run(jobs)
 
-        report, texts = asyncio.run(go())
+        jobs, texts = asyncio.run(go())
         items = {i.title: i for i in store.items()}
     finally:
         store.close()
-    return report, texts, items, arrived
+    return jobs, texts, items, arrived
 
 
 def test_items_get_their_text_and_failures_are_recorded(
     server: FeedServer, tmp_path: Path, corpus: Path
 ) -> None:
     settings = load(_config(tmp_path, server))
-    report, texts, items, arrived = _run(settings)
+    jobs, texts, items, arrived = _run(settings)
 
     # corpus pages: the text, close to what the publisher's JSON says
     figaro = items["Figaro"]
@@ -230,11 +236,11 @@ def test_items_get_their_text_and_failures_are_recorded(
     for title in ("Script", "File"):
         assert items[title].url is None and items[title].text_status is None
     assert items["Off"].text_status == "off"
-    assert {j.item_id for j in report.text_jobs} == {
+    assert {j.item_id for j in jobs} == {
         i.id for t, i in items.items() if t not in ("Script", "File", "Off")
     }
     assert texts.fetched == 3 and sum(texts.failed.values()) == len(expected)
-    assert {i.id for i in arrived} == {j.item_id for j in report.text_jobs}
+    assert {i.id for i in arrived} == {j.item_id for j in jobs}
 
     # nothing was fetched that should not be: only this host, no disallowed path
     port = server.port
@@ -262,7 +268,9 @@ def test_refetch_on_demand_and_robots_switch(server: FeedServer, tmp_path: Path)
     store = open_store(settings.storage)
     try:
         fetcher = ArticleFetcher(settings, store)
-        asyncio.run(fetcher.run(jobs_for([items["Paywall"]], settings)))
+        job = text_job(items["Paywall"], settings.source, items["Paywall"].first_seen, again=True)
+        assert job is not None
+        asyncio.run(fetcher.run([job]))
         again = store.get(items["Paywall"].id)
     finally:
         store.close()

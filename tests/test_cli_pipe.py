@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from monitor.io.store import open_store
+from monitor.io.backends import open_store
 from monitor.model import Actor, Item
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -304,15 +304,3 @@ class ArticleFetcher:
 class _Failure:
     kind: str
     detail: str
-
-
-def jobs_for(items: Sequence[Item], settings: Settings) -> list[TextJob]:
-    """Text jobs for `items` (a re-fetch on demand): those with a link, whatever they hold."""
-    jobs: list[TextJob] = []
-    for item in items:
-        source = next((s for s in map(settings.source, item.sources) if s is not None), None)
-        if item.url and source is not None:
-            jobs.append(
-                TextJob(item.id, item.url, source.name, source.url, source.allow_private_links)
-            )
-    return jobs
