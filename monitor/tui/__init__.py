@@ -1,1 +1,1 @@
-"""The dashboard (Textual). Only `monitor.cli.cmd_dashboard` imports it, lazily."""
+"""The dashboard (Textual). Only `monitor.cli.dashboard` imports it, lazily."""

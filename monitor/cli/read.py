@@ -1,0 +1,244 @@
+"""The commands that read the store: sources, export, search, actors, digest."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+
+from monitor.cli.common import (
+    EXIT_CONFIG,
+    EXIT_OK,
+    CliError,
+    clip,
+    duration,
+    one_line,
+    parse_or_fail,
+    settings_of,
+    store_of,
+    table,
+    write_lines,
+)
+from monitor.config import ConfigError, Settings
+from monitor.core.humanize import ago, error_words, span
+
+
+def cmd_sources(args: argparse.Namespace) -> int:
+    settings = settings_of(args)
+    if args.action == "import":
+        return _import_opml(settings, Path(args.file), dry_run=args.dry_run)
+    store = store_of(settings, readonly=True)
+    try:
+        states = store.states()
+    finally:
+        store.close()
+    now = datetime.now(UTC)
+    rows = [["source", "last success", "last error", "fails", "interval", "items", "next"]]
+    for s in settings.sources:
+        st = states.get(s.name)
+        error = "disabled" if not s.enabled else one_line(error_words(st))
+        rows.append(
+            [
+                clip(s.name, 36),
+                ago(st.last_success, now) if st else "never",
+                clip(error, 50),
+                str(st.failures) if st else "0",
+                span(s.interval),
+                str(st.item_count) if st else "0",
+                ago(st.next_due, now) if st and st.next_due else "now",
+            ]
+        )
+    table(rows, sys.stdout)
+    return EXIT_OK
+
+
+def _import_opml(settings: Settings, opml: Path, *, dry_run: bool) -> int:
+    from monitor.io.opml import add_sources, read_opml
+
+    if settings.path is None:
+        raise CliError("import needs a config file", EXIT_CONFIG)
+    try:
+        feeds = read_opml(opml.read_bytes())
+    except OSError as exc:
+        raise CliError(f"{opml}: {exc}") from None
+    except ValueError as exc:
+        raise CliError(f"{opml}: {exc}") from None
+    try:
+        added, skipped = add_sources(settings.path, feeds, dry_run=dry_run)
+    except ConfigError as exc:
+        raise CliError(str(exc), EXIT_CONFIG) from None
+    for name in added:
+        print(f"{'would add' if dry_run else 'added'}: {name}")
+    print(f"{len(added)} added, {skipped} already present, from {len(feeds)} feeds in {opml.name}")
+    return EXIT_OK
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    settings = settings_of(args)
+    since = None
+    if args.since:
+        try:
+            since = datetime.now(UTC) - duration(args.since)
+        except ValueError as exc:
+            raise CliError(f"--since: {exc}", EXIT_CONFIG) from None
+        except OverflowError:
+            since = None  # further back than any date: everything
+    store = store_of(settings, readonly=True)
+    out = sys.stdout if args.output in (None, "-") else open(args.output, "w", encoding="utf-8")  # noqa: SIM115
+    try:
+        items = store.items(since=since)
+        if args.format == "jsonl":
+            for item in items:
+                out.write(json.dumps(item.to_json(), ensure_ascii=False) + "\n")
+        else:
+            json.dump([i.to_json() for i in items], out, ensure_ascii=False, indent=2)
+            out.write("\n")
+    finally:
+        store.close()
+        if out is not sys.stdout:
+            out.close()
+    return EXIT_OK
+
+
+SEARCH_HELP = """\
+query syntax (case and accents never matter):
+  russie ukraine              both words; a word matches the start of words: russ finds Russia
+  "vladimir putin"            an exact phrase
+  kremlin OR moscou           either (OR in capitals); NOT sport or -sport: without
+  (russie OR ukraine) -sport  parentheses group; NOT binds tighter than AND, AND than OR
+  actor:putin  actor:"Vladimir Putin"  source:monde  lang:fr
+  since:24h  since:7d  after:2016-11-14 (that day on)  before:2016-11-15 (days before it)
+"""
+
+
+def cmd_actors(args: argparse.Namespace) -> int:
+    from monitor.core.trends import actor_stats
+
+    query = parse_or_fail(" ".join(args.query)) if args.query else None
+    if args.limit < 1:
+        raise CliError("--limit: 1 or more", EXIT_CONFIG)
+    settings = settings_of(args)
+    store = store_of(settings, readonly=True)
+    now = datetime.now(UTC)
+    try:
+        index = store.entry_index()
+    finally:
+        store.close()
+    mask = query.select(index, now) if query is not None else None
+    stats = actor_stats(index, now, limit=args.limit, mask=mask)
+    if args.format == "json":
+        rows = [
+            {
+                "name": a.name,
+                "items": a.shown,
+                "last_hour": a.hour,
+                "last_24h": a.day,
+                "last_7d": a.week,
+                "mentions": a.mentions[0],
+                "mentions_last_hour": a.mentions[1],
+                "mentions_last_24h": a.mentions[2],
+                "mentions_last_7d": a.mentions[3],
+                "series_24h": list(a.series),
+                "rising": round(a.rising, 2),
+                "with": list(a.together),
+            }
+            for a in stats
+        ]
+        lines = [json.dumps(rows, ensure_ascii=False, indent=2)]
+    else:
+        lines = [
+            f"{'items':>6} {'1h':>4} {'24h':>5} {'7d':>5} {'named':>6} {'24h':>5} "
+            f"{'rising':>6}  actor (seen with)"
+        ]
+        for a in stats:
+            together = f"  ({one_line(', '.join(a.together))})" if a.together else ""
+            lines.append(
+                f"{a.shown:>6} {a.hour:>4} {a.day:>5} {a.week:>5} {a.mentions[0]:>6} "
+                f"{a.mentions[2]:>5} {a.rising:>6.1f}  {one_line(a.name)}{together}"
+            )
+    write_lines(lines)
+    if not stats:
+        print("monitor: no actors in the stored items", file=sys.stderr)
+    return EXIT_OK
+
+
+def cmd_search(args: argparse.Namespace) -> int:
+    query = parse_or_fail(" ".join(args.query))
+    if args.limit < 0:
+        raise CliError("--limit: 0 (for all) or more", EXIT_CONFIG)
+    settings = settings_of(args)
+    store = store_of(settings, readonly=True)
+    try:
+        index = store.entry_index()
+        found = index.rows(query.select(index, datetime.now(UTC)))
+        found.sort(key=lambda e: e.published, reverse=True)  # newest first, ties kept in order
+        shown_entries = found[: args.limit] if args.limit else found
+        lines: list[str] = []
+        if args.format == "text":
+            for e in shown_entries:
+                when = e.published.astimezone(UTC)
+                sources = one_line(", ".join(e.sources))
+                lines.append(f"{when:%Y-%m-%d %H:%M}Z  {sources}  {one_line(e.title)}")
+        else:
+            items = [it for it in map(store.get, (e.id for e in shown_entries)) if it]
+            records = [it.to_json() for it in items]
+            if args.format == "jsonl":
+                lines = [json.dumps(r, ensure_ascii=False) for r in records]
+            else:
+                lines = [json.dumps(records, ensure_ascii=False, indent=2)]
+    finally:
+        store.close()
+    write_lines(lines)
+    if not found:
+        print("monitor: nothing matches", file=sys.stderr)
+    elif len(shown_entries) < len(found):
+        print(
+            f"monitor: {len(found)} matches, the newest {len(shown_entries)} shown"
+            " (--limit 0 for all)",
+            file=sys.stderr,
+        )
+    return EXIT_OK
+
+
+def cmd_digest(args: argparse.Namespace) -> int:
+    from zoneinfo import ZoneInfoNotFoundError
+
+    from monitor.core.digest import parse_day
+    from monitor.core.query import QueryError, parse_query
+    from monitor.io.digest import make_digest, render, write_file, zone
+
+    settings = settings_of(args)
+    try:
+        tz, tz_name = zone(args.tz or settings.digest.timezone)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise CliError(f"--tz: unknown time zone {args.tz!r}", EXIT_CONFIG) from None
+    now = datetime.now(UTC)
+    try:
+        day = parse_day(args.date, now, tz)
+    except ValueError as exc:
+        raise CliError(f"--date: {exc}", EXIT_CONFIG) from None
+    query = None
+    if args.query:
+        try:
+            query = parse_query(args.query)
+        except QueryError as exc:
+            raise CliError(f"--query: {exc.message} at {exc.position}", EXIT_CONFIG) from None
+    store = store_of(settings, readonly=True)
+    try:
+        text = render(make_digest(settings, store, day, tz, tz_name, now, query), args.format)
+    finally:
+        store.close()
+    if args.output in (None, "-"):
+        sys.stdout.write(text)
+        return EXIT_OK
+    path = Path(args.output)
+    try:
+        write_file(path, text, force=args.force)
+    except FileExistsError:
+        raise CliError(f"{path} exists; --force to overwrite it") from None
+    except OSError as exc:
+        raise CliError(f"cannot write {path}: {exc}") from None
+    print(f"digest of {day.isoformat()} ({tz_name}) written to {path}", file=sys.stderr)
+    return EXIT_OK
