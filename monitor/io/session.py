@@ -144,6 +144,7 @@ class Session:
 
         self._request: tuple[bool, set[str] | None] = (False, None)
         self._wake = asyncio.Event()
+        self.waiting = asyncio.Event()  # set while `run` waits for the next poll
         self.next_digest: datetime | None = None  # None: check after the next poll
         self._after = asyncio.Lock()  # what follows a poll: one turn at a time
         self._after_waiting = False  # a turn is queued behind the lock
@@ -405,11 +406,13 @@ class Session:
         """Sleep `seconds`, or less if `poll_now` asks."""
         if self._wake.is_set():
             return
+        self.waiting.set()
         sleeper = asyncio.ensure_future(self.sleep(seconds))
         waker = asyncio.ensure_future(self._wake.wait())
         try:
             await asyncio.wait({sleeper, waker}, return_when=asyncio.FIRST_COMPLETED)
         finally:
+            self.waiting.clear()
             sleeper.cancel()
             waker.cancel()
 

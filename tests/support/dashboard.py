@@ -73,8 +73,20 @@ async def settle(pilot: object, pause: float = 0.0) -> None:
         await pilot.pause()
         await pilot.app.workers.wait_for_complete()
         if isinstance(pilot.app, MonitorApp):
-            await pilot.app.session.settle()  # its poll and what follows
+            await _idle(pilot)
     await pilot.pause()
+
+
+async def _idle(pilot: Pilot[object]) -> None:
+    """The app's schedule waits for its next poll, and what its polls queued is done."""
+    app = pilot.app
+    assert isinstance(app, MonitorApp)
+    for _ in range(500):
+        schedule = app._schedule
+        if schedule is None or schedule.done() or app.session.waiting.is_set():
+            break
+        await pilot.pause(0.01)
+    await app.session.settle()
 
 
 def notes(app: MonitorApp) -> list[str]:
