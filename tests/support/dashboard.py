@@ -82,8 +82,8 @@ async def _idle(pilot: Pilot[object]) -> None:
     app = pilot.app
     assert isinstance(app, MonitorApp)
     for _ in range(500):
-        schedule = app._schedule
-        if schedule is None or schedule.done() or app.session.waiting.is_set():
+        schedule = app._schedule  # None until the app is mounted
+        if schedule is not None and (schedule.done() or app.session.waiting.is_set()):
             break
         await pilot.pause(0.01)
     await app.session.settle()

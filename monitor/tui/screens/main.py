@@ -76,6 +76,7 @@ class MainScreen(Screen[None]):
         self._filter_timer: Timer | None = None
         self._day_timer: Timer | None = None
         self._reread_article = False  # the store was read again: so is the shown item
+        self._ready = False  # mounted: the core's events can be shown
 
     @property
     def panes(self) -> tuple[str, str, str]:
@@ -106,6 +107,10 @@ class MainScreen(Screen[None]):
         self.set_side("actors")
         self.set_pane("timeline")
         self.query_one("#timeline").focus()
+        self._ready = True
+        if self.session.loaded:  # the core was quicker than the widgets
+            self.apply_view(self.session.view)
+        self.update_status()
 
     def on_resize(self) -> None:
         self.fit(self.size.width, self.size.height)
@@ -193,8 +198,8 @@ class MainScreen(Screen[None]):
 
     def on_session(self, event: Event) -> None:
         """Turn what the core reports into widget updates."""
-        if not self.is_attached or not self.children:
-            return  # the app is closing
+        if not self._ready or not self.is_attached:
+            return  # not yet mounted (`on_mount` shows the state then), or closing
         match event:
             case Loaded(fresh, first):
                 if not first:
@@ -240,7 +245,7 @@ class MainScreen(Screen[None]):
             screen.set_states(s.states, s.polling, set(s.polling_only))
 
     def update_status(self) -> None:
-        if not self.is_mounted:
+        if not self._ready:
             return
         s = self.session
         if not s.view.entries:  # the empty timeline says why
