@@ -26,7 +26,6 @@ import httpx
 from monitor.config import Settings
 from monitor.core.dedupe import with_annotations
 from monitor.core.extract import extract_page, failed, fill
-from monitor.io.annotate import annotate_off_loop
 from monitor.io.http import ClientPool, FetchError, Limits, fetch
 from monitor.io.loops import off_loop
 from monitor.io.netguard import Guard, host_of
@@ -196,6 +195,8 @@ class ArticleFetcher:
         current = await asyncio.to_thread(self.store.get, job.item_id)
         if current is None:
             return None
+        from monitor.io.annotate import annotate_off_loop  # the NLP stack: only when asked
+
         try:
             done = await annotate_off_loop(
                 [with_text(current, page, self.settings)], self.settings.actors, self.executor

@@ -16,7 +16,6 @@ import httpx
 
 from monitor.config import Settings
 from monitor.core import schedule
-from monitor.io.annotate import annotate_off_loop
 from monitor.io.clock import utcnow
 from monitor.io.http import ClientPool, FetchError, Limits, fetch
 from monitor.io.loops import off_loop
@@ -272,6 +271,8 @@ async def poll_once(
         items.extend(d.items)
         owners.extend([i] * len(d.items))
     if annotate and items:
+        from monitor.io.annotate import annotate_off_loop  # the NLP stack: only when asked
+
         items = await annotate_off_loop(items, settings.actors, executor)
     outcomes = await asyncio.to_thread(store.write, items, [d.state for d in done])
     tally = [{"new": 0, "updated": 0, "unchanged": 0} for _ in done]

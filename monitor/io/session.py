@@ -34,7 +34,6 @@ from monitor.config import Settings
 from monitor.core import backlog, schedule
 from monitor.core.index import EntryIndex
 from monitor.core.view import Filter, View, compute_view, parse_filter
-from monitor.io.annotate import annotate_stored
 from monitor.io.articles import ArticleFetcher
 from monitor.io.clock import utcnow
 from monitor.io.events import (
@@ -116,6 +115,8 @@ class Session:
         self.sleep = sleep
         self.executor = executor
         self.annotate = annotate and not read_only
+        from monitor.io.annotate import annotate_stored
+
         self.annotate_fn: AnnotateFn = partial(
             annotate_stored, store, actors=settings.actors, executor=executor
         )

@@ -198,6 +198,13 @@ class MainScreen(Screen[None]):
 
     def on_session(self, event: Event) -> None:
         """Turn what the core reports into widget updates."""
+        match event:  # what is said needs no widget
+            case PollEnded(_, failure, _) if failure:
+                self.say(failure, "error")
+            case DigestWritten(run) if run.written:
+                self.say(f"digest of {run.day.isoformat()} written to {run.written[0].parent}")
+            case Problem(_, message):
+                self.say(message, "error")
         if not self._ready or not self.is_attached:
             return  # not yet mounted (`on_mount` shows the state then), or closing
         match event:
@@ -212,23 +219,18 @@ class MainScreen(Screen[None]):
                 if self._reread_article and current is not None:
                     self.load_article(current)  # the shown item may have changed (its text)
                 self._reread_article = False
-            case PollEnded(_, failure, _) if failure:
-                self.say(failure, "error")
-            case DigestWritten(run) if run.written:
-                self.say(f"digest of {run.day.isoformat()} written to {run.written[0].parent}")
             case TextsQueued() | TextsDone():
                 self.show_pending()
             case TextArrived(item):
                 current = self.timeline.current
                 if current is not None and current.id == item.id:
                     self.show_article(current)
-            case Problem(_, message):
-                self.say(message, "error")
             case PollStarted() | Scheduled() | ActorsFound() | PollEnded():
                 self.refresh_health()
             case _:
                 pass
-        self.update_status()
+        if not isinstance(event, Loaded):  # the view follows at once, and the status with it
+            self.update_status()
 
     def show_pending(self) -> None:
         """The shown article says "fetching text…" while its page is on its way."""
@@ -374,8 +376,7 @@ class MainScreen(Screen[None]):
             self.filter_bar.show_error(f"cannot read this query: {exc}", 0)
             return False
         self.filter_bar.show_error(None)
-        self.timeline.set_words(self.words)
-        self.update_status()
+        self.timeline.set_words(self.words)  # the status follows with the view
         return True
 
     @on(Input.Changed, "#filter-input")
