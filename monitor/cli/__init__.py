@@ -67,7 +67,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.set_defaults(func=cmd_poll)
 
-    p = sub.add_parser("sources", parents=[common], help="source health, or import an OPML file")
+    p = sub.add_parser("sources", parents=[common], help="source health; OPML import, export")
     p.set_defaults(func=cmd_sources, action="list")
     ssub = p.add_subparsers(dest="action", metavar="ACTION")
     pi = ssub.add_parser(
@@ -75,6 +75,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     pi.add_argument("file", metavar="FILE.opml")
     pi.add_argument("--dry-run", action="store_true", help="show what would be added")
+    pe = ssub.add_parser(
+        "export", parents=[common], help="the configured sources as OPML 2.0, for other readers"
+    )
+    pe.add_argument("--output", "-o", metavar="FILE", help="write here (default: stdout, -)")
+    pe.add_argument("--force", action="store_true", help="overwrite an existing output file")
     ssub.add_parser("list", parents=[common], help="the health table (default)")
 
     p = sub.add_parser("export", parents=[common], help="stored items as JSON")

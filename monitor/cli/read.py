@@ -29,6 +29,8 @@ def cmd_sources(args: argparse.Namespace) -> int:
     settings = settings_of(args)
     if args.action == "import":
         return _import_opml(settings, Path(args.file), dry_run=args.dry_run)
+    if args.action == "export":
+        return _export_opml(settings, args.output, force=args.force)
     store = store_of(settings, readonly=True)
     try:
         states = store.states()
@@ -72,6 +74,32 @@ def _import_opml(settings: Settings, opml: Path, *, dry_run: bool) -> int:
     for name in added:
         print(f"{'would add' if dry_run else 'added'}: {name}")
     print(f"{len(added)} added, {skipped} already present, from {len(feeds)} feeds in {opml.name}")
+    return EXIT_OK
+
+
+def _export_opml(settings: Settings, output: str | None, *, force: bool) -> int:
+    from monitor.core.opml import write_opml
+    from monitor.io.digest import write_file
+
+    data = write_opml(settings.sources, title="monitor sources", created=datetime.now(UTC))
+    if output in (None, "-"):
+        # bytes as written: the XML declaration says UTF-8 whatever the terminal's encoding
+        out = getattr(sys.stdout, "buffer", None)
+        if out is None:
+            sys.stdout.write(data.decode("utf-8"))
+        else:
+            sys.stdout.flush()
+            out.write(data)
+            out.flush()
+        return EXIT_OK
+    path = Path(output)
+    try:
+        write_file(path, data.decode("utf-8"), force=force)
+    except FileExistsError:
+        raise CliError(f"{path} exists; --force to overwrite it") from None
+    except OSError as exc:
+        raise CliError(f"cannot write {path}: {exc}") from None
+    print(f"{len(settings.sources)} sources written to {path}", file=sys.stderr)
     return EXIT_OK
 
 
