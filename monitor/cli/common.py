@@ -105,3 +105,15 @@ def duration(text: str) -> timedelta:
     from datetime import timedelta
 
     return timedelta(seconds=parse_duration(text))
+
+
+def save(path: Path, text: str, *, force: bool) -> None:
+    """Write `text` to `path` atomically; an existing file only with `force`."""
+    from monitor.io.digest import write_file
+
+    try:
+        write_file(path, text, force=force)
+    except FileExistsError:
+        raise CliError(f"{path} exists; --force to overwrite it") from None
+    except OSError as exc:
+        raise CliError(f"cannot write {path}: {exc}") from None

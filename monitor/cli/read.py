@@ -16,6 +16,7 @@ from monitor.cli.common import (
     duration,
     one_line,
     parse_or_fail,
+    save,
     settings_of,
     store_of,
     table,
@@ -79,7 +80,6 @@ def _import_opml(settings: Settings, opml: Path, *, dry_run: bool) -> int:
 
 def _export_opml(settings: Settings, output: str | None, *, force: bool) -> int:
     from monitor.core.opml import write_opml
-    from monitor.io.digest import write_file
 
     data = write_opml(settings.sources, title="monitor sources", created=datetime.now(UTC))
     if output in (None, "-"):
@@ -93,12 +93,7 @@ def _export_opml(settings: Settings, output: str | None, *, force: bool) -> int:
             out.flush()
         return EXIT_OK
     path = Path(output)
-    try:
-        write_file(path, data.decode("utf-8"), force=force)
-    except FileExistsError:
-        raise CliError(f"{path} exists; --force to overwrite it") from None
-    except OSError as exc:
-        raise CliError(f"cannot write {path}: {exc}") from None
+    save(path, data.decode("utf-8"), force=force)
     print(f"{len(settings.sources)} sources written to {path}", file=sys.stderr)
     return EXIT_OK
 
@@ -235,7 +230,7 @@ def cmd_digest(args: argparse.Namespace) -> int:
 
     from monitor.core.digest import parse_day
     from monitor.core.query import QueryError, parse_query
-    from monitor.io.digest import make_digest, render, write_file, zone
+    from monitor.io.digest import make_digest, render, zone
 
     settings = settings_of(args)
     try:
@@ -262,11 +257,6 @@ def cmd_digest(args: argparse.Namespace) -> int:
         sys.stdout.write(text)
         return EXIT_OK
     path = Path(args.output)
-    try:
-        write_file(path, text, force=args.force)
-    except FileExistsError:
-        raise CliError(f"{path} exists; --force to overwrite it") from None
-    except OSError as exc:
-        raise CliError(f"cannot write {path}: {exc}") from None
+    save(path, text, force=args.force)
     print(f"digest of {day.isoformat()} ({tz_name}) written to {path}", file=sys.stderr)
     return EXIT_OK

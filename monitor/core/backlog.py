@@ -38,13 +38,16 @@ def text_job(
     return None
 
 
-def unannotated(entries: Sequence[Entry], limit: int = ANNOTATE_LIMIT) -> list[str]:
-    """The ids of the newest `limit` entries not yet annotated (`entries` newest first)."""
+def unannotated(
+    entries: Sequence[Entry], limit: int = ANNOTATE_LIMIT, *, skip: Collection[str] = ()
+) -> list[str]:
+    """The ids of the newest `limit` entries not yet annotated (`entries` newest first),
+    but for those in `skip`."""
     out: list[str] = []
     for e in entries:
         if len(out) >= limit:
             break
-        if not e.annotated:
+        if not e.annotated and e.id not in skip:
             out.append(e.id)
     return out
 

@@ -499,7 +499,7 @@ class Session:
             pending = backlog.pending_texts(entries, source, now, skip=skip)
             # an item whose page is on its way is annotated with its text when it comes
             later = {j.item_id for j in pending} if self.articles is not None else set()
-            ids = backlog.unannotated([e for e in entries if e.id not in later])
+            ids = backlog.unannotated(entries, skip=later)
             return ids if self.annotate else [], jobs, pending
 
         ids, jobs, pending = await asyncio.to_thread(find)

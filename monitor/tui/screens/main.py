@@ -219,8 +219,11 @@ class MainScreen(Screen[None]):
                 if self._reread_article and current is not None:
                     self.load_article(current)  # the shown item may have changed (its text)
                 self._reread_article = False
-            case TextsQueued() | TextsDone():
-                self.show_pending()
+            case TextsQueued() | TextsDone():  # "fetching text…" on the shown item, or not
+                current = self.timeline.current
+                queued = isinstance(event, TextsQueued)
+                if current is not None and (not queued or current.id in self.session.fetching):
+                    self.show_article(current)
             case TextArrived(item):
                 current = self.timeline.current
                 if current is not None and current.id == item.id:
@@ -231,12 +234,6 @@ class MainScreen(Screen[None]):
                 pass
         if not isinstance(event, Loaded):  # the view follows at once, and the status with it
             self.update_status()
-
-    def show_pending(self) -> None:
-        """The shown article says "fetching text…" while its page is on its way."""
-        current = self.timeline.current
-        if current is not None:
-            self.show_article(current)
 
     def refresh_health(self) -> None:
         from monitor.tui.screens.sources import SourcesScreen
