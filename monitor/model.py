@@ -250,9 +250,10 @@ class Entry(msgspec.Struct, frozen=True, gc=False):
     there is no cycle to find): 100,000 entries would otherwise be walked by every full
     collection, a pause of the dashboard.
 
-    `search` is the folded text that filters match words against: title, summary,
-    source names and the start of the full text, lower-cased without accents
-    (`core.fold.fold_text`), words separated by single spaces.
+    `search` is the folded text that filters match words against when the store has no
+    whole-text index: title, summary and source names, lower-cased without accents
+    (`core.fold.fold_text`), words separated by single spaces. The full text is searched
+    through the store's text index only (`core.query.TextSearch`).
     """
 
     id: str
@@ -269,6 +270,7 @@ class Entry(msgspec.Struct, frozen=True, gc=False):
     search: str = ""
     annotated: bool = False  # Item.annotated: actors, quotes and dates were looked for
     text_status: TextStatus | None = None  # Item.text_status: None while the page is pending
+    text_error: str | None = None  # Item.text_error: why there is no page text
 
 
 @dataclass(frozen=True, slots=True)
@@ -377,3 +379,33 @@ class PollReport:
     @property
     def failed(self) -> tuple[SourceResult, ...]:
         return tuple(r for r in self.results if r.status == "error")
+
+
+@dataclass(frozen=True, slots=True)
+class TriageState:
+    """One analyst's triage of a store at one moment: what they starred, tagged, annotated
+    and saw. Tags are keyed by `tag_key` (case-folded); `tag_names` gives each key's
+    spelling as first written. Items first seen before `since` (when the analyst's triage
+    began) count as seen, so a store opened for the first time is not all unread."""
+
+    starred: frozenset[str] = frozenset()
+    tags: dict[str, frozenset[str]] = field(default_factory=dict)  # tag key -> ids
+    tag_names: dict[str, str] = field(default_factory=dict)  # tag key -> name
+    notes: dict[str, str] = field(default_factory=dict)  # id -> note
+    seen: frozenset[str] = frozenset()
+    since: datetime | None = None
+
+    def unread(self, item_id: str, first_seen: datetime) -> bool:
+        if item_id in self.seen:
+            return False
+        return self.since is None or first_seen >= self.since
+
+    def tags_of(self, item_id: str) -> list[str]:
+        """The item's tags, as written, sorted."""
+        found = [self.tag_names.get(k, k) for k, ids in self.tags.items() if item_id in ids]
+        return sorted(found, key=str.casefold)
+
+
+def tag_key(name: str) -> str:
+    """How tags compare: case-insensitively, spaces trimmed and made single."""
+    return " ".join(name.casefold().split())

@@ -81,7 +81,10 @@ def test_the_backlog_is_the_newest_items_that_need_it(tmp_path: Path) -> None:
     assert [j.item_id for j in jobs] == ["i0", "i8", "i9"]
     assert jobs[0].url == "http://127.0.0.1:1/a0" and jobs[0].source == "On"
     assert [j.item_id for j in pending_texts(entries, settings.source, NOW, limit=1)] == ["i0"]
-    assert [j.item_id for j in pending_texts(entries, settings.source, NOW, skip={"i0"})] == ["i8", "i9"]
+    assert [j.item_id for j in pending_texts(entries, settings.source, NOW, skip={"i0"})] == [
+        "i8",
+        "i9",
+    ]
 
 
 def _story_page(seed: Path) -> bytes:

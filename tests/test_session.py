@@ -69,7 +69,7 @@ def feed_settings(srv: FeedServer, tmp_path: Path, *, full_text: bool = True) ->
         '[storage]\npath = "store"\n\n'
         f'[[sources]]\nname = "Le Quotidien"\nurl = "{srv.url("/feed.xml")}"\n'
         f'interval = "10m"\nfull_text = {"true" if full_text else "false"}\n\n'
-        "[articles]\nrobots = false\ndelay = \"0.01s\"\n",
+        '[articles]\nrobots = false\ndelay = "0.01s"\n',
         encoding="utf-8",
     )
     return load(path)
@@ -83,7 +83,10 @@ async def test_one_pass_stores_annotates_and_fetches_the_texts(tmp_path: Path) -
     with FeedServer() as srv:
         srv.route("/feed.xml", static(RSS.format(base=srv.base).encode()))
         for n in (1, 2):
-            srv.route(f"/a/{n}", static(PAGE.format(words=words).encode(), content_type="text/html; charset=utf-8"))
+            srv.route(
+                f"/a/{n}",
+                static(PAGE.format(words=words).encode(), content_type="text/html; charset=utf-8"),
+            )
         sets = feed_settings(srv, tmp_path)
         store = open_store(sets.storage)
         seen = Recorder()
@@ -132,9 +135,7 @@ async def test_full_text_off_queues_no_page(tmp_path: Path) -> None:
     assert not seen.of(TextsQueued) and not seen.of(ActorsFound)
 
 
-def fake_session(
-    count: int = 10, **kw: object
-) -> tuple[Session, FakePoll, MemoryStore, Recorder]:
+def fake_session(count: int = 10, **kw: object) -> tuple[Session, FakePoll, MemoryStore, Recorder]:
     poll, store, seen = FakePoll(), MemoryStore(items(count)), Recorder()
     session = Session(
         settings(),
@@ -292,7 +293,12 @@ async def test_refetch_uses_the_one_rule_with_again() -> None:
     old = replace(item(1), text_status="page", first_seen=NOW - timedelta(days=30))
     store = MemoryStore([old, replace(item(2), url="ftp://files.example/2")])
     session = Session(
-        settings(), store, now=fixed_now, poll=FakePoll(), articles=Pages(), annotate=False  # type: ignore[arg-type]
+        settings(),
+        store,
+        now=fixed_now,
+        poll=FakePoll(),
+        articles=Pages(),
+        annotate=False,  # type: ignore[arg-type]
     )
     await session.load()
     assert await session.refetch(session.index.entries[0]) == "fetching the article text…"
@@ -324,4 +330,3 @@ def test_a_session_is_made_without_a_running_loop(tmp_path: Path) -> None:
     sets = Settings(path=None, storage=tmp_path, sources=(Source("a", "https://a.example/"),))
     session = Session(sets, MemoryStore([]), poll=FakePoll())
     assert not session.polling and session.view.entries == []
-

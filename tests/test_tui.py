@@ -841,7 +841,10 @@ async def test_actors_of_a_big_poll_come_in_chunks_after_the_poll() -> None:
         assert app.session.finding == 2
         await until(pilot, lambda: "finding actors of 2" in screen_text(app))
         gate.set()
-        await until(pilot, lambda: app.session.finding == 0 and sum(e.annotated for e in app.session.entries) == 9)
+        await until(
+            pilot,
+            lambda: app.session.finding == 0 and sum(e.annotated for e in app.session.entries) == 9,
+        )
         await settle(pilot)
         assert "finding actors" not in screen_text(app)
         assert "Vladimir Putin" in [r.name for r in app.main.actors_pane.rows]
@@ -862,7 +865,9 @@ async def test_polls_that_end_while_actors_are_found_queue_one_turn() -> None:
     ) -> int:
         seen.append(list(ids))
         await gate.wait()
-        done = [replace(it, annotated=True) for it in map(app.session.store.get, ids) if it is not None]
+        done = [
+            replace(it, annotated=True) for it in map(app.session.store.get, ids) if it is not None
+        ]
         app.session.store.write(done, [])
         if stored is not None:
             await stored(len(done))

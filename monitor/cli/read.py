@@ -24,6 +24,7 @@ from monitor.cli.common import (
 )
 from monitor.config import ConfigError, Settings
 from monitor.core.humanize import ago, error_words, span
+from monitor.io.context import query_context
 
 
 def cmd_sources(args: argparse.Namespace) -> int:
@@ -147,9 +148,11 @@ def cmd_actors(args: argparse.Namespace) -> int:
     now = datetime.now(UTC)
     try:
         index = store.entry_index()
+        mask = (
+            query.select(index, now, query_context(settings, store)) if query is not None else None
+        )
     finally:
         store.close()
-    mask = query.select(index, now) if query is not None else None
     stats = actor_stats(index, now, limit=args.limit, mask=mask)
     if args.format == "json":
         rows = [
@@ -195,7 +198,14 @@ def cmd_search(args: argparse.Namespace) -> int:
     store = store_of(settings, readonly=True)
     try:
         index = store.entry_index()
-        found = index.rows(query.select(index, datetime.now(UTC)))
+        ctx = query_context(settings, store)
+        if ctx.text is None and query.has_words():
+            print(
+                "monitor: the full texts are not indexed yet (the poller is indexing them, or"
+                " run `monitor reindex`): titles and summaries only",
+                file=sys.stderr,
+            )
+        found = index.rows(query.select(index, datetime.now(UTC), ctx))
         found.sort(key=lambda e: e.published, reverse=True)  # newest first, ties kept in order
         shown_entries = found[: args.limit] if args.limit else found
         lines: list[str] = []

@@ -15,8 +15,9 @@ from typing import Any
 
 from monitor.core.cluster import cluster
 from monitor.core.entries import entry_of
-from monitor.core.query import Query, QueryError, parse_query
-from monitor.model import ActorKind, Entry, Item, SourceState
+from monitor.core.index import EntryIndex
+from monitor.core.query import NO_CONTEXT, Context, Query, QueryError, parse_query
+from monitor.model import ActorKind, Item, SourceState
 
 SCHEMA = 1  # the digest JSON's schema version (docs/digest.md)
 STORY_ACTORS = 5  # actors listed per story
@@ -126,24 +127,15 @@ def on_day(items: Iterable[Item], day: date, zone: tzinfo) -> list[Item]:
 
 
 def matching(
-    items: Sequence[Item],
-    query: Query | None,
-    now: datetime,
-    entries: dict[str, Entry] | None = None,
+    items: Sequence[Item], query: Query | None, now: datetime, ctx: Context = NO_CONTEXT
 ) -> list[Item]:
-    """The items `query` matches; `entries` caches their Entry views, by id."""
-    pred = query.predicate(now) if query is not None else None
-    if pred is None:
+    """The items `query` matches, in their order: asked of an index of just these items,
+    so that the context's text index finds words anywhere in their full text."""
+    if query is None or query.empty or not items:
         return list(items)
-    cache = {} if entries is None else entries
-    out = []
-    for it in items:
-        entry = cache.get(it.id)
-        if entry is None:
-            entry = cache[it.id] = entry_of(it)
-        if pred(entry):
-            out.append(it)
-    return out
+    index = EntryIndex.build([entry_of(it) for it in items])
+    mask = query.select(index, now, ctx)
+    return [it for it, hit in zip(items, mask.tolist(), strict=True) if hit]
 
 
 def failed_sources(
@@ -238,18 +230,20 @@ def day_quotes(items: Sequence[Item], actors: Sequence[DayActor]) -> list[DayQuo
 
 
 def sections(
-    items: Sequence[Item], filters: Sequence[tuple[str, str]], now: datetime
+    items: Sequence[Item],
+    filters: Sequence[tuple[str, str]],
+    now: datetime,
+    ctx: Context = NO_CONTEXT,
 ) -> list[Section]:
     """One section per saved filter (name, query), with the day's items it matches."""
     out = []
-    entries: dict[str, Entry] = {}
     for name, text in filters:
         try:
             query = parse_query(text)
         except QueryError as exc:
             out.append(Section(name, text, (), f"{exc.message} at {exc.position}"))
             continue
-        out.append(Section(name, text, tuple(matching(items, query, now, entries))))
+        out.append(Section(name, text, tuple(matching(items, query, now, ctx))))
     return out
 
 
@@ -265,12 +259,13 @@ def build_digest(
     source_names: Sequence[str] = (),
     filters: Sequence[tuple[str, str]] = (),
     query: Query | None = None,
+    ctx: Context = NO_CONTEXT,
 ) -> Digest:
     """The digest of `day` in `zone`. `items` may hold other days' items (they are left
     out); `previous` holds the day before's, for the actors' changes; `query` restricts
     both; `filters` are the saved (name, query) pairs; `states` the sources' health."""
-    today = sorted(matching(on_day(items, day, zone), query, generated_at), key=_sort_key)
-    before = matching(on_day(previous, day - timedelta(days=1), zone), query, generated_at)
+    today = sorted(matching(on_day(items, day, zone), query, generated_at, ctx), key=_sort_key)
+    before = matching(on_day(previous, day - timedelta(days=1), zone), query, generated_at, ctx)
     actors = day_actors(today, before)
     return Digest(
         date=day,
@@ -284,7 +279,7 @@ def build_digest(
         stories=tuple(stories(today)),
         actors=tuple(actors),
         quotes=tuple(day_quotes(today, actors)),
-        sections=tuple(sections(today, filters, generated_at)),
+        sections=tuple(sections(today, filters, generated_at, ctx)),
         items=tuple(today),
         has_actors=any(it.actors for it in today),
     )

@@ -1,22 +1,34 @@
-"""Items as the timeline and the filters see them: `Entry` (in `monitor.model`) and the
-folded search text its queries match. Pure."""
+"""Items as the timeline and the filters see them: `Entry` (in `monitor.model`), the
+folded search text its queries match, and the key a text index knows it by. Pure."""
 
 from __future__ import annotations
+
+import hashlib
 
 from monitor.core.fold import folded_words
 from monitor.model import Entry, Item
 
-SEARCH_TEXT_CHARS = (
-    1000  # characters of full text in an entry's search text: the lede, where names are
-)
+_KEY_BITS = 60  # keys fit a signed 64-bit integer: SQLite rowids, numpy int64
 
 
 def search_text(item: Item) -> str:
-    """The folded words filters match against: title, summary, sources, start of the text."""
-    parts = [item.title, item.summary, " ".join(item.sources)]
-    if item.text:
-        parts.append(item.text[:SEARCH_TEXT_CHARS])
-    return folded_words(" ".join(parts))
+    """The folded words filters match against when there is no text index: title,
+    summary and source names. The full text is only in the store's text index: kept in
+    every entry, it would cost the dashboard about 5 KB of memory per item."""
+    return folded_words(" ".join([item.title, item.summary, " ".join(item.sources)]))
+
+
+def doc_key(item_id: str) -> int:
+    """The integer a text index knows an item by: the first 60 bits of its id (ids are
+    hex digests), or of a digest of any other id. Two items share a key once in about
+    10^12 pairs; the later one then stands for both in the text index."""
+    try:
+        if len(item_id) >= 15:
+            return int(item_id[:15], 16)
+    except ValueError:
+        pass
+    digest = hashlib.blake2b(item_id.encode("utf-8", "surrogatepass"), digest_size=8).digest()
+    return int.from_bytes(digest, "big") >> (64 - _KEY_BITS)
 
 
 def entry_of(item: Item) -> Entry:
@@ -37,4 +49,5 @@ def entry_of(item: Item) -> Entry:
         search=search_text(item),
         annotated=item.annotated,
         text_status=item.text_status,
+        text_error=item.text_error,
     )

@@ -25,6 +25,7 @@ import msgspec
 import numpy as np
 import numpy.typing as npt
 
+from monitor.core.entries import doc_key
 from monitor.core.names import merge_names
 from monitor.model import Entry
 
@@ -296,6 +297,28 @@ class EntryIndex:
             if a < b:
                 mask[offset : offset + part.size][part.rows[part.starts[a] : part.starts[b]]] = True
         return mask, exact
+
+    def keyed(self, keys: Ints) -> Mask:
+        """Rows whose item has one of `keys` (`core.entries.doc_key`); unknown keys (items
+        a text index has and this index has not yet) are left out."""
+        order, known = self.memo("keys", self._keys)
+        mask = self.none()
+        if len(keys) and len(known):
+            at = np.searchsorted(known, keys).clip(0, len(known) - 1)
+            hit = known[at] == keys
+            mask[order[at[hit]]] = True
+        return mask
+
+    def _keys(self) -> tuple[Ints, Ints]:
+        """The rows in the order of their keys, and the keys in that order."""
+        keys = np.fromiter((doc_key(e.id) for e in self.entries), np.int64, self.size)
+        order = np.argsort(keys, kind="stable")
+        return order, keys[order]
+
+    def ids_in(self, ids: frozenset[str] | set[str]) -> Mask:
+        """Rows whose id is in `ids`."""
+        entries = self.entries
+        return np.fromiter((e.id in ids for e in entries), np.bool_, self.size)
 
     def named(self, names: Names, test: Callable[[str], bool]) -> Mask:
         """Rows given a name of `names` (`self.sources`, `self.actors`) for which `test`

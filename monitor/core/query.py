@@ -13,6 +13,16 @@
     since:2016-11-14                published on or after that day
     after:2016-11-14                published on or after 2016-11-14 00:00 UTC
     before:2016-11-15               published before 2016-11-15 00:00 UTC (that day excluded)
+    sanction*                       words that start so (a bare word does too; see below)
+    iran NEAR/5 sanctions           both, at most 5 words apart, either order (NEAR: 10)
+    title:putin  text:"a phrase"    the words in the title; in the summary or the full text
+    author:dupont                   the author's name holds the word
+    site:lemonde.fr                 the link is on that site (or a subdomain of it)
+    category:politics               from a source of that category (config.toml)
+    status:page                     how the text was obtained: page, feed, failed, off,
+                                    pending, or why not: paywall, blocked, timeout …
+    is:unread  is:read  is:starred  the analyst's triage
+    tag:sanctions  has:note         tagged so (case-insensitive); annotated (has:tag, has:text)
 
 So `after:2016-11-14 before:2016-11-15` is exactly the 14th: days are UTC days, `after:`
 includes its day and `before:` excludes its day, like a half-open range.
@@ -26,8 +36,10 @@ finds « Russie » and « Russia »; a phrase matches whole consecutive words. W
 separated by anything that is not a letter or digit, so `unis` finds « États-Unis » and
 `ukraine` finds « l'Ukraine ». A bare word with inner punctuation (`etats-unis`, `l'ukraine`)
 is its words in a row, the last one matched as a prefix. A term with no letters or digits
-(`&`, `""`) is ignored. Words are matched against `Entry.search` as
-`core.entries.search_text` makes it: folded words separated by single spaces.
+(`&`, `""`) is ignored. Words are matched against every word of the title, summary,
+source names and full text through the store's text index (`TextSearch`, given in a
+`Context`); with no text index, against `Entry.search` as `core.entries.search_text`
+makes it (title, summary and source names: folded words separated by single spaces).
 
 A malformed query raises `QueryError(message, position)`, `position` being the 0-based
 index in the text where it went wrong (0 <= position <= len(text)). Nothing else is raised,
@@ -42,19 +54,21 @@ The parser and the syntax tree are in `core/query_syntax.py`; this module evalua
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, Protocol
+from urllib.parse import urlsplit
 
 from monitor.core.fold import WORD, fold_indexed, fold_text
-from monitor.core.index import EntryIndex, Mask
+from monitor.core.index import EntryIndex, Ints, Mask
 from monitor.core.names import name_key
 from monitor.core.query_syntax import (
     DAWN,
     FIELDS,
     MAX_DEPTH,
     And,
+    Near,
     Node,
     Not,
     QueryError,
@@ -62,15 +76,17 @@ from monitor.core.query_syntax import (
     actor_term,
     conjunction,
     highlights,
+    is_text,
     parse,
     source_term,
     timed,
 )
-from monitor.model import Entry
+from monitor.model import Entry, TriageState
 
 __all__ = [
     "FIELDS",
     "MAX_DEPTH",
+    "Context",
     "Query",
     "QueryError",
     "actor_query",
@@ -79,6 +95,34 @@ __all__ = [
     "parse_query",
     "source_query",
 ]
+
+# --- what a query is evaluated with ---------------------------------------------------------
+
+
+class TextSearch(Protocol):
+    """A whole-text index (the store's): every word of every item's title, summary, source
+    names, author and full text."""
+
+    def keys(self, node: Node) -> Ints | None:
+        """The keys (`core.entries.doc_key`) of the items matching `node`, a node that
+        `is_text`; None when the index cannot answer it (the caller then evaluates its
+        parts one by one)."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class Context:
+    """What a query needs besides the entries: the whole-text index (None: words match
+    `Entry.search` only), the analyst's triage (None: nothing is starred, tagged or read)
+    and the category of each source (folded, by source name)."""
+
+    text: TextSearch | None = None
+    triage: TriageState | None = None
+    categories: Mapping[str, str] = field(default_factory=dict)
+
+
+NO_CONTEXT = Context()
+
 
 # --- compiling to closures -----------------------------------------------------------------
 
@@ -105,15 +149,17 @@ def _cost(node: Node) -> tuple[int, int]:
     return 4, 0
 
 
-def _compile(node: Node, now: datetime) -> _Pred:
+def _compile(node: Node, now: datetime, ctx: Context) -> _Pred:
     if isinstance(node, Term):
-        return _compile_term(node, now)
+        return _compile_term(node, now, ctx)
+    if isinstance(node, Near):
+        return _near_test(node)
     if isinstance(node, Not):
-        inner = _compile(node.child, now)
+        inner = _compile(node.child, now, ctx)
         return lambda e: not inner(e)
     both = isinstance(node, And)
     children = sorted(node.children, key=_cost) if both else node.children
-    return _join([_compile(c, now) for c in children], _both if both else _either)
+    return _join([_compile(c, now, ctx) for c in children], _both if both else _either)
 
 
 def _join(preds: list[_Pred], pair: Callable[[_Pred, _Pred], _Pred]) -> _Pred:
@@ -132,34 +178,32 @@ def _either(a: _Pred, b: _Pred) -> _Pred:
     return lambda e: a(e) or b(e)
 
 
-def _compile_term(t: Term, now: datetime) -> _Pred:
+def _text_test(t: Term) -> Callable[[str], bool]:
+    """Whether folded words separated by single spaces hold word or phrase term `t`."""
+    # `in` decides it all; the first test alone rejects most texts, and fast.
+    w = " ".join(t.words)
+    sw = " " + w
+    if t.kind == "word":  # the start of a word
+        if len(w) <= 2:  # short: found inside most texts, so `w in s` rejects nothing
+            return lambda s: sw in s or s.startswith(w)
+        return lambda s: w in s and (sw in s or s.startswith(w))
+    ws, sws = w + " ", sw + " "
+    return lambda s: w in s and (sws in s or s.startswith(ws) or s.endswith(sw) or s == w)
+
+
+def _folded_title(e: Entry) -> str:
+    return " ".join(WORD.findall(fold_text(e.title)))
+
+
+def _compile_term(t: Term, now: datetime, ctx: Context) -> _Pred:
     kind = t.kind
     if kind in ("word", "phrase"):
-        # The search text is words separated by single spaces, so `in` decides it all;
-        # the first test alone rejects most entries, and fast.
-        w = " ".join(t.words)
-        sw = " " + w
-        if kind == "word":  # the start of a word
-            if len(w) <= 2:  # short: found inside most texts, so `w in s` rejects nothing
-
-                def short_word(e: Entry) -> bool:
-                    s = e.search
-                    return sw in s or s.startswith(w)
-
-                return short_word
-
-            def word(e: Entry) -> bool:
-                s = e.search
-                return w in s and (sw in s or s.startswith(w))
-
-            return word
-        ws, sws = w + " ", sw + " "
-
-        def phrase(e: Entry) -> bool:
-            s = e.search
-            return w in s and (sws in s or s.startswith(ws) or s.endswith(sw) or s == w)
-
-        return phrase
+        test = _text_test(t)
+        if t.field == "title":
+            return lambda e: test(_folded_title(e))
+        if t.field == "author":  # only the text index knows authors
+            return lambda e: False
+        return lambda e: test(e.search)
     if kind in ("since", "after", "before"):
         when = _when(t, now)
         if kind == "before":
@@ -171,8 +215,103 @@ def _compile_term(t: Term, now: datetime) -> _Pred:
     if kind == "actor":
         actors = _Memo(_any_name(_actor_test(t)))
         return lambda e: actors[e.actors]
-    sources = _Memo(_any_name(_source_test(t)))  # source
-    return lambda e: sources[e.sources]
+    if kind == "source":
+        sources = _Memo(_any_name(_source_test(t)))
+        return lambda e: sources[e.sources]
+    if kind == "category":
+        wanted = _Memo(_any_name(_category_test(t, ctx)))
+        return lambda e: wanted[e.sources]
+    if kind == "site":
+        on_site = _Memo(_site_test(t.text))
+        return lambda e: on_site[e.url]
+    if kind == "status":
+        return _status_test(t.text)
+    return _triage_test(t, ctx.triage or TriageState())
+
+
+def _near_test(node: Near) -> _Pred:
+    """NEAR on the search text: the gap between the two, in words, is `distance` or less."""
+    left, right, most = node.left, node.right, node.distance
+
+    def test(e: Entry) -> bool:
+        words = e.search.split(" ")
+        at_left = _positions(words, left)
+        if not at_left:
+            return False
+        at_right = _positions(words, right)
+        a, b = len(left.words), len(right.words)
+        return any(
+            (j - i - a if j >= i else i - j - b) <= most and (j >= i + a or i >= j + b)
+            for i in at_left
+            for j in at_right
+        )
+
+    return test
+
+
+def _positions(words: list[str], t: Term) -> list[int]:
+    """Where term `t` (a word: its last word a prefix; a phrase: whole words) starts."""
+    want = t.words
+    n = len(want)
+    last = n - 1
+    prefix = t.kind == "word"
+    out = []
+    for i in range(len(words) - n + 1):
+        if all(
+            words[i + k].startswith(want[k]) if prefix and k == last else words[i + k] == want[k]
+            for k in range(n)
+        ):
+            out.append(i)
+    return out
+
+
+def _category_test(t: Term, ctx: Context) -> Callable[[str], bool]:
+    categories = ctx.categories
+    return lambda name: categories.get(name) == t.text
+
+
+def _site_test(site: str) -> Callable[[str | None], bool]:
+    """Whether a link is on `site`: its host is the site or a subdomain of it; a site with
+    no dot (`site:lemonde`) is one label of the host."""
+    labels = "." not in site
+
+    def test(url: str | None) -> bool:
+        if not url:
+            return False
+        try:
+            host = (urlsplit(url).hostname or "").rstrip(".")
+        except ValueError:
+            return False
+        if labels:
+            return site in host.split(".")
+        return host == site or host.endswith("." + site)
+
+    return test
+
+
+def _status_test(status: str) -> _Pred:
+    if status == "pending":
+        return lambda e: e.text_status is None
+    return lambda e: e.text_status == status or e.text_error == status
+
+
+def _triage_test(t: Term, triage: TriageState) -> _Pred:
+    if t.kind == "is":
+        if t.text == "starred":
+            starred = triage.starred
+            return lambda e: e.id in starred
+        unread = t.text == "unread"
+        return lambda e: triage.unread(e.id, e.first_seen) == unread
+    if t.kind == "tag":
+        tagged = triage.tags.get(t.text, frozenset())
+        return lambda e: e.id in tagged
+    if t.text == "note":  # has:
+        notes = triage.notes
+        return lambda e: e.id in notes
+    if t.text == "tag":
+        any_tag = frozenset().union(*triage.tags.values())
+        return lambda e: e.id in any_tag
+    return lambda e: e.has_text
 
 
 def _when(t: Term, now: datetime) -> datetime:
@@ -241,7 +380,7 @@ class Query:
     _bare: bool = field(init=False, repr=False, compare=False)  # `text` needs no ( ) in an AND
     _words: tuple[str, ...] = field(init=False, repr=False, compare=False)
     _timed: bool = field(init=False, repr=False, compare=False)
-    _cache: list[tuple[datetime | None, _Pred]] = field(
+    _cache: list[tuple[tuple[datetime | None, int], Context, _Pred]] = field(
         init=False, repr=False, compare=False, default_factory=list
     )
 
@@ -284,63 +423,82 @@ class Query:
         """True when the query has nothing to test: it matches every entry."""
         return self._tree is None
 
+    def has_words(self) -> bool:
+        """Whether the query asks for words (which the text index answers)."""
+        return bool(self._words)
+
     def highlights(self) -> tuple[str, ...]:
         """Folded words and phrases worth highlighting (not the negated ones), for
         `highlight_spans`: a phrase holds spaces; a word matches as a prefix."""
         return self._words
 
-    def predicate(self, now: datetime) -> Callable[[Entry], bool] | None:
-        """The test for one entry at `now`, or None when the query is empty. Compiled once
-        (once per `now` with since:AGE): cheaper than `matches` over many entries."""
+    def predicate(self, now: datetime, ctx: Context = NO_CONTEXT) -> Callable[[Entry], bool] | None:
+        """The test for one entry at `now`, or None when the query is empty. Words are
+        matched against `Entry.search` (no full text: use `select` with a text index for
+        that). Compiled once per `now` with since:AGE and per context: cheaper than
+        `matches` over many entries."""
         if self._tree is None:
             return None
         if now.tzinfo is None:
             now = now.replace(tzinfo=UTC)
-        key = now if self._timed else None
+        key = (now if self._timed else None, id(ctx))
         cache = self._cache
-        if cache and cache[0][0] == key:
-            return cache[0][1]
-        pred = _compile(self._tree, now)
-        cache[:] = [(key, pred)]
+        if cache and cache[0][0] == key and cache[0][1] is ctx:
+            return cache[0][2]
+        pred = _compile(self._tree, now, ctx)
+        cache[:] = [(key, ctx, pred)]
         return pred
 
-    def select(self, index: EntryIndex, now: datetime) -> Mask:
-        """The rows of `index` this query matches at `now`, as a mask: the same answer as
-        `predicate`, from the index instead of a scan (only phrases and words with inner
-        punctuation test the entries the index leaves)."""
+    def select(self, index: EntryIndex, now: datetime, ctx: Context = NO_CONTEXT) -> Mask:
+        """The rows of `index` this query matches at `now`, as a mask: words from the
+        context's text index when there is one (else from the index's words of
+        `Entry.search`), the rest from the index's columns; phrases and words with inner
+        punctuation test only the entries the index leaves."""
         if self._tree is None:
             return index.every()
         if now.tzinfo is None:
             now = now.replace(tzinfo=UTC)
-        return _select(self._tree, index, now)
+        return _select(self._tree, index, now, ctx)
 
-    def matches(self, entry: Entry, now: datetime) -> bool:
-        pred = self.predicate(now)
+    def matches(self, entry: Entry, now: datetime, ctx: Context = NO_CONTEXT) -> bool:
+        pred = self.predicate(now, ctx)
         return pred is None or pred(entry)
 
 
-def _select(node: Node, index: EntryIndex, now: datetime) -> Mask:
+def _select(node: Node, index: EntryIndex, now: datetime, ctx: Context) -> Mask:
+    if ctx.text is not None and not isinstance(node, Term | Not) and is_text(node):
+        found = ctx.text.keys(node)  # a whole AND / OR / NEAR of words: one question
+        if found is not None:
+            return index.keyed(found)
     if isinstance(node, Term):
-        return _select_term(node, index, now)
+        return _select_term(node, index, now, ctx)
+    if isinstance(node, Near):
+        return index.check(index.every(), _near_test(node))
     if isinstance(node, Not):
-        return ~_select(node.child, index, now)
+        return ~_select(node.child, index, now, ctx)
     if isinstance(node, And):
         children = sorted(node.children, key=_cost)
-        mask = _select(children[0], index, now)
+        mask = _select(children[0], index, now, ctx)
         for child in children[1:]:
             if not mask.any():
                 break
-            mask &= _select(child, index, now)
+            mask &= _select(child, index, now, ctx)
         return mask
-    mask = _select(node.children[0], index, now)
+    mask = _select(node.children[0], index, now, ctx)
     for child in node.children[1:]:
-        mask |= _select(child, index, now)
+        mask |= _select(child, index, now, ctx)
     return mask
 
 
-def _select_term(t: Term, index: EntryIndex, now: datetime) -> Mask:
+def _select_term(t: Term, index: EntryIndex, now: datetime, ctx: Context) -> Mask:
     kind = t.kind
     if kind in ("word", "phrase"):
+        if ctx.text is not None:
+            keys = ctx.text.keys(t)
+            if keys is not None:
+                return index.keyed(keys)
+        if t.field:
+            return index.check(index.every(), _compile_term(t, now, ctx))
         words = t.words
         mask, exact = index.word(words[-1], prefix=kind == "word")
         for w in words[:-1]:
@@ -350,16 +508,36 @@ def _select_term(t: Term, index: EntryIndex, now: datetime) -> Mask:
             mask &= more
             exact = exact and sure
         if len(words) > 1 or not exact:  # in a row, or long words: the entries decide
-            mask = index.check(mask, _compile_term(t, now))
+            mask = index.check(mask, _compile_term(t, now, ctx))
         return mask
     if kind in ("since", "after", "before"):
         when = _when(t, now)
         return ~index.since(when) if kind == "before" else index.since(when)
     if kind == "lang":
         return index.language_is(_language(t.text))
-    names, test = (index.actors, _actor_test) if kind == "actor" else (index.sources, _source_test)
-    found: Mask = index.memo((kind, t.text), lambda: index.named(names, test(t)))
-    return found.copy()
+    if kind in ("actor", "source", "category"):
+        names = index.actors if kind == "actor" else index.sources
+        test = (
+            _actor_test(t)
+            if kind == "actor"
+            else _source_test(t)
+            if kind == "source"
+            else _category_test(t, ctx)
+        )
+        if kind == "category":
+            return index.named(names, test)
+        named: Mask = index.memo((kind, t.text), lambda: index.named(names, test))
+        return named.copy()
+    pred = _compile_term(t, now, ctx)
+    if kind == "site":
+        sites: Mask = index.memo(("site", t.text), lambda: index.check(index.every(), pred))
+        return sites.copy()
+    triage = ctx.triage or TriageState()
+    if kind == "is" and t.text == "starred":
+        return index.ids_in(triage.starred)
+    if kind == "tag":
+        return index.ids_in(triage.tags.get(t.text, frozenset()))
+    return index.check(index.every(), pred)
 
 
 def parse_query(text: str) -> Query:

@@ -12,7 +12,49 @@ from datetime import UTC, datetime
 
 from monitor.core.fold import WORD, fold_text
 
-FIELDS = ("actor", "source", "lang", "since", "before", "after")
+FIELDS = (
+    "actor",
+    "source",
+    "lang",
+    "since",
+    "before",
+    "after",
+    "title",
+    "text",
+    "author",
+    "site",
+    "category",
+    "status",
+    "is",
+    "tag",
+    "has",
+)
+TEXT_FIELDS = ("title", "text", "author")  # words of one part of the item, not of all of it
+IS_VALUES = ("unread", "read", "starred")
+HAS_VALUES = ("note", "tag", "text")
+# status: how the text was obtained (Item.text_status), why it was not (Item.text_error),
+# or "pending" (not tried yet).
+STATUS_VALUES = (
+    "page",
+    "feed",
+    "failed",
+    "off",
+    "pending",
+    "paywall",
+    "consent",
+    "blocked",
+    "empty",
+    "not_found",
+    "robots",
+    "not_html",
+    "timeout",
+    "http",
+    "too_large",
+    "dns",
+    "connect",
+    "tls",
+)
+NEAR_DEFAULT = 10  # words apart, for a bare NEAR
 MAX_DEPTH = 50  # nested parentheses
 DAWN = datetime.min.replace(tzinfo=UTC)
 
@@ -31,11 +73,24 @@ class QueryError(ValueError):
 
 @dataclass(frozen=True, slots=True)
 class Term:
-    kind: str  # word | phrase | actor | source | lang | since | before | after
+    # word | phrase | actor | source | lang | since | before | after | site | category |
+    # status | is | tag | has
+    kind: str
     words: tuple[str, ...] = ()  # folded words (word, phrase, actor)
-    text: str = ""  # folded text (actor, source, lang) or the highlight form (word, phrase)
+    text: str = ""  # folded text (actor, source, lang, …) or the highlight form (word, phrase)
     seconds: float | None = None  # since: a duration
     day: datetime = DAWN  # since:, before:, after: a day's start
+    field: str = ""  # word, phrase: "" for anywhere, or one of TEXT_FIELDS
+
+
+@dataclass(frozen=True, slots=True)
+class Near:
+    """`a NEAR/5 b`: both terms (words or phrases) at most `distance` words apart, in
+    either order."""
+
+    left: Term
+    right: Term
+    distance: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,7 +108,20 @@ class Or:
     children: tuple[Node, ...]
 
 
-Node = Term | Not | And | Or
+Node = Term | Near | Not | And | Or
+
+TEXT_KINDS = ("word", "phrase")
+
+
+def is_text(node: Node) -> bool:
+    """Whether `node` tests only the item's words: words, phrases and NEAR, however joined."""
+    if isinstance(node, Term):
+        return node.kind in TEXT_KINDS
+    if isinstance(node, Near):
+        return True
+    if isinstance(node, Not):
+        return is_text(node.child)
+    return all(is_text(c) for c in node.children)
 
 
 def actor_term(name: str) -> Term:
@@ -97,6 +165,9 @@ def _highlights(node: Node | None, negated: bool, out: list[str]) -> None:
             and node.text not in out
         ):
             out.append(node.text)
+    elif isinstance(node, Near):
+        _highlights(node.left, negated, out)
+        _highlights(node.right, negated, out)
     elif isinstance(node, Not):
         _highlights(node.child, not negated, out)
     elif isinstance(node, And | Or):
@@ -120,9 +191,10 @@ def timed(node: Node | None) -> bool:
 
 @dataclass(frozen=True, slots=True)
 class _Token:
-    kind: str  # ( ) OR AND NOT term
+    kind: str  # ( ) OR AND NOT NEAR term
     pos: int
     term: Term | None = None  # None: a term with nothing to match
+    distance: int = 0  # NEAR
 
 
 _FIELD = re.compile(r"([A-Za-z]+):(.*)", re.DOTALL)
@@ -132,6 +204,7 @@ _UNIT = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
 _DATE = re.compile(r"(\d{4})-(\d{2})-(\d{2})")
 _LANG = re.compile(r"[a-z]{2,3}(?:[-_][a-z0-9]{1,8})*")
 _STOP = frozenset(' ()"')
+_NEAR = re.compile(r"NEAR(?:/(\d{1,4}))?")
 
 
 def _lex(text: str) -> list[_Token]:
@@ -161,6 +234,11 @@ def _lex(text: str) -> list[_Token]:
             if run in ("OR", "AND", "NOT"):
                 tokens.append(_Token(run, start))
                 continue
+            near = _NEAR.fullmatch(run)
+            if near is not None:
+                distance = int(near.group(1)) if near.group(1) else NEAR_DEFAULT
+                tokens.append(_Token("NEAR", start, distance=distance))
+                continue
             m = _FIELD.fullmatch(run)
             if m is None:
                 tokens.append(_Token("term", start, _word(run)))
@@ -172,13 +250,14 @@ def _lex(text: str) -> list[_Token]:
                     f" (put it in quotes to search for the text)",
                     start,
                 )
+            quoted = False
             if not value and i < n and text[i] == '"':
                 end = text.find('"', i + 1)
                 if end < 0:
                     raise QueryError("this quote is never closed", i)
-                value, vpos = text[i + 1 : end], i + 1
+                value, vpos, quoted = text[i + 1 : end], i + 1, True
                 i = end + 1
-            tokens.append(_Token("term", start, _field(name, value, start, vpos)))
+            tokens.append(_Token("term", start, _field(name, value, start, vpos, quoted)))
     return tokens
 
 
@@ -196,10 +275,24 @@ def _phrase(raw: str) -> Term | None:
     return Term("phrase", words, " ".join(words)) if words else None
 
 
-def _field(name: str, value: str, pos: int, vpos: int) -> Term:
+def _field(name: str, value: str, pos: int, vpos: int, quoted: bool = False) -> Term:
     folded = " ".join(fold_text(value).split())
     if not folded:
         raise QueryError(f"{name}: needs a value", pos)
+    if name in TEXT_FIELDS:
+        term = _phrase(value) if quoted else _word(value)
+        if term is None:
+            raise QueryError(f"{name}: needs a word", vpos)
+        return Term(term.kind, term.words, term.text, field=name)
+    if name in ("site", "category"):
+        return Term(name, text=folded)
+    if name == "tag":
+        return Term("tag", text=" ".join(value.casefold().split()))
+    for field_name, values in (("is", IS_VALUES), ("has", HAS_VALUES), ("status", STATUS_VALUES)):
+        if name == field_name:
+            if folded not in values:
+                raise QueryError(f"{name}: takes one of {', '.join(values)}", vpos)
+            return Term(name, text=folded)
     if name == "actor":
         term = actor_term(value)
         if not term.words:
@@ -266,28 +359,49 @@ class _Parser:
         parts = [self.and_expr(depth)]
         while self.peek() == "OR":
             op = self.take()
-            if self.peek() in (None, ")", "OR", "AND"):
+            if self.peek() in (None, ")", "OR", "AND", "NEAR"):
                 raise QueryError("OR needs something after it", op.pos)
             parts.append(self.and_expr(depth))
         kept = tuple(p for p in parts if p is not None)
         return None if not kept else kept[0] if len(kept) == 1 else Or(kept)
 
     def and_expr(self, depth: int) -> Node | None:
-        parts = [self.unary(depth)]
+        parts = [self.near(depth)]
         while self.peek() not in (None, ")", "OR"):
             if self.peek() == "AND":
                 op = self.take()
-                if self.peek() in (None, ")", "OR", "AND"):
+                if self.peek() in (None, ")", "OR", "AND", "NEAR"):
                     raise QueryError("AND needs something after it", op.pos)
-            parts.append(self.unary(depth))
+            parts.append(self.near(depth))
         kept = tuple(p for p in parts if p is not None)
         return None if not kept else kept[0] if len(kept) == 1 else And(kept)
+
+    def near(self, depth: int) -> Node | None:
+        """A unary, or `word NEAR/n word`: NEAR binds tighter than AND, and joins two words
+        or phrases."""
+        if self.peek() == "NEAR":
+            raise QueryError("NEAR needs a word before it", self.take().pos)
+        start = self.tokens[self.i].pos if self.i < len(self.tokens) else len(self.text)
+        left = self.unary(depth)
+        if self.peek() != "NEAR":
+            return left
+        op = self.take()
+        if self.peek() in (None, ")", "OR", "AND", "NEAR"):
+            raise QueryError("NEAR needs a word after it", op.pos)
+        right = self.unary(depth)
+        if self.peek() == "NEAR":
+            raise QueryError("NEAR joins two words or phrases, not more", self.take().pos)
+        for side, where in ((left, start), (right, op.pos)):
+            if not (isinstance(side, Term) and side.kind in TEXT_KINDS and not side.field):
+                raise QueryError("NEAR joins two words or phrases", where)
+        assert isinstance(left, Term) and isinstance(right, Term)
+        return Near(left, right, op.distance)
 
     def unary(self, depth: int) -> Node | None:
         negated = False
         while self.peek() == "NOT":
             op = self.take()
-            if self.peek() in (None, ")", "OR", "AND"):
+            if self.peek() in (None, ")", "OR", "AND", "NEAR"):
                 word = "-" if self.text[op.pos] == "-" else "NOT"
                 raise QueryError(f"{word} needs something after it", op.pos)
             negated = not negated
@@ -300,7 +414,7 @@ class _Parser:
             return tok.term
         if tok.kind == ")":
             raise QueryError("this parenthesis was never opened", tok.pos)
-        if tok.kind in ("OR", "AND"):
+        if tok.kind in ("OR", "AND", "NEAR"):
             raise QueryError(f"{tok.kind} needs something before it", tok.pos)
         # "("
         if depth >= MAX_DEPTH:

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from monitor.core.index import EntryIndex
-from monitor.core.query import Query, actor_query, parse_query, source_query
+from monitor.core.query import NO_CONTEXT, Context, Query, actor_query, parse_query, source_query
 from monitor.core.trends import ActorStat, actor_stats
 from monitor.model import Entry
 
@@ -59,10 +59,10 @@ def parse_filter(text: str) -> Query | None:
     return None if query is None or query.empty else query
 
 
-def compute_view(index: EntryIndex, flt: Filter, now: datetime) -> View:
+def compute_view(index: EntryIndex, flt: Filter, now: datetime, ctx: Context = NO_CONTEXT) -> View:
     """Filter, count per source (in the view, and in the last 24 h of the whole store) and
     per actor (in the view); then narrow to the picked source and actor."""
-    base = flt.query.select(index, now) if flt.query is not None else index.every()
+    base = flt.query.select(index, now, ctx) if flt.query is not None else index.every()
     shown = index.count_sources(base)
     day = index.count_sources(index.since(now - timedelta(hours=24)))
     names = sorted(shown, key=lambda n: (-shown[n], n.casefold()))

@@ -16,7 +16,8 @@ from zoneinfo import ZoneInfo
 from monitor.config import Settings
 from monitor.core.digest import Digest, build_digest, day_bounds, scheduled_day
 from monitor.core.digest_render import SUFFIX, render_html, render_json, render_markdown
-from monitor.core.query import Query
+from monitor.core.query import Context, Query
+from monitor.io.context import query_context
 from monitor.io.store import Store
 
 log = logging.getLogger(__name__)
@@ -49,8 +50,10 @@ def make_digest(
     tz_name: str,
     now: datetime,
     query: Query | None = None,
+    ctx: Context | None = None,
 ) -> Digest:
-    """The digest of `day` from the store: that day's items and the day before's."""
+    """The digest of `day` from the store: that day's items and the day before's; `ctx`
+    as `query_context` makes it, by default."""
     start, end = day_bounds(day, tz)
     before, _ = day_bounds(day - timedelta(days=1), tz)
     items = list(store.items(since=before, until=end))
@@ -65,6 +68,7 @@ def make_digest(
         source_names=[s.name for s in settings.sources if s.enabled],
         filters=[(f.name, f.query) for f in settings.filters],
         query=query,
+        ctx=ctx if ctx is not None else query_context(settings, store),
     )
 
 

@@ -33,9 +33,11 @@ import httpx
 from monitor.config import Settings
 from monitor.core import backlog, schedule
 from monitor.core.index import EntryIndex
+from monitor.core.query import Context
 from monitor.core.view import Filter, View, compute_view, parse_filter
 from monitor.io.articles import ArticleFetcher
 from monitor.io.clock import utcnow
+from monitor.io.context import query_context
 from monitor.io.events import (
     ActorsFound,
     DigestWritten,
@@ -236,6 +238,10 @@ class Session:
         if self.views:
             await self.refresh_view()
 
+    def context(self) -> Context:
+        """What queries are evaluated with now: the text index, the triage, categories."""
+        return query_context(self.settings, self.store)
+
     async def refresh_states(self) -> None:
         self.states = await asyncio.to_thread(self.store.states)
 
@@ -249,8 +255,8 @@ class Session:
         """Filter and count in a thread; only the latest request's result is kept."""
         self._view_token += 1
         token = self._view_token
-        index, flt, now = self.index, self.filter, self.now()
-        view = await asyncio.to_thread(compute_view, index, flt, now)
+        index, flt, now, ctx = self.index, self.filter, self.now(), self.context()
+        view = await asyncio.to_thread(compute_view, index, flt, now, ctx)
         if token == self._view_token:
             self.view = view
             self.emit(ViewChanged(view))
@@ -259,9 +265,7 @@ class Session:
         """Filter by the query `text` (from the saved filter `saved`); raises `QueryError`
         for a malformed query, and then nothing changes."""
         query = parse_filter(text)
-        self._refilter(
-            Filter(text.strip(), query, saved, self.filter.source, self.filter.actor)
-        )
+        self._refilter(Filter(text.strip(), query, saved, self.filter.source, self.filter.actor))
 
     def pick_source(self, name: str | None) -> None:
         """Narrow to one source; picking it again clears it."""

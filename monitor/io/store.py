@@ -7,6 +7,7 @@ from datetime import datetime
 from typing import Protocol
 
 from monitor.core.index import EntryIndex
+from monitor.core.query import TextSearch
 from monitor.model import Entry, Item, Outcome, SourceState
 
 Change = Callable[[Item], Item]  # a stored item -> its new version (the same id)
@@ -56,6 +57,11 @@ class Store(Protocol):
         ...
 
     def get(self, item_id: str) -> Item | None: ...
+
+    def text_search(self) -> TextSearch | None:
+        """The whole-text index, or None while there is none that covers the store (it is
+        being made: queries then match titles and summaries only)."""
+        ...
 
     def count(self) -> int: ...
 

@@ -97,6 +97,10 @@ class MemoryStore:
     def entry_index(self) -> EntryIndex:
         return EntryIndex.build(self.entries())
 
+    def text_search(self) -> None:
+        """No text index: queries match titles and summaries."""
+        return None
+
     def get(self, item_id: str) -> Item | None:
         with self._lock:
             return self._items.get(item_id)

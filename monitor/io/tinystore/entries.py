@@ -14,7 +14,7 @@ from pathlib import Path
 
 import msgspec
 
-from monitor.core.entries import SEARCH_TEXT_CHARS, entry_of, search_text
+from monitor.core.entries import entry_of, search_text
 from monitor.core.index import Part, build_parts, decode_parts, encode_parts
 from monitor.io.tinystore.days import Day, day_sigs
 from monitor.io.tinystore.files import ENTRIES, Sig, no_gc, sig, write_atomic
@@ -54,10 +54,10 @@ def _entry_format() -> str:
         language=None,
         summary="Путин, 北京, İstanbul, 3,5 %, naïve_x ǅ 𝔘 e\u0301 x-y-z",
         first_seen=when,
-        text="abc déf " * (SEARCH_TEXT_CHARS // 8 + 1),
+        text="abc déf " * 200,
     )
     digest = hashlib.blake2b(search_text(sample).encode(), digest_size=8).hexdigest()
-    return f"1:{','.join(Entry.__struct_fields__)}:{SEARCH_TEXT_CHARS}:{digest}"
+    return f"2:{','.join(Entry.__struct_fields__)}:{digest}"
 
 
 ENTRY_FORMAT = _entry_format()

@@ -14,6 +14,8 @@ from pathlib import Path
 
 from monitor.core.dedupe import merge
 from monitor.core.index import EntryIndex, Part
+from monitor.core.query import TextSearch
+from monitor.io.fts import TextIndex
 from monitor.io.store import Change, StoreError
 from monitor.io.tinystore.days import Day, aware, day_files, day_of, day_sigs, day_start, items_file
 from monitor.io.tinystore.entries import (
@@ -47,6 +49,16 @@ from monitor.model import Entry, Item, Outcome, SourceState
 log = logging.getLogger(__name__)
 
 CACHE_DAYS = 8  # days kept in memory
+
+
+def _stamp(sigs: tuple[Sig | None, Sig | None]) -> str:
+    """A day's files' signatures as the text index records them."""
+    return f"{sigs[0]}|{sigs[1]}"
+
+
+def _ignore(path: Path, exc: CorruptFile) -> None:
+    """The indexer reads days as a reader would: a file that does not parse is the
+    writer's to handle."""
 
 
 class _Batch:
@@ -94,6 +106,9 @@ class TinyStore:
         self._entries: dict[str, DayEntries] = {}  # by day; loaded by entries(), kept by writes
         self._entries_all = False  # the writer has every day's entries in _entries
         self._moved: set[str] = set()  # days whose items moved in or out since rows were made
+        self._text = TextIndex(self.path, readonly=readonly)
+        self._indexer: threading.Thread | None = None
+        self._stop = threading.Event()
         if readonly:
             self._open_reader()
         else:
@@ -127,6 +142,7 @@ class TinyStore:
         except BaseException:
             self._release()
             raise
+        self._start_indexer()
 
     def _open_reader(self) -> None:
         if not self.path.exists():
@@ -138,6 +154,11 @@ class TinyStore:
         self._load_index()
 
     def _release(self) -> None:
+        self._stop.set()
+        if self._indexer is not None and self._indexer is not threading.current_thread():
+            self._indexer.join()
+        self._indexer = None
+        self._text.close()
         self._ids.close()
         if self._lock is not None:
             self._lock.release()
@@ -292,6 +313,72 @@ class TinyStore:
         entries = updated_entries(self.path, day, self._entries.get(day.name), changed)
         self._save_entries(day.name, entries)
         self._entries[day.name] = entries
+
+    # -- the text index -----------------------------------------------------------------
+
+    def _day_stamps(self) -> dict[str, str]:
+        """Every day's files' signatures, as the text index records them."""
+        return {day: _stamp(day_sigs(self.path, day)) for day in day_files(self.path)}
+
+    def _start_indexer(self) -> None:
+        """Writer: index the days the text index lacks, in a thread (a whole store takes
+        minutes); queries use the index once it covers every day."""
+        self._stop.clear()
+        self._indexer = threading.Thread(
+            target=self._index_stale, name="monitor-text-index", daemon=True
+        )
+        self._indexer.start()
+
+    def _index_stale(self, progress: Callable[[int, int], None] | None = None) -> int:
+        """Index every stale day, again until none is (a write may touch a day meanwhile);
+        then mark the index complete. Returns the items indexed."""
+        done = 0
+        try:
+            while not self._stop.is_set():
+                stale = self._text.stale_days(self._day_stamps())
+                if not stale:
+                    self._text.set_complete(True)
+                    return done
+                self._text.set_complete(False)
+                for n, day in enumerate(stale):
+                    if self._stop.is_set():
+                        return done
+                    stamp = _stamp(day_sigs(self.path, day))
+                    items = Day(self.path, day, True, _ignore).read(None, None, self._ids.id_day)
+                    self._text.index_day(day, items, stamp)
+                    done += len(items)
+                    if progress is not None:
+                        progress(n + 1, len(stale))
+        except Exception:
+            log.exception("store %s: indexing the texts failed", self.path)
+        return done
+
+    def reindex(self, progress: Callable[[int, int], None] | None = None) -> int:
+        """Writer: make the text index and the entry files again from the items. Returns
+        the number of items indexed."""
+        with self._mutex:
+            self._check_open()
+            if self.readonly:
+                raise StoreError(f"store {self.path} is open read-only")
+            self._stop.set()
+            if self._indexer is not None:
+                self._indexer.join()
+                self._indexer = None
+            self._stop.clear()
+            self._text.clear()
+            for day in day_files(self.path):
+                self._forget_entries(day)
+                self._save_entries(day, self._build_entries(day))
+        return self._index_stale(progress)
+
+    def text_search(self) -> TextSearch | None:
+        with self._mutex:
+            self._check_open()
+        return self._text if self._text.complete() else None
+
+    def text_backlog(self) -> bool:
+        """Whether the text index is still being made."""
+        return not self._text.complete()
 
     # -- Store ------------------------------------------------------------------------
 
@@ -496,6 +583,8 @@ class TinyStore:
         if lines:
             self._ids.append(lines)  # 1. the index, before any day refers to it
             batch.logged = True
+        indexed: list[tuple[str, Item]] = []
+        stamps: dict[str, str] = {}
         for day in batch.days.values():
             if day.dirty:  # 2. each touched day: text, items, entries
                 name = day.name
@@ -506,10 +595,16 @@ class TinyStore:
                 put = dict(day.changed)
                 day.flush(self._lives_in(name))
                 self._update_entries(day, put)
+                indexed += [(name, item) for item in put.values()]
+                stamps[name] = _stamp(day_sigs(self.path, name))
         if changed:
             self._meta.write(changed)  # 3. source states
         if batch.logged:
             self._ids.commit()  # 4. the batch is complete
+        # 5. derived: the text index (a failure there is repaired from the days, later)
+        self._text.put(indexed, stamps)
+        if batch.drops:
+            self._text.drop(batch.drops)
 
     def _lives_in(self, day: str) -> Callable[[str], bool]:
         """Whether a record in `day` is the item's committed copy (not one left by a move)."""

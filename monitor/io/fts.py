@@ -1,0 +1,361 @@
+"""The whole-text index: every word of every item, in SQLite FTS5, beside the store.
+
+Derived data: the store is the record and this file can be deleted at any time; the
+writer makes it again, day by day (`TextIndex.stale_days`, `index_day`), and
+`monitor reindex` makes it at once. docs/search.md says why FTS5 and not the others.
+
+- `fts` is a contentless FTS5 table (the text is not stored twice): one row per item,
+  rowid = `core.entries.doc_key(item.id)`, columns title, body (summary and full text),
+  author, sources. It is fed text already folded by `core.fold.folded_words`, so matching
+  ignores case and accents exactly as the query language folds its words.
+- `docs` holds, per item, its day and what was indexed, compressed: a contentless table
+  forgets its text, and deleting a row needs it back.
+- `days` holds, per day, the signature of the day's files when the day was indexed: a
+  day whose files changed since (a crash between the store's write and this one, a store
+  copied without this file) is indexed again.
+
+One writer (the store's); readers open the file read-only and see each commit whole
+(WAL). Every failure here is logged and answered by "no index" (`keys` returns None and
+the query falls back to titles and summaries), never raised into a poll or a filter.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import sqlite3
+import threading
+import zlib
+from collections.abc import Callable, Iterable, Sequence
+from pathlib import Path
+
+import msgspec
+import numpy as np
+
+from monitor.core.entries import doc_key
+from monitor.core.fold import folded_words
+from monitor.core.index import Ints
+from monitor.core.query_syntax import Near, Node, Not, Or, Term
+from monitor.model import Item
+
+log = logging.getLogger(__name__)
+
+FILE = "search.sqlite"
+FORMAT = "1"  # a file of another format is made again
+COLUMNS = ("title", "body", "author", "sources")
+_FIELD_COLUMNS = {"": "", "title": "title", "text": "body", "author": "author"}
+_INSERT = f"INSERT INTO fts(rowid, {', '.join(COLUMNS)}) VALUES(?, ?, ?, ?, ?)"
+_DELETE = f"INSERT INTO fts(fts, rowid, {', '.join(COLUMNS)}) VALUES('delete', ?, ?, ?, ?, ?)"
+_PACK = msgspec.msgpack.Encoder()
+_UNPACK = msgspec.msgpack.Decoder(tuple[str, str, str, str])
+
+_SCHEMA = f"""
+CREATE TABLE IF NOT EXISTS meta(k TEXT PRIMARY KEY, v TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS docs(
+    key INTEGER PRIMARY KEY, id TEXT NOT NULL, day TEXT NOT NULL, packed BLOB NOT NULL);
+CREATE INDEX IF NOT EXISTS docs_day ON docs(day);
+CREATE TABLE IF NOT EXISTS days(day TEXT PRIMARY KEY, stamp TEXT NOT NULL);
+CREATE VIRTUAL TABLE IF NOT EXISTS fts USING fts5(
+    {", ".join(COLUMNS)}, content='', detail=full, prefix='2 3',
+    tokenize="unicode61 remove_diacritics 0 tokenchars '_'");
+"""
+
+
+def indexed_columns(item: Item) -> tuple[str, str, str, str]:
+    """What the index holds of an item: its folded words, column by column."""
+    body = f"{item.summary} {item.text}" if item.text else item.summary
+    return (
+        folded_words(item.title),
+        folded_words(body),
+        folded_words(item.author or ""),
+        folded_words(" ".join(item.sources)),
+    )
+
+
+class TextIndex:
+    """The index file of one store. The writer's instance indexes; a reader's only answers."""
+
+    def __init__(self, root: Path, *, readonly: bool) -> None:
+        self.path = root / FILE
+        self.readonly = readonly
+        self._lock = threading.Lock()
+        self._db: sqlite3.Connection | None = None
+        self._stamps: dict[str, str] = {}  # the writer's copy of `days`
+        self.broken = False  # a failure since opening: answers stop until reopened
+
+    # -- opening ------------------------------------------------------------------------
+
+    def open(self) -> bool:
+        """Open (the writer creates, or recreates a file it cannot use); False when there
+        is no usable index (a reader then falls back)."""
+        with self._lock:
+            if self._db is not None:
+                return True
+            try:
+                self._db = self._connect()
+            except (sqlite3.Error, OSError) as exc:
+                if self.readonly:
+                    log.info("text index %s not usable: %s", self.path, exc)
+                    return False
+                log.warning("text index %s not usable (%s): making it again", self.path, exc)
+                try:
+                    self._remove()
+                    self._db = self._connect()
+                except (sqlite3.Error, OSError) as again:
+                    log.warning("text index %s cannot be made: %s", self.path, again)
+                    self.broken = True
+                    return False
+            return True
+
+    def _connect(self) -> sqlite3.Connection:
+        if self.readonly:
+            if not self.path.exists():
+                raise FileNotFoundError(self.path)
+            db = sqlite3.connect(f"{self.path.as_uri()}?mode=ro", uri=True, check_same_thread=False)
+            found = db.execute("SELECT v FROM meta WHERE k = 'format'").fetchone()
+            if found is None or found[0] != FORMAT:
+                db.close()
+                raise sqlite3.DatabaseError("another format")
+            return db
+        db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
+        try:
+            db.execute("PRAGMA journal_mode=WAL")
+            db.execute("PRAGMA synchronous=NORMAL")  # derived data: a lost commit is redone
+            found = None
+            if db.execute("SELECT name FROM sqlite_master WHERE name = 'meta'").fetchone():
+                row = db.execute("SELECT v FROM meta WHERE k = 'format'").fetchone()
+                found = row[0] if row else None
+                if found != FORMAT:
+                    raise sqlite3.DatabaseError(f"format {found!r}, not {FORMAT}")
+            db.executescript(_SCHEMA)
+            db.execute("INSERT OR REPLACE INTO meta VALUES ('format', ?)", (FORMAT,))
+            db.execute("PRAGMA quick_check(1)")
+            self._stamps = dict(db.execute("SELECT day, stamp FROM days").fetchall())
+        except BaseException:
+            db.close()
+            raise
+        return db
+
+    def _remove(self) -> None:
+        for suffix in ("", "-wal", "-shm"):
+            Path(f"{self.path}{suffix}").unlink(missing_ok=True)
+
+    def close(self) -> None:
+        with self._lock:
+            if self._db is not None:
+                self._db.close()
+                self._db = None
+
+    def clear(self) -> None:
+        """Writer: forget everything (`monitor reindex`)."""
+        self.close()
+        with self._lock:
+            self._remove()
+            self._stamps = {}
+            self.broken = False
+        self.open()
+
+    # -- the writer ---------------------------------------------------------------------
+
+    def stale_days(self, stamps: dict[str, str]) -> list[str]:
+        """Days whose files (`stamps`: day -> signature, every day of the store) differ
+        from what was indexed, newest first; days indexed but gone are dropped here."""
+        if self.broken or not self.open():
+            return []
+        gone = [day for day in self._stamps if day not in stamps]
+        if gone:
+            self._guarded(lambda db: self._drop_days(db, gone))
+        return sorted((d for d, s in stamps.items() if self._stamps.get(d) != s), reverse=True)
+
+    def index_day(self, day: str, items: Sequence[Item], stamp: str) -> None:
+        """Index the day's items anew: its old rows go, these come, in one commit."""
+
+        def work(db: sqlite3.Connection) -> None:
+            self._delete(
+                db, [r[0] for r in db.execute("SELECT key FROM docs WHERE day = ?", (day,))]
+            )
+            self._insert(db, items, day)
+            db.execute("INSERT OR REPLACE INTO days VALUES (?, ?)", (day, stamp))
+
+        if self._guarded(work):
+            self._stamps[day] = stamp
+
+    def put(self, items: Iterable[tuple[str, Item]], stamps: dict[str, str]) -> None:
+        """Index these (day, item) pairs again, and note the days' new signatures; a day
+        noted stale before stays stale (it is indexed whole later)."""
+        pairs = list(items)
+        fresh = {d: s for d, s in stamps.items() if self._stamps.get(d) is not None}
+
+        def work(db: sqlite3.Connection) -> None:
+            self._delete(db, [doc_key(it.id) for _, it in pairs])
+            for day, item in pairs:
+                self._insert(db, (item,), day)
+            for day, stamp in fresh.items():
+                db.execute("INSERT OR REPLACE INTO days VALUES (?, ?)", (day, stamp))
+
+        if pairs and self._guarded(work):
+            self._stamps.update(fresh)
+
+    def drop(self, ids: Iterable[str]) -> None:
+        keys = [doc_key(i) for i in ids]
+        if keys:
+            self._guarded(lambda db: self._delete(db, keys))
+
+    def _drop_days(self, db: sqlite3.Connection, days: list[str]) -> None:
+        for day in days:
+            self._delete(
+                db, [r[0] for r in db.execute("SELECT key FROM docs WHERE day = ?", (day,))]
+            )
+            db.execute("DELETE FROM days WHERE day = ?", (day,))
+            self._stamps.pop(day, None)
+
+    def _guarded(self, work: Callable[[sqlite3.Connection], object]) -> bool:
+        """Run `work(db)` in one transaction; a failure is logged and leaves the index
+        for the next open to repair, never raised."""
+        if self.readonly or self.broken or not self.open():
+            return False
+        with self._lock:
+            db = self._db
+            assert db is not None
+            try:
+                db.execute("BEGIN IMMEDIATE")
+                work(db)
+                db.execute("COMMIT")
+                return True
+            except (sqlite3.Error, OSError, ValueError, msgspec.DecodeError, zlib.error) as exc:
+                log.warning(
+                    "text index %s: write failed (%s); made again on next open", self.path, exc
+                )
+                with contextlib.suppress(sqlite3.Error):
+                    db.execute("ROLLBACK")
+                self.broken = True
+                self._db = None
+                db.close()
+                self._remove_later()
+                return False
+
+    def _remove_later(self) -> None:
+        """After a failed write the file may disagree with the store: the next writer open
+        starts it again."""
+        with contextlib.suppress(OSError):
+            self._remove()
+
+    @staticmethod
+    def _delete(db: sqlite3.Connection, keys: Sequence[int]) -> None:
+        for key in keys:
+            row = db.execute("SELECT packed FROM docs WHERE key = ?", (key,)).fetchone()
+            if row is None:
+                continue
+            cols = _UNPACK.decode(zlib.decompress(row[0]))
+            db.execute(_DELETE, (key, *cols))
+            db.execute("DELETE FROM docs WHERE key = ?", (key,))
+
+    @staticmethod
+    def _insert(db: sqlite3.Connection, items: Iterable[Item], day: str) -> None:
+        for item in items:
+            key = doc_key(item.id)
+            cols = indexed_columns(item)
+            db.execute(_INSERT, (key, *cols))
+            db.execute(
+                "INSERT INTO docs VALUES (?, ?, ?, ?)",
+                (key, item.id, day, zlib.compress(_PACK.encode(cols), 1)),
+            )
+
+    # -- answering ------------------------------------------------------------------------
+
+    def keys(self, node: Node) -> Ints | None:
+        """`core.query.TextSearch.keys`: the keys of the items matching `node`."""
+        expr = match_expression(node)
+        if expr is None or self.broken or not self.open():
+            return None
+        with self._lock:
+            db = self._db
+            if db is None:
+                return None
+            try:
+                rows = db.execute("SELECT rowid FROM fts WHERE fts MATCH ?", (expr,)).fetchall()
+            except sqlite3.Error as exc:
+                log.warning("text index %s: %s answering %r", self.path, exc, expr)
+                return None
+        return np.fromiter((r[0] for r in rows), np.int64, len(rows))
+
+    def complete(self) -> bool:
+        """Whether the index covers every day of the store (the writer says so in the
+        file once it has indexed them all; until then queries fall back)."""
+        if self.broken or not self.open():
+            return False
+        with self._lock:
+            db = self._db
+            if db is None:
+                return False
+            try:
+                row = db.execute("SELECT v FROM meta WHERE k = 'complete'").fetchone()
+            except sqlite3.Error:
+                return False
+        return row is not None and row[0] == "1"
+
+    def set_complete(self, done: bool) -> None:
+        """Writer: say whether the index covers every day."""
+        value = "1" if done else "0"
+        self._guarded(
+            lambda db: (
+                db.execute("INSERT OR REPLACE INTO meta VALUES ('complete', ?)", (value,)) and None
+            )
+        )
+
+    def count(self) -> int:
+        if not self.open():
+            return 0
+        with self._lock:
+            db = self._db
+            assert db is not None
+            return int(db.execute("SELECT count(*) FROM docs").fetchone()[0])
+
+
+def _day_keys(db: sqlite3.Connection, day: str) -> list[int]:
+    return [r[0] for r in db.execute("SELECT key FROM docs WHERE day = ?", (day,))]
+
+
+# --- the query language in FTS5's -------------------------------------------------------------
+
+
+def match_expression(node: Node) -> str | None:
+    """`node` (words, phrases, NEAR, and AND / OR / NOT of them) as an FTS5 expression;
+    None when FTS5 cannot say it (a NOT with nothing beside it)."""
+    if isinstance(node, Term):
+        return _term(node)
+    if isinstance(node, Near):
+        return f"NEAR({_phrase(node.left)} {_phrase(node.right)}, {node.distance})"
+    if isinstance(node, Not):
+        return None
+    if isinstance(node, Or):
+        parts = [match_expression(c) for c in node.children]
+        if any(p is None for p in parts):
+            return None
+        return " OR ".join(f"({p})" for p in parts)
+    positive = [c for c in node.children if not isinstance(c, Not)]
+    negative = [c.child for c in node.children if isinstance(c, Not)]
+    if not positive:
+        return None
+    got = [match_expression(c) for c in positive]
+    against = [match_expression(c) for c in negative]
+    if any(p is None for p in got) or any(p is None for p in against):
+        return None
+    expr = " AND ".join(f"({p})" for p in got)
+    if against:
+        expr = f"({expr}) NOT ({' OR '.join(f'({p})' for p in against)})"
+    return expr
+
+
+def _phrase(t: Term) -> str:
+    """A word (its last word a prefix) or a phrase, as an FTS5 phrase. Folded words hold
+    only letters, digits and `_`: nothing to escape inside the quotes."""
+    quoted = '"' + " ".join(t.words) + '"'
+    return quoted + "*" if t.kind == "word" else quoted
+
+
+def _term(t: Term) -> str | None:
+    if t.kind not in ("word", "phrase"):
+        return None
+    column = _FIELD_COLUMNS[t.field]
+    return f"{column} : {_phrase(t)}" if column else _phrase(t)
