@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from monitor import __version__
 from monitor.cli.common import EXIT_OK, CliError
 from monitor.cli.dashboard import cmd_dashboard, cmd_demo
+from monitor.cli.maintain import cmd_reindex
 from monitor.cli.poll import cmd_poll
 from monitor.cli.read import (
     SEARCH_HELP,
@@ -87,6 +88,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--format", choices=("jsonl", "json"), default="jsonl")
     p.add_argument("--output", "-o", metavar="PATH", help="write here instead of stdout")
     p.set_defaults(func=cmd_export)
+
+    p = sub.add_parser(
+        "reindex",
+        parents=[common],
+        help="make the search index and the entry files again from the stored items",
+    )
+    p.set_defaults(func=cmd_reindex)
 
     p = sub.add_parser(
         "actors",

@@ -19,12 +19,12 @@ def search_text(item: Item) -> str:
 
 
 def doc_key(item_id: str) -> int:
-    """The integer a text index knows an item by: the first 60 bits of its id (ids are
+    """The integer a text index knows an item by: the last 60 bits of its id (ids are
     hex digests), or of a digest of any other id. Two items share a key once in about
     10^12 pairs; the later one then stands for both in the text index."""
     try:
         if len(item_id) >= 15:
-            return int(item_id[:15], 16)
+            return int(item_id[-15:], 16)
     except ValueError:
         pass
     digest = hashlib.blake2b(item_id.encode("utf-8", "surrogatepass"), digest_size=8).digest()

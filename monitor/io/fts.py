@@ -81,6 +81,7 @@ class TextIndex:
         self._lock = threading.Lock()
         self._db: sqlite3.Connection | None = None
         self._stamps: dict[str, str] = {}  # the writer's copy of `days`
+        self._inode = 0  # a reader's: the file it opened
         self.broken = False  # a failure since opening: answers stop until reopened
 
     # -- opening ------------------------------------------------------------------------
@@ -89,6 +90,9 @@ class TextIndex:
         """Open (the writer creates, or recreates a file it cannot use); False when there
         is no usable index (a reader then falls back)."""
         with self._lock:
+            if self._db is not None and self.readonly and self._replaced():
+                self._db.close()  # the writer made the file again: read the new one
+                self._db = None
             if self._db is not None:
                 return True
             try:
@@ -107,10 +111,15 @@ class TextIndex:
                     return False
             return True
 
+    def _replaced(self) -> bool:
+        try:
+            return self.path.stat().st_ino != self._inode
+        except OSError:
+            return True
+
     def _connect(self) -> sqlite3.Connection:
         if self.readonly:
-            if not self.path.exists():
-                raise FileNotFoundError(self.path)
+            self._inode = self.path.stat().st_ino  # raises when there is no file
             db = sqlite3.connect(f"{self.path.as_uri()}?mode=ro", uri=True, check_same_thread=False)
             found = db.execute("SELECT v FROM meta WHERE k = 'format'").fetchone()
             if found is None or found[0] != FORMAT:
@@ -180,11 +189,15 @@ class TextIndex:
         if self._guarded(work):
             self._stamps[day] = stamp
 
-    def put(self, items: Iterable[tuple[str, Item]], stamps: dict[str, str]) -> None:
-        """Index these (day, item) pairs again, and note the days' new signatures; a day
-        noted stale before stays stale (it is indexed whole later)."""
+    def put(
+        self, items: Iterable[tuple[str, Item]], stamps: dict[str, str], new: frozenset[str]
+    ) -> bool:
+        """Index these (day, item) pairs again, and note the days' new signatures: of days
+        indexed before, and of `new` days (made by this write: these are all their items).
+        A day not indexed yet stays stale: it is indexed whole later. False when the
+        write failed: the file is gone, and every day is to be indexed anew."""
         pairs = list(items)
-        fresh = {d: s for d, s in stamps.items() if self._stamps.get(d) is not None}
+        fresh = {d: s for d, s in stamps.items() if d in new or self._stamps.get(d) is not None}
 
         def work(db: sqlite3.Connection) -> None:
             self._delete(db, [doc_key(it.id) for _, it in pairs])
@@ -193,13 +206,17 @@ class TextIndex:
             for day, stamp in fresh.items():
                 db.execute("INSERT OR REPLACE INTO days VALUES (?, ?)", (day, stamp))
 
-        if pairs and self._guarded(work):
+        if not pairs:
+            return True
+        if self._guarded(work):
             self._stamps.update(fresh)
+            return True
+        return False
 
-    def drop(self, ids: Iterable[str]) -> None:
+    def drop(self, ids: Iterable[str]) -> bool:
+        """Forget these items; False when the write failed (the file is gone: index anew)."""
         keys = [doc_key(i) for i in ids]
-        if keys:
-            self._guarded(lambda db: self._delete(db, keys))
+        return not keys or self._guarded(lambda db: self._delete(db, keys))
 
     def _drop_days(self, db: sqlite3.Connection, days: list[str]) -> None:
         for day in days:
@@ -228,17 +245,12 @@ class TextIndex:
                 )
                 with contextlib.suppress(sqlite3.Error):
                     db.execute("ROLLBACK")
-                self.broken = True
                 self._db = None
                 db.close()
-                self._remove_later()
+                self._stamps = {}
+                with contextlib.suppress(OSError):
+                    self._remove()  # it may disagree with the store now: start it again
                 return False
-
-    def _remove_later(self) -> None:
-        """After a failed write the file may disagree with the store: the next writer open
-        starts it again."""
-        with contextlib.suppress(OSError):
-            self._remove()
 
     @staticmethod
     def _delete(db: sqlite3.Connection, keys: Sequence[int]) -> None:
@@ -250,10 +262,11 @@ class TextIndex:
             db.execute(_DELETE, (key, *cols))
             db.execute("DELETE FROM docs WHERE key = ?", (key,))
 
-    @staticmethod
-    def _insert(db: sqlite3.Connection, items: Iterable[Item], day: str) -> None:
+    @classmethod
+    def _insert(cls, db: sqlite3.Connection, items: Iterable[Item], day: str) -> None:
         for item in items:
             key = doc_key(item.id)
+            cls._delete(db, (key,))  # two ids of one key (rare): the later one stands
             cols = indexed_columns(item)
             db.execute(_INSERT, (key, *cols))
             db.execute(

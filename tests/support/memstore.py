@@ -97,6 +97,12 @@ class MemoryStore:
     def entry_index(self) -> EntryIndex:
         return EntryIndex.build(self.entries())
 
+    def reindex(self, progress: Callable[[int, int], None] | None = None) -> int:
+        """Nothing is derived here: the entries are made on each read."""
+        with self._lock:
+            self._sorted = None
+            return len(self._items)
+
     def text_search(self) -> None:
         """No text index: queries match titles and summaries."""
         return None

@@ -323,6 +323,12 @@ class TinyStore:
     def _start_indexer(self) -> None:
         """Writer: index the days the text index lacks, in a thread (a whole store takes
         minutes); queries use the index once it covers every day."""
+        if self._indexer is not None and self._indexer.is_alive():
+            return  # it checks for stale days again before it stops
+        if not self._text.stale_days(self._day_stamps()):
+            self._text.set_complete(True)
+            return
+        self._text.set_complete(False)
         self._stop.clear()
         self._indexer = threading.Thread(
             target=self._index_stale, name="monitor-text-index", daemon=True
@@ -585,9 +591,12 @@ class TinyStore:
             batch.logged = True
         indexed: list[tuple[str, Item]] = []
         stamps: dict[str, str] = {}
+        new: set[str] = set()
         for day in batch.days.values():
             if day.dirty:  # 2. each touched day: text, items, entries
                 name = day.name
+                if not items_file(self.path, name).exists():
+                    new.add(name)
                 if name not in self._entries:  # the unchanged items' entries, if saved
                     found = self._read_entries(name, *day_sigs(self.path, name))
                     if found is not None:
@@ -602,9 +611,9 @@ class TinyStore:
         if batch.logged:
             self._ids.commit()  # 4. the batch is complete
         # 5. derived: the text index (a failure there is repaired from the days, later)
-        self._text.put(indexed, stamps)
-        if batch.drops:
-            self._text.drop(batch.drops)
+        ok = self._text.put(indexed, stamps, frozenset(new))
+        if not (ok and self._text.drop(batch.drops)):
+            self._start_indexer()  # the index failed and is gone: make it again
 
     def _lives_in(self, day: str) -> Callable[[str], bool]:
         """Whether a record in `day` is the item's committed copy (not one left by a move)."""
