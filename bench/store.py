@@ -2,8 +2,9 @@
 
     uv run python bench/store.py [--sizes 0,10000,100000] [--repeats 7] [--no-rebuild]
 
-For each size it builds a store of that many items (~1 KB metadata + ~3 KB text each,
-1,000 items a day on the days before today), then measures, each in fresh processes:
+For each size it builds a store of that many items (~1 KB metadata + a full text of ~700
+words each, its words drawn with news-like frequencies from a vocabulary of 50,000; 1,000
+items a day on the days before today), then measures, each in fresh processes:
 
 - the dashboard's start, 5 times: open + count() and entries() (every item as an Entry),
   and the resident memory after it;
@@ -11,7 +12,8 @@ For each size it builds a store of that many items (~1 KB metadata + ~3 KB text 
   repeats, new ids each time) with the entries loaded, as the dashboard does, entries()
   after each write, reading items(since=now-24h), and peak RSS;
 - entries() of a read-only open of the store without its entry files (a store from
-  before them: every entry made from the day files).
+  before them: every entry made from the day files);
+- the size on disk of the store and of its text index (search.sqlite), per item.
 
 The stores live in a temp folder that is removed afterwards.
 """
@@ -20,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import hashlib
+import itertools
 import json
 import os
 import random
@@ -50,13 +53,31 @@ _TEXT = (
 )
 
 
+VOCABULARY = 50_000
+TEXT_CHARS = 4_500  # ~700 words
+
+
+def vocabulary(rng: random.Random) -> list[str]:
+    """News words first (the most frequent), then made-up words of 2 to 4 syllables: the
+    long tail a text index holds."""
+    head = list(dict.fromkeys(_TEXT.split()))
+    syllables = [c + v for c in "bcdfghklmnprstvz" for v in "aeiou"] + ["an", "er", "on", "is"]
+    tail: set[str] = set()
+    while len(tail) < VOCABULARY - len(head):
+        tail.add("".join(rng.choice(syllables) for _ in range(rng.randint(2, 4))))
+    return head + sorted(tail)
+
+
 class Gen:
-    """Fast, realistic-looking items: text is sliced from one long random blob."""
+    """Fast, realistic-looking items: text is sliced from one long random blob whose words
+    follow Zipf's law (the n-th most frequent word comes about 1/n as often as the first),
+    as the words of news text do."""
 
     def __init__(self, seed: int = 1) -> None:
         self.rng = random.Random(seed)
-        words = _TEXT.split()
-        self.blob = " ".join(self.rng.choice(words) for _ in range(300_000))
+        words = vocabulary(self.rng)
+        weights = list(itertools.accumulate(1 / (n + 1) for n in range(len(words))))
+        self.blob = " ".join(self.rng.choices(words, cum_weights=weights, k=1_500_000))
 
     def chunk(self, n: int) -> str:
         start = self.rng.randrange(len(self.blob) - n)
@@ -80,7 +101,7 @@ class Gen:
             first_seen=now,
             keys=keys,
             author="Jane Doe",
-            text=self.chunk(3000),
+            text=self.chunk(TEXT_CHARS),
             actors=(Actor("European Union", "organisation", 2), Actor("Brussels", "place", 1)),
             quotes=(Quote("Jane Doe", self.chunk(120)),),
         )

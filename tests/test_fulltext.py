@@ -127,6 +127,16 @@ def test_prefixes_and_star(store: TinyStore) -> None:
     assert ids(store, "durcis*", ctx) == [make(1, "t").id]
 
 
+def test_short_words_are_prefixes_in_titles_only(store: TinyStore) -> None:
+    a = make(1, "L'Europe inquiète", text="Un texte sur l'Europe.")
+    b = make(2, "Autre", text="Europe encore, et eu tout court.")
+    store.write([a, b], [])
+    ctx = indexed(store)
+    assert ids(store, "eu", ctx) == [a.id, b.id]  # a: its title; b: the word itself
+    assert ids(store, "eur", ctx) == [a.id, b.id]
+    assert ids(store, "eu inquiete", ctx) == [a.id]
+
+
 def test_every_field(store: TinyStore) -> None:
     a = make(
         1,
@@ -190,11 +200,12 @@ def test_queries_read_as_fts5() -> None:
     assert expr('"vladimir putin"') == '"vladimir putin"'
     assert expr("etats-unis") == '"etats unis"*'
     assert expr("title:poutine") == 'title : "poutine"*'
-    assert expr("a NEAR/3 b") == 'NEAR("a"* "b"*, 3)'
-    assert expr("a NEAR b") == 'NEAR("a"* "b"*, 10)'
-    assert expr("a b -c") == '(("a"*) AND ("b"*)) NOT (("c"*))'
-    assert expr("a OR b") == '("a"*) OR ("b"*)'
-    assert expr("-a") is None  # FTS5 has no NOT alone: answered by the mask
+    assert expr("iran NEAR/3 sanctions") == 'NEAR("iran"* "sanctions"*, 3)'
+    assert expr('iran NEAR "oil"') == 'NEAR("iran"* "oil", 10)'
+    assert expr("abc def -ghi") == '(("abc"*) AND ("def"*)) NOT (("ghi"*))'
+    assert expr("abc OR def") == '("abc"*) OR ("def"*)'
+    assert expr("eu") == '"eu"'  # short: a whole word in the text (a prefix in titles)
+    assert expr("-abc") is None  # FTS5 has no NOT alone: answered by the mask
 
 
 @pytest.mark.parametrize(

@@ -78,6 +78,7 @@ from monitor.core.query_syntax import (
     highlights,
     is_text,
     parse,
+    short_prefix,
     source_term,
     timed,
 )
@@ -466,7 +467,12 @@ class Query:
 
 
 def _select(node: Node, index: EntryIndex, now: datetime, ctx: Context) -> Mask:
-    if ctx.text is not None and not isinstance(node, Term | Not) and is_text(node):
+    if (
+        ctx.text is not None
+        and not isinstance(node, Term | Not)
+        and is_text(node)
+        and not short_prefix(node)
+    ):
         found = ctx.text.keys(node)  # a whole AND / OR / NEAR of words: one question
         if found is not None:
             return index.keyed(found)
@@ -496,7 +502,10 @@ def _select_term(t: Term, index: EntryIndex, now: datetime, ctx: Context) -> Mas
         if ctx.text is not None:
             keys = ctx.text.keys(t)
             if keys is not None:
-                return index.keyed(keys)
+                found = index.keyed(keys)
+                if short_prefix(t) and not t.field:  # a prefix in titles and summaries
+                    found |= _select_term(t, index, now, NO_CONTEXT)
+                return found
         if t.field:
             return index.check(index.every(), _compile_term(t, now, ctx))
         words = t.words

@@ -111,6 +111,19 @@ class Or:
 Node = Term | Near | Not | And | Or
 
 TEXT_KINDS = ("word", "phrase")
+SHORT_PREFIX = 3  # a bare word shorter than this is a whole word in the full text
+
+
+def short_prefix(node: Node) -> bool:
+    """Whether `node` holds a bare word too short to be a prefix in the full text (it is
+    one in titles and summaries: `eu` finds « Europe » there, not in the text)."""
+    if isinstance(node, Term):
+        return node.kind == "word" and len(node.words[-1]) < SHORT_PREFIX
+    if isinstance(node, Near):
+        return short_prefix(node.left) or short_prefix(node.right)
+    if isinstance(node, Not):
+        return short_prefix(node.child)
+    return any(short_prefix(c) for c in node.children)
 
 
 def is_text(node: Node) -> bool:

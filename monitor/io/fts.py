@@ -35,13 +35,13 @@ import numpy as np
 from monitor.core.entries import doc_key
 from monitor.core.fold import folded_words
 from monitor.core.index import Ints
-from monitor.core.query_syntax import Near, Node, Not, Or, Term
+from monitor.core.query_syntax import Near, Node, Not, Or, Term, short_prefix
 from monitor.model import Item
 
 log = logging.getLogger(__name__)
 
 FILE = "search.sqlite"
-FORMAT = "1"  # a file of another format is made again
+FORMAT = "2"  # a file of another format is made again
 COLUMNS = ("title", "body", "author", "sources")
 _FIELD_COLUMNS = {"": "", "title": "title", "text": "body", "author": "author"}
 _INSERT = f"INSERT INTO fts(rowid, {', '.join(COLUMNS)}) VALUES(?, ?, ?, ?, ?)"
@@ -56,7 +56,7 @@ CREATE TABLE IF NOT EXISTS docs(
 CREATE INDEX IF NOT EXISTS docs_day ON docs(day);
 CREATE TABLE IF NOT EXISTS days(day TEXT PRIMARY KEY, stamp TEXT NOT NULL);
 CREATE VIRTUAL TABLE IF NOT EXISTS fts USING fts5(
-    {", ".join(COLUMNS)}, content='', detail=full, prefix='2 3',
+    {", ".join(COLUMNS)}, content='', detail=full,
     tokenize="unicode61 remove_diacritics 0 tokenchars '_'");
 """
 
@@ -361,10 +361,12 @@ def match_expression(node: Node) -> str | None:
 
 
 def _phrase(t: Term) -> str:
-    """A word (its last word a prefix) or a phrase, as an FTS5 phrase. Folded words hold
-    only letters, digits and `_`: nothing to escape inside the quotes."""
+    """A word (its last word a prefix, unless shorter than SHORT_PREFIX) or a phrase, as
+    an FTS5 phrase. Folded words hold only letters, digits and `_`: nothing to escape
+    inside the quotes. No prefix index is kept (docs/search.md: it doubles the file);
+    prefixes of 3 letters and more are fast without one, shorter ones are not."""
     quoted = '"' + " ".join(t.words) + '"'
-    return quoted + "*" if t.kind == "word" else quoted
+    return quoted + "*" if t.kind == "word" and not short_prefix(t) else quoted
 
 
 def _term(t: Term) -> str | None:
