@@ -75,7 +75,7 @@ class Gen:
 
     def __init__(self, seed: int = 1) -> None:
         self.rng = random.Random(seed)
-        words = vocabulary(self.rng)
+        words = vocabulary(random.Random(0))  # the same words at every size
         weights = list(itertools.accumulate(1 / (n + 1) for n in range(len(words))))
         self.blob = " ".join(self.rng.choices(words, cum_weights=weights, k=1_500_000))
 

@@ -128,6 +128,9 @@ class TextIndex:
             return db
         db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
         try:
+            # Before any table: rows of ~2.4 KB (`docs.packed`) leave half of each 4 KB page
+            # empty; 8 KB pages hold them a third smaller.
+            db.execute("PRAGMA page_size=8192")
             db.execute("PRAGMA journal_mode=WAL")
             db.execute("PRAGMA synchronous=NORMAL")  # derived data: a lost commit is redone
             found = None
@@ -271,7 +274,7 @@ class TextIndex:
             db.execute(_INSERT, (key, *cols))
             db.execute(
                 "INSERT INTO docs VALUES (?, ?, ?, ?)",
-                (key, item.id, day, zlib.compress(_PACK.encode(cols), 1)),
+                (key, item.id, day, zlib.compress(_PACK.encode(cols), 6)),
             )
 
     # -- answering ------------------------------------------------------------------------
