@@ -132,6 +132,7 @@ class Session:
         self._sources = {s.name: s for s in settings.sources}
 
         self.index = EntryIndex([], [])  # every stored item's entry, and their index
+        self.text_ready = True  # the full texts are indexed (else words match titles only)
         self.ids: set[str] = set()
         self.states: dict[str, SourceState] = {}
         self.loaded = False
@@ -240,7 +241,9 @@ class Session:
 
     def context(self) -> Context:
         """What queries are evaluated with now: the text index, the triage, categories."""
-        return query_context(self.settings, self.store)
+        ctx = query_context(self.settings, self.store)
+        self.text_ready = ctx.text is not None
+        return ctx
 
     async def refresh_states(self) -> None:
         self.states = await asyncio.to_thread(self.store.states)

@@ -51,6 +51,8 @@ def status_text(session: Session, new: int, filter_label: str, zone: tzinfo | No
         out.append(*sep)
         out.append("filter: ")
         out.append_text(text.text(filter_label, "bold"))
+        if not session.text_ready:
+            out.append(" (full texts still being indexed: titles and summaries only)")
     out.append(*sep)
     enabled = (s for s in session.settings.sources if s.enabled)
     ok, failing = format.tally(enabled, session.states)
