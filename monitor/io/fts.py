@@ -61,6 +61,19 @@ CREATE VIRTUAL TABLE IF NOT EXISTS fts USING fts5(
 """
 
 
+_Row = tuple[str, str, int, tuple[str, str, str, str], bytes]  # day, id, key, columns, packed
+
+
+def _rows(pairs: Iterable[tuple[str, Item]]) -> list[_Row]:
+    """What to insert, made before the write begins: folding and compressing are the slow
+    part, and need neither the lock nor a transaction."""
+    out = []
+    for day, item in pairs:
+        cols = indexed_columns(item)
+        out.append((day, item.id, doc_key(item.id), cols, zlib.compress(_PACK.encode(cols), 6)))
+    return out
+
+
 def indexed_columns(item: Item) -> tuple[str, str, str, str]:
     """What the index holds of an item: its folded words, column by column."""
     body = f"{item.summary} {item.text}" if item.text else item.summary
@@ -82,6 +95,8 @@ class TextIndex:
         self._db: sqlite3.Connection | None = None
         self._stamps: dict[str, str] = {}  # the writer's copy of `days`
         self._inode = 0  # a reader's: the file it opened
+        self._read: sqlite3.Connection | None = None  # the writer's connection for reads
+        self._read_lock = threading.Lock()
         self.broken = False  # a failure since opening: answers stop until reopened
 
     # -- opening ------------------------------------------------------------------------
@@ -153,6 +168,7 @@ class TextIndex:
             Path(f"{self.path}{suffix}").unlink(missing_ok=True)
 
     def close(self) -> None:
+        self._close_read()
         with self._lock:
             if self._db is not None:
                 self._db.close()
@@ -181,12 +197,11 @@ class TextIndex:
 
     def index_day(self, day: str, items: Sequence[Item], stamp: str) -> None:
         """Index the day's items anew: its old rows go, these come, in one commit."""
+        rows = _rows((day, it) for it in items)
 
         def work(db: sqlite3.Connection) -> None:
-            self._delete(
-                db, [r[0] for r in db.execute("SELECT key FROM docs WHERE day = ?", (day,))]
-            )
-            self._insert(db, items, day)
+            self._delete(db, _day_keys(db, day))
+            self._insert(db, rows)
             db.execute("INSERT OR REPLACE INTO days VALUES (?, ?)", (day, stamp))
 
         if self._guarded(work):
@@ -202,10 +217,10 @@ class TextIndex:
         pairs = list(items)
         fresh = {d: s for d, s in stamps.items() if d in new or self._stamps.get(d) is not None}
 
+        rows = _rows(pairs)
+
         def work(db: sqlite3.Connection) -> None:
-            self._delete(db, [doc_key(it.id) for _, it in pairs])
-            for day, item in pairs:
-                self._insert(db, (item,), day)
+            self._insert(db, rows)
             for day, stamp in fresh.items():
                 db.execute("INSERT OR REPLACE INTO days VALUES (?, ?)", (day, stamp))
 
@@ -223,9 +238,7 @@ class TextIndex:
 
     def _drop_days(self, db: sqlite3.Connection, days: list[str]) -> None:
         for day in days:
-            self._delete(
-                db, [r[0] for r in db.execute("SELECT key FROM docs WHERE day = ?", (day,))]
-            )
+            self._delete(db, _day_keys(db, day))
             db.execute("DELETE FROM days WHERE day = ?", (day,))
             self._stamps.pop(day, None)
 
@@ -250,6 +263,7 @@ class TextIndex:
                     db.execute("ROLLBACK")
                 self._db = None
                 db.close()
+                self._close_read()
                 self._stamps = {}
                 with contextlib.suppress(OSError):
                     self._remove()  # it may disagree with the store now: start it again
@@ -266,49 +280,62 @@ class TextIndex:
             db.execute("DELETE FROM docs WHERE key = ?", (key,))
 
     @classmethod
-    def _insert(cls, db: sqlite3.Connection, items: Iterable[Item], day: str) -> None:
-        for item in items:
-            key = doc_key(item.id)
+    def _insert(cls, db: sqlite3.Connection, rows: Iterable[_Row], day: str | None = None) -> None:
+        for row_day, item_id, key, cols, packed in rows:
             cls._delete(db, (key,))  # two ids of one key (rare): the later one stands
-            cols = indexed_columns(item)
             db.execute(_INSERT, (key, *cols))
             db.execute(
-                "INSERT INTO docs VALUES (?, ?, ?, ?)",
-                (key, item.id, day, zlib.compress(_PACK.encode(cols), 6)),
+                "INSERT INTO docs VALUES (?, ?, ?, ?)", (key, item_id, day or row_day, packed)
             )
 
     # -- answering ------------------------------------------------------------------------
 
-    def keys(self, node: Node) -> Ints | None:
-        """`core.query.TextSearch.keys`: the keys of the items matching `node`."""
-        expr = match_expression(node)
-        if expr is None or self.broken or not self.open():
+    def _ask(self, sql: str, args: tuple[str, ...]) -> list[tuple[object, ...]] | None:
+        """Rows of a read, or None. The writer reads through a connection of its own, so
+        that a filter never waits for a write (WAL: it sees the last commit)."""
+        if self.broken or not self.open():
             return None
-        with self._lock:
-            db = self._db
+        if self.readonly:
+            lock, db = self._lock, self._db
+        else:
+            lock = self._read_lock
+            with lock:
+                if self._read is None:
+                    try:
+                        self._read = sqlite3.connect(self.path, check_same_thread=False)
+                    except sqlite3.Error:
+                        return None
+            db = self._read
+        with lock:
             if db is None:
                 return None
             try:
-                rows = db.execute("SELECT rowid FROM fts WHERE fts MATCH ?", (expr,)).fetchall()
+                return db.execute(sql, args).fetchall()
             except sqlite3.Error as exc:
-                log.warning("text index %s: %s answering %r", self.path, exc, expr)
+                log.warning("text index %s: %s reading %r", self.path, exc, args)
                 return None
-        return np.fromiter((r[0] for r in rows), np.int64, len(rows))
+
+    def _close_read(self) -> None:
+        with self._read_lock:
+            if self._read is not None:
+                self._read.close()
+                self._read = None
+
+    def keys(self, node: Node) -> Ints | None:
+        """`core.query.TextSearch.keys`: the keys of the items matching `node`."""
+        expr = match_expression(node)
+        if expr is None:
+            return None
+        rows = self._ask("SELECT rowid FROM fts WHERE fts MATCH ?", (expr,))
+        if rows is None:
+            return None
+        return np.array([r[0] for r in rows], np.int64)
 
     def complete(self) -> bool:
         """Whether the index covers every day of the store (the writer says so in the
         file once it has indexed them all; until then queries fall back)."""
-        if self.broken or not self.open():
-            return False
-        with self._lock:
-            db = self._db
-            if db is None:
-                return False
-            try:
-                row = db.execute("SELECT v FROM meta WHERE k = 'complete'").fetchone()
-            except sqlite3.Error:
-                return False
-        return row is not None and row[0] == "1"
+        rows = self._ask("SELECT v FROM meta WHERE k = ?", ("complete",))
+        return rows is not None and bool(rows) and rows[0][0] == "1"
 
     def set_complete(self, done: bool) -> None:
         """Writer: say whether the index covers every day."""
