@@ -156,7 +156,6 @@ class TextIndex:
                     raise sqlite3.DatabaseError(f"format {found!r}, not {FORMAT}")
             db.executescript(_SCHEMA)
             db.execute("INSERT OR REPLACE INTO meta VALUES ('format', ?)", (FORMAT,))
-            db.execute("PRAGMA quick_check(1)")
             self._stamps = dict(db.execute("SELECT day, stamp FROM days").fetchall())
         except BaseException:
             db.close()
