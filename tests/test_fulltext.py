@@ -183,6 +183,7 @@ def test_every_field(store: TinyStore) -> None:
     assert ids(store, "is:unread", ctx) == [a.id, b.id]
     assert ids(store, "is:read", ctx) == [c.id]
     assert ids(store, "tag:SANCTIONS", ctx) == [a.id, c.id]
+    assert ids(store, "#sanctions", ctx) == [a.id, c.id]
     assert ids(store, "has:note", ctx) == [b.id]
     assert ids(store, "has:tag -is:starred", ctx) == [c.id]
     assert ids(store, "has:text", ctx) == [a.id]

@@ -22,7 +22,8 @@
     status:page                     how the text was obtained: page, feed, failed, off,
                                     pending, or why not: paywall, blocked, timeout …
     is:unread  is:read  is:starred  the analyst's triage
-    tag:sanctions  has:note         tagged so (case-insensitive); annotated (has:tag, has:text)
+    tag:sanctions  #sanctions       tagged so (case-insensitive)
+    has:note  has:tag  has:text     annotated; tagged at all; with a full text
 
 So `after:2016-11-14 before:2016-11-15` is exactly the 14th: days are UTC days, `after:`
 includes its day and `before:` excludes its day, like a half-open range.

@@ -252,6 +252,9 @@ def _lex(text: str) -> list[_Token]:
                 distance = int(near.group(1)) if near.group(1) else NEAR_DEFAULT
                 tokens.append(_Token("NEAR", start, distance=distance))
                 continue
+            if run.startswith("#") and len(run) > 1:  # FreshRSS's tag shorthand
+                tokens.append(_Token("term", start, _field("tag", run[1:], start, start + 1)))
+                continue
             m = _FIELD.fullmatch(run)
             if m is None:
                 tokens.append(_Token("term", start, _word(run)))
