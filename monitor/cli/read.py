@@ -134,6 +134,10 @@ query syntax (case and accents never matter):
   (russie OR ukraine) -sport  parentheses group; NOT binds tighter than AND, AND than OR
   actor:putin  actor:"Vladimir Putin"  source:monde  lang:fr
   since:24h  since:7d  after:2016-11-14 (that day on)  before:2016-11-15 (days before it)
+  iran NEAR/5 sanctions       within 5 words, either order; words match the whole full text
+  title:x  text:x  author:x   in the title; in the summary or full text; in the author
+  site:lemonde.fr  category:politique  status:page|feed|failed|pending|paywall|blocked …
+  is:unread  is:read  is:starred  tag:NAME  #NAME  has:note  has:tag  has:text
 """
 
 
