@@ -6,6 +6,7 @@ from __future__ import annotations
 import logging
 import os
 import tempfile
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, tzinfo
 from functools import cache
@@ -86,14 +87,15 @@ def file_name(day: date, fmt: str, stem: str = "digest") -> str:
     return f"{stem}-{day.isoformat()}{SUFFIX[fmt]}"
 
 
-def write_file(path: Path, text: str, *, force: bool = False) -> None:
-    """Write `text` to `path` atomically. Without `force` an existing file is kept and
-    FileExistsError raised, even when another process creates it at the same moment."""
+def write_file(path: Path, text: str | Iterable[str], *, force: bool = False) -> None:
+    """Write `text` (or its pieces, in order) to `path` atomically. Without `force` an
+    existing file is kept and FileExistsError raised, even when another process creates
+    it at the same moment."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
         with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as f:
-            f.write(text)
+            f.writelines([text] if isinstance(text, str) else text)
             f.flush()
             os.fsync(f.fileno())
         if force:
