@@ -18,8 +18,10 @@ from monitor.config import Settings
 from monitor.core.digest import Digest, build_digest, day_bounds, scheduled_day
 from monitor.core.digest_render import SUFFIX, render_html, render_json, render_markdown
 from monitor.core.query import Context, Query
-from monitor.io.context import query_context
+from monitor.io.context import query_context, triage_state
 from monitor.io.store import Store
+from monitor.io.triage import TriageError
+from monitor.model import TriageState
 
 log = logging.getLogger(__name__)
 
@@ -52,9 +54,13 @@ def make_digest(
     now: datetime,
     query: Query | None = None,
     ctx: Context | None = None,
+    triage: TriageState | None = None,
 ) -> Digest:
-    """The digest of `day` from the store: that day's items and the day before's; `ctx`
+    """The digest of `day` from the store: that day's items and the day before's; the
+    analyst's triage (for the clippings) read from the store's folder unless given; `ctx`
     as `query_context` makes it, by default."""
+    if triage is None:
+        triage = _triage(settings)
     start, end = day_bounds(day, tz)
     before, _ = day_bounds(day - timedelta(days=1), tz)
     items = list(store.items(since=before, until=end))
@@ -69,8 +75,19 @@ def make_digest(
         source_names=[s.name for s in settings.sources if s.enabled],
         filters=[(f.name, f.query) for f in settings.filters],
         query=query,
-        ctx=ctx if ctx is not None else query_context(settings, store),
+        ctx=ctx if ctx is not None else query_context(settings, store, triage),
+        triage=triage,
     )
+
+
+def _triage(settings: Settings) -> TriageState | None:
+    """The analyst's triage; None (no clippings) when it cannot be read: a digest is
+    still worth writing."""
+    try:
+        return triage_state(settings)
+    except TriageError as exc:
+        log.warning("digest without clippings: %s", exc)
+        return None
 
 
 def render(d: Digest, fmt: str) -> str:
