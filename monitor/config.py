@@ -15,6 +15,7 @@ from monitor.core.urls import check_url
 from monitor.model import ActorSpec, Source
 
 ENV_VAR = "MONITOR_CONFIG"
+MIN_RETENTION = 86400.0  # [storage] keep: a day at least, so that today's items stay
 
 
 class ConfigError(Exception):
@@ -35,6 +36,7 @@ class ConfigError(Exception):
 
 class _Storage(msgspec.Struct, forbid_unknown_fields=True):
     path: str = "data/monitor.db"
+    keep: str | int | None = None
 
 
 class _Poll(msgspec.Struct, forbid_unknown_fields=True):
@@ -148,6 +150,9 @@ class Settings:
     keys: dict[str, str] = field(default_factory=dict)
     digest: DigestSettings = field(default_factory=DigestSettings)
     articles: ArticleSettings = field(default_factory=ArticleSettings)
+    # [storage] keep, in seconds: items published before the UTC day this long ago are
+    # dropped (unless starred, tagged by hand or annotated); None keeps everything
+    retention: float | None = None
 
     def source(self, name: str) -> Source | None:
         return next((s for s in self.sources if s.name == name), None)
@@ -419,6 +424,12 @@ def parse(text: str, path: Path | None = None) -> Settings:
         except (ZoneInfoNotFoundError, ValueError):
             raise fail("digest.timezone", f"unknown time zone {digest.timezone!r}") from None
 
+    retention = None
+    if raw.storage.keep is not None:
+        retention = value("storage.keep", parse_duration, raw.storage.keep)
+        if retention < MIN_RETENTION:
+            raise fail("storage.keep", f"{raw.storage.keep!r}: keep at least 1d (one day)")
+
     return Settings(
         path=path,
         storage=base / raw.storage.path,
@@ -429,4 +440,5 @@ def parse(text: str, path: Path | None = None) -> Settings:
         keys=dict(raw.keys),
         digest=digest,
         articles=articles,
+        retention=retention,
     )

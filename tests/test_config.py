@@ -42,6 +42,10 @@ def test_contract_keys(tmp_path: Path) -> None:
     p.write_text(GOOD, encoding="utf-8")
     s = load(p)
     assert s.storage == tmp_path / "data/monitor.db"
+    assert s.retention is None  # keep everything unless told
+    assert (
+        parse(GOOD.replace('path = "data', 'keep = "180d"\npath = "data')).retention == 180 * 86400
+    )
     lm, bbc = s.sources
     assert lm.name == "Le Monde – International"
     assert lm.language == "fr" and lm.interval == 600 and lm.enabled and lm.full_text
@@ -104,6 +108,30 @@ def _error(text: str) -> ConfigError:
         (lambda t: t + '\n[articles]\ndelay = "soon"\n', "articles.delay", 22, "not a duration"),
         (lambda t: t + "\n[articles]\nrobot = false\n", "articles.robot", 22, "unknown key"),
         (lambda t: "[storage]\npath = 3\n", "storage.path", 2, "Expected `str`"),
+        (
+            lambda t: t.replace('path = "data', 'keep = "6 months"\npath = "data'),
+            "storage.keep",
+            2,
+            "not a duration",
+        ),
+        (
+            lambda t: t.replace('path = "data', 'keep = "12h"\npath = "data'),
+            "storage.keep",
+            2,
+            "at least 1d",
+        ),
+        (
+            lambda t: t.replace('path = "data', 'keep = "-3d"\npath = "data'),
+            "storage.keep",
+            2,
+            "not a duration",
+        ),
+        (
+            lambda t: t.replace('path = "data', 'keep = true\npath = "data'),
+            "storage.keep",
+            2,
+            "got `bool`",
+        ),
         (lambda t: t + "\n[bogus]\nx = 1\n", "bogus", 21, "unknown key"),
     ],
 )

@@ -34,7 +34,7 @@ from monitor.core.digest_render import (
 from monitor.core.query import parse_query
 from monitor.io.backends import open_store
 from monitor.io.digest import file_name, run_schedule, template, write_file
-from monitor.model import Actor, Item, Quote, SourceState
+from monitor.model import Actor, Item, Quote, SourceState, TriageState
 
 GOLDEN = Path(__file__).parent / "golden"
 PARIS = ZoneInfo("Europe/Paris")
@@ -173,6 +173,20 @@ FILTERS = [
 ]
 
 
+def triage() -> TriageState:
+    """The analyst starred the first story and the day after's item, tagged an item by
+    hand and one by a `[[tags]]` query, and wrote a note on an item they did not clip."""
+    return TriageState(
+        starred=frozenset({"id1", "id8"}),
+        tags={
+            "diplomatie": frozenset({"id1", "id3"}),
+            "séisme": frozenset({"id4"}),  # an auto-tag: everyone's
+        },
+        tag_names={"diplomatie": "Diplomatie", "séisme": "Séisme"},
+        notes={"id1": "À citer dans la note du matin.\nVoir aussi l'AFP.", "id5": "sans suite"},
+    )
+
+
 def digest(items: list[Item] | None = None, **kw: object):  # type: ignore[no-untyped-def]
     all_items = dataset() if items is None else items
     args: dict[str, object] = {
@@ -243,6 +257,57 @@ def test_query_restricts_everything() -> None:
     d = digest(query=parse_query("lang:en"))
     assert [it.id for it in d.items] == ["id4"]
     assert d.query == "lang:en" and d.actors == () and not d.has_actors
+
+
+def test_clippings_are_the_days_starred_and_tagged_items() -> None:
+    d = digest(triage=triage())
+    clipped = [(c.item.id, c.starred, c.tags, c.note) for c in d.clippings]
+    assert clipped == [
+        ("id1", True, ("Diplomatie",), "À citer dans la note du matin.\nVoir aussi l'AFP."),
+        ("id3", False, ("Diplomatie",), None),
+        ("id4", False, ("Séisme",), None),  # auto-tags count; id8 is another day's
+    ]  # id5 has a note but is neither starred nor tagged
+    assert digest().clippings == () and digest(triage=TriageState()).clippings == ()
+    assert [c.item.id for c in digest(triage=triage(), query=parse_query("lang:en")).clippings] == [
+        "id4"
+    ]
+
+
+def test_clippings_in_every_format() -> None:
+    d = digest(triage=triage())
+    md = render_markdown(d)
+    part = md.split("## Clippings\n\n")[1].split("\n\n## ")[0].splitlines()
+    assert part == [
+        "- 09:05 · Le Monde · fr · [Poutine et Trump veulent normaliser les relations]"
+        "(<https://example.com/1>)  ",
+        "  ★ starred · tags: Diplomatie  ",
+        "  Note: À citer dans la note du matin. Voir aussi l'AFP.",
+        "- 10:15 · 20 Minutes, Ouest-France · fr · [Trump et Poutine veulent normaliser les"
+        " relations](<https://example.com/3>)  ",
+        "  tags: Diplomatie",
+        "- 11:30 · World Wire · en · [Magnitude 7.8 earthquake strikes New Zealand]"
+        "(<https://example.com/4>)  ",
+        "  tags: Séisme",
+    ]
+    page = render_html(d, template())
+    section = page.split("<h2>Clippings</h2>")[1].split("</section>")[0]
+    assert section.count("<li>") == 3 and section.count('class="star"') == 1
+    assert '<span class="tag">Diplomatie</span>' in section
+    assert "À citer dans la note du matin.<br>Voir aussi l&#39;AFP." in section
+    data = json.loads(render_json(d))
+    assert data["stats"]["clippings"] == 3
+    first = data["clippings"][0]
+    assert first == {
+        "starred": True,
+        "tags": ["Diplomatie"],
+        "note": "À citer dans la note du matin.\nVoir aussi l'AFP.",
+        "item": dataset()[0].to_json(),
+    }
+    assert [c["item"]["id"] for c in data["clippings"]] == ["id1", "id3", "id4"]
+    empty = digest()
+    assert "## Clippings\n\nNothing starred or tagged that day." in render_markdown(empty)
+    assert "Nothing starred or tagged that day." in render_html(empty, template())
+    assert json.loads(render_json(empty))["clippings"] == []
 
 
 def test_timezone_edges() -> None:
@@ -331,7 +396,7 @@ def test_shingles_ignore_case_and_accents() -> None:
 
 
 def test_golden_files() -> None:
-    d = digest()
+    d = digest(triage=triage())
     golden("digest.md", render_markdown(d))
     golden("digest.html", render_html(d, template()))
     golden("digest.json", render_json(d))
@@ -443,8 +508,23 @@ def tags_of(html: str) -> list[tuple[str, list[tuple[str, str | None]]]]:
     return p.tags
 
 
+def hostile_triage() -> TriageState:
+    """Every hostile item starred, tagged and annotated with hostile text."""
+    ids = frozenset(f"id{n}" for n in range(len(HOSTILE_TITLES)))
+    tags = {f"t{n}": frozenset({f"id{n}"}) for n in range(len(HOSTILE_TITLES))}
+    names = {f"t{n}": title for n, title in enumerate(HOSTILE_TITLES)}
+    notes = {
+        f"id{n}": f"{title}\n# heading\n- list\n> quote\n</blockquote>{title}"
+        for n, title in enumerate(HOSTILE_TITLES)
+    }
+    return TriageState(starred=ids, tags=tags, tag_names=names, notes=notes)
+
+
 def test_hostile_html_is_inert() -> None:
-    page = render_html(digest(hostile_items(), filters=[("<b>x</b>", "script")]), template())
+    page = render_html(
+        digest(hostile_items(), filters=[("<b>x</b>", "script")], triage=hostile_triage()),
+        template(),
+    )
     tags = tags_of(page)
     names = {t for t, _ in tags}
     assert not names & {"script", "img", "iframe", "object", "embed", "link", "form"}
@@ -460,12 +540,16 @@ def test_hostile_html_is_inert() -> None:
     head = page.split("<body>")[0]
     assert "url(" not in head and "@import" not in head and "://" not in head  # no remote
     # the only tags are the template's own
-    template_tags = {t for t, _ in tags_of(render_html(digest(), template()))}
+    template_tags = {t for t, _ in tags_of(render_html(digest(triage=triage()), template()))}
     assert names <= template_tags | {"a"}
+    assert page.count("<blockquote") == page.count("</blockquote>")
 
 
 def test_hostile_markdown_keeps_its_structure() -> None:
-    md = render_markdown(digest(hostile_items()))
+    md = render_markdown(digest(hostile_items(), triage=hostile_triage()))
+    clippings = md.split("## Clippings\n\n")[1].split("\n\n## ")[0].splitlines()
+    assert len(clippings) == 3 * len(HOSTILE_TITLES)  # item, triage, note: one line each
+    assert all(line.startswith(("- ", "  ★ starred", "  Note: ")) for line in clippings)
     headings = [line for line in md.splitlines() if line.startswith("#")]
     assert all(h.startswith(("# Digest", "## ", "### ")) for h in headings)
     assert not any("Not a heading" in h and not h.startswith("### ") for h in headings)
@@ -638,6 +722,36 @@ def test_cli_digest(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
         == 0
     )
     assert page.read_text(encoding="utf-8").startswith("<!DOCTYPE html>")
+
+
+def test_cli_digest_clips_what_the_analyst_starred_and_tagged(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from monitor.io.triage import FILE, Triage
+
+    cfg = config_text(tmp_path)
+    args = ["digest", "--config", str(cfg), "--date", "2016-11-14", "--format", "json"]
+    assert main(args) == 0
+    assert json.loads(capsys.readouterr().out)["clippings"] == []
+    assert not (tmp_path / "db" / FILE).exists()  # reading made no triage file
+    monkeypatch.setattr("monitor.io.triage.login", lambda: "ana")
+    mine = Triage(tmp_path / "db")
+    mine.star(["id4"])
+    mine.note("id4", "Bilan à suivre")
+    mine.tag("Climat", ["id5"], auto=True)
+    mine.close()
+    theirs = Triage(tmp_path / "db", user="bob")
+    theirs.star(["id1"])  # another analyst's star: not in this analyst's digest
+    theirs.close()
+    assert main(args) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert [(c["item"]["id"], c["starred"], c["tags"], c["note"]) for c in data["clippings"]] == [
+        ("id4", True, [], "Bilan à suivre"),
+        ("id5", False, ["Climat"], None),
+    ]
+    assert main([*args[:-2], "--query", "is:starred"]) == 0  # the query sees the triage too
+    md = capsys.readouterr().out
+    assert "earthquake" in md and "COP22" not in md
 
 
 def test_real_feeds_share_stories(corpus: Path) -> None:

@@ -12,13 +12,13 @@ from collections.abc import Sequence
 from monitor import __version__
 from monitor.cli.common import EXIT_OK, CliError
 from monitor.cli.dashboard import cmd_dashboard, cmd_demo
+from monitor.cli.export import cmd_export
 from monitor.cli.maintain import cmd_reindex
 from monitor.cli.poll import cmd_poll
 from monitor.cli.read import (
     SEARCH_HELP,
     cmd_actors,
     cmd_digest,
-    cmd_export,
     cmd_search,
     cmd_sources,
 )
@@ -83,10 +83,19 @@ def build_parser() -> argparse.ArgumentParser:
     pe.add_argument("--force", action="store_true", help="overwrite an existing output file")
     ssub.add_parser("list", parents=[common], help="the health table (default)")
 
-    p = sub.add_parser("export", parents=[common], help="stored items as JSON")
+    p = sub.add_parser(
+        "export",
+        parents=[common],
+        help="stored items (those matching a query) with your triage, as JSON or CSV",
+    )
+    p.add_argument("--query", metavar="Q", help="only the items matching this query")
     p.add_argument("--since", metavar="AGE", help="only items published within AGE (24h, 7d …)")
-    p.add_argument("--format", choices=("jsonl", "json"), default="jsonl")
-    p.add_argument("--output", "-o", metavar="PATH", help="write here instead of stdout")
+    p.add_argument("--format", choices=("jsonl", "json", "csv"), default="jsonl")
+    p.add_argument(
+        "--bom", action="store_true", help="CSV: start with a UTF-8 byte order mark (Excel)"
+    )
+    p.add_argument("--output", "-o", metavar="FILE", help="write here (default: stdout, -)")
+    p.add_argument("--force", action="store_true", help="overwrite an existing output file")
     p.set_defaults(func=cmd_export)
 
     p = sub.add_parser(

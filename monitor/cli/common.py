@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
@@ -107,8 +107,9 @@ def duration(text: str) -> timedelta:
     return timedelta(seconds=parse_duration(text))
 
 
-def save(path: Path, text: str, *, force: bool) -> None:
-    """Write `text` to `path` atomically; an existing file only with `force`."""
+def save(path: Path, text: str | Iterable[str], *, force: bool) -> None:
+    """Write `text` (or its pieces, in order) to `path` atomically; an existing file only
+    with `force`."""
     from monitor.io.digest import write_file
 
     try:

@@ -22,10 +22,11 @@ from monitor.cli.common import (
     table,
 )
 from monitor.config import Settings
-from monitor.core.humanize import span
+from monitor.core.humanize import dropped_words, span
 from monitor.io.events import (
     ActorsFound,
     DigestWritten,
+    Dropped,
     Event,
     PollEnded,
     Problem,
@@ -75,6 +76,7 @@ class _PollTally:
     earlier: int = 0  # of them, left pending by earlier polls
     left_without: int = 0  # --no-text: new items whose page was not asked for
     caught_up: int = 0  # stored items that got their actors
+    dropped: Dropped | None = None  # retention ran
 
     def __call__(self, event: Event) -> None:
         match event:
@@ -104,6 +106,8 @@ class _PollTally:
                     self.bar.line(f"text {done}/{total} {link}: {word}")
             case ActorsFound(done, _, True):
                 self.caught_up += done
+            case Dropped():
+                self.dropped = event
             case Problem(_, message):
                 self.bar.line(f"monitor: {one_line(message)}")
             case _:
@@ -187,6 +191,9 @@ def cmd_poll(args: argparse.Namespace) -> int:
         print(f"article text: {tally.left_without} items left without (--no-text)")
     if tally.caught_up:
         print(f"actors: looked for in {tally.caught_up} items stored without them")
+    if (d := tally.dropped) is not None and settings.retention is not None:
+        words = dropped_words(d.count, d.before, d.kept)
+        print(f"retention (keep {span(settings.retention)}): {words}")
     return EXIT_OK
 
 
@@ -198,9 +205,12 @@ class _WatchLines:
     failure: str | None = None
     digest: ScheduleRun | None = None
     caught_up: int = 0
+    dropped: Dropped | None = None  # retention dropped items in this pass
 
     def __call__(self, event: Event) -> None:
         match event:
+            case Dropped(count) if count:
+                self.dropped = event
             case PollEnded(report, failure, _):
                 self.report, self.failure, self.digest, self.caught_up = report, failure, None, 0
             case ActorsFound(done, _, True):
@@ -227,6 +237,8 @@ class _WatchLines:
             text = f"{when} {fetched} fetched, {len(r.failed)} failed, {r.new} new"
         if self.caught_up:
             text += f", actors looked for in {self.caught_up} stored items"
+        if (d := self.dropped) is not None:
+            text += f"; {dropped_words(d.count, d.before, d.kept)}"
         if self.digest is not None and self.digest.written:
             text += f"; digest of {self.digest.day.isoformat()} written to " + ", ".join(
                 str(path) for path in self.digest.written
@@ -234,7 +246,7 @@ class _WatchLines:
         if next_poll is not None:
             text += f"; next pass in {span((next_poll - datetime.now(UTC)).total_seconds())}"
         print(text, flush=True)
-        self.report, self.digest, self.caught_up = None, None, 0
+        self.report, self.digest, self.caught_up, self.dropped = None, None, 0, None
 
 
 def _clock() -> str:

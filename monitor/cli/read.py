@@ -1,4 +1,5 @@
-"""The commands that read the store: sources, export, search, actors, digest."""
+"""The commands that read the store: sources, search, actors, digest (export has its own
+module)."""
 
 from __future__ import annotations
 
@@ -13,7 +14,6 @@ from monitor.cli.common import (
     EXIT_OK,
     CliError,
     clip,
-    duration,
     one_line,
     parse_or_fail,
     save,
@@ -96,33 +96,6 @@ def _export_opml(settings: Settings, output: str | None, *, force: bool) -> int:
     path = Path(output)
     save(path, data.decode("utf-8"), force=force)
     print(f"{len(settings.sources)} sources written to {path}", file=sys.stderr)
-    return EXIT_OK
-
-
-def cmd_export(args: argparse.Namespace) -> int:
-    settings = settings_of(args)
-    since = None
-    if args.since:
-        try:
-            since = datetime.now(UTC) - duration(args.since)
-        except ValueError as exc:
-            raise CliError(f"--since: {exc}", EXIT_CONFIG) from None
-        except OverflowError:
-            since = None  # further back than any date: everything
-    store = store_of(settings, readonly=True)
-    out = sys.stdout if args.output in (None, "-") else open(args.output, "w", encoding="utf-8")  # noqa: SIM115
-    try:
-        items = store.items(since=since)
-        if args.format == "jsonl":
-            for item in items:
-                out.write(json.dumps(item.to_json(), ensure_ascii=False) + "\n")
-        else:
-            json.dump([i.to_json() for i in items], out, ensure_ascii=False, indent=2)
-            out.write("\n")
-    finally:
-        store.close()
-        if out is not sys.stdout:
-            out.close()
     return EXIT_OK
 
 

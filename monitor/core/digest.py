@@ -17,7 +17,7 @@ from monitor.core.cluster import cluster
 from monitor.core.entries import entry_of
 from monitor.core.index import EntryIndex
 from monitor.core.query import NO_CONTEXT, Context, Query, QueryError, parse_query
-from monitor.model import ActorKind, Item, SourceState
+from monitor.model import ActorKind, Item, SourceState, TriageState
 
 SCHEMA = 1  # the digest JSON's schema version (docs/digest.md)
 STORY_ACTORS = 5  # actors listed per story
@@ -59,6 +59,16 @@ class Section:
 
 
 @dataclass(frozen=True, slots=True)
+class Clipping:
+    """An item the analyst starred or tagged (auto-tags count), with their note."""
+
+    item: Item
+    starred: bool
+    tags: tuple[str, ...]  # as written, sorted
+    note: str | None
+
+
+@dataclass(frozen=True, slots=True)
 class Digest:
     date: date
     timezone: str
@@ -74,6 +84,7 @@ class Digest:
     sections: tuple[Section, ...]
     items: tuple[Item, ...]  # by time
     has_actors: bool = field(default=False)  # whether any item of the day has actor data
+    clippings: tuple[Clipping, ...] = ()  # by time
 
 
 def day_bounds(day: date, zone: tzinfo) -> tuple[datetime, datetime]:
@@ -247,6 +258,18 @@ def sections(
     return out
 
 
+def day_clippings(items: Iterable[Item], triage: TriageState | None) -> list[Clipping]:
+    """The items starred or tagged in `triage`, in their order, with their tags and note."""
+    if triage is None:
+        return []
+    out = []
+    for it in items:
+        starred, tags = it.id in triage.starred, triage.tags_of(it.id)
+        if starred or tags:
+            out.append(Clipping(it, starred, tuple(tags), triage.notes.get(it.id)))
+    return out
+
+
 def build_digest(
     items: Iterable[Item],
     *,
@@ -260,10 +283,12 @@ def build_digest(
     filters: Sequence[tuple[str, str]] = (),
     query: Query | None = None,
     ctx: Context = NO_CONTEXT,
+    triage: TriageState | None = None,
 ) -> Digest:
     """The digest of `day` in `zone`. `items` may hold other days' items (they are left
     out); `previous` holds the day before's, for the actors' changes; `query` restricts
-    both; `filters` are the saved (name, query) pairs; `states` the sources' health."""
+    both; `filters` are the saved (name, query) pairs; `states` the sources' health;
+    `triage` the analyst's, for the clippings."""
     today = sorted(matching(on_day(items, day, zone), query, generated_at, ctx), key=_sort_key)
     before = matching(on_day(previous, day - timedelta(days=1), zone), query, generated_at, ctx)
     actors = day_actors(today, before)
@@ -282,6 +307,7 @@ def build_digest(
         sections=tuple(sections(today, filters, generated_at, ctx)),
         items=tuple(today),
         has_actors=any(it.actors for it in today),
+        clippings=tuple(day_clippings(today, triage)),
     )
 
 
@@ -310,6 +336,7 @@ def to_json(d: Digest) -> dict[str, Any]:
             "source_names": list(d.sources),
             "failed_sources": [{"name": n, "error": e} for n, e in d.failed],
             "has_actors": d.has_actors,
+            "clippings": len(d.clippings),
         },
         "stories": [
             {
@@ -338,4 +365,13 @@ def to_json(d: Digest) -> dict[str, Any]:
             for s in d.sections
         ],
         "items": [item_json(it) for it in d.items],
+        "clippings": [
+            {
+                "starred": c.starred,
+                "tags": list(c.tags),
+                "note": c.note,
+                "item": item_json(c.item),
+            }
+            for c in d.clippings
+        ],
     }

@@ -17,13 +17,14 @@ from typing import Any
 
 import nh3
 
-from monitor.core.digest import DayQuote, Digest, Story, to_json
+from monitor.core.digest import Clipping, DayQuote, Digest, Story, to_json
 from monitor.core.normalize import strip_controls
 from monitor.core.urls import check_url
 from monitor.model import Item
 
 SUFFIX = {"markdown": ".md", "html": ".html", "json": ".json"}
 TOP_STORIES = 25  # stories shown in Markdown and HTML (JSON has them all)
+NO_CLIPPINGS = "Nothing starred or tagged that day."
 NO_ACTORS = (
     "No actor data yet: none of the day's items has been tagged with actors "
     "(actor recognition fills this section)."
@@ -153,6 +154,28 @@ def story_line(s: Story, clock: Callable[[datetime], str]) -> str:
     return " · ".join(parts)
 
 
+def note_lines(text: str | None) -> list[str]:
+    """An analyst's note as lines of plain text (controls gone, blank lines dropped)."""
+    return [line for line in map(one_line, (text or "").splitlines()) if line]
+
+
+def clip_line(c: Clipping) -> str:
+    """A clipping's triage after its item, as plain text (escape before use)."""
+    parts = ["★ starred"] if c.starred else []
+    if c.tags:
+        parts.append("tags: " + ", ".join(c.tags))
+    return " · ".join(parts)
+
+
+def _md_clipping(c: Clipping, clock: Callable[[datetime], str]) -> list[str]:
+    # one line per part: a note's own line breaks could open a list or a block
+    out = [_md_item(c.item, clock) + "  ", f"  {md_escape(clip_line(c))}"]
+    if c.note:
+        out[-1] += "  "
+        out.append(f"  Note: {md_escape(c.note)}")
+    return out
+
+
 def _md_item(it: Item, clock: Callable[[datetime], str]) -> str:
     lang = f" · {md_escape(it.language)}" if it.language else ""
     return f"- {clock(it.published)} · {md_escape(', '.join(it.sources))}{lang} · " + md_link(
@@ -172,6 +195,11 @@ def render_markdown(d: Digest) -> str:
         out.append(f"Sources that failed that day: {md_escape(failed)}")
     else:
         out.append("No source failed that day.")
+    out += ["", "## Clippings", ""]
+    if not d.clippings:
+        out.append(NO_CLIPPINGS)
+    for c in d.clippings:
+        out += _md_clipping(c, clock)
     out += ["", "## Top stories", ""]
     if not d.stories:
         out.append("No items that day.")
@@ -231,6 +259,7 @@ def render_html(d: Digest, template: str) -> str:
     )
     env.filters["line"] = one_line
     env.filters["clock"] = _clock(d)
+    env.filters["lines"] = note_lines
     env.globals["link"] = lambda label, url: Markup(html_link(label, url))
     context: dict[str, Any] = {
         "d": d,
@@ -240,6 +269,7 @@ def render_html(d: Digest, template: str) -> str:
         "story_line": lambda s: story_line(s, _clock(d)),
         "quote_groups": quote_groups(d),
         "no_actors": NO_ACTORS,
+        "no_clippings": NO_CLIPPINGS,
         "generated": f"{d.generated_at.astimezone(d.zone):%Y-%m-%d %H:%M %Z}",
     }
     return env.from_string(template).render(context)

@@ -1,4 +1,5 @@
-"""Durations, moments and a source's last error in words, for the dashboard and the CLI.
+"""Durations, moments, a source's last error and what retention did, in words, for the
+dashboard and the CLI.
 
 Pure: the caller passes `now`, and the words are plain strings. Text from outside (an
 error's detail) is returned as it is: the caller shows it through its own gate.
@@ -7,7 +8,7 @@ error's detail) is returned as it is: the caller shows it through its own gate.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from datetime import datetime
+from datetime import date, datetime
 
 from monitor.model import ErrorKind, Item, Source, SourceState
 
@@ -33,6 +34,19 @@ def span(seconds: float) -> str:
         if secs >= size:
             return f"{secs // size}{unit}"
     return f"{secs}s"
+
+
+def dropped_words(count: int, before: date, kept: int) -> str:
+    """What a retention pass did: "12 items published before 2026-06-01 dropped (3 kept:
+    starred, tagged or annotated)"."""
+
+    def items(n: int) -> str:
+        return f"{n} item" if n == 1 else f"{n:,} items"
+
+    text = f"{items(count)} published before {before.isoformat()} dropped"
+    if kept:
+        text += f" ({items(kept)} kept: starred, tagged or annotated)"
+    return text
 
 
 def ago(moment: datetime | None, now: datetime) -> str:

@@ -1,5 +1,5 @@
 """What a query is evaluated with, from the settings and the store: the store's text
-index and each source's category (`core.query.Context`)."""
+index, the analyst's triage and each source's category (`core.query.Context`)."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ from monitor.config import Settings
 from monitor.core.fold import fold_text
 from monitor.core.query import Context
 from monitor.io.store import Store
+from monitor.io.triage import FILE, Triage
 from monitor.model import TriageState
 
 
@@ -17,3 +18,21 @@ def categories(settings: Settings) -> dict[str, str]:
 
 def query_context(settings: Settings, store: Store, triage: TriageState | None = None) -> Context:
     return Context(text=store.text_search(), triage=triage, categories=categories(settings))
+
+
+def open_triage(settings: Settings, *, shared: bool = False) -> Triage:
+    """The analyst's triage of the configured store. The one place that opens it: `shared`
+    is `[triage] shared` (every analyst reads and writes the same rows)."""
+    return Triage(settings.storage, shared=shared)
+
+
+def triage_state(settings: Settings) -> TriageState:
+    """The analyst's triage now, for a command that only reads: empty, and nothing
+    created, when the store has no triage file yet. Raises `TriageError`."""
+    if not (settings.storage / FILE).exists():
+        return TriageState()
+    triage = open_triage(settings)
+    try:
+        return triage.state()
+    finally:
+        triage.close()

@@ -6,6 +6,7 @@ from __future__ import annotations
 import logging
 import os
 import tempfile
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, tzinfo
 from functools import cache
@@ -17,8 +18,10 @@ from monitor.config import Settings
 from monitor.core.digest import Digest, build_digest, day_bounds, scheduled_day
 from monitor.core.digest_render import SUFFIX, render_html, render_json, render_markdown
 from monitor.core.query import Context, Query
-from monitor.io.context import query_context
+from monitor.io.context import query_context, triage_state
 from monitor.io.store import Store
+from monitor.io.triage import TriageError
+from monitor.model import TriageState
 
 log = logging.getLogger(__name__)
 
@@ -51,9 +54,13 @@ def make_digest(
     now: datetime,
     query: Query | None = None,
     ctx: Context | None = None,
+    triage: TriageState | None = None,
 ) -> Digest:
-    """The digest of `day` from the store: that day's items and the day before's; `ctx`
+    """The digest of `day` from the store: that day's items and the day before's; the
+    analyst's triage (for the clippings) read from the store's folder unless given; `ctx`
     as `query_context` makes it, by default."""
+    if triage is None:
+        triage = _triage(settings)
     start, end = day_bounds(day, tz)
     before, _ = day_bounds(day - timedelta(days=1), tz)
     items = list(store.items(since=before, until=end))
@@ -68,8 +75,19 @@ def make_digest(
         source_names=[s.name for s in settings.sources if s.enabled],
         filters=[(f.name, f.query) for f in settings.filters],
         query=query,
-        ctx=ctx if ctx is not None else query_context(settings, store),
+        ctx=ctx if ctx is not None else query_context(settings, store, triage),
+        triage=triage,
     )
+
+
+def _triage(settings: Settings) -> TriageState | None:
+    """The analyst's triage; None (no clippings) when it cannot be read: a digest is
+    still worth writing."""
+    try:
+        return triage_state(settings)
+    except TriageError as exc:
+        log.warning("digest without clippings: %s", exc)
+        return None
 
 
 def render(d: Digest, fmt: str) -> str:
@@ -86,14 +104,15 @@ def file_name(day: date, fmt: str, stem: str = "digest") -> str:
     return f"{stem}-{day.isoformat()}{SUFFIX[fmt]}"
 
 
-def write_file(path: Path, text: str, *, force: bool = False) -> None:
-    """Write `text` to `path` atomically. Without `force` an existing file is kept and
-    FileExistsError raised, even when another process creates it at the same moment."""
+def write_file(path: Path, text: str | Iterable[str], *, force: bool = False) -> None:
+    """Write `text` (or its pieces, in order) to `path` atomically. Without `force` an
+    existing file is kept and FileExistsError raised, even when another process creates
+    it at the same moment."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
         with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as f:
-            f.write(text)
+            f.writelines([text] if isinstance(text, str) else text)
             f.flush()
             os.fsync(f.fileno())
         if force:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:  # kept light: the command line imports this before anything heavy
@@ -97,6 +97,16 @@ class DigestWritten:
 
 
 @dataclass(frozen=True, slots=True)
+class Dropped:
+    """Retention ([storage] keep) ran: `count` items published before the UTC day
+    `before` were dropped; `kept` older ones stay (starred, tagged by hand, annotated)."""
+
+    count: int
+    before: date
+    kept: int
+
+
+@dataclass(frozen=True, slots=True)
 class Problem:
     """A step failed; it is logged and said, and the rest goes on."""
 
@@ -116,6 +126,7 @@ Event = (
     | TextArrived
     | TextsDone
     | DigestWritten
+    | Dropped
     | Problem
 )
 Listener = Callable[[Event], None]

@@ -186,10 +186,18 @@ class TextIndex:
 
     def stale_days(self, stamps: dict[str, str]) -> list[str]:
         """Days whose files (`stamps`: day -> signature, every day of the store) differ
-        from what was indexed, newest first; days indexed but gone are dropped here."""
+        from what was indexed, newest first; days indexed but gone are dropped here, and
+        so are rows of days gone before they were ever indexed whole (a writer that died
+        while retention removed a day written since the index was last completed)."""
         if self.broken or not self.open():
             return []
-        gone = [day for day in self._stamps if day not in stamps]
+        with self._lock:
+            db = self._db
+            try:
+                held = {r[0] for r in db.execute("SELECT DISTINCT day FROM docs")} if db else set()
+            except sqlite3.Error:
+                held = set()
+        gone = sorted(day for day in held | self._stamps.keys() if day not in stamps)
         if gone:
             self._guarded(lambda db: self._drop_days(db, gone))
         return sorted((d for d, s in stamps.items() if self._stamps.get(d) != s), reverse=True)
@@ -229,6 +237,18 @@ class TextIndex:
             self._stamps.update(fresh)
             return True
         return False
+
+    def restamp(self, stamps: dict[str, str]) -> None:
+        """Note the days' new signatures after items were only removed from them (their
+        rows went with `drop`); a day noted stale before stays stale."""
+        fresh = {d: s for d, s in stamps.items() if self._stamps.get(d) is not None}
+
+        def work(db: sqlite3.Connection) -> None:
+            for day, stamp in fresh.items():
+                db.execute("INSERT OR REPLACE INTO days VALUES (?, ?)", (day, stamp))
+
+        if fresh and self._guarded(work):
+            self._stamps.update(fresh)
 
     def drop(self, ids: Iterable[str]) -> bool:
         """Forget these items; False when the write failed (the file is gone: index anew)."""

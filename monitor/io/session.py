@@ -11,6 +11,10 @@ A pass is defined here once:
 3. `run`: the schedule. Poll due sources on their intervals, write the scheduled digest
    when due, wait for the next due source or a request (`poll_now`).
 
+Retention (`[storage] keep`) runs in the writer after a poll, at most once an hour:
+items published before the UTC day `keep` ago are dropped, except those any analyst
+starred, tagged by hand or annotated (`_retain`).
+
 Which items get their page fetched is one rule: `core.backlog.text_job`. The dashboard's
 state (the filter, the view) lives here too, so that it is tested without a terminal.
 """
@@ -23,7 +27,7 @@ import logging
 import threading
 from collections.abc import Awaitable, Callable, Coroutine, Iterator, Sequence
 from concurrent.futures import Executor
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from functools import partial
 from pathlib import Path
 from typing import Any, Protocol
@@ -37,10 +41,11 @@ from monitor.core.query import Context
 from monitor.core.view import Filter, View, compute_view, parse_filter
 from monitor.io.articles import ArticleFetcher
 from monitor.io.clock import utcnow
-from monitor.io.context import query_context
+from monitor.io.context import open_triage, query_context
 from monitor.io.events import (
     ActorsFound,
     DigestWritten,
+    Dropped,
     Event,
     Listener,
     Loaded,
@@ -62,6 +67,7 @@ log = logging.getLogger(__name__)
 IDLE = 3600.0  # seconds between checks when no source is enabled
 READ_ONLY_EVERY = 60.0  # a read-only session re-reads the store at most this often
 TEXT_RELOAD = 1.0  # seconds: arriving texts re-read the store at most this often
+RETAIN_EVERY = 3600.0  # seconds: retention runs at most this often
 
 
 class PollFn(Protocol):
@@ -145,6 +151,8 @@ class Session:
         self.next_poll: datetime | None = None
         self.fetching: set[str] = set()  # ids whose article page is being fetched
         self.finding = 0  # new items still waiting for their actors
+        self.last_dropped: Dropped | None = None  # the last retention pass that dropped some
+        self._retained: datetime | None = None  # when retention last ran
 
         self._request: tuple[bool, set[str] | None] = (False, None)
         self._wake = asyncio.Event()
@@ -358,6 +366,7 @@ class Session:
             except Exception as exc:
                 log.exception("poll failed")
                 self.last_failure = f"poll failed: {type(exc).__name__}: {exc}"
+            await self._retain()
             await self._reread()
         finally:
             self.polling = False
@@ -366,6 +375,42 @@ class Session:
         self.emit(PollEnded(report, self.last_failure, len(fresh)))
         self._queue_after(fresh, report is not None)
         return report
+
+    async def _retain(self) -> None:
+        """Retention, if configured and not run within the hour: drop the items published
+        before the UTC day `[storage] keep` ago, except those any analyst starred, tagged
+        by hand or annotated; then forget the dropped items' triage (seen, auto-tags)."""
+        keep = self.settings.retention
+        if self.read_only or keep is None:
+            return
+        now = self.now()
+        if self._retained is not None and (now - self._retained).total_seconds() < RETAIN_EVERY:
+            return
+        self._retained = now
+        before = (now - timedelta(seconds=keep)).astimezone(UTC).date()
+        with self.reported("dropping old items"):
+            count, kept = await asyncio.to_thread(self._drop_before, before.isoformat())
+            event = Dropped(count, before, kept)
+            if count:
+                self.last_dropped = event
+            self.emit(event)
+
+    def _drop_before(self, day: str) -> tuple[int, int]:
+        """In a thread: drop; (items dropped, older items kept). Nothing is dropped when
+        the triage cannot be read: what it protects is not known."""
+        start = datetime.fromisoformat(day).replace(tzinfo=UTC)
+        triage = open_triage(self.settings)  # [triage] shared: passed here once it exists
+        try:
+            keep = triage.protected()
+            old = [e.id for e in self.store.entries() if e.published < start]
+            count = self.store.drop_before(day, keep)
+            if count:
+                gone = {i for i in old if i not in keep and self.store.get(i) is None}
+                # starred meanwhile (by another process) and dropped anyway: keep the star
+                triage.forget(gone - triage.protected())
+            return count, sum(1 for i in old if i in keep)
+        finally:
+            triage.close()
 
     def next_delay(self) -> float | None:
         """Seconds until the next source is due (None: no enabled source)."""

@@ -42,6 +42,12 @@ class Store(Protocol):
         arrives: the change sees the item as it is now, after any poll in between."""
         ...
 
+    def drop_before(self, day: str, keep: frozenset[str]) -> int:
+        """Retention: drop every item published before the UTC day `day` (YYYY-MM-DD)
+        whose id is not in `keep`, atomically (a crash leaves each item either stored or
+        dropped, never half). Returns how many were dropped."""
+        ...
+
     def items(self, since: datetime | None = None, until: datetime | None = None) -> Iterator[Item]:
         """Items whose `published` is in [since, until), newest day first."""
         ...

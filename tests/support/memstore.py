@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 
 from monitor.core.dedupe import merge
 from monitor.core.entries import entry_of
@@ -66,6 +66,17 @@ class MemoryStore:
                 self._sorted = None
                 done.append(new)
         return done
+
+    def drop_before(self, day: str, keep: frozenset[str]) -> int:
+        start = datetime.fromisoformat(day).replace(tzinfo=UTC)
+        with self._lock:
+            gone = [i for i, it in self._items.items() if it.published < start and i not in keep]
+            for item_id in gone:
+                del self._items[item_id], self._entries[item_id]
+            if gone:
+                self.writes += 1
+                self._sorted = None
+        return len(gone)
 
     def add(self, items: Iterable[Item]) -> None:
         """Store items as they are (no merging)."""

@@ -17,7 +17,8 @@ is rebuilt from them.
 
 The modules: `files` (names, atomic writes, TinyDB files), `days` (a day's items and
 texts), `idlog` (ids.log), `entries` (entry files), `meta` (meta.json), `lock` (the writer
-lock and owner.json) and `store` (TinyStore, which ties them together).
+lock and owner.json), `retention` (dropping old items in the same write order) and `store`
+(TinyStore, which ties them together).
 """
 
 from monitor.io.tinystore.files import ENTRIES, INDEX, ITEMS, LOCK, META, OWNER, TEXTS

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
@@ -70,6 +70,12 @@ def day_files(root: Path) -> list[str]:
 def day_sigs(root: Path, day: str) -> tuple[Sig | None, Sig | None]:
     """The signatures of the day's items and text files as they are now."""
     return sig(file_stamp(items_file(root, day))), sig(file_stamp(text_file(root, day)))
+
+
+def index_stamp(root: Path, day: str) -> str:
+    """The day's files' signatures, as the text index records them."""
+    items, text = day_sigs(root, day)
+    return f"{items}|{text}"
 
 
 def _untracked(rec: Record) -> Record:
@@ -188,6 +194,18 @@ class Day:
         self.changed.pop(item_id, None)
         if self._texts is not None:
             self._texts.pending.pop(item_id, None)
+
+    def remove(self, ids: Iterable[str]) -> None:
+        """Drop these records from the day's files: items first, then their texts (a crash
+        in between leaves texts no item refers to, which `retention.prune_texts` removes
+        when a writer opens the store)."""
+        gone = set(ids)
+        if not gone:
+            return
+        self.items.flush(lambda rid: rid not in gone)
+        texts = self.texts
+        if any(rid in texts.docs for rid in gone):
+            texts.flush(lambda rid: rid not in gone)
 
     @property
     def dirty(self) -> bool:

@@ -4,7 +4,8 @@ each key resolves to.
 Each line says that an id lives in a day and which new keys resolve to it, or that an id is
 dropped, or that the batch before it is complete (a commit line). Lines after the last
 commit line are a batch a writer has not finished: `tail` keeps the day each of their ids
-was in before, so that they can be checked against the day files and undone.
+was in before, so that they can be checked against the day files and undone (a drop
+whose item is still in its day is undone too: retention drops it again later).
 """
 
 from __future__ import annotations
@@ -77,6 +78,7 @@ class IdLog:
         self.id_day: dict[str, str] = {}
         self.tail: dict[str, str | None] = {}  # uncommitted lines: id -> day before
         self.reverted: dict[str, str] = {}  # tail lines undone (readers only): id -> day
+        self.undropped: dict[str, str] = {}  # tail drops undone (readers only): id -> day
         self._fd: int | None = None
         self._pos = 0
 
@@ -90,6 +92,7 @@ class IdLog:
             data = b""
         end = data.rfind(b"\n") + 1
         self.key_id, self.id_day, self.tail, self.reverted = {}, {}, {}, {}
+        self.undropped = {}
         with no_gc():  # many small objects, no cycles: collecting would only slow this down
             self.replay(decode_lines(data[:end]))
         self._pos = end
@@ -122,6 +125,7 @@ class IdLog:
     def replay(self, lines: Iterable[Line], moved: set[str] | None = None) -> None:
         """Apply index lines; add the days items moved in or out of to `moved`."""
         id_day, key_id, tail, reverted = self.id_day, self.key_id, self.tail, self.reverted
+        undropped = self.undropped
         for line in lines:
             rid = line.id
             if rid is not None and line.day is not None:
@@ -133,14 +137,19 @@ class IdLog:
                     key_id[k] = rid
                 if reverted:
                     reverted.pop(rid, None)
+                if undropped:
+                    undropped.pop(rid, None)
                 if moved is not None and before != line.day:
                     moved.add(line.day)
                     if before is not None:
                         moved.add(before)
             elif line.drop is not None:
-                before = id_day.pop(line.drop, None)
-                tail.pop(line.drop, None)
-                reverted.pop(line.drop, None)
+                rid = line.drop
+                before = id_day.pop(rid, None)
+                if rid not in tail:
+                    tail[rid] = before
+                reverted.pop(rid, None)
+                undropped.pop(rid, None)
                 if moved is not None and before is not None:
                     moved.add(before)
             elif line.commit is not None:
@@ -151,19 +160,31 @@ class IdLog:
                         if rid in id_day:
                             moved.add(id_day[rid])
                 id_day.update(reverted)
+                for rid, day in undropped.items():
+                    id_day.pop(rid, None)
+                    if moved is not None:
+                        moved.add(day)
                 reverted.clear()
+                undropped.clear()
                 tail.clear()
 
     def verify_tail(self, holds: Holds) -> list[Line]:
         """Check the lines of an unfinished batch against the day files.
 
         A line whose item is not in its day is undone: the item stays where it was before
-        the batch, or is forgotten if it was new. Returns the lines that say so.
+        the batch, or is forgotten if it was new. A drop whose item is still in the day it
+        was in is undone too (the item stays). Returns the lines that say so.
         """
         fixes: list[Line] = []
         for rid, before in self.tail.items():
             day = self.id_day.get(rid)
-            if day is None or holds(day, rid):
+            if day is None:
+                if before is not None and holds(before, rid):  # dropped, but still there
+                    self.id_day[rid] = before
+                    fixes.append(Line(id=rid, day=before))
+                    self.undropped[rid] = before
+                continue
+            if holds(day, rid):
                 continue
             if before is not None and holds(before, rid):
                 self.id_day[rid] = before
@@ -182,6 +203,7 @@ class IdLog:
         if had_tail:
             self.append([*fixes, Line(commit=timestamp())])
         self.reverted.clear()
+        self.undropped.clear()
 
     def rebuild(self, days: Iterable[tuple[str, Iterable[Record]]]) -> None:
         """The file is gone but days exist: index every stored item again (`lines_from_days`)."""
@@ -190,6 +212,11 @@ class IdLog:
         self.append([*lines, Line(commit=timestamp())])
         self.replay(lines)
         self.tail.clear()
+
+    def unfinished_drops(self) -> set[str]:
+        """The days the items dropped by an unfinished batch lived in."""
+        id_day = self.id_day
+        return {day for rid, day in self.tail.items() if day is not None and rid not in id_day}
 
     def drop_day(self, day: str) -> None:
         """The writer: forget every item of `day` (its items file is lost)."""

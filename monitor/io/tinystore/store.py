@@ -17,7 +17,16 @@ from monitor.core.index import EntryIndex, Part
 from monitor.core.query import TextSearch
 from monitor.io.fts import TextIndex
 from monitor.io.store import Change, StoreError
-from monitor.io.tinystore.days import Day, aware, day_files, day_of, day_sigs, day_start, items_file
+from monitor.io.tinystore.days import (
+    Day,
+    aware,
+    day_files,
+    day_of,
+    day_sigs,
+    day_start,
+    index_stamp,
+    items_file,
+)
 from monitor.io.tinystore.entries import (
     DayEntries,
     build_entries,
@@ -44,16 +53,12 @@ from monitor.io.tinystore.files import (
 from monitor.io.tinystore.idlog import IdLog, Line
 from monitor.io.tinystore.lock import WriterLock
 from monitor.io.tinystore.meta import Meta
+from monitor.io.tinystore.retention import drop_before, prune_texts, sweep
 from monitor.model import Entry, Item, Outcome, SourceState
 
 log = logging.getLogger(__name__)
 
 CACHE_DAYS = 8  # days kept in memory
-
-
-def _stamp(sigs: tuple[Sig | None, Sig | None]) -> str:
-    """A day's files' signatures as the text index records them."""
-    return f"{sigs[0]}|{sigs[1]}"
 
 
 def _ignore(path: Path, exc: CorruptFile) -> None:
@@ -131,6 +136,7 @@ class TinyStore:
         try:
             self._meta.load()
             remove_temps([root, root / ITEMS, root / TEXTS, root / ENTRIES])
+            sweep(root)
             lock.claim()
             for sub in (ITEMS, TEXTS, ENTRIES):
                 (root / sub).mkdir(exist_ok=True)
@@ -179,7 +185,11 @@ class TinyStore:
                 (day, self._day(day).items.records()) for day in reversed(day_files(self.path))
             )
         else:
+            dropping = self._ids.unfinished_drops()  # an interrupted retention pass
             self._ids.close_tail(self._holds)
+            for day in sorted(dropping):
+                if items_file(self.path, day).exists() and prune_texts(self._day(day)):
+                    self._forget_entries(day)
 
     def _holds(self, day: str, item_id: str) -> bool:
         """Whether the day's items file holds the item."""
@@ -318,7 +328,7 @@ class TinyStore:
 
     def _day_stamps(self) -> dict[str, str]:
         """Every day's files' signatures, as the text index records them."""
-        return {day: _stamp(day_sigs(self.path, day)) for day in day_files(self.path)}
+        return {day: index_stamp(self.path, day) for day in day_files(self.path)}
 
     def _start_indexer(self) -> None:
         """Writer: index the days the text index lacks, in a thread (a whole store takes
@@ -349,7 +359,7 @@ class TinyStore:
                 for n, day in enumerate(stale):
                     if self._stop.is_set():
                         return done
-                    stamp = _stamp(day_sigs(self.path, day))
+                    stamp = index_stamp(self.path, day)
                     items = Day(self.path, day, True, _ignore).read(None, None, self._ids.id_day)
                     self._text.index_day(day, items, stamp)
                     done += len(items)
@@ -493,6 +503,16 @@ class TinyStore:
                 self._commit(batch, {})
         return done
 
+    def drop_before(self, day: str, keep: frozenset[str]) -> int:
+        """Drop every item published before `day` (YYYY-MM-DD, a UTC day) whose id is not
+        in `keep`, in one commit (see `retention`). Returns how many were dropped."""
+        with self._mutex, self._batch() as batch:
+            try:
+                return drop_before(self, batch, day, keep)
+            except BaseException:
+                self._entries_all = False  # days may be gone from memory but not from disk
+                raise
+
     @contextlib.contextmanager
     def _batch(self) -> Iterator[_Batch]:
         """One write: undone in memory if it fails, settled if it succeeds."""
@@ -605,7 +625,7 @@ class TinyStore:
                 day.flush(self._lives_in(name))
                 self._update_entries(day, put)
                 indexed += [(name, item) for item in put.values()]
-                stamps[name] = _stamp(day_sigs(self.path, name))
+                stamps[name] = index_stamp(self.path, name)
         if changed:
             self._meta.write(changed)  # 3. source states
         if batch.logged:

@@ -17,13 +17,14 @@ from textual.screen import Screen
 from textual.timer import Timer
 from textual.widgets import Input
 
-from monitor.core.humanize import empty_reason
+from monitor.core.humanize import dropped_words, empty_reason
 from monitor.core.query import QueryError, actor_query, source_query
 from monitor.core.urls import check_url
 from monitor.core.view import View
 from monitor.io.events import (
     ActorsFound,
     DigestWritten,
+    Dropped,
     Event,
     Loaded,
     PollEnded,
@@ -203,6 +204,8 @@ class MainScreen(Screen[None]):
                 self.say(failure, "error")
             case DigestWritten(run) if run.written:
                 self.say(f"digest of {run.day.isoformat()} written to {run.written[0].parent}")
+            case Dropped(count, before, kept) if count:
+                self.say(f"retention: {dropped_words(count, before, kept)}")
             case Problem(_, message):
                 self.say(message, "error")
         if not self._ready or not self.is_attached:

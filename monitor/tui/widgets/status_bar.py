@@ -69,6 +69,10 @@ def status_text(session: Session, new: int, filter_label: str, zone: tzinfo | No
             out.append(f", {len(r.failed)} failed", style="bold red")
     else:
         out.append("not polled yet")
+    if session.last_dropped is not None:
+        out.append(*sep)
+        n = session.last_dropped.count
+        out.append(f"{n:,} old item{'' if n == 1 else 's'} dropped")
     if session.next_poll is not None and not session.polling:
         out.append(*sep)
         out.append(f"next {time(session.next_poll)}")

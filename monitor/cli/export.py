@@ -1,0 +1,110 @@
+"""`monitor export`: stored items (those matching a query), newest first, with the
+analyst's triage, as JSON Lines, JSON or CSV; read from a read-only store, so it runs
+while a poller holds the writer lock."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Iterable, Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+from monitor.cli.common import (
+    EXIT_CONFIG,
+    EXIT_OK,
+    CliError,
+    duration,
+    parse_or_fail,
+    save,
+    settings_of,
+    store_of,
+)
+from monitor.config import Settings
+from monitor.core.export import chunks
+from monitor.core.query import Query
+from monitor.io.context import query_context, triage_state
+from monitor.io.store import Store
+from monitor.io.triage import TriageError
+from monitor.model import Item, TriageState
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    query = parse_or_fail(args.query) if args.query else None
+    if args.bom and args.format != "csv":
+        raise CliError("--bom: only with --format csv", EXIT_CONFIG)
+    settings = settings_of(args)
+    since = None
+    if args.since:
+        try:
+            since = datetime.now(UTC) - duration(args.since)
+        except ValueError as exc:
+            raise CliError(f"--since: {exc}", EXIT_CONFIG) from None
+        except OverflowError:
+            since = None  # further back than any date: everything
+    try:
+        triage = triage_state(settings)
+    except TriageError as exc:
+        raise CliError(str(exc)) from None
+    store = store_of(settings, readonly=True)
+    try:
+        items = _Counted(_items(settings, store, query, since, triage))
+        text = chunks(items, args.format, triage, bom=args.bom)
+        if args.output in (None, "-"):
+            _to_stdout(text)
+        else:
+            path = Path(args.output)
+            save(path, text, force=args.force)
+            print(f"{items.count} items written to {path}", file=sys.stderr)
+    finally:
+        store.close()
+    return EXIT_OK
+
+
+def _to_stdout(text: Iterable[str]) -> None:
+    """Bytes as written: UTF-8 whatever the terminal's encoding, and CSV's CRLF kept."""
+    out = getattr(sys.stdout, "buffer", None)
+    if out is None:
+        sys.stdout.writelines(text)
+        return
+    sys.stdout.flush()
+    for piece in text:
+        out.write(piece.encode("utf-8"))
+    out.flush()
+
+
+def _items(
+    settings: Settings,
+    store: Store,
+    query: Query | None,
+    since: datetime | None,
+    triage: TriageState,
+) -> Iterator[Item]:
+    """The items to export, newest first: all of them (from `since`), or those `query`
+    matches, found in the store's index and read one by one."""
+    if query is None:
+        yield from store.items(since=since)
+        return
+    index = store.entry_index()
+    ctx = query_context(settings, store, triage)
+    found = index.rows(query.select(index, datetime.now(UTC), ctx))
+    found.sort(key=lambda e: e.published, reverse=True)  # newest first, ties kept in order
+    for entry in found:
+        if since is not None and entry.published < since:
+            break
+        item = store.get(entry.id)
+        if item is not None:
+            yield item
+
+
+class _Counted:
+    """Items, counted as they go by."""
+
+    def __init__(self, items: Iterable[Item]) -> None:
+        self._items = items
+        self.count = 0
+
+    def __iter__(self) -> Iterator[Item]:
+        for item in self._items:
+            self.count += 1
+            yield item
