@@ -345,10 +345,15 @@ class TextIndex:
         expr = match_expression(node)
         if expr is None:
             return None
-        rows = self._ask("SELECT rowid FROM fts WHERE fts MATCH ?", (expr,))
+        # One string of every rowid: a Python tuple per row would cost more than the
+        # query itself when half the store matches.
+        rows = self._ask("SELECT group_concat(rowid) FROM fts WHERE fts MATCH ?", (expr,))
         if rows is None:
             return None
-        return np.array([r[0] for r in rows], np.int64)
+        found = rows[0][0] if rows else None
+        if not isinstance(found, str) or not found:
+            return np.zeros(0, np.int64)
+        return np.fromstring(found, dtype=np.int64, sep=",")
 
     def complete(self) -> bool:
         """Whether the index covers every day of the store (the writer says so in the
