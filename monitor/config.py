@@ -12,7 +12,7 @@ from typing import Any, Literal
 import msgspec
 
 from monitor.core.urls import check_url
-from monitor.model import ActorSpec, Source
+from monitor.model import ActorSpec, Source, tag_key
 
 ENV_VAR = "MONITOR_CONFIG"
 
@@ -85,6 +85,15 @@ class _Digest(msgspec.Struct, forbid_unknown_fields=True):
     )
 
 
+class _Triage(msgspec.Struct, forbid_unknown_fields=True):
+    shared: bool = False
+
+
+class _Tag(msgspec.Struct, forbid_unknown_fields=True):
+    name: str
+    query: str
+
+
 class _File(msgspec.Struct, forbid_unknown_fields=True):
     storage: _Storage = msgspec.field(default_factory=_Storage)
     poll: _Poll = msgspec.field(default_factory=_Poll)
@@ -94,6 +103,8 @@ class _File(msgspec.Struct, forbid_unknown_fields=True):
     keys: dict[str, str] = {}
     digest: _Digest = msgspec.field(default_factory=_Digest)
     articles: _Articles = msgspec.field(default_factory=_Articles)
+    triage: _Triage = msgspec.field(default_factory=_Triage)
+    tags: list[_Tag] = []
 
 
 # --- the settings the program uses ---------------------------------------------------------
@@ -138,6 +149,19 @@ class DigestSettings:
 
 
 @dataclass(frozen=True, slots=True)
+class TriageSettings:
+    shared: bool = False  # one triage for every analyst of the store, not one each
+
+
+@dataclass(frozen=True, slots=True)
+class AutoTag:
+    """A `[[tags]]` entry: items matching `query` get the tag `name` as they are stored."""
+
+    name: str
+    query: str
+
+
+@dataclass(frozen=True, slots=True)
 class Settings:
     path: Path | None
     storage: Path
@@ -148,6 +172,8 @@ class Settings:
     keys: dict[str, str] = field(default_factory=dict)
     digest: DigestSettings = field(default_factory=DigestSettings)
     articles: ArticleSettings = field(default_factory=ArticleSettings)
+    triage: TriageSettings = field(default_factory=TriageSettings)
+    tags: tuple[AutoTag, ...] = ()
 
     def source(self, name: str) -> Source | None:
         return next((s for s in self.sources if s.name == name), None)
@@ -264,6 +290,10 @@ def _msgspec_key(msg: str) -> tuple[str | None, str]:
     if unknown:
         key = f"{key}.{unknown.group(1)}" if key else unknown.group(1)
         words = "unknown key"
+    missing = re.match(r"Object missing required field `([^`]+)`", words)
+    if missing:
+        key = f"{key}.{missing.group(1)}" if key else missing.group(1)
+        words = "missing required key"
     return key or None, words
 
 
@@ -419,6 +449,23 @@ def parse(text: str, path: Path | None = None) -> Settings:
         except (ZoneInfoNotFoundError, ValueError):
             raise fail("digest.timezone", f"unknown time zone {digest.timezone!r}") from None
 
+    tags: list[AutoTag] = []
+    names: dict[str, int] = {}
+    for i, t in enumerate(raw.tags):
+        key = f"tags[{i}]"
+        name = " ".join(t.name.split())
+        folded = tag_key(name)
+        if not name:
+            raise fail(f"{key}.name", "a tag needs a name")
+        if folded in names:
+            first = locate(text, f"tags[{names[folded]}].name")
+            raise fail(f"{key}.name", f"duplicate tag {name!r} (first at line {first})")
+        names[folded] = i
+        problem = _query_problem(t.query)
+        if problem:
+            raise fail(f"{key}.query", problem)
+        tags.append(AutoTag(name=name, query=t.query.strip()))
+
     return Settings(
         path=path,
         storage=base / raw.storage.path,
@@ -429,4 +476,19 @@ def parse(text: str, path: Path | None = None) -> Settings:
         keys=dict(raw.keys),
         digest=digest,
         articles=articles,
+        triage=TriageSettings(shared=raw.triage.shared),
+        tags=tuple(tags),
     )
+
+
+def _query_problem(query: str) -> str | None:
+    """Why `query` cannot be an auto-tag's query, or None."""
+    if not query.strip():
+        return "an empty query would tag every item"
+    from monitor.core.query import QueryError, parse_query  # only when there are tags
+
+    try:
+        parse_query(query)
+    except QueryError as exc:
+        return f"{exc.message} at {exc.position} in {query!r}"
+    return None

@@ -149,13 +149,18 @@ def run_schedule(settings: Settings, store: Store, now: datetime) -> ScheduleRun
 
 
 def export_today(
-    settings: Settings, store: Store, now: datetime, query: Query | None = None
+    settings: Settings,
+    store: Store,
+    now: datetime,
+    query: Query | None = None,
+    ctx: Context | None = None,
 ) -> list[Path]:
-    """Today's digest so far (under `query`) in every configured format, in the digest
+    """Today's digest so far (under `query`, evaluated with `ctx`: the dashboard's, which
+    knows the analyst's triage) in every configured format, in the digest
     folder as digest-DATE-at-HHMM (never the scheduled day's name, never overwriting)."""
     tz, tz_name = zone(settings.digest.timezone)
     local = now.astimezone(tz)
-    d = make_digest(settings, store, local.date(), tz, tz_name, now, query)
+    d = make_digest(settings, store, local.date(), tz, tz_name, now, query, ctx)
     stem = f"digest-{local.date().isoformat()}-at-{local:%H%M}"
     paths = []
     for fmt in settings.digest.formats:
