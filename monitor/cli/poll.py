@@ -34,6 +34,7 @@ from monitor.io.events import (
     TextArrived,
     TextsDone,
     TextsQueued,
+    TriageChanged,
 )
 
 if TYPE_CHECKING:
@@ -75,9 +76,12 @@ class _PollTally:
     earlier: int = 0  # of them, left pending by earlier polls
     left_without: int = 0  # --no-text: new items whose page was not asked for
     caught_up: int = 0  # stored items that got their actors
+    tagged: Counter[str] = field(default_factory=Counter)  # auto-tag -> items it tagged
 
     def __call__(self, event: Event) -> None:
         match event:
+            case TriageChanged(_, _, auto):
+                self.tagged.update(auto)
             case SourcePolled(done, total, r):
                 if self.bar.tty:
                     self.bar.bar(done, total, clip(r.name, 40))
@@ -187,6 +191,8 @@ def cmd_poll(args: argparse.Namespace) -> int:
         print(f"article text: {tally.left_without} items left without (--no-text)")
     if tally.caught_up:
         print(f"actors: looked for in {tally.caught_up} items stored without them")
+    if tally.tagged:
+        print("auto-tags: " + ", ".join(f"{one_line(t)} {n}" for t, n in tally.tagged.items()))
     return EXIT_OK
 
 
@@ -198,9 +204,12 @@ class _WatchLines:
     failure: str | None = None
     digest: ScheduleRun | None = None
     caught_up: int = 0
+    tagged: int = 0  # items auto-tagged since the last line
 
     def __call__(self, event: Event) -> None:
         match event:
+            case TriageChanged(ids, _, auto) if auto:
+                self.tagged += len(ids)
             case PollEnded(report, failure, _):
                 self.report, self.failure, self.digest, self.caught_up = report, failure, None, 0
             case ActorsFound(done, _, True):
@@ -227,6 +236,8 @@ class _WatchLines:
             text = f"{when} {fetched} fetched, {len(r.failed)} failed, {r.new} new"
         if self.caught_up:
             text += f", actors looked for in {self.caught_up} stored items"
+        if self.tagged:
+            text += f", {self.tagged} auto-tagged"
         if self.digest is not None and self.digest.written:
             text += f"; digest of {self.digest.day.isoformat()} written to " + ", ".join(
                 str(path) for path in self.digest.written
@@ -234,7 +245,7 @@ class _WatchLines:
         if next_poll is not None:
             text += f"; next pass in {span((next_poll - datetime.now(UTC)).total_seconds())}"
         print(text, flush=True)
-        self.report, self.digest, self.caught_up = None, None, 0
+        self.report, self.digest, self.caught_up, self.tagged = None, None, 0, 0
 
 
 def _clock() -> str:

@@ -123,7 +123,9 @@ class ScheduleRun:
     kept: tuple[Path, ...]  # already there: left alone
 
 
-def run_schedule(settings: Settings, store: Store, now: datetime) -> ScheduleRun | None:
+def run_schedule(
+    settings: Settings, store: Store, now: datetime, ctx: Context | None = None
+) -> ScheduleRun | None:
     """Write the scheduled day's digest in every configured format, unless already
     written. None when no `[digest] at` is configured. Run on start and at each `at`."""
     cfg = settings.digest
@@ -135,7 +137,7 @@ def run_schedule(settings: Settings, store: Store, now: datetime) -> ScheduleRun
     missing = [fmt for fmt, p in paths.items() if not p.exists()]
     written: list[Path] = []
     if missing:
-        d = make_digest(settings, store, day, tz, tz_name, now)
+        d = make_digest(settings, store, day, tz, tz_name, now, ctx=ctx)
         for fmt in missing:
             try:
                 write_file(paths[fmt], render(d, fmt))

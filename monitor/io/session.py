@@ -457,7 +457,8 @@ class Session(TriageMixin):
             await asyncio.wait({self._after_task})
         ran = None
         try:
-            ran = await asyncio.to_thread(run_schedule, self.settings, self.store, now)
+            ctx = self.context()  # saved filters may ask for the analyst's triage
+            ran = await asyncio.to_thread(run_schedule, self.settings, self.store, now, ctx)
         except OSError as exc:  # a full disk or a bad folder: say so, keep polling
             log.error("cannot write the digest: %s", exc)
             self.emit(Problem("digest", f"cannot write the scheduled digest: {exc}"))
