@@ -71,7 +71,7 @@ class MainScreen(Screen[None]):
         Binding("f", "star", "Star / unstar the item", id="triage.star"),
         Binding("t", "tag", "Tag the item (-tag removes it)", id="triage.tag"),
         Binding("T", "tag_view", "Tag every item in view", id="triage.tag_view"),
-        Binding("n", "note", "The item's note", id="triage.note"),
+        Binding("n", "note", "Edit the item's note", id="triage.note"),
     ]
 
     def __init__(self, session: Session, tz: tzinfo | None) -> None:

@@ -16,7 +16,7 @@ from textual.widgets import Input, Static
 from monitor.tui import text
 from monitor.tui.widgets.tag_input import TagInput, TagSuggester
 
-KEYS = "Enter: apply · -name: remove that tag · Tab or →: complete · Esc: cancel"
+KEYS = "Enter: apply · -tag: remove it · Tab: complete · Esc: cancel"
 
 
 def parse_tag(value: str) -> tuple[str, bool] | None:
@@ -47,8 +47,9 @@ class TagPrompt(ModalScreen[str | None]):
                 line = Text("tags now: ", style="dim", end="")
                 line.append_text(text.text(", ".join(self.current), "bold"))
                 yield Static(line, id="tag-prompt-current")
+            used = f"{len(self.names)} in use, Tab completes" if self.names else "none in use yet"
             field = TagInput(
-                placeholder="a tag (in use: " + str(len(self.names)) + ")",
+                placeholder=f"a tag ({used})",
                 suggester=TagSuggester(self.names),
                 id="tag-input",
             )
