@@ -131,7 +131,7 @@ async def test_n_edits_the_note() -> None:
         assert not isinstance(app.screen, NoteEditor)
         assert app.session.triage_state.notes == {"id000002": "[b]call[/b] the desk\ntomorrow"}
         shown = app.main.article.plain
-        assert "note: [b]call[/b] the desk\ntomorrow" in shown  # literal, lines kept
+        assert "note: [b]call[/b] the desk\n      tomorrow" in shown  # literal, lines kept
         assert "note saved" in notes(app)
 
         await pilot.press("n")

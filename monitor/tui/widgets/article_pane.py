@@ -102,7 +102,10 @@ def triage_text(starred: bool, tags: Sequence[str], note: str) -> Text:
         out.append("\n")
     if note:
         out.append("note: ", style="dim")
-        out.append_text(text.text(note, "italic", multiline=True))
+        for n, line in enumerate(text.clean(note, multiline=True).split("\n")):
+            if n:
+                out.append("\n      ")  # under the first line, past "note: "
+            out.append_text(text.text(line, "italic"))
         out.append("\n")
     if out.plain:
         out.append("\n")
