@@ -12,7 +12,9 @@ A pass is defined here once:
    when due, wait for the next due source or a request (`poll_now`).
 
 Which items get their page fetched is one rule: `core.backlog.text_job`. The dashboard's
-state (the filter, the view) lives here too, so that it is tested without a terminal.
+state (the filter, the view) lives here too, so that it is tested without a terminal, and
+so does the analyst's triage (stars, tags, notes, seen; the auto-tags of a pass), in
+`io/triage_actions.py`.
 """
 
 from __future__ import annotations
@@ -35,6 +37,7 @@ from monitor.core import backlog, schedule
 from monitor.core.index import EntryIndex
 from monitor.core.query import Context
 from monitor.core.view import Filter, View, compute_view, parse_filter
+from monitor.io import triage_actions
 from monitor.io.articles import ArticleFetcher
 from monitor.io.clock import utcnow
 from monitor.io.context import query_context
@@ -235,7 +238,7 @@ class Session(TriageMixin):
         self._bind()
         store, old = self.store, self.ids
 
-        def read() -> tuple[EntryIndex, dict[str, SourceState], set[str], Any]:
+        def read() -> tuple[EntryIndex, dict[str, SourceState], set[str], triage_actions.Read]:
             index = store.entry_index()
             return index, store.states(), {e.id for e in index.entries}, self.read_triage()
 
@@ -265,11 +268,11 @@ class Session(TriageMixin):
         self._view_token += 1
         token = self._view_token
         index, flt, now, ctx = self.index, self.filter, self.now(), self.context()
-        unread = self.unread_counter()
+        unread = self.unread_test()
 
         def compute() -> tuple[View, int]:
             view = compute_view(index, flt, now, ctx)
-            return view, unread(view.entries)
+            return view, sum(1 for e in view.entries if unread(e))
 
         view, count = await asyncio.to_thread(compute)
         if token == self._view_token:

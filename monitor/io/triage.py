@@ -78,6 +78,7 @@ class Triage:
         self._lock = threading.Lock()
         self._writes = 0  # this connection's commits, which data_version does not count
         self._cached: tuple[int, int, TriageState] | None = None
+        self._reads = 0
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             self._db = sqlite3.connect(
@@ -119,14 +120,21 @@ class Triage:
     def state(self) -> TriageState:
         """This analyst's triage now, with everyone's auto-tags. Read again only when the
         file changed since the last call (a dashboard calls this after every poll)."""
+        return self.snapshot()[1]
+
+    def snapshot(self) -> tuple[int, TriageState]:
+        """`state()` and its rank among this object's reads: of two snapshots taken in
+        different threads, the higher-ranked is the later, whichever returned first."""
         user = self.user
         with self._lock:
             db = self._db
+            self._reads += 1
+            rank = self._reads
             try:
                 version = db.execute("PRAGMA data_version").fetchone()[0]
                 cached = self._cached
                 if cached is not None and cached[:2] == (version, self._writes):
-                    return cached[2]
+                    return rank, cached[2]
                 db.execute("BEGIN")  # one snapshot for every table
                 since_row = db.execute("SELECT since FROM users WHERE user = ?", (user,)).fetchone()
                 seen = frozenset(
@@ -161,7 +169,7 @@ class Triage:
                 since=datetime.fromisoformat(since_row[0]) if since_row else None,
             )
             self._cached = (version, self._writes, state)
-        return state
+        return rank, state
 
     def tags(self) -> dict[str, int]:
         """Every tag this analyst sees (theirs and auto-tags), as written, with its number of

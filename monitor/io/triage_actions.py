@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import threading
 from collections.abc import Callable, Collection, Coroutine, Iterable, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import replace
@@ -41,6 +42,8 @@ SEEN_FLUSH = 2.0  # seconds: the rows seen meanwhile are written in one transact
 TAG_AFTER = 1.0  # seconds: article texts arriving meanwhile are auto-tagged together
 
 T = TypeVar("T")
+Snapshot = tuple[int, TriageState]  # `Triage.snapshot`: a rank, and the state
+Read = tuple[Snapshot | None, str | None]  # `read_triage`: what was read, or why not
 
 
 def items(n: int) -> str:
@@ -73,6 +76,7 @@ class TriageMixin:
         self.unread_count = 0  # unread items in the view, as of the last view
         self._triage_tried = triage is not None
         self._triage_problem: str | None = None
+        self._triage_rank = 0  # of the snapshot kept (`Triage.snapshot`)
         self._seen_now: set[str] = set()  # seen here, not yet read back from the file
         self._seen_queue: set[str] = set()  # seen here, not yet written
         self._rest: asyncio.TimerHandle | None = None
@@ -81,32 +85,36 @@ class TriageMixin:
         self._tag_timer: asyncio.TimerHandle | None = None
         self._tag_queries: list[tuple[str, Query]] | None = None
         self._writing = asyncio.Lock()  # the analyst's writes, one at a time and in order
+        self._opening = threading.Lock()
 
     # -- reading -----------------------------------------------------------------------------
 
-    def read_triage(self) -> tuple[TriageState | None, str | None]:
+    def read_triage(self) -> Read:
         """In a thread: the triage now (the file is opened the first time), or why not."""
         try:
-            if self.triage is None:
-                if self._triage_tried:
-                    return None, self._triage_problem
-                self._triage_tried = True
-                self.triage = Triage(
-                    self.settings.storage, shared=self.settings.triage.shared, now=self.now
-                )
-            return self.triage.state(), None
+            with self._opening:  # two reads of the store at once open it once
+                if self.triage is None:
+                    if self._triage_tried:
+                        return None, self._triage_problem
+                    self._triage_tried = True
+                    self.triage = Triage(
+                        self.settings.storage, shared=self.settings.triage.shared, now=self.now
+                    )
+                triage = self.triage
+            return triage.snapshot(), None
         except TriageError as exc:
             return None, str(exc)
 
-    def took_triage(self, state: TriageState | None, problem: str | None) -> None:
-        """On the loop: keep what `read_triage` read; a new problem is said once."""
+    def took_triage(self, snapshot: Snapshot | None, problem: str | None) -> None:
+        """On the loop: keep what a thread read, unless a later read was kept already (a
+        poll's read of the store and a star can cross); a new problem is said once."""
         if problem is not None and problem != self._triage_problem:
             log.error("triage: %s", problem)
             self.emit(Problem("triage", f"stars, tags and notes are unavailable: {problem}"))
         self._triage_problem = problem
-        if state is not None:
-            self.triage_state = state
-            self._seen_now -= state.seen
+        if snapshot is not None and snapshot[0] > self._triage_rank:
+            self._triage_rank, self.triage_state = snapshot
+            self._seen_now -= self.triage_state.seen
 
     def triage_now(self) -> TriageState:
         """The triage with the rows seen here and not yet read back: what queries see."""
@@ -123,21 +131,16 @@ class TriageMixin:
         """(unread, starred): the marks of the entry's row."""
         return self.unread(entry), entry.id in self.triage_state.starred
 
-    def unread_counter(self) -> Callable[[Sequence[Entry]], int]:
-        """How many of some entries are unread, as of now: to be called in a thread."""
+    def unread_test(self) -> Callable[[Entry], bool]:
+        """`unread` as of now, on copies: for a thread, while the loop marks rows seen."""
         state, seen = self.triage_state, frozenset(self._seen_now)
         since, done = state.since, state.seen
 
-        def count(entries: Sequence[Entry]) -> int:
-            return sum(
-                1
-                for e in entries
-                if (since is None or e.first_seen >= since)
-                and e.id not in done
-                and e.id not in seen
-            )
+        def test(e: Entry) -> bool:
+            new = since is None or e.first_seen >= since
+            return new and e.id not in done and e.id not in seen
 
-        return count
+        return test
 
     # -- the analyst's actions ---------------------------------------------------------------
 
@@ -157,8 +160,8 @@ class TriageMixin:
             return None
         with self.reported(what):
             async with self._writing:
-                done, state = await asyncio.to_thread(_write_read, triage, write)
-            self.took_triage(state, None)
+                done, snapshot = await asyncio.to_thread(_write_read, triage, write)
+            self.took_triage(snapshot, None)
             message = said(done)
             if self.views:
                 await self.refresh_view()
@@ -219,10 +222,10 @@ class TriageMixin:
 
     async def mark_view_seen(self) -> str | None:
         """`m`: every unread item of the view seen."""
-        unread, shown = self.unread_counter(), self.view.entries
+        unread, shown = self.unread_test(), self.view.entries
 
         def find() -> list[str]:
-            return [e.id for e in shown if unread((e,))]
+            return [e.id for e in shown if unread(e)]
 
         return await self.mark_seen(await asyncio.to_thread(find))
 
@@ -264,8 +267,8 @@ class TriageMixin:
         if not ids or triage is None:
             return
         with self.reported("saving what was seen"):
-            _, state = await asyncio.to_thread(_write_read, triage, lambda t: t.mark_seen(ids))
-            self.took_triage(state, None)
+            _, snapshot = await asyncio.to_thread(_write_read, triage, lambda t: t.mark_seen(ids))
+            self.took_triage(snapshot, None)
 
     async def close_triage(self) -> None:
         """Write what is pending and close the file."""
@@ -332,7 +335,7 @@ class TriageMixin:
             return
         queries, now, ctx = self.auto_tags(), self.now(), self.context()
 
-        def apply() -> tuple[dict[str, int], set[str], TriageState]:
+        def apply() -> tuple[dict[str, int], set[str], Snapshot]:
             index = EntryIndex.build(entries)
             counts: dict[str, int] = {}
             tagged: set[str] = set()
@@ -342,11 +345,11 @@ class TriageMixin:
                 if n:
                     counts[name] = n
                     tagged.update(ids)
-            return counts, tagged, triage.state()
+            return counts, tagged, triage.snapshot()
 
         with self.reported("auto-tagging"):
-            counts, tagged, state = await asyncio.to_thread(apply)
-            self.took_triage(state, None)
+            counts, tagged, snapshot = await asyncio.to_thread(apply)
+            self.took_triage(snapshot, None)
             if counts:
                 if self.views:
                     await self.refresh_view()
@@ -354,7 +357,7 @@ class TriageMixin:
                 self.emit(TriageChanged(frozenset(tagged), f"auto-tagged: {said}", counts))
 
 
-def _write_read(triage: Triage, write: Callable[[Triage], T]) -> tuple[T, TriageState]:
+def _write_read(triage: Triage, write: Callable[[Triage], T]) -> tuple[T, Snapshot]:
     """A write, then the state it left (both in the caller's thread)."""
     done = write(triage)
-    return done, triage.state()
+    return done, triage.snapshot()

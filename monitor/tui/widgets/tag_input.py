@@ -24,7 +24,8 @@ class TagSuggester(Suggester):
         if not typed.strip():
             return None
         for name in self.names:
-            # the suggestion must start with the value, as typed, for the input to show it
+            # the input shows the suggestion past the typed length: a name whose folding
+            # changes its length (ß) would show shifted
             if name.casefold().startswith(typed) and len(name.casefold()) == len(name):
                 return sign + name
         return None
