@@ -132,6 +132,8 @@ def test_another_connections_write_is_read(tmp_path: Path) -> None:
     one, two = triage(tmp_path), triage(tmp_path)
     first = one.state()
     assert one.state() is first  # nothing changed: not read again
+    rank, again = one.snapshot()
+    assert again is first and one.snapshot()[0] == rank + 1  # later reads rank higher
     two.star(["a"])
     assert one.state().starred == {"a"}
     one.tag("t", ["a"])

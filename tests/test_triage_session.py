@@ -290,3 +290,15 @@ async def test_a_read_only_session_applies_no_auto_tags() -> None:
     await writer.settle()
     assert writer.triage_state.tags == {"everything": {"id000005"}}
     await writer.close()
+
+
+async def test_a_read_that_crosses_a_write_never_undoes_it() -> None:
+    """A poll's read of the store, begun before a star and kept after it, is older."""
+    session = session_of(MemoryStore(items(3)), Recorder())
+    await session.load()
+    assert session.triage is not None
+    before = session.triage.snapshot()  # read, then a star lands
+    await session.star(["id000001"])
+    session.took_triage(before, None)
+    assert session.triage_state.starred == {"id000001"}
+    await session.close()
