@@ -12,7 +12,7 @@ from typing import Any, Literal
 import msgspec
 
 from monitor.core.urls import check_url
-from monitor.model import ActorSpec, Source
+from monitor.model import ActorSpec, Source, tag_key
 
 ENV_VAR = "MONITOR_CONFIG"
 MIN_RETENTION = 86400.0  # [storage] keep: a day at least, so that today's items stay
@@ -87,6 +87,15 @@ class _Digest(msgspec.Struct, forbid_unknown_fields=True):
     )
 
 
+class _Triage(msgspec.Struct, forbid_unknown_fields=True):
+    shared: bool = False
+
+
+class _Tag(msgspec.Struct, forbid_unknown_fields=True):
+    name: str
+    query: str
+
+
 class _File(msgspec.Struct, forbid_unknown_fields=True):
     storage: _Storage = msgspec.field(default_factory=_Storage)
     poll: _Poll = msgspec.field(default_factory=_Poll)
@@ -96,6 +105,8 @@ class _File(msgspec.Struct, forbid_unknown_fields=True):
     keys: dict[str, str] = {}
     digest: _Digest = msgspec.field(default_factory=_Digest)
     articles: _Articles = msgspec.field(default_factory=_Articles)
+    triage: _Triage = msgspec.field(default_factory=_Triage)
+    tags: list[_Tag] = []
 
 
 # --- the settings the program uses ---------------------------------------------------------
@@ -140,6 +151,19 @@ class DigestSettings:
 
 
 @dataclass(frozen=True, slots=True)
+class TriageSettings:
+    shared: bool = False  # one triage for every analyst of the store, not one each
+
+
+@dataclass(frozen=True, slots=True)
+class AutoTag:
+    """A `[[tags]]` entry: items matching `query` get the tag `name` as they are stored."""
+
+    name: str
+    query: str
+
+
+@dataclass(frozen=True, slots=True)
 class Settings:
     path: Path | None
     storage: Path
@@ -153,6 +177,8 @@ class Settings:
     # [storage] keep, in seconds: items published before the UTC day this long ago are
     # dropped (unless starred, tagged by hand or annotated); None keeps everything
     retention: float | None = None
+    triage: TriageSettings = field(default_factory=TriageSettings)
+    tags: tuple[AutoTag, ...] = ()
 
     def source(self, name: str) -> Source | None:
         return next((s for s in self.sources if s.name == name), None)
@@ -269,6 +295,10 @@ def _msgspec_key(msg: str) -> tuple[str | None, str]:
     if unknown:
         key = f"{key}.{unknown.group(1)}" if key else unknown.group(1)
         words = "unknown key"
+    missing = re.match(r"Object missing required field `([^`]+)`", words)
+    if missing:
+        key = f"{key}.{missing.group(1)}" if key else missing.group(1)
+        words = "missing required key"
     return key or None, words
 
 
@@ -429,6 +459,22 @@ def parse(text: str, path: Path | None = None) -> Settings:
         retention = value("storage.keep", parse_duration, raw.storage.keep)
         if retention < MIN_RETENTION:
             raise fail("storage.keep", f"{raw.storage.keep!r}: keep at least 1d (one day)")
+    tags: list[AutoTag] = []
+    names: dict[str, int] = {}
+    for i, t in enumerate(raw.tags):
+        key = f"tags[{i}]"
+        name = " ".join(t.name.split())
+        folded = tag_key(name)
+        if not name:
+            raise fail(f"{key}.name", "a tag needs a name")
+        if folded in names:
+            first = locate(text, f"tags[{names[folded]}].name")
+            raise fail(f"{key}.name", f"duplicate tag {name!r} (first at line {first})")
+        names[folded] = i
+        problem = _query_problem(t.query)
+        if problem:
+            raise fail(f"{key}.query", problem)
+        tags.append(AutoTag(name=name, query=t.query.strip()))
 
     return Settings(
         path=path,
@@ -441,4 +487,19 @@ def parse(text: str, path: Path | None = None) -> Settings:
         digest=digest,
         articles=articles,
         retention=retention,
+        triage=TriageSettings(shared=raw.triage.shared),
+        tags=tuple(tags),
     )
+
+
+def _query_problem(query: str) -> str | None:
+    """Why `query` cannot be an auto-tag's query, or None."""
+    if not query.strip():
+        return "an empty query would tag every item"
+    from monitor.core.query import QueryError, parse_query  # only when there are tags
+
+    try:
+        parse_query(query)
+    except QueryError as exc:
+        return f"{exc.message} at {exc.position} in {query!r}"
+    return None

@@ -133,6 +133,26 @@ def _error(text: str) -> ConfigError:
             "got `bool`",
         ),
         (lambda t: t + "\n[bogus]\nx = 1\n", "bogus", 21, "unknown key"),
+        (lambda t: t + "\n[triage]\nshared = 1\n", "triage.shared", 22, "Expected `bool`"),
+        (lambda t: t + "\n[triage]\nshare = true\n", "triage.share", 22, "unknown key"),
+        (
+            lambda t: t + '\n[[tags]]\nname = "Sanctions"\nquery = "(sanctions OR embargo"\n',
+            "tags[0].query",
+            23,
+            "parenthesis is never closed",
+        ),
+        (lambda t: t + '\n[[tags]]\nname = "S"\nquery = "  "\n', "tags[0].query", 23, "empty"),
+        (lambda t: t + '\n[[tags]]\nname = " "\nquery = "x"\n', "tags[0].name", 22, "a name"),
+        (lambda t: t + '\n[[tags]]\nname = "S"\n', "tags[0].query", 21, "missing required"),
+        (
+            lambda t: (
+                t + '\n[[tags]]\nname = "Iran"\nquery = "iran"\n'
+                '\n[[tags]]\nname = " IRAN "\nquery = "teheran"\n'
+            ),
+            "tags[1].name",
+            26,
+            "duplicate tag 'IRAN' (first at line 22)",
+        ),
     ],
 )
 def test_errors_name_key_and_line(edit, key: str, line: int, words: str) -> None:  # type: ignore[no-untyped-def]
@@ -194,6 +214,34 @@ def test_bad_config_exits_2_and_writes_nothing(tmp_path: Path) -> None:
         assert run.returncode == 2, run.stderr
         assert str(p) in run.stderr and "sources[1].url" in run.stderr and "line 15" in run.stderr
     assert sorted(x.name for x in tmp_path.iterdir()) == ["config.toml"]
+
+
+def test_triage_and_auto_tags() -> None:
+    got = parse(
+        GOOD + '\n[triage]\nshared = true\n\n[[tags]]\nname = "  Sanctions  list "\n'
+        'query = " sanctions OR embargo "\n\n[[tags]]\nname = "Iran"\nquery = "tag:x iran"\n'
+    )
+    assert got.triage.shared is True
+    assert [(t.name, t.query) for t in got.tags] == [
+        ("Sanctions list", "sanctions OR embargo"),
+        ("Iran", "tag:x iran"),
+    ]
+    default = parse(GOOD)
+    assert default.triage.shared is False and default.tags == ()
+
+
+def test_shipped_config_documents_triage() -> None:
+    text = (ROOT / "config.toml").read_text(encoding="utf-8")
+    assert load(ROOT / "config.toml").triage.shared is False
+    lines = text.splitlines()
+    start = lines.index("# [[tags]]")
+    example = []
+    for line in lines[start:]:
+        if not line.startswith("#"):
+            break
+        example.append(line.removeprefix("# "))
+    got = parse(GOOD + "\n" + "\n".join(example) + "\n")  # valid once uncommented
+    assert got.tags and got.tags[0].name == "Sanctions"
 
 
 def test_article_settings() -> None:

@@ -89,9 +89,9 @@ def row_cells(layout: format.RowLayout) -> int:
 @pytest.mark.parametrize(
     ("width", "layout"),
     [
-        (77, format.RowLayout(time=5, source=15, language=3, title=49, actors=0)),
-        (71, format.RowLayout(time=5, source=14, language=3, title=44, actors=0)),
-        (151, format.RowLayout(time=5, source=18, language=3, title=87, actors=32)),
+        (77, format.RowLayout(time=5, source=15, language=3, title=48, actors=0)),
+        (71, format.RowLayout(time=5, source=14, language=3, title=43, actors=0)),
+        (151, format.RowLayout(time=5, source=18, language=3, title=86, actors=32)),
     ],
 )
 def test_row_layout_at_the_terminal_widths(width: int, layout: format.RowLayout) -> None:
@@ -130,16 +130,25 @@ def test_row_layout_shrinks_the_actors_first_then_drops_them() -> None:
 
 def test_entry_row_columns() -> None:
     e = entry_of(item(1, "A title", sources=("Le Monde", "BBC World", "RFI")))
-    row = format.entry_row(e, format.row_layout(77), today=NOW.date(), tz=UTC, new=True)
-    assert row.plain.startswith("• 11:53 Le Monde+2 ")  # no gap after the time
+    row = format.entry_row(e, format.row_layout(77), today=NOW.date(), tz=UTC, unread=True)
+    assert row.plain.startswith("•  11:53 Le Monde+2 ")  # no gap after the time
     assert " en A title" in row.plain
     assert row.cell_len == 77
+    starred = format.entry_row(
+        e, format.row_layout(77), today=NOW.date(), tz=UTC, unread=False, starred=True
+    )
+    assert starred.plain.startswith(" ★ 11:53 Le Monde+2 ")
+    assert starred.cell_len == 77
+    both = format.entry_row(
+        e, format.row_layout(77), today=NOW.date(), tz=UTC, unread=True, starred=True
+    )
+    assert both.plain.startswith("•★ 11:53 ")
 
 
 def test_entry_row_actors_when_wide() -> None:
     e = entry_of(replace(items(1)[0], title="A title"))
-    narrow = format.entry_row(e, format.row_layout(77), today=NOW.date(), tz=UTC, new=False)
-    wide = format.entry_row(e, format.row_layout(151), today=NOW.date(), tz=UTC, new=False)
+    narrow = format.entry_row(e, format.row_layout(77), today=NOW.date(), tz=UTC, unread=False)
+    wide = format.entry_row(e, format.row_layout(151), today=NOW.date(), tz=UTC, unread=False)
     assert "Vladimir Putin" not in narrow.plain
     assert wide.plain.rstrip().endswith("Vladimir Putin, Donald Trump")
     assert wide.cell_len == 151
@@ -148,7 +157,7 @@ def test_entry_row_actors_when_wide() -> None:
 def test_entry_row_wide_characters_fit() -> None:
     e = entry_of(item(1, "東京" * 40))
     for width in (40, 79, 120):
-        row = format.entry_row(e, format.row_layout(width), today=NOW.date(), tz=UTC, new=False)
+        row = format.entry_row(e, format.row_layout(width), today=NOW.date(), tz=UTC, unread=False)
         assert row.cell_len == width
 
 

@@ -15,10 +15,11 @@ from msgspec.structs import replace
 from textual.pilot import Pilot
 
 from monitor.config import SavedFilter
+from monitor.io.triage import Triage
 from monitor.model import Actor, ActorKind, DateRef, Item, Mention, SourceState
 from monitor.tui.app import MonitorApp
 from tests.support.dashboard import make_app, settle
-from tests.support.items import NOW, SOURCES, item, settings
+from tests.support.items import NOW, SOURCES, fixed_now, item, settings
 from tests.support.memstore import MemoryStore
 
 Snap = Callable[..., bool]
@@ -101,8 +102,17 @@ def data() -> MemoryStore:
 
 
 def app() -> MonitorApp:
+    """The data, with an analyst's triage: two items starred, the first tagged and noted
+    (and unread: first seen as the triage began)."""
     filters = [SavedFilter("1", "Kremlin", "kremlin OR russie")]
-    return make_app(store=data(), settings=settings(filters=filters))
+    sets = settings(filters=filters)
+    triage = Triage(sets.storage, now=fixed_now)
+    triage.star(["id000000", "id000003"])
+    triage.tag("Russia", ["id000000"])
+    triage.tag("Follow-up", ["id000000", "id000004"])
+    triage.note("id000000", "Ask the Moscow desk whether the conditions are new.")
+    triage.close()
+    return make_app(store=data(), settings=sets)
 
 
 async def ready(pilot: Pilot[Any]) -> None:
@@ -164,6 +174,16 @@ def test_sources_screen(snap_compare: Snap, size: tuple[int, int]) -> None:
 
 def test_help(snap_compare: Snap) -> None:
     assert snap_compare(app(), terminal_size=(120, 40), run_before=keys("question_mark"))
+
+
+@pytest.mark.parametrize("size", [(120, 40), (80, 24)])
+def test_tag_prompt(snap_compare: Snap, size: tuple[int, int]) -> None:
+    """`t` on the first item: its tags now, a completion from the tags in use."""
+    assert snap_compare(app(), terminal_size=size, run_before=keys("t", "f", "o"))
+
+
+def test_note_editor(snap_compare: Snap) -> None:
+    assert snap_compare(app(), terminal_size=(80, 24), run_before=keys("n"))
 
 
 def test_small_screen_sources_pane(snap_compare: Snap) -> None:

@@ -1,4 +1,4 @@
-"""`monitor` runs the dashboard; `monitor poll|sources|export …` run headless.
+"""`monitor` runs the dashboard; `monitor poll|sources|export|star|tag …` run headless.
 
 Nothing here imports textual: the dashboard is imported only when it is asked for.
 """
@@ -22,6 +22,7 @@ from monitor.cli.read import (
     cmd_search,
     cmd_sources,
 )
+from monitor.cli.triage import add_parsers as add_triage_parsers
 
 __all__ = ["CliError", "build_parser", "main"]
 
@@ -155,6 +156,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--output", "-o", metavar="PATH", help="write here (default: stdout, -)")
     p.add_argument("--force", action="store_true", help="overwrite an existing output file")
     p.set_defaults(func=cmd_digest)
+
+    add_triage_parsers(sub, common)
     return parser
 
 

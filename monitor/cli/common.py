@@ -14,7 +14,7 @@ from monitor.config import ConfigError, Settings, find_config, load, parse_durat
 if TYPE_CHECKING:
     from datetime import timedelta
 
-    from monitor.core.query import Query
+    from monitor.core.query import Context, Query
     from monitor.io.store import Store
 
 EXIT_OK, EXIT_FAIL, EXIT_CONFIG = 0, 1, 2
@@ -91,6 +91,23 @@ def parse_or_fail(text: str) -> Query:
         shown = "".join(c if c.isprintable() else " " for c in text)
         caret = " " * caret_columns(shown[: exc.position]) + "^"
         raise CliError(f"bad query: {exc.message}\n  {shown}\n  {caret}", EXIT_CONFIG) from None
+
+
+def context_of(settings: Settings, store: Store, *queries: Query | None) -> Context:
+    """What `queries` are evaluated with: the store's text index, the categories, and the
+    analyst's triage when one of them asks about it (is:, tag:, has:note)."""
+    from monitor.io.context import query_context
+
+    triage = None
+    if any(q is not None and q.uses_triage() for q in queries):
+        from monitor.io.context import triage_state
+        from monitor.io.triage import TriageError
+
+        try:
+            triage = triage_state(settings)
+        except TriageError as exc:
+            print(f"monitor: {exc}: no item counts as starred, tagged or read", file=sys.stderr)
+    return query_context(settings, store, triage)
 
 
 def write_lines(lines: list[str]) -> None:

@@ -35,6 +35,7 @@ from monitor.io.events import (
     TextArrived,
     TextsDone,
     TextsQueued,
+    TriageChanged,
 )
 
 if TYPE_CHECKING:
@@ -77,9 +78,12 @@ class _PollTally:
     left_without: int = 0  # --no-text: new items whose page was not asked for
     caught_up: int = 0  # stored items that got their actors
     dropped: Dropped | None = None  # retention ran
+    tagged: Counter[str] = field(default_factory=Counter)  # auto-tag -> items it tagged
 
     def __call__(self, event: Event) -> None:
         match event:
+            case TriageChanged(_, _, auto):
+                self.tagged.update(auto)
             case SourcePolled(done, total, r):
                 if self.bar.tty:
                     self.bar.bar(done, total, clip(r.name, 40))
@@ -194,6 +198,8 @@ def cmd_poll(args: argparse.Namespace) -> int:
     if (d := tally.dropped) is not None and settings.retention is not None:
         words = dropped_words(d.count, d.before, d.kept)
         print(f"retention (keep {span(settings.retention)}): {words}")
+    if tally.tagged:
+        print("auto-tags: " + ", ".join(f"{one_line(t)} {n}" for t, n in tally.tagged.items()))
     return EXIT_OK
 
 
@@ -206,11 +212,14 @@ class _WatchLines:
     digest: ScheduleRun | None = None
     caught_up: int = 0
     dropped: Dropped | None = None  # retention dropped items in this pass
+    tagged: int = 0  # items auto-tagged since the last line
 
     def __call__(self, event: Event) -> None:
         match event:
             case Dropped(count) if count:
                 self.dropped = event
+            case TriageChanged(ids, _, auto) if auto:
+                self.tagged += len(ids)
             case PollEnded(report, failure, _):
                 self.report, self.failure, self.digest, self.caught_up = report, failure, None, 0
             case ActorsFound(done, _, True):
@@ -239,6 +248,8 @@ class _WatchLines:
             text += f", actors looked for in {self.caught_up} stored items"
         if (d := self.dropped) is not None:
             text += f"; {dropped_words(d.count, d.before, d.kept)}"
+        if self.tagged:
+            text += f", {self.tagged} auto-tagged"
         if self.digest is not None and self.digest.written:
             text += f"; digest of {self.digest.day.isoformat()} written to " + ", ".join(
                 str(path) for path in self.digest.written
@@ -246,7 +257,8 @@ class _WatchLines:
         if next_poll is not None:
             text += f"; next pass in {span((next_poll - datetime.now(UTC)).total_seconds())}"
         print(text, flush=True)
-        self.report, self.digest, self.caught_up, self.dropped = None, None, 0, None
+        self.report, self.digest, self.caught_up = None, None, 0
+        self.dropped, self.tagged = None, 0
 
 
 def _clock() -> str:

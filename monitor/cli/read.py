@@ -14,6 +14,7 @@ from monitor.cli.common import (
     EXIT_OK,
     CliError,
     clip,
+    context_of,
     one_line,
     parse_or_fail,
     save,
@@ -24,7 +25,6 @@ from monitor.cli.common import (
 )
 from monitor.config import ConfigError, Settings
 from monitor.core.humanize import ago, error_words, span
-from monitor.io.context import query_context
 
 
 def cmd_sources(args: argparse.Namespace) -> int:
@@ -126,7 +126,9 @@ def cmd_actors(args: argparse.Namespace) -> int:
     try:
         index = store.entry_index()
         mask = (
-            query.select(index, now, query_context(settings, store)) if query is not None else None
+            query.select(index, now, context_of(settings, store, query))
+            if query is not None
+            else None
         )
     finally:
         store.close()
@@ -175,7 +177,7 @@ def cmd_search(args: argparse.Namespace) -> int:
     store = store_of(settings, readonly=True)
     try:
         index = store.entry_index()
-        ctx = query_context(settings, store)
+        ctx = context_of(settings, store, query)
         if ctx.text is None and query.has_words():
             print(
                 "monitor: the full texts are not indexed yet (the poller is indexing them, or"
@@ -237,7 +239,9 @@ def cmd_digest(args: argparse.Namespace) -> int:
             raise CliError(f"--query: {exc.message} at {exc.position}", EXIT_CONFIG) from None
     store = store_of(settings, readonly=True)
     try:
-        text = render(make_digest(settings, store, day, tz, tz_name, now, query), args.format)
+        saved = [parse_query(f.query) for f in settings.filters if _parses(f.query)]
+        ctx = context_of(settings, store, query, *saved)
+        text = render(make_digest(settings, store, day, tz, tz_name, now, query, ctx), args.format)
     finally:
         store.close()
     if args.output in (None, "-"):
@@ -247,3 +251,14 @@ def cmd_digest(args: argparse.Namespace) -> int:
     save(path, text, force=args.force)
     print(f"digest of {day.isoformat()} ({tz_name}) written to {path}", file=sys.stderr)
     return EXIT_OK
+
+
+def _parses(text: str) -> bool:
+    """Whether a saved filter parses (the digest skips one that does not)."""
+    from monitor.core.query import QueryError, parse_query
+
+    try:
+        parse_query(text)
+    except QueryError:
+        return False
+    return True

@@ -72,6 +72,7 @@ from monitor.core.query_syntax import (
     Near,
     Node,
     Not,
+    Or,
     QueryError,
     Term,
     actor_term,
@@ -316,6 +317,19 @@ def _triage_test(t: Term, triage: TriageState) -> _Pred:
     return lambda e: e.has_text
 
 
+def _asks_triage(node: Node) -> bool:
+    match node:
+        case Term(kind="is" | "tag"):
+            return True
+        case Term(kind="has", text=text):
+            return text in ("note", "tag")
+        case Not(child):
+            return _asks_triage(child)
+        case And(children) | Or(children):
+            return any(_asks_triage(c) for c in children)
+    return False
+
+
 def _when(t: Term, now: datetime) -> datetime:
     if t.seconds is None:
         return t.day
@@ -428,6 +442,11 @@ class Query:
     def has_words(self) -> bool:
         """Whether the query asks for words (which the text index answers)."""
         return bool(self._words)
+
+    def uses_triage(self) -> bool:
+        """Whether the query asks about the analyst's triage (is:, tag:, has:note, has:tag),
+        which its context must then hold."""
+        return self._tree is not None and _asks_triage(self._tree)
 
     def highlights(self) -> tuple[str, ...]:
         """Folded words and phrases worth highlighting (not the negated ones), for

@@ -21,6 +21,7 @@ ACTORS = (
     ("European Union", "organisation", ("EU", "UE", "Union européenne", "Europäische Union")),
     ("New Zealand", "place", ("Nouvelle-Zélande", "Neuseeland")),
 )
+TAGS = (("Russia", 'actor:"Vladimir Putin" OR Kremlin OR Moscou OR Moscow OR Moskau'),)
 FILTERS = (
     ("1", "Russie", 'actor:"Vladimir Putin" OR Russie OR Kremlin'),
     ("2", "Climat", "climat OR Klima OR Marrakech OR Marrakesch OR COP22"),
@@ -34,7 +35,8 @@ def _q(s: str) -> str:
 
 def demo_config(base_url: str, folder: Path) -> Path:
     """Write `folder`/config.toml: the sample feeds at `base_url`, the store in `folder`,
-    a few actors and saved filters, and a short interval so polling shows. Returns its path."""
+    a few actors, saved filters and an auto-tag, and a short interval so polling shows.
+    Returns its path."""
     base = base_url.rstrip("/")
     lines = [
         "# monitor demo: sample feeds served by `monitor demo` on this computer.",
@@ -64,6 +66,8 @@ def demo_config(base_url: str, folder: Path) -> Path:
             f"aliases = [{', '.join(_q(a) for a in aliases)}]",
             f"kind = {_q(kind)}",
         ]
+    for name, query in TAGS:
+        lines += ["", "[[tags]]", f"name = {_q(name)}", f"query = {_q(query)}"]
     lines += ["", "[filters]"]
     lines += [f"{key} = {{ name = {_q(name)}, query = {_q(q)} }}" for key, name, q in FILTERS]
     folder.mkdir(parents=True, exist_ok=True)

@@ -3,9 +3,13 @@ index, the analyst's triage and each source's category (`core.query.Context`).""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from datetime import datetime
+
 from monitor.config import Settings
 from monitor.core.fold import fold_text
 from monitor.core.query import Context
+from monitor.io.clock import utcnow
 from monitor.io.store import Store
 from monitor.io.triage import FILE, Triage
 from monitor.model import TriageState
@@ -20,10 +24,10 @@ def query_context(settings: Settings, store: Store, triage: TriageState | None =
     return Context(text=store.text_search(), triage=triage, categories=categories(settings))
 
 
-def open_triage(settings: Settings, *, shared: bool = False) -> Triage:
-    """The analyst's triage of the configured store. The one place that opens it: `shared`
-    is `[triage] shared` (every analyst reads and writes the same rows)."""
-    return Triage(settings.storage, shared=shared)
+def open_triage(settings: Settings, now: Callable[[], datetime] = utcnow) -> Triage:
+    """The analyst's triage of the configured store: the one place that opens it (with
+    `[triage] shared`, every analyst reads and writes the same rows). Raises TriageError."""
+    return Triage(settings.storage, shared=settings.triage.shared, now=now)
 
 
 def triage_state(settings: Settings) -> TriageState:

@@ -142,7 +142,9 @@ class ScheduleRun:
     kept: tuple[Path, ...]  # already there: left alone
 
 
-def run_schedule(settings: Settings, store: Store, now: datetime) -> ScheduleRun | None:
+def run_schedule(
+    settings: Settings, store: Store, now: datetime, ctx: Context | None = None
+) -> ScheduleRun | None:
     """Write the scheduled day's digest in every configured format, unless already
     written. None when no `[digest] at` is configured. Run on start and at each `at`."""
     cfg = settings.digest
@@ -154,7 +156,7 @@ def run_schedule(settings: Settings, store: Store, now: datetime) -> ScheduleRun
     missing = [fmt for fmt, p in paths.items() if not p.exists()]
     written: list[Path] = []
     if missing:
-        d = make_digest(settings, store, day, tz, tz_name, now)
+        d = make_digest(settings, store, day, tz, tz_name, now, ctx=ctx)
         for fmt in missing:
             try:
                 write_file(paths[fmt], render(d, fmt))
@@ -168,13 +170,18 @@ def run_schedule(settings: Settings, store: Store, now: datetime) -> ScheduleRun
 
 
 def export_today(
-    settings: Settings, store: Store, now: datetime, query: Query | None = None
+    settings: Settings,
+    store: Store,
+    now: datetime,
+    query: Query | None = None,
+    ctx: Context | None = None,
 ) -> list[Path]:
-    """Today's digest so far (under `query`) in every configured format, in the digest
+    """Today's digest so far (under `query`, evaluated with `ctx`: the dashboard's, which
+    knows the analyst's triage) in every configured format, in the digest
     folder as digest-DATE-at-HHMM (never the scheduled day's name, never overwriting)."""
     tz, tz_name = zone(settings.digest.timezone)
     local = now.astimezone(tz)
-    d = make_digest(settings, store, local.date(), tz, tz_name, now, query)
+    d = make_digest(settings, store, local.date(), tz, tz_name, now, query, ctx)
     stem = f"digest-{local.date().isoformat()}-at-{local:%H%M}"
     paths = []
     for fmt in settings.digest.formats:

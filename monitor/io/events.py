@@ -6,7 +6,7 @@ Events are delivered on the core's event loop, in order."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import TYPE_CHECKING
 
@@ -107,6 +107,16 @@ class Dropped:
 
 
 @dataclass(frozen=True, slots=True)
+class TriageChanged:
+    """The analyst's triage changed (stars, tags, notes, what was seen), here, by another
+    dashboard, or by auto-tags: `Session.triage_state` is current."""
+
+    ids: frozenset[str]  # the items it changed
+    message: str  # what changed, in words ("" when nothing needs saying: a row seen)
+    auto: dict[str, int] = field(default_factory=dict)  # auto-tag -> items it tagged now
+
+
+@dataclass(frozen=True, slots=True)
 class Problem:
     """A step failed; it is logged and said, and the rest goes on."""
 
@@ -127,6 +137,7 @@ Event = (
     | TextsDone
     | DigestWritten
     | Dropped
+    | TriageChanged
     | Problem
 )
 Listener = Callable[[Event], None]

@@ -16,7 +16,9 @@ items published before the UTC day `keep` ago are dropped, except those any anal
 starred, tagged by hand or annotated (`_retain`).
 
 Which items get their page fetched is one rule: `core.backlog.text_job`. The dashboard's
-state (the filter, the view) lives here too, so that it is tested without a terminal.
+state (the filter, the view) lives here too, so that it is tested without a terminal, and
+so does the analyst's triage (stars, tags, notes, seen; the auto-tags of a pass), in
+`io/triage_actions.py`.
 """
 
 from __future__ import annotations
@@ -39,6 +41,7 @@ from monitor.core import backlog, schedule
 from monitor.core.index import EntryIndex
 from monitor.core.query import Context
 from monitor.core.view import Filter, View, compute_view, parse_filter
+from monitor.io import triage_actions
 from monitor.io.articles import ArticleFetcher
 from monitor.io.clock import utcnow
 from monitor.io.context import open_triage, query_context
@@ -60,6 +63,8 @@ from monitor.io.events import (
     ViewChanged,
 )
 from monitor.io.store import Store
+from monitor.io.triage import Triage
+from monitor.io.triage_actions import TriageMixin
 from monitor.model import Entry, Item, PollReport, SourceResult, SourceState, TextJob
 
 log = logging.getLogger(__name__)
@@ -86,15 +91,17 @@ class AnnotateFn(Protocol):
     ) -> Awaitable[int]: ...
 
 
-class Session:
-    """The store, the schedule, the queues after each poll, and the dashboard's filter.
+class Session(TriageMixin):
+    """The store, the schedule, the queues after each poll, the dashboard's filter, and
+    the analyst's triage (`io.triage_actions`: star, tag, note, mark_seen, rest).
 
     `listener` gets every event, on this session's event loop. `poll` replaces the real
     poller (tests); `executor` parses and annotates (a worker process: `loops.parse_pool`;
     None: threads); `own_loop` runs a poll's requests on an event loop of their own, so
     that a caller with a UI keeps answering keys. `views` keeps `view` computed after
     every read of the store (the dashboard). `text` and `annotate` turn off article pages
-    and actors (`--no-text`, `--no-actors`)."""
+    and actors (`--no-text`, `--no-actors`). `triage` replaces the triage file that the
+    first `load` opens in the store's folder."""
 
     def __init__(
         self,
@@ -114,6 +121,7 @@ class Session:
         annotate: bool = True,
         progress: bool = False,
         views: bool = False,
+        triage: Triage | None = None,
     ) -> None:
         self.settings = settings
         self.store = store
@@ -168,6 +176,7 @@ class Session:
         self._reload_handle: asyncio.TimerHandle | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread = threading.get_ident()
+        self._init_triage(triage)
 
     # -- events --------------------------------------------------------------------------------
 
@@ -223,6 +232,7 @@ class Session:
             self._reload_handle.cancel()
         if self.articles is not None:
             await self.articles.aclose()
+        await self.close_triage()
 
     # -- reading the store ---------------------------------------------------------------------
 
@@ -232,24 +242,26 @@ class Session:
         return self.index.entries
 
     async def load(self) -> None:
-        """Read entries, index and source states again (in a thread), then the view."""
+        """Read entries, index, source states and the triage again (in a thread), then
+        the view."""
         self._bind()
         store, old = self.store, self.ids
 
-        def read() -> tuple[EntryIndex, dict[str, SourceState], set[str]]:
+        def read() -> tuple[EntryIndex, dict[str, SourceState], set[str], triage_actions.Read]:
             index = store.entry_index()
-            return index, store.states(), {e.id for e in index.entries}
+            return index, store.states(), {e.id for e in index.entries}, self.read_triage()
 
-        index, states, ids = await asyncio.to_thread(read)
+        index, states, ids, triage = await asyncio.to_thread(read)
         first = not self.loaded
         self.index, self.states, self.ids, self.loaded = index, states, ids, True
+        self.took_triage(*triage)
         self.emit(Loaded(frozenset() if first else frozenset(ids - old), first))
         if self.views:
             await self.refresh_view()
 
     def context(self) -> Context:
         """What queries are evaluated with now: the text index, the triage, categories."""
-        ctx = query_context(self.settings, self.store)
+        ctx = query_context(self.settings, self.store, self.triage_now())
         self.text_ready = ctx.text is not None
         return ctx
 
@@ -267,9 +279,15 @@ class Session:
         self._view_token += 1
         token = self._view_token
         index, flt, now, ctx = self.index, self.filter, self.now(), self.context()
-        view = await asyncio.to_thread(compute_view, index, flt, now, ctx)
+        unread = self.unread_test()
+
+        def compute() -> tuple[View, int]:
+            view = compute_view(index, flt, now, ctx)
+            return view, sum(1 for e in view.entries if unread(e))
+
+        view, count = await asyncio.to_thread(compute)
         if token == self._view_token:
-            self.view = view
+            self.view, self.unread_count = view, count
             self.emit(ViewChanged(view))
 
     def set_filter(self, text: str, saved: str | None = None) -> None:
@@ -302,7 +320,12 @@ class Session:
         from monitor.io.digest import export_today
 
         return await asyncio.to_thread(
-            export_today, self.settings, self.store, self.now(), self.filter.as_query()
+            export_today,
+            self.settings,
+            self.store,
+            self.now(),
+            self.filter.as_query(),
+            self.context(),
         )
 
     # -- polling -------------------------------------------------------------------------------
@@ -399,7 +422,7 @@ class Session:
         """In a thread: drop; (items dropped, older items kept). Nothing is dropped when
         the triage cannot be read: what it protects is not known."""
         start = datetime.fromisoformat(day).replace(tzinfo=UTC)
-        triage = open_triage(self.settings)  # [triage] shared: passed here once it exists
+        triage = open_triage(self.settings, self.now)
         try:
             keep = triage.protected()
             old = [e.id for e in self.store.entries() if e.published < start]
@@ -485,7 +508,8 @@ class Session:
             await asyncio.wait({self._after_task})
         ran = None
         try:
-            ran = await asyncio.to_thread(run_schedule, self.settings, self.store, now)
+            ctx = self.context()  # saved filters may ask for the analyst's triage
+            ran = await asyncio.to_thread(run_schedule, self.settings, self.store, now, ctx)
         except OSError as exc:  # a full disk or a bad folder: say so, keep polling
             log.error("cannot write the digest: %s", exc)
             self.emit(Problem("digest", f"cannot write the scheduled digest: {exc}"))
@@ -513,6 +537,7 @@ class Session:
             fresh, self._after_fresh = sorted(set(self._after_fresh)), []
             texts, self._after_texts = self._after_texts, False
             await self._annotate_new(fresh)
+            await self.auto_tag_ids(fresh)  # after the actors: a query may name one
             with self.reported("catching up stored items"):
                 jobs, pending = await self._catch_up(fresh if texts else [])
                 if texts:
@@ -560,6 +585,7 @@ class Session:
             if done:
                 await self._reread()
                 self.emit(ActorsFound(done, 0, backlog=True))
+                await self.auto_tag_ids(ids)
         return jobs, pending
 
     # -- article texts -----------------------------------------------------------------------
@@ -585,6 +611,7 @@ class Session:
                 report = await self.articles.run(jobs, progress=self._text_arrived)
                 log.info("article text: %d fetched, failed %s", report.fetched, report.failed)
                 fetched, failed = report.fetched, dict(report.failed)
+            await self.auto_tag_arrived()
         finally:
             self.fetching.difference_update(j.item_id for j in jobs)
             self.emit(TextsDone(fetched, failed, len(self.fetching)))
@@ -592,6 +619,7 @@ class Session:
     def _text_arrived(self, done: int, total: int, item: Item) -> None:
         self.fetching.discard(item.id)
         self.emit(TextArrived(item, done, total))
+        self.auto_tag_later(item)  # a text can match a [[tags]] query its summary did not
         if self.views and self._reload_handle is None and self._loop is not None:
             # entries (has_text, search text) re-read at most once a second
             self._reload_handle = self._loop.call_later(TEXT_RELOAD, self._reload_texts)

@@ -18,7 +18,7 @@ import getpass
 import logging
 import sqlite3
 import threading
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from datetime import datetime
 from pathlib import Path
 
@@ -59,23 +59,41 @@ def login() -> str:
 
 
 class Triage:
-    """One analyst's triage of one store: `path` is the store's folder."""
+    """One analyst's triage of one store: `path` is the store's folder. `now` dates the
+    rows, and the start of a new analyst's triage (`TriageState.since`).
 
-    def __init__(self, store_path: Path, *, shared: bool = False, user: str | None = None) -> None:
+    Thread-safe: one connection behind a lock, so the callers' threads take turns."""
+
+    def __init__(
+        self,
+        store_path: Path,
+        *,
+        shared: bool = False,
+        user: str | None = None,
+        now: Callable[[], datetime] = utcnow,
+    ) -> None:
         self.path = Path(store_path) / FILE
         self.user = SHARED if shared else (user or login())
+        self.now = now
         self._lock = threading.Lock()
+        self._writes = 0  # this connection's commits, which data_version does not count
+        self._cached: tuple[int, int, TriageState] | None = None
+        self._reads = 0
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             self._db = sqlite3.connect(
                 self.path, timeout=30, check_same_thread=False, isolation_level=None
             )
+        except (sqlite3.Error, OSError) as exc:
+            raise TriageError(f"triage {self.path}: {exc}") from exc
+        try:
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.executescript(_SCHEMA)
             self._db.execute(
-                "INSERT OR IGNORE INTO users VALUES (?, ?)", (self.user, utcnow().isoformat())
+                "INSERT OR IGNORE INTO users VALUES (?, ?)", (self.user, now().isoformat())
             )
         except sqlite3.Error as exc:
+            self._db.close()
             raise TriageError(f"triage {self.path}: {exc}") from exc
 
     def close(self) -> None:
@@ -91,6 +109,7 @@ class Triage:
                 db.execute("BEGIN IMMEDIATE")
                 yield db
                 db.execute("COMMIT")
+                self._writes += 1
             except sqlite3.Error as exc:
                 with contextlib.suppress(sqlite3.Error):
                     db.execute("ROLLBACK")
@@ -99,11 +118,24 @@ class Triage:
     # -- reading ----------------------------------------------------------------------------
 
     def state(self) -> TriageState:
-        """This analyst's triage now, with everyone's auto-tags."""
+        """This analyst's triage now, with everyone's auto-tags. Read again only when the
+        file changed since the last call (a dashboard calls this after every poll)."""
+        return self.snapshot()[1]
+
+    def snapshot(self) -> tuple[int, TriageState]:
+        """`state()` and its rank among this object's reads: of two snapshots taken in
+        different threads, the higher-ranked is the later, whichever returned first."""
         user = self.user
         with self._lock:
             db = self._db
+            self._reads += 1
+            rank = self._reads
             try:
+                version = db.execute("PRAGMA data_version").fetchone()[0]
+                cached = self._cached
+                if cached is not None and cached[:2] == (version, self._writes):
+                    return rank, cached[2]
+                db.execute("BEGIN")  # one snapshot for every table
                 since_row = db.execute("SELECT since FROM users WHERE user = ?", (user,)).fetchone()
                 seen = frozenset(
                     r[0] for r in db.execute("SELECT id FROM seen WHERE user = ?", (user,))
@@ -118,21 +150,26 @@ class Triage:
                 notes = dict(
                     db.execute("SELECT id, text FROM notes WHERE user = ?", (user,)).fetchall()
                 )
+                db.execute("COMMIT")
             except sqlite3.Error as exc:
+                with contextlib.suppress(sqlite3.Error):
+                    db.execute("ROLLBACK")
                 raise TriageError(f"triage {self.path}: {exc}") from exc
-        tags: dict[str, set[str]] = {}
-        names: dict[str, str] = {}
-        for key, name, item_id in tag_rows:
-            tags.setdefault(key, set()).add(item_id)
-            names.setdefault(key, name)
-        return TriageState(
-            starred=starred,
-            tags={k: frozenset(v) for k, v in tags.items()},
-            tag_names=names,
-            notes=notes,
-            seen=seen,
-            since=datetime.fromisoformat(since_row[0]) if since_row else None,
-        )
+            tags: dict[str, set[str]] = {}
+            names: dict[str, str] = {}
+            for key, name, item_id in tag_rows:
+                tags.setdefault(key, set()).add(item_id)
+                names.setdefault(key, name)
+            state = TriageState(
+                starred=starred,
+                tags={k: frozenset(v) for k, v in tags.items()},
+                tag_names=names,
+                notes=notes,
+                seen=seen,
+                since=datetime.fromisoformat(since_row[0]) if since_row else None,
+            )
+            self._cached = (version, self._writes, state)
+        return rank, state
 
     def tags(self) -> dict[str, int]:
         """Every tag this analyst sees (theirs and auto-tags), as written, with its number of
@@ -144,18 +181,21 @@ class Triage:
     def protected(self) -> frozenset[str]:
         """Items retention keeps: starred, tagged by hand or annotated, by any analyst."""
         with self._lock:
-            rows = self._db.execute(
-                "SELECT id FROM starred UNION SELECT id FROM tags WHERE by != ? "
-                "UNION SELECT id FROM notes",
-                (AUTO,),
-            ).fetchall()
+            try:
+                rows = self._db.execute(
+                    "SELECT id FROM starred UNION SELECT id FROM tags WHERE by != ? "
+                    "UNION SELECT id FROM notes",
+                    (AUTO,),
+                ).fetchall()
+            except sqlite3.Error as exc:
+                raise TriageError(f"triage {self.path}: {exc}") from exc
         return frozenset(r[0] for r in rows)
 
     # -- writing ----------------------------------------------------------------------------
 
     def star(self, ids: Iterable[str], on: bool = True) -> int:
         """Star (or unstar) items; returns how many changed."""
-        now = utcnow().isoformat()
+        now = self.now().isoformat()
         with self._write() as db:
             if on:
                 return _many(
@@ -175,7 +215,7 @@ class Triage:
             raise TriageError("a tag needs a name")
         name = " ".join(name.split())
         user, by = (SHARED, AUTO) if auto else (self.user, self.user or "shared")
-        now = utcnow().isoformat()
+        now = self.now().isoformat()
         with self._write() as db:
             if on:
                 known = db.execute("SELECT name FROM tags WHERE key = ? LIMIT 1", (key,)).fetchone()
@@ -203,7 +243,7 @@ class Triage:
             if text:
                 db.execute(
                     "INSERT OR REPLACE INTO notes VALUES (?, ?, ?, ?)",
-                    (self.user, item_id, text, utcnow().isoformat()),
+                    (self.user, item_id, text, self.now().isoformat()),
                 )
             else:
                 db.execute("DELETE FROM notes WHERE user = ? AND id = ?", (self.user, item_id))
@@ -226,10 +266,6 @@ class Triage:
         with self._write() as db:
             for table in ("seen", "starred", "tags", "notes"):
                 _many(db, f"DELETE FROM {table} WHERE id = ?", rows)
-
-
-def _ids(db: sqlite3.Connection, sql: str, user: str) -> frozenset[str]:
-    return frozenset(r[0] for r in db.execute(sql, (user,)))
 
 
 def _many(db: sqlite3.Connection, sql: str, rows: Iterable[tuple[str, ...]]) -> int:

@@ -33,11 +33,14 @@ from monitor.tui import text
 from monitor.tui.commands import MonitorCommands
 from monitor.tui.screens.help import HelpScreen, render_help
 from monitor.tui.screens.main import DEBOUNCE, MainScreen
+from monitor.tui.screens.note_editor import NoteEditor
 from monitor.tui.screens.sources import SourcesScreen
+from monitor.tui.screens.tag_prompt import TagPrompt
 from monitor.tui.widgets.actor_list import ActorList
 from monitor.tui.widgets.article_pane import ArticlePane
 from monitor.tui.widgets.source_list import SourceList
 from monitor.tui.widgets.table_list import TableList
+from monitor.tui.widgets.tag_input import TagInput
 from monitor.tui.widgets.timeline import Timeline
 
 log = logging.getLogger(__name__)
@@ -73,7 +76,7 @@ class MonitorApp(App[int]):
         Binding("escape", "clear", "Clear the filter", id="app.clear"),
         Binding("u", "utc", "Times in UTC / local", id="app.utc"),
         Binding("o", "open_link", "Open the link", id="app.open"),
-        Binding("m", "seen", "Mark all new items seen", id="app.seen"),
+        Binding("m", "seen", "Mark the items in view seen", id="app.seen"),
         Binding("D", "digest", "Export today's digest (current filter)", id="app.digest"),
         *[
             Binding(
@@ -268,6 +271,8 @@ class MonitorApp(App[int]):
             ("Sources pane", SourceList.BINDINGS),
             ("Article pane", ArticlePane.BINDINGS),
             ("Sources screen", [*SourcesScreen.BINDINGS, *TableList.BINDINGS]),
+            ("Tag prompt (t, T)", [*TagPrompt.BINDINGS, *TagInput.BINDINGS]),
+            ("Note editor (n)", NoteEditor.BINDINGS),
             ("Help", HelpScreen.BINDINGS),
         ]
 

@@ -21,7 +21,11 @@ class MonitorCommands(Provider):
         yield "Help", app.action_help, "every key"
         yield "Clear filter", app.action_clear, "show every item"
         yield "Toggle UTC", app.action_utc, "times in UTC or in the local zone"
-        yield "Mark all seen", app.action_seen, "drop the • marks of new items"
+        yield "Mark view seen", app.action_seen, "drop the • marks of the items in view"
+        yield "Star / unstar", app.main.action_star, "the current item (f)"
+        yield "Tag item", app.main.action_tag, "tag the current item (t)"
+        yield "Tag view", app.main.action_tag_view, "tag every item in view (T)"
+        yield "Note", app.main.action_note, "the current item's note (n)"
         yield "Export digest", app.action_digest, "today's digest under the current filter"
         for saved in app.settings.filters:
             name = f"Filter {saved.key}: {text.clean(saved.name)}"

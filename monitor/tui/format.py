@@ -18,7 +18,8 @@ HIGHLIGHT = "bold reverse"  # the filter's words in titles and articles
 TIME_WIDTH = 5  # "14:05": every row of today
 
 # The timeline row: columns separated by one space, filling the row exactly.
-MARK_WIDTH = 2  # "• " on new rows
+MARK_WIDTH = 3  # "•★ ": unread, starred, then a space
+UNREAD, STARRED = "•", "★"  # one cell each (★ is ambiguous-width: one cell in tmux, xterm)
 LANGUAGE_WIDTH = 3  # the codes normalize keeps: "en", "fil"
 SOURCE_MIN, SOURCE_MAX = 8, 18  # and a fifth of the row at most
 ACTORS_MIN, ACTORS_MAX = 12, 32  # narrower than 12, names are unreadable: no column
@@ -129,13 +130,17 @@ def entry_row(
     *,
     today: date,
     tz: tzinfo | None,
-    new: bool,
+    unread: bool,
+    starred: bool = False,
     words: tuple[str, ...] = (),
 ) -> Text:
-    """One timeline row in `layout`: mark, time, source(s), language, title (the filter's
-    words marked), and the top 2 actors when there is a column for them."""
+    """One timeline row in `layout`: marks (unread, starred), time, source(s), language,
+    title (the filter's words marked; bold while unread), and the top 2 actors when there
+    is a column for them."""
     row = Text(no_wrap=True, end="")
-    row.append("• " if new else "  ", style="bold" if new else "")
+    row.append(UNREAD if unread else " ", style="bold")
+    row.append(STARRED if starred else " ", style="bold yellow")
+    row.append(" ")
     flagged = entry.date_flag is not None
     when = short_time(entry.published, today, tz)
     row.append_text(cell(Text(when, style="dim" if flagged else ""), layout.time))
@@ -149,7 +154,7 @@ def entry_row(
         # right-aligned: the code sits next to the headline it describes
         row.append_text(cell(text.clean(entry.language or ""), layout.language, right=True))
         row.append(" ")
-    title = highlight(text.text(entry.title, "bold" if new else ""), words)
+    title = highlight(text.text(entry.title, "bold" if unread else ""), words)
     row.append_text(cell(title, layout.title))
     if layout.actors:
         row.append(" ")

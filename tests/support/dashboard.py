@@ -48,7 +48,7 @@ def make_app(
     **kwargs: object,
 ) -> MonitorApp:
     sets = kwargs.pop("settings", None) or settings()
-    return MonitorApp(
+    app = MonitorApp(
         sets,  # type: ignore[arg-type]
         store if store is not None else MemoryStore(items(count)),
         poll=poll if poll is not None else FakePoll(),
@@ -56,6 +56,10 @@ def make_app(
         tz=UTC,
         **kwargs,  # type: ignore[arg-type]
     )
+    # rows are seen under a resting cursor only where a test asks: a timer would make
+    # the marks on screen depend on the machine's speed
+    app.session.seen_after = 3600.0
+    return app
 
 
 def screen_text(app: MonitorApp) -> str:

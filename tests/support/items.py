@@ -3,13 +3,16 @@ the io layer's tests."""
 
 from __future__ import annotations
 
+import atexit
+import shutil
+import tempfile
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from msgspec.structs import replace
 
-from monitor.config import SavedFilter, Settings
+from monitor.config import AutoTag, SavedFilter, Settings
 from monitor.model import Actor, ActorKind, DateRef, Item, Mention, Quote, Source
 
 NOW = datetime(2024, 11, 14, 12, 0, tzinfo=UTC)  # a Thursday
@@ -86,15 +89,26 @@ def items(count: int) -> list[Item]:
     return out
 
 
+def scratch() -> Path:
+    """A folder of its own, removed when the tests end: the store folder of settings whose
+    store is in memory, where the session keeps the triage file."""
+    folder = tempfile.mkdtemp(prefix="monitor-test-")
+    atexit.register(shutil.rmtree, folder, True)
+    return Path(folder)
+
+
 def settings(
     *,
     filters: Sequence[SavedFilter] = (),
     keys: dict[str, str] | None = None,
     sources: Sequence[str] = SOURCES,
+    storage: Path | None = None,
+    tags: Sequence[AutoTag] = (),
 ) -> Settings:
     return Settings(
         path=None,
-        storage=Path("unused"),
+        storage=storage if storage is not None else scratch(),
+        tags=tuple(tags),
         sources=tuple(
             Source(name=s, url=f"https://{n}.example/feed", interval=600.0)
             for n, s in enumerate(sources)

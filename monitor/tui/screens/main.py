@@ -5,10 +5,12 @@ application core (`monitor.io.session`) and the core's events into widget update
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable, Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, timedelta, tzinfo
 from typing import TYPE_CHECKING, ClassVar
 
+from rich.text import Text
 from textual import events, on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
@@ -34,11 +36,14 @@ from monitor.io.events import (
     TextArrived,
     TextsDone,
     TextsQueued,
+    TriageChanged,
     ViewChanged,
 )
 from monitor.io.session import Session
 from monitor.model import Entry
 from monitor.tui import format, text
+from monitor.tui.screens.note_editor import NoteEditor
+from monitor.tui.screens.tag_prompt import TagPrompt, parse_tag
 from monitor.tui.widgets.actor_list import ActorList
 from monitor.tui.widgets.article_pane import ArticlePane
 from monitor.tui.widgets.filter_bar import FilterBar, FilterInput
@@ -64,6 +69,10 @@ class MainScreen(Screen[None]):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("tab", "next_pane", "Next pane", id="pane.next"),
         Binding("shift+tab", "previous_pane", "Previous pane", id="pane.previous"),
+        Binding("f", "star", "Star / unstar the item", id="triage.star"),
+        Binding("t", "tag", "Tag the item (-tag removes it)", id="triage.tag"),
+        Binding("T", "tag_view", "Tag every item in view", id="triage.tag_view"),
+        Binding("n", "note", "Edit the item's note", id="triage.note"),
     ]
 
     def __init__(self, session: Session, tz: tzinfo | None) -> None:
@@ -85,7 +94,9 @@ class MainScreen(Screen[None]):
 
     def compose(self) -> ComposeResult:
         yield PaneTabs(id="tabs")
-        timeline = Timeline(now=self.now, tz=self.tz, id="timeline", classes="pane")
+        timeline = Timeline(
+            now=self.now, marks=self.session.marks, tz=self.tz, id="timeline", classes="pane"
+        )
         timeline.border_title = "Timeline"
         actors = ActorList(id="actors", classes="pane")
         actors.border_title, actors.border_subtitle = "Actors", "view · 24h · trend"
@@ -208,14 +219,21 @@ class MainScreen(Screen[None]):
                 self.say(f"retention: {dropped_words(count, before, kept)}")
             case Problem(_, message):
                 self.say(message, "error")
+            case TriageChanged(_, message, auto) if message and not auto:
+                self.say(message)
         if not self._ready or not self.is_attached:
             return  # not yet mounted (`on_mount` shows the state then), or closing
         match event:
-            case Loaded(fresh, first):
+            case Loaded(_, first):
                 if not first:
-                    self.timeline.new_ids |= fresh
                     self._reread_article = True
+                # the triage was read again too: another dashboard's marks, tags, notes
+                self.timeline.refresh_marks()
+                self.article.set_triage(self.session.triage_state)
                 self.refresh_health()
+            case TriageChanged(ids, _, _):
+                self.timeline.refresh_marks(ids)
+                self.article.set_triage(self.session.triage_state)
             case ViewChanged(view):
                 self.apply_view(view)
                 current = self.timeline.current
@@ -262,9 +280,8 @@ class MainScreen(Screen[None]):
                     filtered=filtered,
                 )
             )
-        new = len(self.timeline.new_ids)
         self.query_one("#status", StatusBar).show(
-            status_text(self.session, new, self.filter_label, self.zone)
+            status_text(self.session, self.filter_label, self.zone)
         )
 
     @property
@@ -283,6 +300,7 @@ class MainScreen(Screen[None]):
         return " + ".join(parts)
 
     def apply_view(self, view: View) -> None:
+        self.article.set_triage(self.session.triage_state)
         before = self.timeline.current
         self.timeline.set_entries(view.entries)
         self.timeline.border_title = f"Timeline · {len(view.entries):,}"
@@ -337,6 +355,7 @@ class MainScreen(Screen[None]):
     @on(RowList.Moved, "#timeline")
     def timeline_moved(self) -> None:
         self.show_article(self.timeline.current)
+        self.session.rest(self.timeline.current)  # seen once the cursor rests there
         self.update_status()
 
     @on(RowList.Chosen, "#timeline")
@@ -455,8 +474,83 @@ class MainScreen(Screen[None]):
             self.app.open_url(url)
 
     def mark_seen(self) -> None:
-        self.timeline.mark_all_seen()
-        self.update_status()
+        self.run_triage(self.session.mark_view_seen)
+
+    # -- triage: star, tag, note -------------------------------------------------------------
+
+    @work(group="triage", exit_on_error=False)
+    async def run_triage(self, action: Callable[[], Awaitable[str | None]]) -> None:
+        """A triage action, off the keys; the core says what it did (`TriageChanged`)."""
+        await action()
+
+    def current_or_say(self, doing: str) -> Entry | None:
+        entry = self.timeline.current
+        if entry is None:
+            self.say(f"no item to {doing}")
+        return entry
+
+    def action_star(self) -> None:
+        entry = self.current_or_say("star")
+        if entry is not None:
+            on = entry.id not in self.session.triage_state.starred
+            self.run_triage(lambda: self.session.star([entry.id], on))
+
+    def tag_names(self) -> list[str]:
+        """The tags to complete from: in use, most used first, then the `[[tags]]` ones."""
+        state = self.session.triage_state
+        used = sorted(state.tags.items(), key=lambda kv: (-len(kv[1]), kv[0]))
+        names = [state.tag_names.get(key, key) for key, _ in used]
+        known = {n.casefold() for n in names}
+        return names + [
+            t.name for t in self.session.settings.tags if t.name.casefold() not in known
+        ]
+
+    def action_tag(self) -> None:
+        entry = self.current_or_say("tag")
+        if entry is None:
+            return
+        title = Text("Tag ", end="")
+        title.append_text(text.text(entry.title, "bold"))
+        current = self.session.triage_state.tags_of(entry.id)
+        prompt = TagPrompt(format.clip(title, 200), self.tag_names(), current)
+        self.app.push_screen(prompt, lambda value: self.apply_tag(value, [entry.id]))
+
+    def action_tag_view(self) -> None:
+        ids = [e.id for e in self.session.view.entries]
+        if not ids:
+            self.say("no items in view to tag")
+            return
+        title = Text(f"Tag the {len(ids):,} items in view", style="bold", end="")
+        if self.filter_label:
+            title.append(" (filter: ")
+            title.append_text(text.text(self.filter_label))
+            title.append(")")
+        self.app.push_screen(TagPrompt(title, self.tag_names()), lambda v: self.apply_tag(v, ids))
+
+    def apply_tag(self, value: str | None, ids: Sequence[str]) -> None:
+        if value is None:
+            return  # Esc
+        parsed = parse_tag(value)
+        if parsed is None:
+            self.say("no tag given: nothing changed")
+            return
+        name, on = parsed
+        self.run_triage(lambda: self.session.tag(name, ids, on))
+
+    def action_note(self) -> None:
+        entry = self.current_or_say("annotate")
+        if entry is None:
+            return
+        title = Text("Note on ", end="")
+        title.append_text(text.text(entry.title, "bold"))
+        note = self.session.triage_state.notes.get(entry.id, "")
+        self.app.push_screen(
+            NoteEditor(format.clip(title, 200), note), lambda v: self.save_note(entry.id, v)
+        )
+
+    def save_note(self, item_id: str, value: str | None) -> None:
+        if value is not None:
+            self.run_triage(lambda: self.session.note(item_id, value))
 
     def arm_day_timer(self) -> None:
         """Redraw the times once at midnight ("HH:MM" becomes a date)."""

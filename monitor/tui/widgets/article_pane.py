@@ -15,7 +15,7 @@ from textual.selection import Selection
 from textual.strip import Strip
 
 from monitor.core.humanize import text_words
-from monitor.model import Entry, Item
+from monitor.model import Entry, Item, TriageState
 from monitor.tui import format, text
 
 SUMMARY_ONLY = "summary only (full text not fetched)"
@@ -79,6 +79,39 @@ def _annotations(item: Item) -> Text:
     return out
 
 
+def triage_of(item_id: str, state: TriageState) -> tuple[bool, tuple[str, ...], str]:
+    """What the pane shows of the analyst's triage: (starred, tags, note)."""
+    return item_id in state.starred, tuple(state.tags_of(item_id)), state.notes.get(item_id, "")
+
+
+def triage_text(starred: bool, tags: Sequence[str], note: str) -> Text:
+    """The star, the tags and the note, each from the analyst (never markup), then a
+    blank line; nothing when there are none."""
+    out = Text(end="")
+    if starred:
+        out.append(f"{format.STARRED} starred", style="bold yellow")
+    if tags:
+        if starred:
+            out.append("  ·  ", style="dim")
+        out.append("tags: ", style="dim")
+        for n, tag in enumerate(tags):
+            if n:
+                out.append(", ")
+            out.append_text(text.text(tag, "bold"))
+    if starred or tags:
+        out.append("\n")
+    if note:
+        out.append("note: ", style="dim")
+        for n, line in enumerate(text.clean(note, multiline=True).split("\n")):
+            if n:
+                out.append("\n      ")  # under the first line, past "note: "
+            out.append_text(text.text(line, "italic"))
+        out.append("\n")
+    if out.plain:
+        out.append("\n")
+    return out
+
+
 def article_text(
     entry: Entry,
     item: Item | None,
@@ -87,9 +120,10 @@ def article_text(
     words: Sequence[str] = (),
     loading: bool = False,
     pending: bool = False,
+    triage: TriageState | None = None,
 ) -> Text:
-    """Title, sources, time, link, language, then the full text or the summary.
-    `pending`: the item's text is being fetched."""
+    """Title, sources, time, link, language, the analyst's star, tags and note, then the
+    full text or the summary. `pending`: the item's text is being fetched."""
     out = Text(end="")
     title = item.title if item is not None else entry.title
     out.append_text(highlighted(title, words, "bold", _spans(item, "title"), multiline=False))
@@ -119,6 +153,8 @@ def article_text(
         out.append_text(text.text(f"by {by}" if item.author else by, "dim"))
         out.append("\n")
     out.append("\n")
+    if triage is not None:
+        out.append_text(triage_text(*triage_of(entry.id, triage)))
     if item is None:
         out.append("loading…" if loading else "(this item is no longer stored)", style="dim")
         return out
@@ -173,6 +209,8 @@ class ArticlePane(ScrollView, can_focus=True):
         self.entry: Entry | None = None
         self.item: Item | None = None
         self.words: tuple[str, ...] = ()
+        self.triage = TriageState()  # the analyst's, kept current by the screen
+        self._shown: tuple[tzinfo | None, bool, bool] = (None, False, False)  # tz, loading, pending
         self.content = Text("select an item", style="dim", end="")
         self._lines: list[Text] = []
         self._width = -1  # the width `_lines` were wrapped to
@@ -190,14 +228,32 @@ class ArticlePane(ScrollView, can_focus=True):
     ) -> None:
         moved = entry is None or self.entry is None or entry.id != self.entry.id
         self.entry, self.item, self.words = entry, item, tuple(words)
+        self._shown = (tz, loading, pending)
         if entry is None:
             self.set_content(Text("nothing selected", style="dim", end=""))
         else:
             self.set_content(
-                article_text(entry, item, tz=tz, words=words, loading=loading, pending=pending)
+                article_text(
+                    entry,
+                    item,
+                    tz=tz,
+                    words=words,
+                    loading=loading,
+                    pending=pending,
+                    triage=self.triage,
+                )
             )
         if moved:
             self.scroll_to(y=0, animate=False)
+
+    def set_triage(self, state: TriageState) -> None:
+        """The analyst's triage changed: the shown item again, if its part changed."""
+        old, self.triage = self.triage, state
+        entry = self.entry
+        if entry is None or triage_of(entry.id, old) == triage_of(entry.id, state):
+            return
+        tz, loading, pending = self._shown
+        self.show(entry, self.item, tz=tz, words=self.words, loading=loading, pending=pending)
 
     def set_content(self, content: Text) -> None:
         self.content = content

@@ -23,9 +23,9 @@ class StatusBar(Static):
             self.update(status)
 
 
-def status_text(session: Session, new: int, filter_label: str, zone: tzinfo | None) -> Text:
-    """The status line: what runs, items shown and stored, the filter, the sources' health,
-    the last and the next poll."""
+def status_text(session: Session, filter_label: str, zone: tzinfo | None) -> Text:
+    """The status line: what runs, items shown (and how many of them are unread) and
+    stored, the filter, the sources' health, the last and the next poll."""
     out = Text(end="")
     sep = (" · ", "dim")
 
@@ -45,8 +45,8 @@ def status_text(session: Session, new: int, filter_label: str, zone: tzinfo | No
         out.append(f"fetching text of {len(session.fetching)}", style="bold")
         out.append(*sep)
     out.append(f"{len(session.view.entries):,}/{len(session.entries):,} items")
-    if new:
-        out.append(f" ({new} new)", style="bold")
+    if session.unread_count:
+        out.append(f" ({session.unread_count:,} unread)", style="bold")
     if filter_label:
         out.append(*sep)
         out.append("filter: ")

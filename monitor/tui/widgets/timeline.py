@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Hashable, Sequence
+from collections.abc import Callable, Collection, Hashable, Sequence
 from datetime import UTC, date, datetime, tzinfo
 from typing import ClassVar
 
@@ -13,12 +13,12 @@ from monitor.model import Entry
 from monitor.tui import format, text
 from monitor.tui.widgets.row_list import RowList, cursor_bindings
 
+Marks = Callable[[Entry], tuple[bool, bool]]  # an entry -> (unread, starred)
+
 
 class Timeline(RowList):
-    """The items of the current view, newest first. New rows carry a "•" until seen.
-
-    A row is seen once the cursor has been on it, or when `m` marks everything seen.
-    """
+    """The items of the current view, newest first. Unread rows carry a "•", starred ones
+    a "★": `marks` says which (the session's triage, which the screen keeps current)."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
         *cursor_bindings("timeline"),
@@ -32,13 +32,14 @@ class Timeline(RowList):
         self,
         *,
         now: Callable[[], datetime],
+        marks: Marks = lambda entry: (False, False),
         tz: tzinfo | None = None,
         id: str | None = None,
         classes: str | None = None,
     ) -> None:
         super().__init__(id=id, classes=classes)
         self.entries: Sequence[Entry] = ()
-        self.new_ids: set[str] = set()
+        self.marks = marks
         self.now = now
         self.tz = tz
         self.utc = False
@@ -83,7 +84,7 @@ class Timeline(RowList):
             entry.language,
             entry.sources,
             entry.actors,  # found a moment after the item is first shown
-            entry.id in self.new_ids,
+            self.marks(entry),
             self.today(),
             self.utc,
             self.words,
@@ -92,10 +93,16 @@ class Timeline(RowList):
 
     def render_row(self, index: int, width: int) -> Text:
         entry = self.entries[index]
-        new = entry.id in self.new_ids
+        unread, starred = self.marks(entry)
         layout = format.row_layout(width, self.time_width())
         return format.entry_row(
-            entry, layout, today=self.today(), tz=self.zone, new=new, words=self.words
+            entry,
+            layout,
+            today=self.today(),
+            tz=self.zone,
+            unread=unread,
+            starred=starred,
+            words=self.words,
         )
 
     def set_empty(self, lines: Sequence[str]) -> None:
@@ -139,7 +146,6 @@ class Timeline(RowList):
         self.rows_changed()
         self.scroll_to(y=max(0, old_scroll + shift), animate=False)
         self.scroll_cursor_visible()
-        self.mark_seen_at_cursor()
         if self.current is not old:
             self.post_message(self.Moved(self, self.cursor))
 
@@ -154,19 +160,17 @@ class Timeline(RowList):
                 return i
         return None
 
-    def mark_seen_at_cursor(self) -> None:
-        entry = self.current
-        if entry is not None and entry.id in self.new_ids:
-            self.new_ids.discard(entry.id)
-            self.refresh_row(self.cursor)
-
-    def mark_all_seen(self) -> None:
-        self.new_ids.clear()
-        self.refresh()
-
-    def move_cursor(self, index: int, *, scroll: bool = True) -> None:
-        super().move_cursor(index, scroll=scroll)
-        self.mark_seen_at_cursor()
+    def refresh_marks(self, ids: Collection[str] | None = None) -> None:
+        """The marks of these rows (None: of any row) changed: draw the visible ones again
+        (the row cache is keyed on the marks, so only those rows are made again)."""
+        if ids is None or len(ids) > 1:
+            self.refresh()
+            return
+        top = round(self.scroll_y)
+        height = self.scrollable_content_region.height
+        for i in range(top, min(len(self.entries), top + height)):
+            if self.entries[i].id in ids:
+                self.refresh_row(i)
 
     def set_utc(self, utc: bool) -> None:
         self.utc = utc
