@@ -161,7 +161,7 @@ async def test_nothing_is_dropped_when_the_triage_cannot_be_read(root: Path) -> 
         await session.close()
         assert store.count() == len(STORED) and seen.dropped() == []
         problems = [e for e in seen.events if isinstance(e, Problem)]
-        assert problems and problems[0].message.startswith("dropping old items failed")
+        assert any(p.message.startswith("dropping old items failed") for p in problems)
     finally:
         store.close()
 
@@ -211,5 +211,5 @@ async def test_the_dashboard_says_it(tmp_path: Path) -> None:
                 break
             await pilot.pause(0.05)
         assert "retention: 1 item published before 2024-10-25 dropped" in notes(app)
-        assert "1 old item dropped" in status_text(app.session, 0, "", UTC).plain
+        assert "1 old item dropped" in status_text(app.session, "", UTC).plain
         assert store.get("old") is None

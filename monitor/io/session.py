@@ -262,7 +262,7 @@ class Session(TriageMixin):
     def context(self) -> Context:
         """What queries are evaluated with now: the text index, the triage, categories."""
         ctx = query_context(self.settings, self.store, self.triage_now())
-        self.text_ready = ctx.text is not None
+        self.text_ready = ctx.text is not None or not self.store.text_backlog()
         return ctx
 
     async def refresh_states(self) -> None:

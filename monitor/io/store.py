@@ -69,6 +69,11 @@ class Store(Protocol):
         being made: queries then match titles and summaries only)."""
         ...
 
+    def text_backlog(self) -> bool:
+        """Whether the text index is still being made (`text_search` is None meanwhile);
+        False for a store that has no text index at all."""
+        ...
+
     def reindex(self, progress: Callable[[int, int], None] | None = None) -> int:
         """Make every derived index again from the stored items (`progress(done, total)`
         per step); returns the number of items indexed. The writer only."""

@@ -114,6 +114,9 @@ class MemoryStore:
             self._sorted = None
             return len(self._items)
 
+    def text_backlog(self) -> bool:
+        return False
+
     def text_search(self) -> None:
         """No text index: queries match titles and summaries."""
         return None
