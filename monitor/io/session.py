@@ -13,7 +13,7 @@ A pass is defined here once:
 
 Retention (`[storage] keep`) runs in the writer after a poll, at most once an hour:
 items published before the UTC day `keep` ago are dropped, except those any analyst
-starred, tagged by hand or annotated (`_retain`).
+starred, tagged by hand or annotated (`io/retention.py`).
 
 Which items get their page fetched is one rule: `core.backlog.text_job`. The dashboard's
 state (the filter, the view) lives here too, so that it is tested without a terminal, and
@@ -29,7 +29,7 @@ import logging
 import threading
 from collections.abc import Awaitable, Callable, Coroutine, Iterator, Sequence
 from concurrent.futures import Executor
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from functools import partial
 from pathlib import Path
 from typing import Any, Protocol
@@ -44,7 +44,7 @@ from monitor.core.view import Filter, View, compute_view, parse_filter
 from monitor.io import triage_actions
 from monitor.io.articles import ArticleFetcher
 from monitor.io.clock import utcnow
-from monitor.io.context import open_triage, query_context
+from monitor.io.context import query_context
 from monitor.io.events import (
     ActorsFound,
     DigestWritten,
@@ -62,6 +62,7 @@ from monitor.io.events import (
     TextsQueued,
     ViewChanged,
 )
+from monitor.io.retention import RetentionMixin
 from monitor.io.store import Store
 from monitor.io.triage import Triage
 from monitor.io.triage_actions import TriageMixin
@@ -72,7 +73,6 @@ log = logging.getLogger(__name__)
 IDLE = 3600.0  # seconds between checks when no source is enabled
 READ_ONLY_EVERY = 60.0  # a read-only session re-reads the store at most this often
 TEXT_RELOAD = 1.0  # seconds: arriving texts re-read the store at most this often
-RETAIN_EVERY = 3600.0  # seconds: retention runs at most this often
 
 
 class PollFn(Protocol):
@@ -91,7 +91,7 @@ class AnnotateFn(Protocol):
     ) -> Awaitable[int]: ...
 
 
-class Session(TriageMixin):
+class Session(TriageMixin, RetentionMixin):
     """The store, the schedule, the queues after each poll, the dashboard's filter, and
     the analyst's triage (`io.triage_actions`: star, tag, note, mark_seen, rest).
 
@@ -398,42 +398,6 @@ class Session(TriageMixin):
         self.emit(PollEnded(report, self.last_failure, len(fresh)))
         self._queue_after(fresh, report is not None)
         return report
-
-    async def _retain(self) -> None:
-        """Retention, if configured and not run within the hour: drop the items published
-        before the UTC day `[storage] keep` ago, except those any analyst starred, tagged
-        by hand or annotated; then forget the dropped items' triage (seen, auto-tags)."""
-        keep = self.settings.retention
-        if self.read_only or keep is None:
-            return
-        now = self.now()
-        if self._retained is not None and (now - self._retained).total_seconds() < RETAIN_EVERY:
-            return
-        self._retained = now
-        before = (now - timedelta(seconds=keep)).astimezone(UTC).date()
-        with self.reported("dropping old items"):
-            count, kept = await asyncio.to_thread(self._drop_before, before.isoformat())
-            event = Dropped(count, before, kept)
-            if count:
-                self.last_dropped = event
-            self.emit(event)
-
-    def _drop_before(self, day: str) -> tuple[int, int]:
-        """In a thread: drop; (items dropped, older items kept). Nothing is dropped when
-        the triage cannot be read: what it protects is not known."""
-        start = datetime.fromisoformat(day).replace(tzinfo=UTC)
-        triage = open_triage(self.settings, self.now)
-        try:
-            keep = triage.protected()
-            old = [e.id for e in self.store.entries() if e.published < start]
-            count = self.store.drop_before(day, keep)
-            if count:
-                gone = {i for i in old if i not in keep and self.store.get(i) is None}
-                # starred meanwhile (by another process) and dropped anyway: keep the star
-                triage.forget(gone - triage.protected())
-            return count, sum(1 for i in old if i in keep)
-        finally:
-            triage.close()
 
     def next_delay(self) -> float | None:
         """Seconds until the next source is due (None: no enabled source)."""
