@@ -76,10 +76,8 @@ def files(root: Path, sub: str) -> set[str]:
 
 def indexed(store: TinyStore, timeout: float = 30) -> fts.TextIndex:
     """The store's text index, once it covers every day (the writer's repair at open
-    done: until then the index may still say complete from the last run)."""
-    indexer = store._indexer
-    if indexer is not None:
-        indexer.join(timeout)
+    done)."""
+    store._indexer.wait(timeout)
     deadline = time.monotonic() + timeout
     while (found := store.text_search()) is None:
         assert time.monotonic() < deadline, "the text index was never complete"

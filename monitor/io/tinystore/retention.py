@@ -84,7 +84,7 @@ def drop_before(store: TinyStore, batch: _Batch, day: str, keep: frozenset[str])
     if store._text.drop(rid for _, rid in gone):
         store._text.restamp(stamps)
     else:
-        store._start_indexer()  # the index failed and is gone: make it again
+        store._indexer.start()  # the index failed and is gone: make it again
     if gone:
         log.info("store %s: %d items before %s dropped (%d days)", root, len(gone), day, len(old))
     return len(gone)

@@ -51,6 +51,7 @@ from monitor.io.tinystore.files import (
     remove_temps,
 )
 from monitor.io.tinystore.idlog import IdLog, Line
+from monitor.io.tinystore.indexer import Indexer
 from monitor.io.tinystore.lock import WriterLock
 from monitor.io.tinystore.meta import Meta
 from monitor.io.tinystore.retention import drop_before, prune_texts, sweep
@@ -59,11 +60,6 @@ from monitor.model import Entry, Item, Outcome, SourceState
 log = logging.getLogger(__name__)
 
 CACHE_DAYS = 8  # days kept in memory
-
-
-def _ignore(path: Path, exc: CorruptFile) -> None:
-    """The indexer reads days as a reader would: a file that does not parse is the
-    writer's to handle."""
 
 
 class _Batch:
@@ -112,8 +108,7 @@ class TinyStore:
         self._entries_all = False  # the writer has every day's entries in _entries
         self._moved: set[str] = set()  # days whose items moved in or out since rows were made
         self._text = TextIndex(self.path, readonly=readonly)
-        self._indexer: threading.Thread | None = None
-        self._stop = threading.Event()
+        self._indexer = Indexer(self.path, self._text, lambda: self._ids.id_day)
         if readonly:
             self._open_reader()
         else:
@@ -148,7 +143,7 @@ class TinyStore:
         except BaseException:
             self._release()
             raise
-        self._start_indexer()
+        self._indexer.start()
 
     def _open_reader(self) -> None:
         if not self.path.exists():
@@ -160,10 +155,7 @@ class TinyStore:
         self._load_index()
 
     def _release(self) -> None:
-        self._stop.set()
-        if self._indexer is not None and self._indexer is not threading.current_thread():
-            self._indexer.join()
-        self._indexer = None
+        self._indexer.stop()
         self._text.close()
         self._ids.close()
         if self._lock is not None:
@@ -326,49 +318,6 @@ class TinyStore:
 
     # -- the text index -----------------------------------------------------------------
 
-    def _day_stamps(self) -> dict[str, str]:
-        """Every day's files' signatures, as the text index records them."""
-        return {day: index_stamp(self.path, day) for day in day_files(self.path)}
-
-    def _start_indexer(self) -> None:
-        """Writer: index the days the text index lacks, in a thread (a whole store takes
-        minutes); queries use the index once it covers every day."""
-        if self._indexer is not None and self._indexer.is_alive():
-            return  # it checks for stale days again before it stops
-        if not self._text.stale_days(self._day_stamps()):
-            self._text.set_complete(True)
-            return
-        self._text.set_complete(False)
-        self._stop.clear()
-        self._indexer = threading.Thread(
-            target=self._index_stale, name="monitor-text-index", daemon=True
-        )
-        self._indexer.start()
-
-    def _index_stale(self, progress: Callable[[int, int], None] | None = None) -> int:
-        """Index every stale day, again until none is (a write may touch a day meanwhile);
-        then mark the index complete. Returns the items indexed."""
-        done = 0
-        try:
-            while not self._stop.is_set():
-                stale = self._text.stale_days(self._day_stamps())
-                if not stale:
-                    self._text.set_complete(True)
-                    return done
-                self._text.set_complete(False)
-                for n, day in enumerate(stale):
-                    if self._stop.is_set():
-                        return done
-                    stamp = index_stamp(self.path, day)
-                    items = Day(self.path, day, True, _ignore).read(None, None, self._ids.id_day)
-                    self._text.index_day(day, items, stamp)
-                    done += len(items)
-                    if progress is not None:
-                        progress(n + 1, len(stale))
-        except Exception:
-            log.exception("store %s: indexing the texts failed", self.path)
-        return done
-
     def reindex(self, progress: Callable[[int, int], None] | None = None) -> int:
         """Writer: make the text index and the entry files again from the items. Returns
         the number of items indexed."""
@@ -376,16 +325,12 @@ class TinyStore:
             self._check_open()
             if self.readonly:
                 raise StoreError(f"store {self.path} is open read-only")
-            self._stop.set()
-            if self._indexer is not None:
-                self._indexer.join()
-                self._indexer = None
-            self._stop.clear()
+            self._indexer.stop()
             self._text.clear()
             for day in day_files(self.path):
                 self._forget_entries(day)
                 self._save_entries(day, self._build_entries(day))
-        return self._index_stale(progress)
+        return self._indexer.run(progress)
 
     def text_search(self) -> TextSearch | None:
         with self._mutex:
@@ -633,7 +578,7 @@ class TinyStore:
         # 5. derived: the text index (a failure there is repaired from the days, later)
         ok = self._text.put(indexed, stamps, frozenset(new))
         if not (ok and self._text.drop(batch.drops)):
-            self._start_indexer()  # the index failed and is gone: make it again
+            self._indexer.start()  # the index failed and is gone: make it again
 
     def _lives_in(self, day: str) -> Callable[[str], bool]:
         """Whether a record in `day` is the item's committed copy (not one left by a move)."""
