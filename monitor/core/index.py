@@ -301,7 +301,7 @@ class EntryIndex:
     def keyed(self, keys: Ints) -> Mask:
         """Rows whose item has one of `keys` (`core.entries.doc_key`); unknown keys (items
         a text index has and this index has not yet) are left out."""
-        order, known = self.memo("keys", self._keys)
+        order, known = self.key_order()
         mask = self.none()
         if len(keys) and len(known):
             at = np.searchsorted(known, keys).clip(0, len(known) - 1)
@@ -309,8 +309,13 @@ class EntryIndex:
             mask[order[at[hit]]] = True
         return mask
 
+    def key_order(self) -> tuple[Ints, Ints]:
+        """The rows in the order of their keys, and the keys in that order (made on first
+        use, ~50 ms at 100,000 rows: a reader of the store makes it beside the index)."""
+        found: tuple[Ints, Ints] = self.memo("keys", self._keys)
+        return found
+
     def _keys(self) -> tuple[Ints, Ints]:
-        """The rows in the order of their keys, and the keys in that order."""
         keys = np.fromiter((doc_key(e.id) for e in self.entries), np.int64, self.size)
         order = np.argsort(keys, kind="stable")
         return order, keys[order]

@@ -258,6 +258,7 @@ class Session(TriageMixin, RetentionMixin):
         self.emit(Loaded(frozenset() if first else frozenset(ids - old), first))
         if self.views:
             await self.refresh_view()
+            await asyncio.to_thread(index.key_order)  # now, not on the first filter key
 
     def context(self) -> Context:
         """What queries are evaluated with now: the text index, the triage, categories."""
