@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import re
 import tomllib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -96,6 +97,17 @@ class _Tag(msgspec.Struct, forbid_unknown_fields=True):
     query: str
 
 
+class _Watch(msgspec.Struct, forbid_unknown_fields=True):
+    name: str
+    query: str = ""
+    notify: list[str] = msgspec.field(default_factory=lambda: ["dashboard"])
+    every: str = "instant"
+    quiet: str | None = None
+    rising: bool = False
+    new_actor: bool = False
+    quoted: str | None = None
+
+
 class _File(msgspec.Struct, forbid_unknown_fields=True):
     storage: _Storage = msgspec.field(default_factory=_Storage)
     poll: _Poll = msgspec.field(default_factory=_Poll)
@@ -107,6 +119,7 @@ class _File(msgspec.Struct, forbid_unknown_fields=True):
     articles: _Articles = msgspec.field(default_factory=_Articles)
     triage: _Triage = msgspec.field(default_factory=_Triage)
     tags: list[_Tag] = []
+    watches: list[_Watch] = []
 
 
 # --- the settings the program uses ---------------------------------------------------------
@@ -163,6 +176,30 @@ class AutoTag:
     query: str
 
 
+NOTIFY = ("dashboard", "bell", "command", "webhook", "email")
+EVERY = ("instant", "hourly", "daily")
+
+
+@dataclass(frozen=True, slots=True)
+class Watch:
+    """A `[[watches]]` entry: items matching `query` (or an actor rule) raise alerts, one
+    per story, delivered through `notify` at once (`instant`) or in hourly/daily batches;
+    `quiet` ("22:00-07:00", in the digest's time zone) holds deliveries until it ends."""
+
+    name: str
+    query: str = ""
+    notify: tuple[str, ...] = ("dashboard",)
+    every: str = "instant"
+    quiet: tuple[str, str] | None = None  # (start, end) as HH:MM
+    rising: bool = False  # the actor's rising score crosses the threshold
+    new_actor: bool = False  # an actor never seen before, in at least 2 sources
+    quoted: str | None = None  # a new quote by this actor
+
+    @property
+    def actor_rules(self) -> bool:
+        return self.rising or self.new_actor or self.quoted is not None
+
+
 @dataclass(frozen=True, slots=True)
 class Settings:
     path: Path | None
@@ -179,6 +216,7 @@ class Settings:
     retention: float | None = None
     triage: TriageSettings = field(default_factory=TriageSettings)
     tags: tuple[AutoTag, ...] = ()
+    watches: tuple[Watch, ...] = ()
 
     def source(self, name: str) -> Source | None:
         return next((s for s in self.sources if s.name == name), None)
@@ -475,6 +513,7 @@ def parse(text: str, path: Path | None = None) -> Settings:
         if problem:
             raise fail(f"{key}.query", problem)
         tags.append(AutoTag(name=name, query=t.query.strip()))
+    watches = _watches(raw.watches, text, fail)
 
     return Settings(
         path=path,
@@ -489,7 +528,62 @@ def parse(text: str, path: Path | None = None) -> Settings:
         retention=retention,
         triage=TriageSettings(shared=raw.triage.shared),
         tags=tuple(tags),
+        watches=watches,
     )
+
+
+_HHMM = r"([01]\d|2[0-3]):[0-5]\d"
+
+
+def _watches(
+    raw: list[_Watch], text: str, fail: Callable[[str, str], ConfigError]
+) -> tuple[Watch, ...]:
+    """The `[[watches]]`, validated: unique names, queries that parse, known channels."""
+    watches: list[Watch] = []
+    names: dict[str, int] = {}
+    for i, w in enumerate(raw):
+        key = f"watches[{i}]"
+        name = " ".join(w.name.split())
+        if not name:
+            raise fail(f"{key}.name", "a watch needs a name")
+        if name.casefold() in names:
+            first = locate(text, f"watches[{names[name.casefold()]}].name")
+            raise fail(f"{key}.name", f"duplicate watch {name!r} (first at line {first})")
+        names[name.casefold()] = i
+        quoted = " ".join(w.quoted.split()) if w.quoted is not None else None
+        if w.quoted is not None and not quoted:
+            raise fail(f"{key}.quoted", "quoted needs an actor's name")
+        rules = w.rising or w.new_actor or quoted is not None
+        if w.query.strip():
+            problem = _query_problem(w.query)
+            if problem:
+                raise fail(f"{key}.query", problem)
+        elif not rules:
+            raise fail(f"{key}.query", "a watch needs a query (or rising, new_actor or quoted)")
+        bad = [n for n in w.notify if n not in NOTIFY]
+        if bad:
+            raise fail(f"{key}.notify", f"unknown channel {bad[0]!r} (use {', '.join(NOTIFY)})")
+        if w.every not in EVERY:
+            raise fail(f"{key}.every", f"{w.every!r} is not one of {', '.join(EVERY)}")
+        quiet = None
+        if w.quiet is not None:
+            m = re.fullmatch(rf"\s*({_HHMM})\s*-\s*({_HHMM})\s*", w.quiet)
+            if not m or m.group(1) == m.group(3):
+                raise fail(f"{key}.quiet", f"{w.quiet!r} is not hours like 22:00-07:00")
+            quiet = (m.group(1), m.group(3))
+        watches.append(
+            Watch(
+                name=name,
+                query=w.query.strip(),
+                notify=tuple(dict.fromkeys(w.notify)),
+                every=w.every,
+                quiet=quiet,
+                rising=w.rising,
+                new_actor=w.new_actor,
+                quoted=quoted,
+            )
+        )
+    return tuple(watches)
 
 
 def _query_problem(query: str) -> str | None:

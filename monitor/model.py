@@ -409,3 +409,66 @@ class TriageState:
 def tag_key(name: str) -> str:
     """How tags compare: case-insensitively, spaces trimmed and made single."""
     return " ".join(name.casefold().split())
+
+
+@dataclass(frozen=True, slots=True)
+class AlertItem:
+    """One item of an alert: the first, or a copy of its story that joined later."""
+
+    id: str
+    title: str
+    url: str | None
+    sources: tuple[str, ...]
+    published: datetime  # aware, UTC
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "title": self.title,
+            "url": self.url,
+            "sources": list(self.sources),
+            "published": self.published.isoformat(),
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class Alert:
+    """A watch fired on a story: its first item, the copies that joined it, the words
+    matched and a keyword-in-context line. `id` is the ledger's row (0: not recorded)."""
+
+    watch: str
+    story: str  # the story's key: the id of its first item (or the rule's key)
+    title: str
+    url: str | None
+    items: tuple[AlertItem, ...]
+    matched: tuple[str, ...]
+    context: str
+    at: datetime  # aware, UTC: when the alert was raised
+    id: int = 0
+    seen: bool = False
+
+    @property
+    def sources(self) -> tuple[str, ...]:
+        """Every source that carried the story, in the order they came."""
+        return tuple(dict.fromkeys(s for i in self.items for s in i.sources))
+
+    @property
+    def more(self) -> int:
+        """Sources beyond the first item's: the "+N sources" of the alert."""
+        first = set(self.items[0].sources) if self.items else set()
+        return len([s for s in self.sources if s not in first])
+
+    def to_json(self) -> dict[str, Any]:
+        """The public alert JSON (`monitor alerts`, channels). A contract: extend, never
+        rename."""
+        return {
+            "watch": self.watch,
+            "story": self.story,
+            "title": self.title,
+            "url": self.url,
+            "sources": list(self.sources),
+            "items": [i.to_json() for i in self.items],
+            "matched": list(self.matched),
+            "context": self.context,
+            "at": self.at.isoformat(),
+        }

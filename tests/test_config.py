@@ -250,3 +250,53 @@ def test_article_settings() -> None:
     assert got.articles.per_host == 1 and got.articles.prefer_page_date is False
     default = parse(GOOD).articles
     assert default.robots and default.delay == 2.0 and default.concurrency == 8
+
+
+def test_watches() -> None:
+    got = parse(
+        GOOD + '\n[[watches]]\nname = " Kremlin "\nquery = "kremlin OR moscow"\n'
+        'notify = ["dashboard", "bell", "bell"]\nevery = "hourly"\nquiet = "22:00-07:00"\n'
+        '\n[[watches]]\nname = "Quotes"\nquoted = "Vladimir  Putin"\n'
+    )
+    first, second = got.watches
+    assert (first.name, first.query, first.notify) == (
+        "Kremlin",
+        "kremlin OR moscow",
+        ("dashboard", "bell"),
+    )
+    assert first.every == "hourly" and first.quiet == ("22:00", "07:00")
+    assert not first.actor_rules
+    assert second.query == "" and second.quoted == "Vladimir Putin" and second.actor_rules
+    assert second.notify == ("dashboard",) and second.every == "instant"
+    assert parse(GOOD).watches == ()
+
+
+@pytest.mark.parametrize(
+    ("extra", "key", "words"),
+    [
+        ('name = "W"\n', "watches[0].query", "needs a query"),
+        ('name = "W"\nquery = "(a"\n', "watches[0].query", "'(a'"),
+        ('name = "W"\nquery = "a"\nnotify = ["sms"]\n', "watches[0].notify", "'sms'"),
+        ('name = "W"\nquery = "a"\nevery = "weekly"\n', "watches[0].every", "'weekly'"),
+        ('name = "W"\nquery = "a"\nquiet = "22-7"\n', "watches[0].quiet", "'22-7'"),
+        ('name = "W"\nquoted = " "\n', "watches[0].quoted", "actor"),
+        (
+            'name = "W"\nquery = "a"\n\n[[watches]]\nname = "w"\nquery = "b"\n',
+            "watches[1].name",
+            "duplicate",
+        ),
+    ],
+)
+def test_watch_errors_name_key_and_line(extra: str, key: str, words: str) -> None:
+    with pytest.raises(ConfigError) as err:
+        parse(GOOD + "\n[[watches]]\n" + extra)
+    assert err.value.key == key and words in err.value.message
+    assert err.value.line is not None and err.value.line > GOOD.count("\n")
+
+
+def test_shipped_config_documents_watches() -> None:
+    lines = (ROOT / "config.toml").read_text(encoding="utf-8").splitlines()
+    start = lines.index("# [[watches]]")
+    example = [line.removeprefix("# ") for line in lines[start:] if line.startswith("#")]
+    got = parse(GOOD + "\n" + "\n".join(example) + "\n")
+    assert got.watches[0].name == "Kremlin" and got.watches[0].quiet == ("22:00", "07:00")

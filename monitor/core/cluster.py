@@ -49,6 +49,12 @@ def jaccard(a: set[int], b: set[int]) -> float:
     return len(a & b) / len(a | b)
 
 
+def same_story(a: set[int], b: set[int], threshold: float = THRESHOLD) -> bool:
+    """Whether two shingle sets tell the same story (a short one: only its exact copy)."""
+    short = min(len(a), len(b)) < MIN_SHINGLES
+    return jaccard(a, b) >= (1.0 if short else threshold)
+
+
 def cluster(items: Sequence[Item], threshold: float = THRESHOLD) -> list[list[int]]:
     """Groups of indexes into `items` that tell the same story, each group in index order,
     groups ordered by their first index. Every item is in exactly one group."""
@@ -63,8 +69,7 @@ def cluster(items: Sequence[Item], threshold: float = THRESHOLD) -> list[list[in
 
     for i, j in _candidates(sets):
         ri, rj = root(i), root(j)
-        short = min(len(sets[i]), len(sets[j])) < MIN_SHINGLES
-        if ri != rj and jaccard(sets[i], sets[j]) >= (1.0 if short else threshold):
+        if ri != rj and same_story(sets[i], sets[j], threshold):
             parent[max(ri, rj)] = min(ri, rj)
     groups: dict[int, list[int]] = {}
     for i in range(len(items)):

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:  # kept light: the command line imports this before anything heavy
     from monitor.core.view import View
     from monitor.io.digest import ScheduleRun
-    from monitor.model import Item, PollReport, SourceResult
+    from monitor.model import Alert, Item, PollReport, SourceResult
 
 
 @dataclass(frozen=True, slots=True)
@@ -117,6 +117,15 @@ class TriageChanged:
 
 
 @dataclass(frozen=True, slots=True)
+class AlertRaised:
+    """Watches fired: `alerts` are new (one per story), recorded in the ledger with their
+    deliveries pending; `joined` are earlier alerts that copies of their story joined."""
+
+    alerts: tuple[Alert, ...]
+    joined: tuple[Alert, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
 class Problem:
     """A step failed; it is logged and said, and the rest goes on."""
 
@@ -138,6 +147,7 @@ Event = (
     | DigestWritten
     | Dropped
     | TriageChanged
+    | AlertRaised
     | Problem
 )
 Listener = Callable[[Event], None]

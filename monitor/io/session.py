@@ -62,10 +62,12 @@ from monitor.io.events import (
     TextsQueued,
     ViewChanged,
 )
+from monitor.io.ledger import Ledger
 from monitor.io.retention import RetentionMixin
 from monitor.io.store import Store
 from monitor.io.triage import Triage
 from monitor.io.triage_actions import TriageMixin
+from monitor.io.watch_actions import WatchMixin
 from monitor.model import Entry, Item, PollReport, SourceResult, SourceState, TextJob
 
 log = logging.getLogger(__name__)
@@ -91,7 +93,7 @@ class AnnotateFn(Protocol):
     ) -> Awaitable[int]: ...
 
 
-class Session(TriageMixin, RetentionMixin):
+class Session(TriageMixin, WatchMixin, RetentionMixin):
     """The store, the schedule, the queues after each poll, the dashboard's filter, and
     the analyst's triage (`io.triage_actions`: star, tag, note, mark_seen, rest).
 
@@ -101,7 +103,8 @@ class Session(TriageMixin, RetentionMixin):
     that a caller with a UI keeps answering keys. `views` keeps `view` computed after
     every read of the store (the dashboard). `text` and `annotate` turn off article pages
     and actors (`--no-text`, `--no-actors`). `triage` replaces the triage file that the
-    first `load` opens in the store's folder."""
+    first `load` opens in the store's folder; `ledger` the alerts ledger
+    (`io.watch_actions`)."""
 
     def __init__(
         self,
@@ -122,6 +125,7 @@ class Session(TriageMixin, RetentionMixin):
         progress: bool = False,
         views: bool = False,
         triage: Triage | None = None,
+        ledger: Ledger | None = None,
     ) -> None:
         self.settings = settings
         self.store = store
@@ -177,6 +181,7 @@ class Session(TriageMixin, RetentionMixin):
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread = threading.get_ident()
         self._init_triage(triage)
+        self._init_watches(ledger)
 
     # -- events --------------------------------------------------------------------------------
 
@@ -233,6 +238,7 @@ class Session(TriageMixin, RetentionMixin):
         if self.articles is not None:
             await self.articles.aclose()
         await self.close_triage()
+        await self.close_watches()
 
     # -- reading the store ---------------------------------------------------------------------
 

@@ -68,6 +68,8 @@ class TriageMixin:
         def _spawn(self, coro: Coroutine[Any, Any, Any]) -> asyncio.Task[Any]: ...
         def context(self) -> Context: ...
         async def refresh_view(self) -> None: ...
+        def _watching(self) -> bool: ...
+        async def watch(self, entries: Sequence[Entry]) -> None: ...
 
     def _init_triage(self, triage: Triage | None) -> None:
         self.triage = triage  # opened by the first `load` unless given
@@ -294,19 +296,21 @@ class TriageMixin:
         return not self.read_only and bool(self.settings.tags) and self.triage is not None
 
     async def auto_tag_ids(self, ids: Collection[str]) -> None:
-        """The `[[tags]]` of the stored items `ids` (new, or changed: their actors)."""
-        if not ids or not self._tagging():
+        """The `[[tags]]` and `[[watches]]` of the stored items `ids` (new, or changed:
+        their actors)."""
+        if not ids or not self._evaluating():
             return
         wanted, index = set(ids), self.index
 
         def find() -> list[Entry]:
             return [e for e in index.entries if e.id in wanted]
 
-        await self.auto_tag(await asyncio.to_thread(find))
+        await self.evaluate(await asyncio.to_thread(find))
 
     def auto_tag_later(self, item: Item) -> None:
-        """An item's article text arrived: its `[[tags]]`, with others arriving meanwhile."""
-        if not self._tagging():
+        """An item's article text arrived: its `[[tags]]` and `[[watches]]`, with others
+        arriving meanwhile."""
+        if not self._evaluating():
             return
         self._tag_items[item.id] = item
         if self._tag_timer is None:
@@ -324,7 +328,16 @@ class TriageMixin:
             self._tag_timer = None
         arrived, self._tag_items = list(self._tag_items.values()), {}
         if arrived:
-            await self.auto_tag(await asyncio.to_thread(lambda: [entry_of(i) for i in arrived]))
+            await self.evaluate(await asyncio.to_thread(lambda: [entry_of(i) for i in arrived]))
+
+    def _evaluating(self) -> bool:
+        return self._tagging() or self._watching()
+
+    async def evaluate(self, entries: Sequence[Entry]) -> None:
+        """The one pass over new or changed items: auto-tags, then watches (which may ask
+        for a tag)."""
+        await self.auto_tag(entries)
+        await self.watch(entries)
 
     async def auto_tag(self, entries: Sequence[Entry]) -> None:
         """Tag `entries` with every `[[tags]]` query they match; only these are looked at

@@ -1,0 +1,359 @@
+"""The alerts ledger: every (watch, item) match, every alert (one per watch and story) and
+every delivery, in one SQLite file beside the store (`alerts.sqlite`), like the triage.
+
+A match, its alert and the alert's pending deliveries are written in one transaction, and
+UNIQUE(watch, item) with INSERT OR IGNORE keeps a restart, a re-poll or a second process
+from recording the same match twice. Deliveries stay `pending` until a sender takes the
+due ones (`due_deliveries`) and says how it went (`mark_sent`, `mark_failed`): a crash
+between match and delivery delivers after the restart, at least once.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import sqlite3
+import threading
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
+from pathlib import Path
+
+from monitor.core.alerts import STORY_HOURS, pack, story_of, unpack
+from monitor.model import Alert, AlertItem
+
+FILE = "alerts.sqlite"
+SCREEN = ("dashboard", "bell")  # delivered by the dashboard itself, not by a sender
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS alerts(
+    id INTEGER PRIMARY KEY, watch TEXT NOT NULL, story TEXT NOT NULL, at TEXT NOT NULL,
+    sources INTEGER NOT NULL, seen INTEGER NOT NULL DEFAULT 0, data TEXT NOT NULL,
+    UNIQUE(watch, story));
+CREATE INDEX IF NOT EXISTS alerts_at ON alerts(at);
+CREATE TABLE IF NOT EXISTS matches(
+    watch TEXT NOT NULL, item TEXT NOT NULL, alert INTEGER NOT NULL, words TEXT NOT NULL,
+    context TEXT NOT NULL, at TEXT NOT NULL, shingles BLOB NOT NULL,
+    PRIMARY KEY(watch, item)) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS matches_recent ON matches(watch, at);
+CREATE TABLE IF NOT EXISTS deliveries(
+    id INTEGER PRIMARY KEY, alert INTEGER NOT NULL, watch TEXT NOT NULL,
+    channel TEXT NOT NULL, state TEXT NOT NULL DEFAULT 'pending',
+    attempts INTEGER NOT NULL DEFAULT 0, next_try TEXT NOT NULL, last_error TEXT,
+    done_at TEXT, UNIQUE(alert, channel));
+CREATE INDEX IF NOT EXISTS deliveries_due ON deliveries(state, next_try);
+"""
+
+
+class LedgerError(Exception):
+    """The ledger cannot be opened or written; the message says which and why."""
+
+
+@dataclass(frozen=True, slots=True)
+class Match:
+    """A watch matched an item (or an actor rule fired on it), before it is recorded.
+    `key` is what makes it unique for the watch: the item's id, or the rule's key."""
+
+    watch: str
+    key: str
+    item: AlertItem
+    matched: tuple[str, ...]
+    context: str
+    shingles: set[int]
+
+
+@dataclass(frozen=True, slots=True)
+class Recorded:
+    """What `record` did: alerts raised, and alerts that copies of their story joined."""
+
+    raised: tuple[Alert, ...] = ()
+    joined: tuple[Alert, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Delivery:
+    """A delivery row: the alert to send through one channel of its watch."""
+
+    id: int
+    alert: Alert
+    watch: str
+    channel: str
+    state: str  # pending | sent | failed
+    attempts: int
+    next_try: datetime
+    last_error: str | None
+
+
+class Ledger:
+    """The ledger of one store (`store_path` is its folder). Thread-safe: one connection
+    behind a lock; other processes wait for a write transaction (up to 30 s)."""
+
+    def __init__(self, store_path: Path, *, read_only: bool = False) -> None:
+        self.path = Path(store_path) / FILE
+        self._lock = threading.Lock()
+        try:
+            if read_only:
+                uri = f"{self.path.resolve().as_uri()}?mode=ro"
+                self._db = sqlite3.connect(
+                    uri, uri=True, timeout=30, check_same_thread=False, isolation_level=None
+                )
+                return
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self._db = sqlite3.connect(
+                self.path, timeout=30, check_same_thread=False, isolation_level=None
+            )
+            self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.executescript(_SCHEMA)
+        except (sqlite3.Error, OSError) as exc:
+            raise LedgerError(f"alerts ledger {self.path}: {exc}") from exc
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()
+
+    @contextlib.contextmanager
+    def _write(self) -> Iterator[sqlite3.Connection]:
+        with self._lock:
+            db = self._db
+            try:
+                db.execute("BEGIN IMMEDIATE")
+                yield db
+                db.execute("COMMIT")
+            except sqlite3.Error as exc:
+                with contextlib.suppress(sqlite3.Error):
+                    db.execute("ROLLBACK")
+                raise LedgerError(f"alerts ledger {self.path}: {exc}") from exc
+
+    # -- recording ---------------------------------------------------------------------------
+
+    def record(
+        self, matches: Sequence[Match], channels: dict[str, dict[str, datetime]], now: datetime
+    ) -> Recorded:
+        """Record `matches` not recorded yet, in one transaction. Each joins the alert of
+        its watch whose story it tells (`core.alerts.story_of`, over the watch's matches of
+        the last STORY_HOURS), or raises a new alert with a pending delivery for each of
+        `channels[watch]` (channel -> when due; the screen's own channels are left out)."""
+        raised: dict[int, Alert] = {}
+        joined: dict[int, Alert] = {}
+        since = (now - timedelta(hours=STORY_HOURS)).isoformat()
+        with self._write() as db:
+            recent: dict[str, list[tuple[int, set[int]]]] = {}
+            for m in matches:
+                exists = db.execute(
+                    "SELECT 1 FROM matches WHERE watch = ? AND item = ?", (m.watch, m.key)
+                ).fetchone()
+                if exists:
+                    continue
+                if m.watch not in recent:
+                    rows = db.execute(
+                        "SELECT alert, shingles FROM matches WHERE watch = ? AND at >= ?"
+                        " ORDER BY at",
+                        (m.watch, since),
+                    )
+                    recent[m.watch] = [(a, unpack(s)) for a, s in rows]
+                alert_id = story_of(m.shingles, recent[m.watch]) if m.shingles else None
+                alert = _get(db, alert_id) if alert_id is not None else None
+                if alert is not None and alert_id is not None:
+                    alert = replace(alert, items=(*alert.items, m.item))
+                    db.execute(
+                        "UPDATE alerts SET data = ?, sources = ? WHERE id = ?",
+                        (_dump(alert), len(alert.sources), alert_id),
+                    )
+                    if alert_id in raised:
+                        raised[alert_id] = alert
+                    else:
+                        joined[alert_id] = alert
+                else:
+                    alert = Alert(
+                        watch=m.watch,
+                        story=m.key,
+                        title=m.item.title,
+                        url=m.item.url,
+                        items=(m.item,),
+                        matched=m.matched,
+                        context=m.context,
+                        at=now,
+                    )
+                    cur = db.execute(
+                        "INSERT OR IGNORE INTO alerts(watch, story, at, sources, data)"
+                        " VALUES (?, ?, ?, ?, ?)",
+                        (m.watch, m.key, now.isoformat(), len(alert.sources), _dump(alert)),
+                    )
+                    if not cur.rowcount or cur.lastrowid is None:
+                        continue
+                    alert_id = cur.lastrowid
+                    alert = replace(alert, id=alert_id)
+                    raised[alert_id] = alert
+                    for channel, due in channels.get(m.watch, {}).items():
+                        if channel not in SCREEN:
+                            db.execute(
+                                "INSERT OR IGNORE INTO deliveries(alert, watch, channel, next_try)"
+                                " VALUES (?, ?, ?, ?)",
+                                (alert_id, m.watch, channel, due.isoformat()),
+                            )
+                db.execute(
+                    "INSERT OR IGNORE INTO matches VALUES (?, ?, ?, ?, ?, ?, ?)",
+                    (
+                        m.watch,
+                        m.key,
+                        alert_id,
+                        json.dumps(list(m.matched)),
+                        m.context,
+                        now.isoformat(),
+                        pack(m.shingles),
+                    ),
+                )
+                if m.shingles:
+                    recent[m.watch].append((alert_id, m.shingles))
+        return Recorded(tuple(raised.values()), tuple(joined.values()))
+
+    def known(self, watch: str, keys: Iterable[str]) -> set[str]:
+        """Which of `keys` the watch has matched already."""
+        with self._lock:
+            return {
+                k
+                for k in keys
+                if self._db.execute(
+                    "SELECT 1 FROM matches WHERE watch = ? AND item = ?", (watch, k)
+                ).fetchone()
+            }
+
+    # -- reading -----------------------------------------------------------------------------
+
+    def alerts(
+        self, *, since: datetime | None = None, watch: str | None = None, limit: int = 1000
+    ) -> list[Alert]:
+        """Alerts newest first (raised since `since`, of the watch `watch`)."""
+        sql, args = "SELECT id, seen, data FROM alerts WHERE 1", []
+        if since is not None:
+            sql += " AND at >= ?"
+            args.append(since.isoformat())
+        if watch is not None:
+            sql += " AND watch = ?"
+            args.append(watch)
+        sql += " ORDER BY at DESC, id DESC LIMIT ?"
+        with self._lock:
+            rows = self._db.execute(sql, (*args, limit)).fetchall()
+        return [_load(data, id_, bool(seen)) for id_, seen, data in rows]
+
+    def unseen(self) -> dict[str, int]:
+        """Watch -> alerts not marked seen."""
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT watch, count(*) FROM alerts WHERE seen = 0 GROUP BY watch"
+            ).fetchall()
+        return {w: n for w, n in rows}
+
+    def mark_seen(self, ids: Iterable[int]) -> int:
+        """Mark alerts seen; returns how many were not."""
+        wanted = list(ids)
+        with self._write() as db:
+            return sum(
+                db.execute("UPDATE alerts SET seen = 1 WHERE id = ? AND seen = 0", (i,)).rowcount
+                for i in wanted
+            )
+
+    # -- deliveries, for the sender ------------------------------------------------------------
+
+    def due_deliveries(self, now: datetime, channel: str | None = None) -> list[Delivery]:
+        """Pending deliveries due at `now`, oldest first: a sender takes all of a watch and
+        channel at once (the hourly and daily batches)."""
+        sql = (
+            "SELECT d.id, d.watch, d.channel, d.state, d.attempts, d.next_try, d.last_error,"
+            " a.id, a.seen, a.data FROM deliveries d JOIN alerts a ON a.id = d.alert"
+            " WHERE d.state = 'pending' AND d.next_try <= ?"
+        )
+        args: list[str] = [now.isoformat()]
+        if channel is not None:
+            sql += " AND d.channel = ?"
+            args.append(channel)
+        with self._lock:
+            rows = self._db.execute(sql + " ORDER BY d.next_try, d.id", args).fetchall()
+        return [
+            Delivery(d, _load(data, a, bool(seen)), w, c, s, n, datetime.fromisoformat(t), e)
+            for d, w, c, s, n, t, e, a, seen, data in rows
+        ]
+
+    def deliveries(self, alert: int) -> list[Delivery]:
+        """Every delivery of one alert (for `monitor alerts`: what failed)."""
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT d.id, d.watch, d.channel, d.state, d.attempts, d.next_try,"
+                " d.last_error, a.seen, a.data FROM deliveries d JOIN alerts a ON a.id = d.alert"
+                " WHERE d.alert = ? ORDER BY d.id",
+                (alert,),
+            ).fetchall()
+        return [
+            Delivery(d, _load(data, alert, bool(seen)), w, c, s, n, datetime.fromisoformat(t), e)
+            for d, w, c, s, n, t, e, seen, data in rows
+        ]
+
+    def mark_sent(self, ids: Iterable[int], now: datetime) -> None:
+        """These deliveries went out."""
+        with self._write() as db:
+            for i in ids:
+                db.execute(
+                    "UPDATE deliveries SET state = 'sent', attempts = attempts + 1, done_at = ?,"
+                    " last_error = NULL WHERE id = ?",
+                    (now.isoformat(), i),
+                )
+
+    def mark_failed(
+        self, ids: Iterable[int], error: str, retry_at: datetime | None, now: datetime
+    ) -> None:
+        """These deliveries failed: tried again at `retry_at`, or given up (None)."""
+        with self._write() as db:
+            for i in ids:
+                if retry_at is None:
+                    db.execute(
+                        "UPDATE deliveries SET state = 'failed', attempts = attempts + 1,"
+                        " last_error = ?, done_at = ? WHERE id = ?",
+                        (error, now.isoformat(), i),
+                    )
+                else:
+                    db.execute(
+                        "UPDATE deliveries SET attempts = attempts + 1, last_error = ?,"
+                        " next_try = ? WHERE id = ?",
+                        (error, retry_at.isoformat(), i),
+                    )
+
+
+def _get(db: sqlite3.Connection, alert_id: int) -> Alert | None:
+    row = db.execute("SELECT seen, data FROM alerts WHERE id = ?", (alert_id,)).fetchone()
+    return _load(row[1], alert_id, bool(row[0])) if row else None
+
+
+def _dump(alert: Alert) -> str:
+    return json.dumps(alert.to_json(), ensure_ascii=False)
+
+
+def _load(data: str, alert_id: int, seen: bool) -> Alert:
+    d = json.loads(data)
+    return Alert(
+        watch=d["watch"],
+        story=d["story"],
+        title=d["title"],
+        url=d["url"],
+        items=tuple(
+            AlertItem(
+                i["id"],
+                i["title"],
+                i["url"],
+                tuple(i["sources"]),
+                datetime.fromisoformat(i["published"]),
+            )
+            for i in d["items"]
+        ),
+        matched=tuple(d["matched"]),
+        context=d["context"],
+        at=datetime.fromisoformat(d["at"]),
+        id=alert_id,
+        seen=seen,
+    )
+
+
+def open_ledger(store_path: Path, *, read_only: bool = False) -> Ledger | None:
+    """The store's ledger; read-only: None when there is none yet (nothing is created)."""
+    if read_only and not (Path(store_path) / FILE).exists():
+        return None
+    return Ledger(store_path, read_only=read_only)

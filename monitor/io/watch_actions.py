@@ -1,0 +1,266 @@
+"""Watches for the `Session`: `[[watches]]` evaluated over the items of a pass, where the
+auto-tags are (`TriageMixin.evaluate`: new or changed items once their actors are known,
+and again when their text arrives), in the writer only. Matches go to the ledger
+(`io/ledger.py`), which groups copies of one story into one alert and never records a
+(watch, item) twice; new alerts are reported as `AlertRaised`, and their deliveries wait in
+the ledger as pending rows for the senders of the channels.
+
+Actor rules: `quoted` fires on a new quote by the actor; `new_actor` on an actor first
+seen within NEW_ACTOR_HOURS that now appears in at least 2 sources (once per actor);
+`rising` when the actor's rising score (`core.trends.rising_score`) reaches the threshold
+(once per actor and day). A watch with a query and a rule fires on the items that match
+both.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable, Coroutine, Sequence
+from contextlib import AbstractContextManager
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+from monitor.core.alerts import due_at, keyword_context
+from monitor.core.cluster import shingles
+from monitor.core.fold import fold_text
+from monitor.core.index import EntryIndex
+from monitor.core.trends import BASELINE_DAYS, rising_score
+from monitor.io.events import AlertRaised, Event
+from monitor.io.ledger import Ledger, LedgerError, Match
+from monitor.model import Alert, AlertItem, Entry, Item
+
+if TYPE_CHECKING:
+    from monitor.config import Settings, Watch
+    from monitor.core.query import Context, Query
+    from monitor.io.store import Store
+
+log = logging.getLogger(__name__)
+
+NEW_ACTOR_HOURS = 48  # an actor first seen this recently is new
+NEW_ACTOR_SOURCES = 2
+RISING_THRESHOLD = 3.0  # until `[alerts] rising_threshold` is configured
+
+
+def rising_threshold(settings: Settings) -> float:
+    alerts = getattr(settings, "alerts", None)
+    return float(getattr(alerts, "rising_threshold", RISING_THRESHOLD))
+
+
+class WatchMixin:
+    """Watches for the `Session`: `watch`, the ledger, the unseen counts."""
+
+    if TYPE_CHECKING:  # what the session provides
+        settings: Settings
+        store: Store
+        read_only: bool
+        index: EntryIndex
+        now: Callable[[], datetime]
+
+        def emit(self, event: Event) -> None: ...
+        def reported(self, what: str) -> AbstractContextManager[None]: ...
+        def _spawn(self, coro: Coroutine[Any, Any, Any]) -> asyncio.Task[Any]: ...
+        def context(self) -> Context: ...
+
+    def _init_watches(self, ledger: Ledger | None) -> None:
+        self.ledger = ledger  # opened by the first use unless given
+        self.alert_counts: dict[str, int] = {}  # watch -> unseen alerts, as last read
+        self._watch_queries: list[tuple[Watch, Query | None]] | None = None
+        self._ledger_lock = asyncio.Lock()
+
+    def _watching(self) -> bool:
+        """Watches are the writer's: one process matches, for every analyst."""
+        return not self.read_only and bool(self.settings.watches)
+
+    def watch_queries(self) -> list[tuple[Watch, Query | None]]:
+        if self._watch_queries is None:
+            from monitor.core.query import parse_query
+
+            self._watch_queries = [
+                (w, parse_query(w.query) if w.query else None) for w in self.settings.watches
+            ]
+        return self._watch_queries
+
+    async def open_ledger(self) -> Ledger | None:
+        """The ledger (opened the first time, in a thread), or None when it cannot be."""
+        async with self._ledger_lock:
+            if self.ledger is None:
+                with self.reported("opening the alerts ledger"):
+                    self.ledger = await asyncio.to_thread(Ledger, self.settings.storage)
+        return self.ledger
+
+    async def close_watches(self) -> None:
+        if self.ledger is not None:
+            await asyncio.to_thread(self.ledger.close)
+            self.ledger = None
+
+    async def refresh_alerts(self) -> dict[str, int]:
+        """Read the unseen counts again (another process may have raised alerts)."""
+        ledger = await self.open_ledger()
+        if ledger is not None:
+            with self.reported("reading the alerts"):
+                self.alert_counts = await asyncio.to_thread(ledger.unseen)
+        return self.alert_counts
+
+    async def read_alerts(self, limit: int = 500) -> list[Alert]:
+        """The latest alerts, newest first, for the screen."""
+        ledger = await self.open_ledger()
+        if ledger is None:
+            return []
+        return await asyncio.to_thread(ledger.alerts, limit=limit)
+
+    async def mark_alerts_seen(self, ids: Sequence[int]) -> int:
+        ledger = await self.open_ledger()
+        if ledger is None or not ids:
+            return 0
+        n = await asyncio.to_thread(ledger.mark_seen, ids)
+        await self.refresh_alerts()
+        return n
+
+    async def watch(self, entries: Sequence[Entry]) -> None:
+        """Evaluate every watch over `entries` (new or changed items) and record what
+        matched; only these are looked at (an index of just them), never the whole store."""
+        if not entries or not self._watching():
+            return
+        ledger = await self.open_ledger()
+        if ledger is None:
+            return
+        queries, now, ctx = self.watch_queries(), self.now(), self.context()
+        store, whole, settings = self.store, self.index, self.settings
+
+        def run() -> tuple[tuple[Alert, ...], tuple[Alert, ...], dict[str, int]]:
+            matches = find_matches(queries, entries, whole, store, now, ctx, settings)
+            if not matches:
+                return (), (), ledger.unseen()
+            from monitor.io.digest import zone
+
+            tz = zone(settings.digest.timezone)[0]
+            channels = {
+                w.name: {c: due_at(now, w.every, w.quiet, tz) for c in w.notify} for w, _ in queries
+            }
+            done = ledger.record(matches, channels, now)
+            return done.raised, done.joined, ledger.unseen()
+
+        with self.reported("matching the watches"):
+            try:
+                raised, joined, counts = await asyncio.to_thread(run)
+            except LedgerError as exc:
+                log.error("%s", exc)
+                raise
+            self.alert_counts = counts
+            if raised or joined:
+                self.emit(AlertRaised(raised, joined))
+
+
+def find_matches(
+    queries: Sequence[tuple[Watch, Query | None]],
+    entries: Sequence[Entry],
+    whole: EntryIndex,
+    store: Store,
+    now: datetime,
+    ctx: Context,
+    settings: Settings,
+) -> list[Match]:
+    """In a thread: the matches of every watch over `entries` (their items read from the
+    store only when they match), oldest first, so that a story's first copy comes first."""
+    index = EntryIndex.build(entries)
+    items: dict[str, Item | None] = {}
+
+    def item(entry_id: str) -> Item | None:
+        if entry_id not in items:
+            items[entry_id] = store.get(entry_id)
+        return items[entry_id]
+
+    found: list[tuple[datetime, Match]] = []
+    for w, query in queries:
+        rows = index.rows(query.select(index, now, ctx)) if query is not None else entries
+        words = query.highlights() if query is not None else ()
+        picked = list(rows)
+        if not w.actor_rules:
+            if query is None:
+                continue
+            for e in picked:
+                it = item(e.id)
+                if it is not None:
+                    found.append((e.published, _match(w.name, e.id, it, words)))
+            continue
+        if w.quoted is not None:
+            name = fold_text(w.quoted)
+            for e in picked:
+                if not any(fold_text(a) == name for a in e.actors):
+                    continue
+                it = item(e.id)
+                quotes = [q.text for q in it.quotes if fold_text(q.actor) == name] if it else []
+                if it is not None and quotes:
+                    m = _match(w.name, e.id, it, (w.quoted,), (quotes[0], it.title))
+                    found.append((e.published, m))
+        if w.new_actor or w.rising:
+            for key, actor, e in _actor_rules(w, picked, whole, now, settings):
+                it = item(e.id)
+                if it is not None:
+                    m = _match(w.name, key, it, (actor,), (it.title, it.summary, it.text))
+                    found.append((e.published, m))
+    found.sort(key=lambda pair: pair[0])
+    return [m for _, m in found]
+
+
+def _match(
+    watch: str,
+    key: str,
+    item: Item,
+    words: Sequence[str],
+    texts: Sequence[str | None] | None = None,
+) -> Match:
+    context, matched = keyword_context(texts or (item.title, item.summary, item.text), words)
+    return Match(
+        watch=watch,
+        key=key,
+        item=AlertItem(item.id, item.title, item.url, item.sources, item.published),
+        matched=matched,
+        context=context,
+        shingles=shingles(item) if key == item.id else set(),  # a rule's alert is its own
+    )
+
+
+def _actor_rules(
+    w: Watch, entries: Sequence[Entry], whole: EntryIndex, now: datetime, settings: Settings
+) -> list[tuple[str, str, Entry]]:
+    """(key, actor, entry) for `new_actor` and `rising`, over the actors of `entries`,
+    counted over every stored item (`whole`)."""
+    names = {a for e in entries for a in e.actors}
+    if not names:
+        return []
+    first: dict[str, datetime] = {}
+    sources: dict[str, set[str]] = {}
+    day: dict[str, int] = dict.fromkeys(names, 0)
+    before: dict[str, int] = dict.fromkeys(names, 0)
+    one, week = now - timedelta(hours=24), now - timedelta(days=1 + BASELINE_DAYS)
+    for e in whole.entries:
+        for a in e.actors:
+            if a not in names:
+                continue
+            first[a] = min(first.get(a, e.first_seen), e.first_seen)
+            sources.setdefault(a, set()).update(e.sources)
+            if e.published >= one:
+                day[a] += 1
+            elif e.published >= week:
+                before[a] += 1
+    threshold = rising_threshold(settings)
+    fresh = now - timedelta(hours=NEW_ACTOR_HOURS)
+    out: list[tuple[str, str, Entry]] = []
+    done: set[str] = set()
+    for e in entries:
+        for a in e.actors:
+            if a in done:
+                continue
+            if (
+                w.new_actor
+                and first.get(a, now) >= fresh
+                and len(sources.get(a, ())) >= NEW_ACTOR_SOURCES
+            ):
+                out.append((f"new actor:{a}", a, e))
+                done.add(a)
+            elif w.rising and rising_score(day[a], before[a]) >= threshold and day[a] > 1:
+                out.append((f"rising:{a}:{now.date().isoformat()}", a, e))
+                done.add(a)
+    return out

@@ -1,0 +1,153 @@
+"""Watches in the session's pass: matched once, one alert per story, actor rules."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+from msgspec.structs import replace as changed
+
+from monitor.config import Watch, load
+from monitor.io.events import AlertRaised, Event
+from monitor.io.ledger import Ledger
+from monitor.io.session import Session
+from monitor.model import Actor, Quote
+from tests.support.dashboard import FakePoll
+from tests.support.items import fixed_now, item, settings
+from tests.support.memstore import MemoryStore
+from tests.support.servers import FeedServer, static
+
+pytestmark = [pytest.mark.anyio, pytest.mark.timeout(90)]
+
+
+class Recorder:
+    def __init__(self) -> None:
+        self.events: list[Event] = []
+
+    def __call__(self, event: Event) -> None:
+        self.events.append(event)
+
+    def raised(self) -> list[AlertRaised]:
+        return [e for e in self.events if isinstance(e, AlertRaised)]
+
+
+RSS = """<?xml version="1.0" encoding="utf-8"?>
+<rss version="2.0"><channel><title>{name}</title><link>{base}/</link>
+<item><title>Moscou répond aux sanctions européennes par des mesures</title>
+<link>{base}/{path}/1</link><pubDate>Mon, 14 Nov 2016 18:05:00 +0100</pubDate>
+<description>Les ministres ont discuté des sanctions pendant la réunion.</description></item>
+</channel></rss>"""
+
+PAGE = """<html><head><title>Moscou répond</title></head><body><article>
+<h1>Moscou répond aux sanctions européennes par des mesures</h1><p>{words}</p>
+<p>Le porte-parole du Kremlin a indiqué que les discussions se poursuivront.</p>
+</article></body></html>"""
+
+
+async def test_a_word_of_the_page_text_fires_once_and_copies_join_the_alert(
+    tmp_path: Path,
+) -> None:
+    """A watch on a word found only in the article pages fires once their text arrives;
+    the same wire story in two feeds makes one alert with "+1 source"; a second poll and
+    a restart record nothing again."""
+    from monitor.io.backends import open_store
+
+    words = " ".join(["Les deux dirigeants ont parlé longuement de la situation."] * 12)
+    with FeedServer() as srv:
+        for name, path in (("Le Quotidien", "a"), ("La Gazette", "b")):
+            feed = RSS.format(name=name, base=srv.base, path=path).encode()
+            srv.route(f"/{path}.xml", static(feed))
+            page = PAGE.format(words=words).encode()
+            srv.route(f"/{path}/1", static(page, content_type="text/html; charset=utf-8"))
+        config = tmp_path / "config.toml"
+        config.write_text(
+            '[storage]\npath = "store"\n\n'
+            f'[[sources]]\nname = "Le Quotidien"\nurl = "{srv.url("/a.xml")}"\n\n'
+            f'[[sources]]\nname = "La Gazette"\nurl = "{srv.url("/b.xml")}"\n\n'
+            '[articles]\nrobots = false\ndelay = "0.01s"\n\n'
+            '[[watches]]\nname = "Kremlin"\nquery = "kremlin"\nnotify = ["dashboard", "webhook"]\n',
+            encoding="utf-8",
+        )
+        sets = load(config)
+        store = open_store(sets.storage)
+        deadline = time.monotonic() + 10
+        while store.text_search() is None and time.monotonic() < deadline:
+            await asyncio.sleep(0.02)
+        seen = Recorder()
+        try:
+            for _ in range(2):  # the second session: a restart and a re-poll
+                session = Session(sets, store, listener=seen)
+                await session.load()
+                await session.poll(force=True)
+                await session.settle()
+                await session.close()
+            ids = {i.url: i.id for i in store.items()}
+        finally:
+            store.close()
+    ledger = Ledger(sets.storage)
+    try:
+        alerts = ledger.alerts()
+        due = ledger.due_deliveries(fixed_now().replace(year=2100))
+    finally:
+        ledger.close()
+    assert len(alerts) == 1
+    alert = alerts[0]
+    assert alert.watch == "Kremlin" and alert.more == 1
+    assert sorted(alert.sources) == ["La Gazette", "Le Quotidien"]
+    assert {i.id for i in alert.items} == {ids[srv.url("/a/1")], ids[srv.url("/b/1")]}
+    assert alert.matched == ("kremlin",) and "Kremlin a indiqué" in alert.context
+    assert [d.channel for d in due] == ["webhook"] and due[0].alert.id == alert.id
+    raised = [a for e in seen.raised() for a in e.alerts]
+    assert len(raised) == 1
+
+
+def _session(store: MemoryStore, watches: list[Watch], seen: Recorder) -> Session:
+    sets = replace(settings(), watches=tuple(watches))
+    return Session(
+        sets, store, listener=seen, now=fixed_now, poll=FakePoll(), annotate=False, text=False
+    )
+
+
+async def test_quoted_and_new_actor_rules() -> None:
+    """`quoted` fires on each new quote by the actor; `new_actor` once, when a name never
+    seen before is in two sources."""
+    putin = Actor("Vladimir Putin", "person", 1)
+    newcomer = Actor("Ada Newname", "person", 1)
+    quote = Quote("Vladimir Putin", "we are ready to talk")
+    old = changed(item(9, minutes=60 * 24 * 5), actors=(putin,), annotated=True)
+    watches = [
+        Watch("Putin quoted", quoted="Vladimir Putin"),
+        Watch("New names", new_actor=True),
+    ]
+    seen = Recorder()
+    session = _session(MemoryStore([old]), watches, seen)
+    poll: FakePoll = session.poll_fn  # type: ignore[assignment]
+    first = changed(
+        item(1, "Putin speaks", sources=["Wire A"]),
+        actors=(putin, newcomer),
+        quotes=(quote,),
+        annotated=True,
+    )
+    poll.queue = [first]
+    await session.load()
+    await session.poll()
+    await session.settle()
+    got = [(a.watch, a.story) for e in seen.raised() for a in e.alerts]
+    assert got == [("Putin quoted", "id000001")]  # the newcomer is in one source so far
+    second = changed(
+        item(2, "Ada Newname elected", sources=["Wire B"]), actors=(newcomer,), annotated=True
+    )
+    poll.queue = [second]
+    await session.poll()
+    await session.settle()
+    got = [(a.watch, a.story) for e in seen.raised() for a in e.alerts]
+    assert got[1:] == [("New names", "new actor:Ada Newname")]
+    alert = seen.raised()[-1].alerts[0]
+    assert alert.matched == ("ada newname",) and "Ada Newname" in alert.context
+    quoted = seen.raised()[0].alerts[0]
+    assert quoted.context.startswith("we are ready to talk")
+    assert session.alert_counts == {"Putin quoted": 1, "New names": 1}
+    await session.close()
