@@ -10,6 +10,7 @@ import sys
 from collections.abc import Sequence
 
 from monitor import __version__
+from monitor.cli.alerts import add_parsers as add_alert_parsers
 from monitor.cli.common import EXIT_OK, CliError
 from monitor.cli.dashboard import cmd_dashboard, cmd_demo
 from monitor.cli.export import cmd_export
@@ -158,6 +159,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_digest)
 
     add_triage_parsers(sub, common)
+    add_alert_parsers(sub, common)
     return parser
 
 
