@@ -31,6 +31,7 @@ from monitor.io.session import PollFn, Session
 from monitor.io.store import Store
 from monitor.tui import text
 from monitor.tui.commands import MonitorCommands
+from monitor.tui.screens.alerts import AlertsScreen
 from monitor.tui.screens.help import HelpScreen, render_help
 from monitor.tui.screens.main import DEBOUNCE, MainScreen
 from monitor.tui.screens.note_editor import NoteEditor
@@ -71,6 +72,7 @@ class MonitorApp(App[int]):
         Binding("question_mark", "help", "Help: every key", id="app.help"),
         Binding("r", "poll", "Poll now", id="app.poll"),
         Binding("s", "sources", "Sources screen (health)", id="app.sources"),
+        Binding("exclamation_mark", "alerts", "Alerts screen (watches)", id="app.alerts"),
         Binding("a", "side", "Side pane: actors / sources", id="app.side"),
         Binding("slash", "filter", "Filter", id="app.filter", priority=True),
         Binding("escape", "clear", "Clear the filter", id="app.clear"),
@@ -174,8 +176,8 @@ class MonitorApp(App[int]):
         """Dashboard actions only act on the dashboard, not under another screen."""
         if action in ("quit_app", "help", "poll", "command_palette", "quit"):
             return True
-        if action in ("sources",):
-            return not isinstance(self.screen, SourcesScreen | HelpScreen)
+        if action in ("sources", "alerts"):
+            return not isinstance(self.screen, SourcesScreen | AlertsScreen | HelpScreen)
         if not self.started or not self.screen_stack:
             return True
         if action == "filter" and isinstance(self.focused, Input):
@@ -218,6 +220,11 @@ class MonitorApp(App[int]):
             self.main.refresh_health()
 
         self.run_worker(read(), group="states", exclusive=True, exit_on_error=False)
+
+    def action_alerts(self) -> None:
+        if isinstance(self.screen, SourcesScreen):
+            self.pop_screen()
+        self.push_screen(AlertsScreen(self.session, self.main.zone, self.main.open_item))
 
     def action_side(self) -> None:
         self.main.set_side("sources" if self.main.side == "actors" else "actors")
@@ -271,6 +278,7 @@ class MonitorApp(App[int]):
             ("Sources pane", SourceList.BINDINGS),
             ("Article pane", ArticlePane.BINDINGS),
             ("Sources screen", [*SourcesScreen.BINDINGS, *TableList.BINDINGS]),
+            ("Alerts screen (!)", AlertsScreen.BINDINGS),
             ("Tag prompt (t, T)", [*TagPrompt.BINDINGS, *TagInput.BINDINGS]),
             ("Note editor (n)", NoteEditor.BINDINGS),
             ("Help", HelpScreen.BINDINGS),

@@ -25,6 +25,7 @@ from monitor.core.urls import check_url
 from monitor.core.view import View
 from monitor.io.events import (
     ActorsFound,
+    AlertRaised,
     DigestWritten,
     Dropped,
     Event,
@@ -40,7 +41,7 @@ from monitor.io.events import (
     ViewChanged,
 )
 from monitor.io.session import Session
-from monitor.model import Entry
+from monitor.model import Alert, Entry
 from monitor.tui import format, text
 from monitor.tui.screens.note_editor import NoteEditor
 from monitor.tui.screens.tag_prompt import TagPrompt, parse_tag
@@ -221,10 +222,15 @@ class MainScreen(Screen[None]):
                 self.say(message, "error")
             case TriageChanged(_, message, auto) if message and not auto:
                 self.say(message)
+            case AlertRaised(alerts, _):
+                for alert in alerts:
+                    self.announce(alert)
         if not self._ready or not self.is_attached:
             return  # not yet mounted (`on_mount` shows the state then), or closing
         match event:
             case Loaded(_, first):
+                if self.session.settings.watches:
+                    self.refresh_alerts()  # another process may raise them
                 if not first:
                     self._reread_article = True
                 # the triage was read again too: another dashboard's marks, tags, notes
@@ -255,6 +261,55 @@ class MainScreen(Screen[None]):
                 pass
         if not isinstance(event, Loaded):  # the view follows at once, and the status with it
             self.update_status()
+
+    # -- alerts ------------------------------------------------------------------------------
+
+    def announce(self, alert: Alert) -> None:
+        """An instant alert outside its watch's quiet hours: a notification ("dashboard")
+        and the terminal bell ("bell"). The one place an alert reaches the terminal."""
+        from monitor.core.alerts import due_at
+        from monitor.io.digest import zone
+
+        watch = next((w for w in self.session.settings.watches if w.name == alert.watch), None)
+        if watch is None or watch.every != "instant":
+            return
+        now, tz = self.session.now(), zone(self.session.settings.digest.timezone)[0]
+        if due_at(now, "instant", watch.quiet, tz) > now:
+            return
+        if "dashboard" in watch.notify:
+            more = f" (+{alert.more} sources)" if alert.more else ""
+            self.say(f"{alert.watch}: {alert.title}{more}", timeout=10)
+        if "bell" in watch.notify:
+            self.app.bell()
+
+    def on_screen_resume(self) -> None:
+        self.update_status()  # the alerts screen may have marked alerts seen
+
+    @work(group="alert-counts", exclusive=True, exit_on_error=False)
+    async def refresh_alerts(self) -> None:
+        await self.session.refresh_alerts()
+        self.update_status()
+
+    def open_item(self, item_id: str) -> None:
+        """Show a stored item in the article pane (an alert's, which the view may not
+        hold): the timeline's row when it has one, else the item alone."""
+        rows = self.timeline.entries
+        found = next((i for i, e in enumerate(rows) if e.id == item_id), None)
+        if found is not None:
+            self.timeline.move_cursor(found)
+            self.focus_pane("article")
+            return
+        entry = next((e for e in self.session.entries if e.id == item_id), None)
+        if entry is None:
+            self.say("this item is no longer stored", "warning")
+            return
+        self.show_alone(entry)
+
+    @work(group="article", exclusive=True, exit_on_error=False)
+    async def show_alone(self, entry: Entry) -> None:
+        item = await asyncio.to_thread(self.session.store.get, entry.id)
+        self.article.show(entry, item, tz=self.zone)
+        self.focus_pane("article")
 
     def refresh_health(self) -> None:
         from monitor.tui.screens.sources import SourcesScreen

@@ -25,7 +25,8 @@ class StatusBar(Static):
 
 def status_text(session: Session, filter_label: str, zone: tzinfo | None) -> Text:
     """The status line: what runs, items shown (and how many of them are unread) and
-    stored, the filter, the sources' health, the last and the next poll."""
+    stored, the filter, the sources' health, the last and the next poll, and a badge per
+    watch with unseen alerts."""
     out = Text(end="")
     sep = (" · ", "dim")
 
@@ -76,4 +77,13 @@ def status_text(session: Session, filter_label: str, zone: tzinfo | None) -> Tex
     if session.next_poll is not None and not session.polling:
         out.append(*sep)
         out.append(f"next {time(session.next_poll)}")
+    badges = [(w.name, session.alert_counts.get(w.name, 0)) for w in session.settings.watches]
+    if any(n for _, n in badges):
+        out.append(*sep)
+        out.append("! ", style="bold")
+        for i, (name, n) in enumerate(b for b in badges if b[1]):
+            if i:
+                out.append(" ")
+            out.append_text(text.text(name))
+            out.append(f" {n:,}", style="bold reverse")
     return out
