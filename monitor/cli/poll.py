@@ -25,6 +25,7 @@ from monitor.config import Settings
 from monitor.core.humanize import dropped_words, span
 from monitor.io.events import (
     ActorsFound,
+    AlertRaised,
     DigestWritten,
     Dropped,
     Event,
@@ -79,11 +80,14 @@ class _PollTally:
     caught_up: int = 0  # stored items that got their actors
     dropped: Dropped | None = None  # retention ran
     tagged: Counter[str] = field(default_factory=Counter)  # auto-tag -> items it tagged
+    alerts: Counter[str] = field(default_factory=Counter)  # watch -> alerts raised
 
     def __call__(self, event: Event) -> None:
         match event:
             case TriageChanged(_, _, auto):
                 self.tagged.update(auto)
+            case AlertRaised(alerts, _):
+                self.alerts.update(a.watch for a in alerts)
             case SourcePolled(done, total, r):
                 if self.bar.tty:
                     self.bar.bar(done, total, clip(r.name, 40))
@@ -200,6 +204,8 @@ def cmd_poll(args: argparse.Namespace) -> int:
         print(f"retention (keep {span(settings.retention)}): {words}")
     if tally.tagged:
         print("auto-tags: " + ", ".join(f"{one_line(t)} {n}" for t, n in tally.tagged.items()))
+    if tally.alerts:
+        print("alerts: " + ", ".join(f"{one_line(w)} {n}" for w, n in tally.alerts.items()))
     return EXIT_OK
 
 
@@ -220,6 +226,9 @@ class _WatchLines:
                 self.dropped = event
             case TriageChanged(ids, _, auto) if auto:
                 self.tagged += len(ids)
+            case AlertRaised(alerts, _):
+                for a in alerts:
+                    print(f"{_clock()} alert {one_line(a.watch)}: {one_line(a.title)}", flush=True)
             case PollEnded(report, failure, _):
                 self.report, self.failure, self.digest, self.caught_up = report, failure, None, 0
             case ActorsFound(done, _, True):
