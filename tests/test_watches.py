@@ -11,6 +11,7 @@ import pytest
 from msgspec.structs import replace as changed
 
 from monitor.config import Watch, load
+from monitor.core.entries import entry_of
 from monitor.io.events import AlertRaised, Event
 from monitor.io.ledger import Ledger
 from monitor.io.session import Session
@@ -150,4 +151,34 @@ async def test_quoted_and_new_actor_rules() -> None:
     quoted = seen.raised()[0].alerts[0]
     assert quoted.context.startswith("we are ready to talk")
     assert session.alert_counts == {"Putin quoted": 1, "New names": 1}
+    old_quote = changed(old, quotes=(quote,))
+    await session.watch([entry_of(old_quote)])  # caught up, first seen days ago: no alert
+    assert len(seen.raised()) == 2
+    await session.close()
+
+
+async def test_rising_fires_once_a_day_per_actor() -> None:
+    steady = Actor("Steady Name", "person", 1)
+    surge = Actor("Surge Name", "person", 1)
+    days = [  # Steady: one item a day for a week; Surge: nothing before today
+        changed(item(20 + d, f"Steady day {d}", minutes=60 * 24 * d + 5), actors=(steady,))
+        for d in range(1, 7)
+    ]
+    seen = Recorder()
+    session = _session(MemoryStore(days), [Watch("Rising", rising=True)], seen)
+    poll: FakePoll = session.poll_fn  # type: ignore[assignment]
+    poll.queue = [
+        changed(item(n, f"Surge story {n}", minutes=n), actors=(surge, steady), annotated=True)
+        for n in range(1, 4)
+    ]
+    await session.load()
+    await session.poll()
+    await session.settle()
+    got = [a.story for e in seen.raised() for a in e.alerts]
+    today = fixed_now().date().isoformat()
+    assert got == [f"rising:Surge Name:{today}"]
+    poll.queue = [changed(item(5, "Surge again", minutes=0), actors=(surge,), annotated=True)]
+    await session.poll()
+    await session.settle()
+    assert len(seen.raised()) == 1  # once a day
     await session.close()

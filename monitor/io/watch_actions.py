@@ -37,6 +37,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
+FRESH_HOURS = 48  # items first seen earlier (a catch-up of old ones) raise no alert
 NEW_ACTOR_HOURS = 48  # an actor first seen this recently is new
 NEW_ACTOR_SOURCES = 2
 RISING_THRESHOLD = 3.0  # until `[alerts] rising_threshold` is configured
@@ -120,6 +121,8 @@ class WatchMixin:
     async def watch(self, entries: Sequence[Entry]) -> None:
         """Evaluate every watch over `entries` (new or changed items) and record what
         matched; only these are looked at (an index of just them), never the whole store."""
+        fresh = self.now() - timedelta(hours=FRESH_HOURS)
+        entries = [e for e in entries if e.first_seen >= fresh]
         if not entries or not self._watching():
             return
         ledger = await self.open_ledger()
