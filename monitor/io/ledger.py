@@ -207,17 +207,6 @@ class Ledger:
                     recent[m.watch].append((alert_id, m.shingles))
         return Recorded(tuple(raised.values()), tuple(joined.values()))
 
-    def known(self, watch: str, keys: Iterable[str]) -> set[str]:
-        """Which of `keys` the watch has matched already."""
-        with self._lock:
-            return {
-                k
-                for k in keys
-                if self._db.execute(
-                    "SELECT 1 FROM matches WHERE watch = ? AND item = ?", (watch, k)
-                ).fetchone()
-            }
-
     # -- reading -----------------------------------------------------------------------------
 
     def alerts(
