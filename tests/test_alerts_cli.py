@@ -101,6 +101,8 @@ def test_alerts_json_is_the_contract(config: Path, capsys: pytest.CaptureFixture
         for it in ITEMS[:2]
     ]
     ledger.record(matches, {"Kremlin": {"webhook": NOW}}, NOW)
+    (delivery,) = ledger.due_deliveries(NOW)
+    ledger.mark_failed([delivery.id], "refused \x1b[31m", NOW + timedelta(minutes=1), NOW)
     ledger.close()
     code, out, _ = run(capsys, "alerts", "--format", "json", "--config", str(config))
     (alert,) = json.loads(out)
@@ -120,7 +122,9 @@ def test_alerts_json_is_the_contract(config: Path, capsys: pytest.CaptureFixture
     assert [list(i) for i in alert["items"]] == [["id", "title", "url", "sources", "published"]] * 2
     assert alert["matched"] == ["kremlin"] and alert["at"] == NOW.isoformat()
     code, out, _ = run(capsys, "alerts", "--config", str(config))
-    assert re.fullmatch(r"\S+ \S+Z  Kremlin  \+1 source  Moscou répond .*\n", out)
+    first, failed = out.splitlines()
+    assert re.fullmatch(r"\S+ \S+Z  Kremlin  \+1 source  Moscou répond .*", first)
+    assert failed == "    webhook pending: refused [31m"  # the failure, no escape byte
     code, out, _ = run(
         capsys, "alerts", "--watch", "Other", "--since", "1h", "--config", str(config)
     )

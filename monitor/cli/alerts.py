@@ -99,7 +99,9 @@ def cmd_watches_test(args: argparse.Namespace) -> int:
         since = now - timedelta(days=args.days)
         recent = [e for e in whole.entries if e.first_seen >= since]
         ctx = context_of(settings, store, query)
-        matches = find_matches([(watch, query)], recent, whole, store, now, ctx, settings)
+        matches = find_matches(
+            [(watch, query)], recent, whole, store, now, ctx, settings, since=since
+        )
         items = [it for it in (store.get(m.item.id) for m in matches if m.key == m.item.id) if it]
     finally:
         store.close()

@@ -57,13 +57,33 @@ def unpack(data: bytes) -> set[int]:
     return set(values)
 
 
-def story_of(shingles: set[int], recent: Sequence[tuple[int, set[int]]]) -> int | None:
-    """The alert (of `recent`: alert id, shingles of one of its items) whose story this
-    item's shingles tell, as the digest's clustering decides; None: a new story."""
-    for alert, other in recent:
-        if same_story(shingles, other):
-            return alert
-    return None
+class Stories:
+    """The stories of one watch's recent alerts: shingle sets (`core.cluster.shingles`),
+    each with its alert, looked up by shared shingle, so that a poll of many matches does
+    not compare every pair."""
+
+    def __init__(self) -> None:
+        self.sets: list[set[int]] = []
+        self.alerts: list[int] = []
+        self.by_shingle: dict[int, list[int]] = {}
+
+    def add(self, alert: int, shingles: set[int]) -> None:
+        if not shingles:
+            return
+        n = len(self.sets)
+        self.sets.append(shingles)
+        self.alerts.append(alert)
+        for h in shingles:
+            self.by_shingle.setdefault(h, []).append(n)
+
+    def story_of(self, shingles: set[int]) -> int | None:
+        """The alert whose story these shingles tell, as the digest's clustering decides
+        (the earliest such, when several do); None: a new story."""
+        candidates = {n for h in shingles for n in self.by_shingle.get(h, ())}
+        for n in sorted(candidates):
+            if same_story(shingles, self.sets[n]):
+                return self.alerts[n]
+        return None
 
 
 def due_at(now: datetime, every: str, quiet: tuple[str, str] | None, zone: tzinfo) -> datetime:

@@ -19,7 +19,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from monitor.core.alerts import STORY_HOURS, pack, story_of, unpack
+from monitor.core.alerts import STORY_HOURS, Stories, pack, unpack
 from monitor.model import Alert, AlertItem
 
 FILE = "alerts.sqlite"
@@ -130,14 +130,14 @@ class Ledger:
         self, matches: Sequence[Match], channels: dict[str, dict[str, datetime]], now: datetime
     ) -> Recorded:
         """Record `matches` not recorded yet, in one transaction. Each joins the alert of
-        its watch whose story it tells (`core.alerts.story_of`, over the watch's matches of
+        its watch whose story it tells (`core.alerts.Stories`, over the watch's matches of
         the last STORY_HOURS), or raises a new alert with a pending delivery for each of
         `channels[watch]` (channel -> when due; the screen's own channels are left out)."""
         raised: dict[int, Alert] = {}
         joined: dict[int, Alert] = {}
         since = (now - timedelta(hours=STORY_HOURS)).isoformat()
         with self._write() as db:
-            recent: dict[str, list[tuple[int, set[int]]]] = {}
+            recent: dict[str, Stories] = {}
             for m in matches:
                 exists = db.execute(
                     "SELECT 1 FROM matches WHERE watch = ? AND item = ?", (m.watch, m.key)
@@ -150,8 +150,10 @@ class Ledger:
                         " ORDER BY at",
                         (m.watch, since),
                     )
-                    recent[m.watch] = [(a, unpack(s)) for a, s in rows]
-                alert_id = story_of(m.shingles, recent[m.watch]) if m.shingles else None
+                    recent[m.watch] = stories = Stories()
+                    for a, s in rows:
+                        stories.add(a, unpack(s))
+                alert_id = recent[m.watch].story_of(m.shingles)
                 alert = _get(db, alert_id) if alert_id is not None else None
                 if alert is not None and alert_id is not None:
                     alert = replace(alert, items=(*alert.items, m.item))
@@ -203,8 +205,7 @@ class Ledger:
                         pack(m.shingles),
                     ),
                 )
-                if m.shingles:
-                    recent[m.watch].append((alert_id, m.shingles))
+                recent[m.watch].add(alert_id, m.shingles)
         return Recorded(tuple(raised.values()), tuple(joined.values()))
 
     # -- reading -----------------------------------------------------------------------------

@@ -69,7 +69,9 @@ class TriageMixin:
         def context(self) -> Context: ...
         async def refresh_view(self) -> None: ...
         def _watching(self) -> bool: ...
-        async def watch(self, entries: Sequence[Entry]) -> None: ...
+        async def watch(
+            self, entries: Sequence[Entry], index: EntryIndex | None = None
+        ) -> None: ...
 
     def _init_triage(self, triage: Triage | None) -> None:
         self.triage = triage  # opened by the first `load` unless given
@@ -335,24 +337,28 @@ class TriageMixin:
 
     async def evaluate(self, entries: Sequence[Entry]) -> None:
         """The one pass over new or changed items: auto-tags, then watches (which may ask
-        for a tag)."""
-        await self.auto_tag(entries)
-        await self.watch(entries)
+        for a tag), over one index of just these items, never the whole store."""
+        if not entries:
+            return
+        index = await asyncio.to_thread(EntryIndex.build, entries)
+        await self.auto_tag(entries, index)
+        await self.watch(entries, index)
 
-    async def auto_tag(self, entries: Sequence[Entry]) -> None:
-        """Tag `entries` with every `[[tags]]` query they match; only these are looked at
-        (an index of just them, as `core.digest.matching` does), never the whole store."""
+    async def auto_tag(self, entries: Sequence[Entry], index: EntryIndex | None = None) -> None:
+        """Tag `entries` (`index`: theirs, made when not given) with every `[[tags]]` query
+        they match; only these are looked at (an index of just them, as
+        `core.digest.matching` does), never the whole store."""
         triage = self.triage
         if not entries or triage is None or not self._tagging():
             return
         queries, now, ctx = self.auto_tags(), self.now(), self.context()
 
         def apply() -> tuple[dict[str, int], set[str], Snapshot]:
-            index = EntryIndex.build(entries)
+            rows = index if index is not None else EntryIndex.build(entries)
             counts: dict[str, int] = {}
             tagged: set[str] = set()
             for name, query in queries:
-                ids = [e.id for e in index.rows(query.select(index, now, ctx))]
+                ids = [e.id for e in rows.rows(query.select(rows, now, ctx))]
                 n = triage.tag(name, ids, auto=True) if ids else 0
                 if n:
                     counts[name] = n

@@ -118,11 +118,10 @@ class WatchMixin:
         await self.refresh_alerts()
         return n
 
-    async def watch(self, entries: Sequence[Entry]) -> None:
-        """Evaluate every watch over `entries` (new or changed items) and record what
-        matched; only these are looked at (an index of just them), never the whole store."""
-        fresh = self.now() - timedelta(hours=FRESH_HOURS)
-        entries = [e for e in entries if e.first_seen >= fresh]
+    async def watch(self, entries: Sequence[Entry], index: EntryIndex | None = None) -> None:
+        """Evaluate every watch over `entries` (new or changed items; `index`: theirs, made
+        when not given) and record what matched; only these are looked at, never the
+        whole store."""
         if not entries or not self._watching():
             return
         ledger = await self.open_ledger()
@@ -132,7 +131,7 @@ class WatchMixin:
         store, whole, settings = self.store, self.index, self.settings
 
         def run() -> tuple[tuple[Alert, ...], tuple[Alert, ...], dict[str, int]]:
-            matches = find_matches(queries, entries, whole, store, now, ctx, settings)
+            matches = find_matches(queries, entries, whole, store, now, ctx, settings, index)
             if not matches:
                 return (), (), ledger.unseen()
             from monitor.io.digest import zone
@@ -163,10 +162,15 @@ def find_matches(
     now: datetime,
     ctx: Context,
     settings: Settings,
+    index: EntryIndex | None = None,
+    since: datetime | None = None,
 ) -> list[Match]:
-    """In a thread: the matches of every watch over `entries` (their items read from the
-    store only when they match), oldest first, so that a story's first copy comes first."""
-    index = EntryIndex.build(entries)
+    """In a thread: the matches of every watch over `entries` (`index`: theirs, made when
+    not given; their items read from the store only when they match), oldest first, so
+    that a story's first copy comes first. Items first seen before `since` (default:
+    FRESH_HOURS before `now`; old items a catch-up annotated) raise nothing."""
+    index = index if index is not None else EntryIndex.build(entries)
+    fresh = since if since is not None else now - timedelta(hours=FRESH_HOURS)
     items: dict[str, Item | None] = {}
 
     def item(entry_id: str) -> Item | None:
@@ -178,7 +182,7 @@ def find_matches(
     for w, query in queries:
         rows = index.rows(query.select(index, now, ctx)) if query is not None else entries
         words = query.highlights() if query is not None else ()
-        picked = list(rows)
+        picked = [e for e in rows if e.first_seen >= fresh]
         if not w.actor_rules:
             if query is None:
                 continue
