@@ -105,10 +105,17 @@ async def test_a_word_of_the_page_text_fires_once_and_copies_join_the_alert(
     assert len(raised) == 1
 
 
-def _session(store: MemoryStore, watches: list[Watch], seen: Recorder) -> Session:
-    sets = replace(settings(), watches=tuple(watches))
+def _session(store: MemoryStore, watches: list[Watch], seen: Recorder, **kw: object) -> Session:
+    sets = kw.pop("settings", None) or replace(settings(), watches=tuple(watches))
     return Session(
-        sets, store, listener=seen, now=fixed_now, poll=FakePoll(), annotate=False, text=False
+        sets,  # type: ignore[arg-type]
+        store,
+        listener=seen,
+        now=fixed_now,
+        poll=FakePoll(),
+        annotate=False,
+        text=False,
+        **kw,  # type: ignore[arg-type]
     )
 
 
@@ -182,3 +189,25 @@ async def test_rising_fires_once_a_day_per_actor() -> None:
     await session.settle()
     assert len(seen.raised()) == 1  # once a day
     await session.close()
+
+
+async def test_a_read_only_dashboard_hears_of_the_writers_alerts() -> None:
+    """Only the writer matches; a read-only session reports what it recorded since."""
+    sets = replace(settings(), watches=(Watch("Headlines", "headline"),))
+    store = MemoryStore([])
+    heard, said = Recorder(), Recorder()
+    reader = _session(store, [], heard, settings=sets, read_only=True)
+    writer = _session(store, [], said, settings=sets)
+    await reader.refresh_alerts()  # the first read: nothing is news
+    writer.poll_fn.queue = [item(1, minutes=1)]  # type: ignore[attr-defined]
+    await writer.load()
+    await writer.poll()
+    await writer.settle()
+    await reader.auto_tag_ids(["id000001"])  # read-only: matches nothing itself
+    await reader.refresh_alerts()
+    assert [a.story for e in heard.raised() for a in e.alerts] == ["id000001"]
+    assert reader.alert_counts == {"Headlines": 1}
+    await reader.refresh_alerts()
+    assert len(heard.raised()) == 1 and len(said.raised()) == 1
+    await writer.close()
+    await reader.close()

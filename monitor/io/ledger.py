@@ -211,10 +211,17 @@ class Ledger:
     # -- reading -----------------------------------------------------------------------------
 
     def alerts(
-        self, *, since: datetime | None = None, watch: str | None = None, limit: int = 1000
+        self,
+        *,
+        since: datetime | None = None,
+        watch: str | None = None,
+        after: int = 0,
+        limit: int = 1000,
     ) -> list[Alert]:
-        """Alerts newest first (raised since `since`, of the watch `watch`)."""
-        sql, args = "SELECT id, seen, data FROM alerts WHERE 1", []
+        """Alerts newest first (raised since `since`, of the watch `watch`, recorded after
+        the alert `after`)."""
+        sql = "SELECT id, seen, data FROM alerts WHERE id > ?"
+        args: list[object] = [after]
         if since is not None:
             sql += " AND at >= ?"
             args.append(since.isoformat())
@@ -225,6 +232,12 @@ class Ledger:
         with self._lock:
             rows = self._db.execute(sql, (*args, limit)).fetchall()
         return [_load(data, id_, bool(seen)) for id_, seen, data in rows]
+
+    def last(self) -> int:
+        """The id of the latest alert (0: none yet)."""
+        with self._lock:
+            row = self._db.execute("SELECT max(id) FROM alerts").fetchone()
+        return int(row[0] or 0)
 
     def unseen(self) -> dict[str, int]:
         """Watch -> alerts not marked seen."""

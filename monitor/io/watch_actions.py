@@ -68,6 +68,7 @@ class WatchMixin:
         self.alert_counts: dict[str, int] = {}  # watch -> unseen alerts, as last read
         self._watch_queries: list[tuple[Watch, Query | None]] | None = None
         self._ledger_lock = asyncio.Lock()
+        self._last_alert: int | None = None  # read-only: the latest alert reported
 
     def _watching(self) -> bool:
         """Watches are the writer's: one process matches, for every analyst."""
@@ -96,11 +97,26 @@ class WatchMixin:
             self.ledger = None
 
     async def refresh_alerts(self) -> dict[str, int]:
-        """Read the unseen counts again (another process may have raised alerts)."""
+        """Read the unseen counts again. Read-only, the alerts the writer (another
+        process) raised since the last read are reported as `AlertRaised`."""
         ledger = await self.open_ledger()
-        if ledger is not None:
-            with self.reported("reading the alerts"):
-                self.alert_counts = await asyncio.to_thread(ledger.unseen)
+        if ledger is None:
+            return self.alert_counts
+        last = self._last_alert
+        watching = self.read_only and bool(self.settings.watches)
+
+        def read() -> tuple[dict[str, int], list[Alert], int | None]:
+            if not watching:
+                return ledger.unseen(), [], None
+            if last is None:  # the first read: what was there before is not news
+                return ledger.unseen(), [], ledger.last()
+            new = ledger.alerts(after=last)
+            return ledger.unseen(), new, max((a.id for a in new), default=last)
+
+        with self.reported("reading the alerts"):
+            self.alert_counts, new, self._last_alert = await asyncio.to_thread(read)
+            if new:
+                self.emit(AlertRaised(tuple(reversed(new))))
         return self.alert_counts
 
     async def read_alerts(self, limit: int = 500) -> list[Alert]:
