@@ -69,6 +69,7 @@ class WatchMixin:
         self._watch_queries: list[tuple[Watch, Query | None]] | None = None
         self._ledger_lock = asyncio.Lock()
         self._last_alert: int | None = None  # read-only: the latest alert reported
+        self._ledger_closed = False
 
     def _watching(self) -> bool:
         """Watches are the writer's: one process matches, for every analyst."""
@@ -86,12 +87,13 @@ class WatchMixin:
     async def open_ledger(self) -> Ledger | None:
         """The ledger (opened the first time, in a thread), or None when it cannot be."""
         async with self._ledger_lock:
-            if self.ledger is None:
+            if self.ledger is None and not self._ledger_closed:
                 with self.reported("opening the alerts ledger"):
                     self.ledger = await asyncio.to_thread(Ledger, self.settings.storage)
         return self.ledger
 
     async def close_watches(self) -> None:
+        self._ledger_closed = True  # a worker that reads after the session closed opens none
         if self.ledger is not None:
             await asyncio.to_thread(self.ledger.close)
             self.ledger = None
