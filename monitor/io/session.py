@@ -18,7 +18,7 @@ starred, tagged by hand or annotated (`io/retention.py`).
 Which items get their page fetched is one rule: `core.backlog.text_job`. The dashboard's
 state (the filter, the view) lives here too, so that it is tested without a terminal, and
 so does the analyst's triage (stars, tags, notes, seen; the auto-tags of a pass), in
-`io/triage_actions.py`.
+`io/triage_actions.py`, and the watches of a pass, in `io/watch_actions.py`.
 """
 
 from __future__ import annotations
@@ -62,7 +62,6 @@ from monitor.io.events import (
     TextsQueued,
     ViewChanged,
 )
-from monitor.io.ledger import Ledger
 from monitor.io.retention import RetentionMixin
 from monitor.io.store import Store
 from monitor.io.triage import Triage
@@ -103,8 +102,7 @@ class Session(TriageMixin, WatchMixin, RetentionMixin):
     that a caller with a UI keeps answering keys. `views` keeps `view` computed after
     every read of the store (the dashboard). `text` and `annotate` turn off article pages
     and actors (`--no-text`, `--no-actors`). `triage` replaces the triage file that the
-    first `load` opens in the store's folder; `ledger` the alerts ledger
-    (`io.watch_actions`)."""
+    first `load` opens in the store's folder."""
 
     def __init__(
         self,
@@ -125,7 +123,6 @@ class Session(TriageMixin, WatchMixin, RetentionMixin):
         progress: bool = False,
         views: bool = False,
         triage: Triage | None = None,
-        ledger: Ledger | None = None,
     ) -> None:
         self.settings = settings
         self.store = store
@@ -181,7 +178,7 @@ class Session(TriageMixin, WatchMixin, RetentionMixin):
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread = threading.get_ident()
         self._init_triage(triage)
-        self._init_watches(ledger)
+        self._init_watches(None)
 
     # -- events --------------------------------------------------------------------------------
 
