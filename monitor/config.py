@@ -594,6 +594,10 @@ def _alert_settings(raw: _Alerts, fail: Any, value: Any) -> AlertSettings:
             )
         if e.password_env and not e.user:
             raise fail("alerts.email.user", "password_env needs a user to log in as")
+        if e.user and not e.password_env:
+            raise fail(
+                "alerts.email.password_env", "name the environment variable that holds the password"
+            )
         email = EmailSettings(
             host=e.host.strip(),
             sender=e.sender.strip(),
