@@ -1,0 +1,117 @@
+"""The bell and desktop notification bytes: hostile titles never reach the terminal as
+anything but text inside the sequences built here; which terminal gets which sequence."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from monitor.tui.notify import NotifySupport, bell_bytes, notify_support
+from monitor.tui.text import terminal_text
+
+HOSTILE = [
+    "[b]bold[/b] [@click=app.quit]x[/]",
+    "\x1b]52;c;ZWNobyBwd25lZA==\x07 clipboard",
+    "\x1b]52;c;ZWNobyBwd25lZA==\x1b\\ clipboard ST",
+    "\x9b31mC1 CSI\x9b0m \x9d0;title\x9c",
+    "bidi \u202eevil\u202c \u2066x\u2069 \u200f",
+    "\x1b[2J\x1b[H clear \x1bP1$r\x1b\\ dcs",
+    "bell\x07 del\x7f nul\x00 cr\r lf\n tab\t ls\u2028 ps\u2029",
+    "a;b;c 777;notify;forged;x",
+    "\x1bPtmux;\x1b\x1b]9;forged\x07\x1b\\",
+    "9;4;1;50 progress",
+    "x" * 5000,
+]
+OURS = re.compile(
+    r"\x1b\]9;(?P<osc9>[^\x07\x1b]*)\x07"
+    r"|\x1b\]777;notify;(?P<t>[^;\x07\x1b]*);(?P<b>[^;\x07\x1b]*)\x07"
+)
+CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069\u2028\u2029]")
+
+
+def unwrap(out: str) -> list[str]:
+    """The tmux DCS envelopes, opened: each inner sequence with its ESCs halved."""
+    inner = re.findall(r"\x1bPtmux;((?:[^\x1b]|\x1b\x1b)*)\x1b\\", out)
+    rest = re.sub(r"\x1bPtmux;(?:[^\x1b]|\x1b\x1b)*\x1b\\", "", out)
+    assert rest == "\x07", repr(rest)  # nothing outside the envelopes but the bell
+    return [s.replace("\x1b\x1b", "\x1b") for s in inner]
+
+
+@pytest.mark.parametrize("hostile", HOSTILE)
+@pytest.mark.parametrize("tmux", [False, True])
+def test_hostile_text_survives_only_as_text(hostile: str, tmux: bool) -> None:
+    out = bell_bytes(hostile, hostile, osc9=True, osc777=True, tmux=tmux)
+    assert out.startswith("\x07")
+    sequences = unwrap(out) if tmux else [m.group() for m in OURS.finditer(out[1:])]
+    if not tmux:
+        assert "".join(sequences) == out[1:]  # every byte after BEL is in a sequence of ours
+    assert len(sequences) == 2
+    for seq in sequences:
+        m = OURS.fullmatch(seq)
+        assert m, repr(seq)
+        for text in (m.group("osc9"), m.group("t"), m.group("b")):
+            if text is None:
+                continue
+            assert not CONTROL.search(text), repr(text)
+            assert "52;c;" not in text or "\x1b" not in text
+            assert len(text) <= 300
+    if "[b]" in hostile:
+        assert "[b]bold[/b]" in out  # markup is inert here: shown literally, never parsed
+    if hostile.startswith("9;4"):
+        assert "\x1b]9; 9;4;1;50" in out  # never read as a ConEmu/Windows Terminal subcommand
+
+
+def test_bell_alone_and_the_two_forms() -> None:
+    assert bell_bytes("t", "b", osc9=False, osc777=False, tmux=True) == "\x07"
+    assert bell_bytes("Kremlin", "Le Kremlin répond", osc9=True, osc777=False, tmux=False) == (
+        "\x07\x1b]9;Kremlin: Le Kremlin répond\x07"
+    )
+    assert bell_bytes("Kremlin", "a; b", osc9=False, osc777=True, tmux=False) == (
+        "\x07\x1b]777;notify;Kremlin;a, b\x07"
+    )
+    assert bell_bytes("Kremlin", "x", osc9=True, osc777=False, tmux=True) == (
+        "\x07\x1bPtmux;\x1b\x1b]9;Kremlin: x\x07\x1b\\"
+    )
+    assert bell_bytes("", "", osc9=True, osc777=False, tmux=False) == "\x07\x1b]9;monitor\x07"
+
+
+def test_terminal_text_cuts_and_cleans() -> None:
+    assert terminal_text("a\x1b[31mb\u202e  c\n\td", 100) == "ab c d"
+    cut = terminal_text("x" * 500, 80)
+    assert len(cut) == 80 and cut.endswith("…")
+    assert terminal_text(None, 10) == ""
+
+
+@pytest.mark.parametrize(
+    ("env", "expected"),
+    [
+        ({"TERM_PROGRAM": "iTerm.app", "TERM": "xterm-256color"}, (True, False, False)),
+        ({"TERM_PROGRAM": "WezTerm"}, (True, False, False)),
+        ({"TERM_PROGRAM": "ghostty", "TERM": "xterm-ghostty"}, (True, False, False)),
+        ({"TERM": "xterm-kitty"}, (True, False, False)),
+        ({"TERM": "foot"}, (False, True, False)),
+        ({"TERM": "rxvt-unicode-256color"}, (False, True, False)),
+        ({"TERM": "xterm-256color", "VTE_VERSION": "7600"}, (False, True, False)),
+        ({"TERM": "xterm-256color", "VTE_VERSION": "3800"}, (False, False, False)),
+        ({"TERM": "xterm-256color"}, (False, False, False)),
+        ({"TERM": "linux"}, (False, False, False)),
+        ({"TERM_PROGRAM": "Apple_Terminal"}, (False, False, False)),
+        ({}, (False, False, False)),
+        # inside tmux: TERM_PROGRAM is tmux's; the outer terminal shows through its variables
+        (
+            {"TMUX": "/tmp/tmux-1/default,1,0", "TERM_PROGRAM": "tmux", "TERM": "tmux-256color"},
+            (False, False, True),
+        ),
+        (
+            {"TMUX": "/tmp/t,1,0", "TERM_PROGRAM": "tmux", "LC_TERMINAL": "iTerm2"},
+            (True, False, True),
+        ),
+        (
+            {"TMUX": "/tmp/t,1,0", "TERM": "screen-256color", "KITTY_WINDOW_ID": "3"},
+            (True, False, True),
+        ),
+    ],
+)
+def test_notify_support(env: dict[str, str], expected: tuple[bool, bool, bool]) -> None:
+    assert notify_support(env) == NotifySupport(*expected)
