@@ -242,3 +242,59 @@ def test_backoff_grows_with_jitter_and_stays_capped() -> None:
     assert max(high) == 3600.0 and mid[-1] == 3600.0 and low[-1] == 2880.0
     assert backoff(0) >= 30.0 and backoff(10**9) <= 3600.0
     assert all(30.0 <= backoff(n) <= 3600.0 for n in range(1, 40))
+
+
+def test_pin_aims_at_the_checked_address() -> None:
+    from monitor.io.channels.webhook import pin
+    from monitor.io.netguard import Guard
+
+    async def resolver(host: str, port: int) -> list[str]:
+        assert (host, port) == ("hooks.example.org", 8443)
+        return ["93.184.216.34", "2606:2800:220:1:248:1893:25c8:1946"]
+
+    url, host, ext = asyncio.run(
+        pin("https://hooks.example.org:8443/desk?t=1", Guard(resolver=resolver))
+    )
+    assert url == "https://93.184.216.34:8443/desk?t=1"
+    assert host == "hooks.example.org:8443" and ext == {"sni_hostname": "hooks.example.org"}
+
+    async def v6(host: str, port: int) -> list[str]:
+        return ["2606:2800:220:1:248:1893:25c8:1946"]
+
+    url, host, ext = asyncio.run(pin("http://hooks.example.org/desk", Guard(resolver=v6)))
+    assert url == "http://[2606:2800:220:1:248:1893:25c8:1946]/desk"
+    assert host == "hooks.example.org" and ext == {}
+
+    async def rebinding(host: str, port: int) -> list[str]:
+        return ["93.184.216.34", "127.0.0.1"]  # one private answer is enough to refuse
+
+    with pytest.raises(ChannelError) as exc:
+        asyncio.run(pin("https://hooks.example.org/desk", Guard(resolver=rebinding)))
+    assert not exc.value.retry and "loopback" in exc.value.message
+
+    async def nxdomain(host: str, port: int) -> list[str]:
+        raise OSError("no such host")
+
+    with pytest.raises(ChannelError) as exc:
+        asyncio.run(pin("https://hooks.example.org/desk", Guard(resolver=nxdomain)))
+    assert exc.value.retry and "could not resolve" in exc.value.message
+
+
+def test_the_guarded_request_goes_to_the_checked_address(
+    hook: Hook, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With the guard on, the name is resolved once and the connection made to that
+    address, with the name in Host (loopback allowed here only for the test)."""
+    from monitor.io import netguard
+    from monitor.io.channels import webhook
+
+    async def resolver(host: str, port: int) -> list[str]:
+        assert host == "hooks.test"
+        return ["127.0.0.1"]
+
+    monkeypatch.setattr(netguard, "refused_reason", lambda address: None)
+    monkeypatch.setattr(webhook, "Guard", lambda: netguard.Guard(resolver=resolver))
+    port = hook.url.split(":")[2].split("/")[0]
+    deliver([ALERT], settings(f"http://hooks.test:{port}/desk", webhook_allow_private=False))
+    path, headers, _ = hook.requests[0]
+    assert path == "/desk" and headers["Host"] == f"hooks.test:{port}"

@@ -1,7 +1,9 @@
 """The webhook channel: one POST per batch, with a deadline and the article fetcher's
 address guard (a hook resolving to a private or loopback address is refused unless
-`webhook_allow_private`). Redirects are not followed: a hook that moved is a config
-error, and following it would lead around the guard.
+`webhook_allow_private`). The host is resolved once and the request sent to the address
+checked (a POST's body is gone before a peer check could stop it). Redirects are not
+followed: a hook that moved is a config error, and following it would lead around the
+guard.
 
 Bodies (`webhook_template`):
 - "json": the alert object, or {"alerts": [...]} for a batch;
@@ -23,7 +25,7 @@ from monitor.config import AlertSettings
 from monitor.io.channels import ChannelError
 from monitor.io.channels.words import alert_lines, headline, line, plain, to_json, url_of
 from monitor.io.http import FetchError, user_agent
-from monitor.io.netguard import Guard
+from monitor.io.netguard import Guard, literal_address
 
 HEADER_LIMIT = 200  # characters of a header value built from feed text
 NTFY_BODY_LIMIT = 4000  # bytes: ntfy turns longer messages into attachments
@@ -96,16 +98,11 @@ def _cut_bytes(text: str, limit: int) -> bytes:
 
 
 async def _post(url: str, body: bytes, headers: dict[str, str], settings: AlertSettings) -> None:
-    guard = None if settings.webhook_allow_private else Guard()
     host = httpx.URL(url).host
-    if guard is not None:
-        try:
-            await guard.check_url(url)
-        except FetchError as exc:
-            # a name that does not resolve may come back; a private address will not
-            raise ChannelError(
-                f"webhook: {line(exc.detail, 300)}", retry=exc.kind == "dns"
-            ) from None
+    target, extensions = url, dict[str, Any]()
+    if not settings.webhook_allow_private:
+        target, pinned_host, extensions = await pin(url, Guard())
+        headers = {**headers, "Host": pinned_host}
     async with httpx.AsyncClient(
         timeout=httpx.Timeout(settings.timeout, connect=min(settings.timeout, 10.0)),
         follow_redirects=False,
@@ -113,18 +110,17 @@ async def _post(url: str, body: bytes, headers: dict[str, str], settings: AlertS
         headers={"User-Agent": user_agent()},
     ) as client:
         try:
-            async with client.stream("POST", url, content=body, headers=headers) as resp:
-                if guard is not None:
-                    try:
-                        guard.check_peer(url, _peer(resp))
-                    except FetchError as exc:
-                        raise ChannelError(
-                            f"webhook: {line(exc.detail, 300)}", retry=False
-                        ) from None
+            request = client.build_request(
+                "POST", target, content=body, headers=headers, extensions=extensions
+            )
+            resp = await client.send(request, stream=True)
+            try:
                 status = resp.status_code
                 if 200 <= status < 300:
                     return
                 detail = await _read_some(resp)
+            finally:
+                await resp.aclose()
         except httpx.TimeoutException:
             raise ChannelError(f"webhook timed out ({host})", retry=True) from None
         except httpx.ConnectError as exc:
@@ -145,10 +141,23 @@ async def _post(url: str, body: bytes, headers: dict[str, str], settings: AlertS
     raise ChannelError(what + (f": {detail}" if detail else ""), retry=retry)
 
 
-def _peer(resp: httpx.Response) -> str | None:
-    stream = resp.extensions.get("network_stream")
-    addr = stream.get_extra_info("server_addr") if stream is not None else None
-    return str(addr[0]) if isinstance(addr, tuple) and addr else None
+async def pin(url: str, guard: Guard) -> tuple[str, str, dict[str, Any]]:
+    """The guard's check, then the request aimed at the address it checked: the URL with
+    that address as its host, the Host header, and the TLS server name to verify. A POST
+    sends its body before any peer check could stop it, so the host is resolved once."""
+    try:
+        addresses = await guard.public_addresses(url)
+    except FetchError as exc:
+        # a name that does not resolve may come back; a private address will not
+        raise ChannelError(f"webhook: {line(exc.detail, 300)}", retry=exc.kind == "dns") from None
+    parsed = httpx.URL(url)
+    name = parsed.host
+    netloc = parsed.netloc.decode("ascii")
+    pinned = str(parsed.copy_with(host=str(addresses[0])))
+    extensions: dict[str, Any] = {}
+    if parsed.scheme == "https" and literal_address(name) is None:
+        extensions["sni_hostname"] = name  # the certificate is checked against the name
+    return pinned, netloc, extensions
 
 
 async def _read_some(resp: httpx.Response) -> str:
