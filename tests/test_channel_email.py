@@ -51,6 +51,7 @@ class Inbox:
     messages: list[tuple[str, list[str], EmailMessage]] = field(default_factory=list)
     logins: list[tuple[str, str]] = field(default_factory=list)
     reply: str = "250 OK"
+    delay: float = 0.0  # seconds the server sits on the message before answering
 
 
 class Handler:
@@ -60,6 +61,7 @@ class Handler:
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
         msg = email.message_from_bytes(envelope.content, policy=email.policy.default)
         assert isinstance(msg, EmailMessage)
+        await asyncio.sleep(self.inbox.delay)
         self.inbox.messages.append((envelope.mail_from, list(envelope.rcpt_tos), msg))
         return self.inbox.reply
 
@@ -256,6 +258,16 @@ def test_a_silent_server_times_out_without_blocking_the_loop() -> None:
         assert time.monotonic() - start < 4
     finally:
         listener.close()
+
+
+def test_a_server_that_hangs_on_the_message_meets_the_deadline(inbox: Inbox) -> None:
+    inbox.delay = 4.0
+    s = AlertSettings(email=settings(inbox.port).email, timeout=1.0)
+    start = time.monotonic()
+    with pytest.raises(ChannelError) as exc:
+        deliver([ALERT], s)
+    assert time.monotonic() - start < 3
+    assert exc.value.retry and "timed out" in exc.value.message
 
 
 def test_not_configured() -> None:

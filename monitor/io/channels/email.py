@@ -1,7 +1,7 @@
 """The e-mail channel: one message per batch through `smtplib`, in a thread so the event
-loop never waits on the mail server. STARTTLS or implicit TLS, with certificate checks;
-login with the configured user and the password from the environment variable named by
-`password_env` (never from the file).
+loop never waits on the mail server, within one deadline for the whole exchange.
+STARTTLS or implicit TLS, with certificate checks; login with the configured user and
+the password from the environment variable named by `password_env` (never the file).
 
 The message has a plain-text part and an HTML part from `templates/alert.html`:
 Jinja2 autoescapes every value, and the only markup built from feed data (the link and
@@ -15,6 +15,7 @@ import os
 import re
 import smtplib
 import ssl
+import time
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from email.message import EmailMessage
@@ -119,6 +120,16 @@ def deliver(
     """Send `message` (blocking: run it in a thread). ChannelError on failure."""
     context = ssl.create_default_context()
     where = f"{config.host}:{config.port}"
+    deadline = time.monotonic() + timeout
+
+    def step(smtp: smtplib.SMTP) -> None:
+        # smtplib's timeout is per socket operation: what is left of the whole deadline
+        left = deadline - time.monotonic()
+        if left <= 0:
+            raise TimeoutError
+        if smtp.sock is not None:
+            smtp.sock.settimeout(left)
+
     try:
         smtp: smtplib.SMTP
         if config.ssl:
@@ -127,9 +138,12 @@ def deliver(
             smtp = smtplib.SMTP(config.host, config.port, timeout=timeout)
         with smtp:
             if config.starttls and not config.ssl:
+                step(smtp)
                 smtp.starttls(context=context)
             if config.user and password is not None:
+                step(smtp)
                 smtp.login(config.user, password)
+            step(smtp)
             smtp.send_message(message)
     except smtplib.SMTPAuthenticationError as exc:
         raise ChannelError(
