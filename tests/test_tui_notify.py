@@ -3,7 +3,16 @@ anything but text inside the sequences built here; which terminal gets which seq
 
 from __future__ import annotations
 
+import contextlib
+import os
+import pty
 import re
+import select
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
 
 import pytest
 
@@ -23,6 +32,8 @@ HOSTILE = [
     "9;4;1;50 progress",
     "x" * 5000,
 ]
+ROOT = Path(__file__).resolve().parents[1]
+HOSTILE_TITLE = "Kremlin \x1b]52;c;ZWNobyBwd25lZA==\x07 \u202eevil \x9b31m"
 OURS = re.compile(
     r"\x1b\]9;(?P<osc9>[^\x07\x1b]*)\x07"
     r"|\x1b\]777;notify;(?P<t>[^;\x07\x1b]*);(?P<b>[^;\x07\x1b]*)\x07"
@@ -115,3 +126,67 @@ def test_terminal_text_cuts_and_cleans() -> None:
 )
 def test_notify_support(env: dict[str, str], expected: tuple[bool, bool, bool]) -> None:
     assert notify_support(env) == NotifySupport(*expected)
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux is not installed")
+def test_through_a_real_tmux(tmp_path: Path) -> None:
+    """A pane writes the bytes for a hostile title; what tmux sends to the terminal outside
+    (a pty read here) has the bell and the OSC 9 with clean text, and none of the payload."""
+    (tmp_path / "tmux.conf").write_text("set -g allow-passthrough on\nset -g status off\n")
+    prog = tmp_path / "emit.py"
+    prog.write_text(
+        "import sys, time\nfrom monitor.tui.notify import bell_bytes\ntime.sleep(0.3)\n"
+        f"sys.stdout.write(bell_bytes({HOSTILE_TITLE!r}, 'body [b]x', osc9=True, osc777=False, tmux=True))\n"
+        "sys.stdout.flush()\ntime.sleep(5)\n",
+        encoding="utf-8",
+    )
+    sock = f"notify-check-{os.getpid()}"
+    master, slave = pty.openpty()
+    env = {k: v for k, v in os.environ.items() if k != "TMUX"} | {"TERM": "xterm-256color"}
+    proc = subprocess.Popen(
+        [
+            "tmux",
+            "-L",
+            sock,
+            "-f",
+            str(tmp_path / "tmux.conf"),
+            "new-session",
+            "-x",
+            "80",
+            "-y",
+            "24",
+            f"{sys.executable} {prog}",
+        ],
+        stdin=slave,
+        stdout=slave,
+        stderr=slave,
+        env=env,
+        cwd=ROOT,
+        start_new_session=True,
+    )
+    os.close(slave)
+    out = b""
+    try:
+        end = time.monotonic() + 10
+        while time.monotonic() < end and b"\x1b]9;" not in out:
+            ready, _, _ = select.select([master], [], [], 0.1)
+            if ready:
+                try:
+                    data = os.read(master, 65536)
+                except OSError:
+                    break
+                if not data:
+                    break
+                out += data
+        time.sleep(0.2)
+        with contextlib.suppress(OSError):
+            out += os.read(master, 65536)
+    finally:
+        subprocess.run(["tmux", "-L", sock, "kill-server"], capture_output=True, timeout=10)
+        proc.wait(timeout=10)
+        os.close(master)
+    assert b"\x1b]9;Kremlin evil: body [b]x\x07" in out, out[-500:]
+    assert b"\x07" in out.replace(b"\x1b]9;Kremlin evil: body [b]x\x07", b"")  # the bell too
+    assert b"ZWNv" not in out and b"52;c" not in out
+    assert "\u202e".encode() not in out
