@@ -213,6 +213,16 @@ class AlertSettings:
     rising_threshold: float = 3.0
     email: EmailSettings | None = None
 
+    def configured(self, channel: str) -> bool:
+        """Whether `channel` can deliver: the screen's always, the others once set here."""
+        return {
+            "dashboard": True,
+            "bell": True,
+            "command": bool(self.command),
+            "webhook": bool(self.webhook),
+            "email": self.email is not None,
+        }.get(channel, False)
+
 
 @dataclass(frozen=True, slots=True)
 class Settings:

@@ -41,6 +41,7 @@ class Hook:
     url: str
     answer: list[int] = field(default_factory=lambda: [200])  # status per request, last repeats
     hang: float = 0.0
+    retry_after: str = ""
     requests: list[tuple[str, dict[str, str], bytes]] = field(default_factory=list)
 
 
@@ -61,6 +62,8 @@ def hook() -> Iterator[Hook]:
             self.send_response(status)
             if status in (301, 302, 307, 308):
                 self.send_header("Location", "http://127.0.0.1:1/elsewhere")
+            if state.retry_after:
+                self.send_header("Retry-After", state.retry_after)
             payload = b"slow down" if status == 429 else b"ok"
             self.send_header("Content-Length", str(len(payload)))
             self.end_headers()
@@ -298,3 +301,27 @@ def test_the_guarded_request_goes_to_the_checked_address(
     deliver([ALERT], settings(f"http://hooks.test:{port}/desk", webhook_allow_private=False))
     path, headers, _ = hook.requests[0]
     assert path == "/desk" and headers["Host"] == f"hooks.test:{port}"
+
+
+def test_retry_after_is_passed_on(hook: Hook) -> None:
+    hook.answer = [429]
+    hook.retry_after = "120"
+    err = failure([ALERT], settings(hook.url))
+    assert err.retry and err.retry_after == 120.0
+    hook.answer = [404]
+    assert failure([ALERT], settings(hook.url)).retry_after is None  # not retried: no wait
+    hook.answer, hook.retry_after = [500], ""
+    assert failure([ALERT], settings(hook.url)).retry_after is None
+
+
+def test_retry_after_values() -> None:
+    from datetime import UTC, datetime
+
+    from monitor.io.channels.webhook import retry_after
+
+    now = datetime(2026, 12, 4, 10, 0, tzinfo=UTC)
+    assert retry_after("30", now) == 30.0
+    assert retry_after("Fri, 04 Dec 2026 10:02:00 GMT", now) == 120.0
+    assert retry_after("Fri, 04 Dec 2026 09:00:00 GMT", now) == 0.0
+    assert retry_after("99999999", now) == 86400.0
+    assert retry_after("soon", now) is None and retry_after(None, now) is None

@@ -159,3 +159,11 @@ def test_shipped_config_documents_alerts() -> None:
     s = parse("[storage]\npath = 'x.db'\n" + block)
     assert s.alerts.webhook and s.alerts.command and s.alerts.email is not None
     assert s.alerts.email.password_env == "MONITOR_SMTP_PASSWORD"
+
+
+def test_configured_channels() -> None:
+    a = parse(ALERTS).alerts
+    assert all(a.configured(c) for c in ("dashboard", "bell", "command", "webhook", "email"))
+    none = AlertSettings()
+    assert none.configured("dashboard") and none.configured("bell")
+    assert not any(none.configured(c) for c in ("command", "webhook", "email", "sms"))

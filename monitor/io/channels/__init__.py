@@ -24,6 +24,10 @@ class ChannelError(Exception):
     """A delivery failed; `retry` says whether trying again later may succeed (a timeout,
     a refused connection, a 5xx, a 429) or not (a 4xx, a bad address, a program not found)."""
 
+    # seconds the other side asked us to wait (a webhook's Retry-After), when it said so:
+    # the caller waits at least this long, and at least its own backoff
+    retry_after: float | None = None
+
     def __init__(self, message: str, *, retry: bool) -> None:
         super().__init__(message)
         self.message = message

@@ -15,7 +15,9 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Sequence
+from datetime import UTC, datetime
 from email.header import Header
+from email.utils import parsedate_to_datetime
 from typing import Any
 
 import httpx
@@ -30,6 +32,7 @@ from monitor.io.netguard import Guard, literal_address
 HEADER_LIMIT = 200  # characters of a header value built from feed text
 NTFY_BODY_LIMIT = 4000  # bytes: ntfy turns longer messages into attachments
 SLACK_TEXT_LIMIT = 3000  # characters: what a Slack section shows
+RETRY_AFTER_CAP = 86400.0  # a server asking for more than a day is not waited for longer
 _READ_BACK = 2048  # bytes of an error response kept for the message
 
 
@@ -138,7 +141,29 @@ async def _post(url: str, body: bytes, headers: dict[str, str], settings: AlertS
             f"{what} (redirects are not followed{': ' + where if where else ''})", retry=False
         )
     retry = status in (408, 425, 429) or status >= 500
-    raise ChannelError(what + (f": {detail}" if detail else ""), retry=retry)
+    error = ChannelError(what + (f": {detail}" if detail else ""), retry=retry)
+    if retry:
+        error.retry_after = retry_after(resp.headers.get("retry-after"), datetime.now(UTC))
+    raise error
+
+
+def retry_after(value: str | None, now: datetime) -> float | None:
+    """A Retry-After header (seconds or an HTTP date) as seconds from `now`, at most a day;
+    None when absent or unreadable."""
+    if not value:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        seconds = float(value)
+    else:
+        try:
+            when = parsedate_to_datetime(value)
+        except (TypeError, ValueError, IndexError):
+            return None
+        if when.tzinfo is None:
+            when = when.replace(tzinfo=UTC)
+        seconds = (when - now).total_seconds()
+    return min(max(seconds, 0.0), RETRY_AFTER_CAP)
 
 
 async def pin(url: str, guard: Guard) -> tuple[str, str, dict[str, Any]]:
