@@ -190,3 +190,25 @@ def test_through_a_real_tmux(tmp_path: Path) -> None:
     assert b"\x07" in out.replace(b"\x1b]9;Kremlin evil: body [b]x\x07", b"")  # the bell too
     assert b"ZWNv" not in out and b"52;c" not in out
     assert "\u202e".encode() not in out
+
+
+def test_ring_writes_through_the_driver_and_not_when_headless() -> None:
+    from monitor.tui.notify import ring
+
+    class Driver:
+        def __init__(self) -> None:
+            self.written: list[str] = []
+
+        def write(self, data: str) -> None:
+            self.written.append(data)
+
+    class FakeApp:
+        is_headless = False
+        _driver: Driver | None = Driver()
+
+    app = FakeApp()
+    out = ring(app, HOSTILE_TITLE, "body", env={"TERM_PROGRAM": "WezTerm"})  # type: ignore[arg-type]
+    assert app._driver is not None and app._driver.written == [out]
+    assert out == "\x07\x1b]9;Kremlin evil: body\x07"
+    app.is_headless = True
+    assert ring(app, "t", "b", env={}) == ""  # type: ignore[arg-type]

@@ -1,10 +1,10 @@
 """The terminal's own notification for an alert: BEL, and OSC 9 or OSC 777 where the
 terminal turns them into a desktop notification, wrapped for tmux passthrough.
 
-Pure: the caller writes the string to the terminal. The title and body are feed text: they
-go through `monitor.tui.text` (escape sequences, C0/C1, DEL and bidi controls gone) and
-lose what would end or split the sequence we build (`;` in OSC 777 fields), so the only
-control sequences in the result are the ones made here.
+`bell_bytes` and `notify_support` are pure; `ring` writes to the app's terminal. The
+title and body are feed text: they go through `monitor.tui.text` (escape sequences,
+C0/C1, DEL and bidi controls gone) and lose what would end or split the sequence built
+here (`;` in OSC 777 fields), so the only control sequences written are ours.
 
 Which terminals read which sequence (conservative; an unknown OSC is ignored by most
 terminals, but a few print it, so nothing is sent unless the terminal is recognized):
@@ -20,9 +20,12 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Mapping
-from typing import NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from monitor.tui.text import terminal_text
+
+if TYPE_CHECKING:
+    from textual.app import App
 
 BEL = "\x07"
 ESC = "\x1b"
@@ -85,3 +88,14 @@ def _passthrough(sequence: str, tmux: bool) -> str:
     if not tmux:
         return sequence
     return f"{ESC}Ptmux;{sequence.replace(ESC, ESC + ESC)}{ESC}\\"
+
+
+def ring(app: App[Any], title: str, body: str, env: Mapping[str, str] | None = None) -> str:
+    """Ring the terminal for an alert, as `App.bell` does, with the desktop notification
+    the terminal supports. Returns what was written ("" when headless)."""
+    if app.is_headless or app._driver is None:
+        return ""
+    support = notify_support(env)
+    data = bell_bytes(title, body, osc9=support.osc9, osc777=support.osc777, tmux=support.tmux)
+    app._driver.write(data)
+    return data
