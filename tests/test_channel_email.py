@@ -276,6 +276,15 @@ def test_not_configured() -> None:
     assert not exc.value.retry
 
 
+def test_more_sources_counts_beyond_the_first_item() -> None:
+    from monitor.io.channels.words import more_sources
+
+    items = [{"sources": ["Le Monde", "AFP"]}, {"sources": ["BBC"]}]
+    assert more_sources({"sources": ["Le Monde", "AFP", "BBC"], "items": items}) == " (+1 source)"
+    assert more_sources({"sources": ["Le Monde", "BBC", "DW"], "items": []}) == " (+2 sources)"
+    assert more_sources({"sources": ["Le Monde"]}) == ""
+
+
 def test_render_is_pure_and_escapes() -> None:
     page = render_html([{"title": "<b>x</b>", "url": None}])
     assert "&lt;b&gt;x&lt;/b&gt;" in page and "(no title)" not in page

@@ -32,8 +32,16 @@ def sources_of(alert: dict[str, Any]) -> list[str]:
 
 
 def more_sources(alert: dict[str, Any]) -> str:
-    """ " (+2 sources)" when copies of the story came from other sources, else ""."""
-    extra = len(sources_of(alert)) - 1
+    """The " (+2 sources)" of an alert: sources beyond its first item's (all but one
+    source when it lists no items); "" when there are none."""
+    sources = sources_of(alert)
+    items = alert.get("items")
+    first = items[0] if isinstance(items, list | tuple) and items else None
+    if isinstance(first, dict) and isinstance(first.get("sources"), list | tuple):
+        own = set(sources_of(first))
+        extra = len([s for s in sources if s not in own])
+    else:
+        extra = len(sources) - 1
     if extra <= 0:
         return ""
     return f" (+{extra} source{'s' if extra > 1 else ''})"
