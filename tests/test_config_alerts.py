@@ -151,11 +151,12 @@ def test_alert_errors_name_key_and_line(
 def test_shipped_config_documents_alerts() -> None:
     text = (ROOT / "config.toml").read_text(encoding="utf-8")
     assert load(ROOT / "config.toml").alerts == AlertSettings()  # commented out: nothing on
-    block = "\n".join(
-        line.removeprefix("# ")
-        for line in text[text.index("# [alerts]") :].splitlines()
-        if line.startswith("# ") and not line.startswith("# ---")
-    )
+    lines = []
+    for line in text[text.index("# [alerts]") :].splitlines():
+        if not line.startswith("#") or line.startswith("# ---"):
+            break  # the example ends at the first line that is not commented out
+        lines.append(line.removeprefix("#").removeprefix(" "))
+    block = "\n".join(lines)
     s = parse("[storage]\npath = 'x.db'\n" + block)
     assert s.alerts.webhook and s.alerts.command and s.alerts.email is not None
     assert s.alerts.email.password_env == "MONITOR_SMTP_PASSWORD"
