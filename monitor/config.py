@@ -108,6 +108,28 @@ class _Watch(msgspec.Struct, forbid_unknown_fields=True):
     quoted: str | None = None
 
 
+class _Email(msgspec.Struct, forbid_unknown_fields=True):
+    host: str | None = None
+    port: int | None = None  # 587, or 465 with ssl
+    starttls: bool = True
+    ssl: bool = False
+    sender: str | None = None
+    to: str | list[str] = []
+    user: str | None = None
+    password_env: str | None = None
+    password: str | None = None  # refused with a message: never a password in the file
+
+
+class _Alerts(msgspec.Struct, forbid_unknown_fields=True):
+    command: list[str] | None = None
+    webhook: str | None = None
+    webhook_allow_private: bool = False
+    webhook_template: Literal["json", "ntfy", "slack"] = "json"
+    timeout: str | int | float = "10s"
+    rising_threshold: float = 3.0
+    email: _Email | None = None
+
+
 class _File(msgspec.Struct, forbid_unknown_fields=True):
     storage: _Storage = msgspec.field(default_factory=_Storage)
     poll: _Poll = msgspec.field(default_factory=_Poll)
@@ -120,6 +142,7 @@ class _File(msgspec.Struct, forbid_unknown_fields=True):
     triage: _Triage = msgspec.field(default_factory=_Triage)
     tags: list[_Tag] = []
     watches: list[_Watch] = []
+    alerts: _Alerts = msgspec.field(default_factory=_Alerts)
 
 
 # --- the settings the program uses ---------------------------------------------------------
@@ -201,6 +224,44 @@ class Watch:
 
 
 @dataclass(frozen=True, slots=True)
+class EmailSettings:
+    """`[alerts.email]`: where alert e-mails go. The password is read from the environment
+    variable `password_env` at send time, never stored in the file."""
+
+    host: str
+    sender: str
+    to: tuple[str, ...]
+    port: int = 587
+    starttls: bool = True
+    ssl: bool = False  # implicit TLS (port 465) instead of STARTTLS
+    user: str | None = None
+    password_env: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class AlertSettings:
+    """`[alerts]`: the channels alerts are delivered through, configured once."""
+
+    command: tuple[str, ...] = ()  # argv, run without a shell; empty: no command channel
+    webhook: str | None = None
+    webhook_allow_private: bool = False  # lifts the address guard for this URL only
+    webhook_template: Literal["json", "ntfy", "slack"] = "json"
+    timeout: float = 10.0  # per delivery, every channel
+    rising_threshold: float = 3.0
+    email: EmailSettings | None = None
+
+    def configured(self, channel: str) -> bool:
+        """Whether `channel` can deliver: the screen's always, the others once set here."""
+        return {
+            "dashboard": True,
+            "bell": True,
+            "command": bool(self.command),
+            "webhook": bool(self.webhook),
+            "email": self.email is not None,
+        }.get(channel, False)
+
+
+@dataclass(frozen=True, slots=True)
 class Settings:
     path: Path | None
     storage: Path
@@ -217,6 +278,7 @@ class Settings:
     triage: TriageSettings = field(default_factory=TriageSettings)
     tags: tuple[AutoTag, ...] = ()
     watches: tuple[Watch, ...] = ()
+    alerts: AlertSettings = field(default_factory=AlertSettings)
 
     def source(self, name: str) -> Source | None:
         return next((s for s in self.sources if s.name == name), None)
@@ -515,6 +577,8 @@ def parse(text: str, path: Path | None = None) -> Settings:
         tags.append(AutoTag(name=name, query=t.query.strip()))
     watches = _watches(raw.watches, text, fail)
 
+    alerts = _alert_settings(raw.alerts, fail, value)
+
     return Settings(
         path=path,
         storage=base / raw.storage.path,
@@ -529,6 +593,79 @@ def parse(text: str, path: Path | None = None) -> Settings:
         triage=TriageSettings(shared=raw.triage.shared),
         tags=tuple(tags),
         watches=watches,
+        alerts=alerts,
+    )
+
+
+_ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+_ADDRESS = re.compile(r"[^\s@<>,;\"]+@[^\s@<>,;\"]+")
+
+
+def _alert_settings(raw: _Alerts, fail: Any, value: Any) -> AlertSettings:
+    """`[alerts]` and `[alerts.email]`, checked."""
+    command: tuple[str, ...] = ()
+    if raw.command is not None:
+        if not raw.command or not raw.command[0].strip():
+            raise fail("alerts.command", "a command is a list: the program, then its arguments")
+        if any("\0" in a for a in raw.command):
+            raise fail("alerts.command", "an argument contains a NUL character")
+        command = tuple(raw.command)
+    webhook = raw.webhook.strip() if raw.webhook else None
+    if webhook:
+        problem = check_url(webhook)
+        if problem:
+            raise fail("alerts.webhook", problem)
+    if raw.rising_threshold <= 0:
+        raise fail("alerts.rising_threshold", "must be positive")
+    email = None
+    if raw.email is not None:
+        e = raw.email
+        if e.password is not None:
+            raise fail(
+                "alerts.email.password",
+                "no password in the file: name an environment variable in password_env",
+            )
+        for key, present in (("host", e.host), ("sender", e.sender), ("to", e.to)):
+            if not present or (isinstance(present, str) and not present.strip()):
+                raise fail("alerts.email", f"an email table needs {key}")
+        assert e.host is not None and e.sender is not None
+        to = (e.to,) if isinstance(e.to, str) else tuple(e.to)
+        for key, address in [("alerts.email.sender", e.sender)] + [
+            ("alerts.email.to", a) for a in to
+        ]:
+            if not _ADDRESS.fullmatch(address.strip()):
+                raise fail(key, f"{address!r} is not an e-mail address like desk@example.org")
+        if e.port is not None and not 0 < e.port < 65536:
+            raise fail("alerts.email.port", f"{e.port} is not a TCP port")
+        if e.password_env is not None and not _ENV_NAME.fullmatch(e.password_env):
+            raise fail(
+                "alerts.email.password_env",
+                f"{e.password_env!r} is not an environment variable name",
+            )
+        if e.password_env and not e.user:
+            raise fail("alerts.email.user", "password_env needs a user to log in as")
+        if e.user and not e.password_env:
+            raise fail(
+                "alerts.email.password_env", "name the environment variable that holds the password"
+            )
+        email = EmailSettings(
+            host=e.host.strip(),
+            sender=e.sender.strip(),
+            to=tuple(a.strip() for a in to),
+            port=e.port if e.port is not None else (465 if e.ssl else 587),
+            starttls=e.starttls and not e.ssl,  # implicit TLS needs no upgrade
+            ssl=e.ssl,
+            user=e.user,
+            password_env=e.password_env,
+        )
+    return AlertSettings(
+        command=command,
+        webhook=webhook,
+        webhook_allow_private=raw.webhook_allow_private,
+        webhook_template=raw.webhook_template,
+        timeout=value("alerts.timeout", parse_duration, raw.timeout),
+        rising_threshold=raw.rising_threshold,
+        email=email,
     )
 
 

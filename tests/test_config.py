@@ -297,6 +297,10 @@ def test_watch_errors_name_key_and_line(extra: str, key: str, words: str) -> Non
 def test_shipped_config_documents_watches() -> None:
     lines = (ROOT / "config.toml").read_text(encoding="utf-8").splitlines()
     start = lines.index("# [[watches]]")
-    example = [line.removeprefix("# ") for line in lines[start:] if line.startswith("#")]
+    example = []
+    for line in lines[start:]:
+        if not line.startswith("#"):
+            break
+        example.append(line.removeprefix("# "))
     got = parse(GOOD + "\n" + "\n".join(example) + "\n")
     assert got.watches[0].name == "Kremlin" and got.watches[0].quiet == ("22:00", "07:00")

@@ -25,6 +25,7 @@ import contextlib
 import logging
 import sqlite3
 import threading
+import time
 import zlib
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
@@ -95,6 +96,8 @@ class TextIndex:
         self._db: sqlite3.Connection | None = None
         self._stamps: dict[str, str] = {}  # the writer's copy of `days`
         self._inode = 0  # a reader's: the file it opened
+        self._complete = False  # the writer's word on it, as last said or read
+        self._asked = -1.0  # a reader: when it last read that word (time.monotonic)
         self._read: sqlite3.Connection | None = None  # the writer's connection for reads
         self._read_lock = threading.Lock()
         self.broken = False  # a failure since opening: answers stop until reopened
@@ -179,6 +182,7 @@ class TextIndex:
         with self._lock:
             self._remove()
             self._stamps = {}
+            self._complete = False
             self.broken = False
         self.open()
 
@@ -284,6 +288,7 @@ class TextIndex:
                 db.close()
                 self._close_read()
                 self._stamps = {}
+                self._complete = False
                 with contextlib.suppress(OSError):
                     self._remove()  # it may disagree with the store now: start it again
                 return False
@@ -357,18 +362,25 @@ class TextIndex:
 
     def complete(self) -> bool:
         """Whether the index covers every day of the store (the writer says so in the
-        file once it has indexed them all; until then queries fall back)."""
+        file once it has indexed them all; until then queries fall back). Cheap enough
+        for the event loop: the writer knows it; a reader believes a "yes" for a second."""
+        if not self.readonly:
+            return self._complete and self._db is not None and not self.broken
+        now = time.monotonic()
+        if self._complete and now - self._asked < 1.0:  # "not yet" is asked again at once
+            return True
         rows = self._ask("SELECT v FROM meta WHERE k = ?", ("complete",))
-        return rows is not None and bool(rows) and rows[0][0] == "1"
+        self._complete = rows is not None and bool(rows) and rows[0][0] == "1"
+        self._asked = now
+        return self._complete
 
     def set_complete(self, done: bool) -> None:
         """Writer: say whether the index covers every day."""
         value = "1" if done else "0"
-        self._guarded(
-            lambda db: (
-                db.execute("INSERT OR REPLACE INTO meta VALUES ('complete', ?)", (value,)) and None
-            )
+        ok = self._guarded(
+            lambda db: db.execute("INSERT OR REPLACE INTO meta VALUES ('complete', ?)", (value,))
         )
+        self._complete = done and ok
 
     def count(self) -> int:
         if not self.open():

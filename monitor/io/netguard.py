@@ -93,10 +93,14 @@ class Guard:
 
     async def check_url(self, url: str) -> None:
         """Before a hop: refuse unless every address the host resolves to is public."""
+        if host_of(url) not in self.trusted:
+            await self.public_addresses(url)
+
+    async def public_addresses(self, url: str) -> list[Address]:
+        """Every address the host of `url` resolves to, all public (FetchError otherwise):
+        a caller may connect to one of these, so that a second lookup gains nothing."""
         parsed = httpx.URL(url)
         host = host_of(url)
-        if host in self.trusted:
-            return
         literal = literal_address(host)
         if literal is not None:
             addresses = [literal]
@@ -112,6 +116,7 @@ class Guard:
             why = refused_reason(address)
             if why:
                 raise FetchError("refused", f"{host}: {why}")
+        return addresses
 
     def check_peer(self, url: str, peer: str | None) -> None:
         """After connecting, before the body is read: the peer must be public too."""

@@ -36,6 +36,13 @@ def clean(value: object, *, multiline: bool = False) -> str:
     return _BLANKS.sub(" ", s)
 
 
+def terminal_text(value: object, limit: int) -> str:
+    """Untrusted text for bytes written to the terminal ourselves (a notification's
+    title): `clean`, on one line, white space squeezed, cut to `limit` characters."""
+    s = " ".join(clean(value).split())
+    return s if len(s) <= limit else s[: max(limit - 1, 0)].rstrip() + "…"
+
+
 def text(value: object, style: str | Style = "", *, multiline: bool = False) -> Text:
     """Untrusted text as a rich Text (no markup is parsed)."""
     return Text(clean(value, multiline=multiline), style=style, end="")

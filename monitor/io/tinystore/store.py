@@ -333,8 +333,8 @@ class TinyStore:
         return self._indexer.run(progress)
 
     def text_search(self) -> TextSearch | None:
-        with self._mutex:
-            self._check_open()
+        """No mutex: the dashboard asks on its event loop, and a write may hold it long."""
+        self._check_open()
         return self._text if self._text.complete() else None
 
     def text_backlog(self) -> bool:
