@@ -7,6 +7,7 @@ from dataclasses import replace
 import pytest
 
 from monitor.config import Watch
+from monitor.tui import notify
 from monitor.tui.screens.alerts import AlertsScreen
 from monitor.tui.screens.main import MainScreen
 from tests.support.dashboard import FakePoll, make_app, notes, screen_text, settle
@@ -17,7 +18,7 @@ pytestmark = [pytest.mark.anyio, pytest.mark.timeout(120)]
 HOSTILE = "Breaking [b]bold[/b] [@click=app.quit]x[/] \x1b]52;c;QUJD\x07 \x1b[31mred \u202eevil"
 
 
-async def test_alerts_screen_enter_and_mark_seen() -> None:
+async def test_alerts_screen_enter_and_mark_seen(monkeypatch: pytest.MonkeyPatch) -> None:
     watches = (
         Watch("Hostile", "hostile", notify=("dashboard", "bell")),
         Watch("Quiet one", "nothing-matches-this"),
@@ -26,12 +27,12 @@ async def test_alerts_screen_enter_and_mark_seen() -> None:
     poll = FakePoll()
     poll.queue = [item(40, HOSTILE, minutes=1, summary="A hostile summary, on purpose.")]
     app = make_app(10, settings=sets, poll=poll)
-    rings: list[bool] = []
-    app.bell = lambda: rings.append(True)  # type: ignore[method-assign]
+    rings: list[tuple[str, str]] = []
+    monkeypatch.setattr(notify, "ring", lambda app, title, body: rings.append((title, body)))
     async with app.run_test(size=(140, 40)) as pilot:
         await settle(pilot)
         assert app.session.alert_counts == {"Hostile": 1}
-        assert rings == [True]
+        assert rings == [("Hostile", HOSTILE)]  # notify.ring cleans what it writes
         said = [n for n in notes(app) if n.startswith("Hostile:")]
         assert len(said) == 1 and "\x1b" not in said[0] and "\u202e" not in said[0]
         assert all(not n.markup for n in app._notifications)

@@ -40,12 +40,6 @@ log = logging.getLogger(__name__)
 FRESH_HOURS = 48  # items first seen earlier (a catch-up of old ones) raise no alert
 NEW_ACTOR_HOURS = 48  # an actor first seen this recently is new
 NEW_ACTOR_SOURCES = 2
-RISING_THRESHOLD = 3.0  # until `[alerts] rising_threshold` is configured
-
-
-def rising_threshold(settings: Settings) -> float:
-    alerts = getattr(settings, "alerts", None)
-    return float(getattr(alerts, "rising_threshold", RISING_THRESHOLD))
 
 
 class WatchMixin:
@@ -270,7 +264,7 @@ def _actor_rules(
                 day[a] += 1
             elif e.published >= week:
                 before[a] += 1
-    threshold = rising_threshold(settings)
+    threshold = settings.alerts.rising_threshold
     fresh = now - timedelta(hours=NEW_ACTOR_HOURS)
     out: list[tuple[str, str, Entry]] = []
     done: set[str] = set()

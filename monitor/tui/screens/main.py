@@ -279,8 +279,10 @@ class MainScreen(Screen[None]):
         if "dashboard" in watch.notify:
             more = f" (+{alert.more} sources)" if alert.more else ""
             self.say(f"{alert.watch}: {alert.title}{more}", timeout=10)
-        if "bell" in watch.notify:
-            self.app.bell()
+        if "bell" in watch.notify:  # BEL, and a desktop notification where supported
+            from monitor.tui import notify
+
+            notify.ring(self.app, alert.watch, alert.title)
 
     def on_screen_resume(self) -> None:
         self.update_status()  # the alerts screen may have marked alerts seen
