@@ -114,3 +114,50 @@ def test_due_at_batches_and_quiet_hours() -> None:
     assert due_at(NOW, "daily", None, UTC) == datetime(2026, 12, 5, tzinfo=UTC)
     assert due_at(NOW, "daily", ("00:00", "07:00"), UTC) == datetime(2026, 12, 5, 7, tzinfo=UTC)
     assert due_at(NOW, "hourly", ("09:00", "12:00"), UTC) == datetime(2026, 12, 4, 12, tzinfo=UTC)
+
+
+def test_deliver_due_batches_retries_and_gives_up(tmp_path: Path) -> None:
+    import asyncio
+    from typing import Any
+
+    from monitor.config import AlertSettings
+    from monitor.io.channels import ChannelError
+    from monitor.io.deliver import MAX_ATTEMPTS, deliver_due
+
+    ledger = Ledger(tmp_path)
+    later = NOW + timedelta(hours=1)
+    other = match("K", 3, "C", "a different story about fishing quotas in the north sea")
+    ledger.record([match("K", 1, "A"), other], {"K": {"webhook": later}}, NOW)
+    calls: list[tuple[str, int]] = []
+    failing: list[ChannelError] = [ChannelError("HTTP 503", retry=True)]
+
+    async def send(channel: str, alerts: Any, settings: Any) -> None:
+        calls.append((channel, len(alerts)))
+        if failing:
+            raise failing.pop()
+
+    hook = AlertSettings(webhook="https://hooks.example/x")
+    assert asyncio.run(deliver_due(ledger, hook, NOW, send)) == (0, [])  # not due yet
+    sent, failures = asyncio.run(deliver_due(ledger, hook, later, send))
+    assert (sent, failures, calls) == (0, ["webhook: HTTP 503"], [("webhook", 2)])  # one batch
+    retry = ledger.next_due()
+    assert retry is not None and later + timedelta(seconds=30) <= retry
+    assert asyncio.run(deliver_due(ledger, hook, retry, send)) == (2, [])
+    assert ledger.next_due() is None and calls[-1] == ("webhook", 2)
+
+    ledger.record([match("K", 5, "E", "yet another story " * 3)], {"K": {"email": NOW}}, NOW)
+    sent, failures = asyncio.run(deliver_due(ledger, hook, NOW, send))
+    assert failures == ["email: no [alerts] email is configured"]  # given up at once
+    failing[:] = [ChannelError("refused", retry=True)] * MAX_ATTEMPTS
+    ledger.record([match("K", 6, "F", "the last story here " * 3)], {"K": {"webhook": NOW}}, NOW)
+    for _ in range(MAX_ATTEMPTS):
+        due = ledger.next_due()
+        if due is None:
+            break
+        asyncio.run(deliver_due(ledger, hook, due, send))
+    assert ledger.next_due() is None  # given up after MAX_ATTEMPTS
+    (alert,) = ledger.alerts(limit=1)
+    assert [(d.state, d.attempts) for d in ledger.deliveries(alert.id)] == [
+        ("failed", MAX_ATTEMPTS)
+    ]
+    ledger.close()

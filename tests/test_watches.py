@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import json
+import sys
 import time
 from dataclasses import replace
 from pathlib import Path
@@ -63,13 +65,18 @@ async def test_a_word_of_the_page_text_fires_once_and_copies_join_the_alert(
             srv.route(f"/{path}.xml", static(feed))
             page = PAGE.format(words=words).encode()
             srv.route(f"/{path}/1", static(page, content_type="text/html; charset=utf-8"))
+        out = tmp_path / "delivered.jsonl"
+        script = f"import sys; open({str(out)!r}, 'a').write(sys.stdin.read())"
+        command = [sys.executable, "-c", script]
         config = tmp_path / "config.toml"
         config.write_text(
             '[storage]\npath = "store"\n\n'
             f'[[sources]]\nname = "Le Quotidien"\nurl = "{srv.url("/a.xml")}"\n\n'
             f'[[sources]]\nname = "La Gazette"\nurl = "{srv.url("/b.xml")}"\n\n'
             '[articles]\nrobots = false\ndelay = "0.01s"\n\n'
-            '[[watches]]\nname = "Kremlin"\nquery = "kremlin"\nnotify = ["dashboard", "webhook"]\n',
+            '[[watches]]\nname = "Kremlin"\nquery = "kremlin"\n'
+            'notify = ["dashboard", "command", "webhook"]\n\n'
+            f"[alerts]\ncommand = {json.dumps(command)}\n",
             encoding="utf-8",
         )
         sets = load(config)
@@ -91,7 +98,7 @@ async def test_a_word_of_the_page_text_fires_once_and_copies_join_the_alert(
     ledger = Ledger(sets.storage)
     try:
         alerts = ledger.alerts()
-        due = ledger.due_deliveries(fixed_now().replace(year=2100))
+        deliveries = ledger.deliveries(alerts[0].id)
     finally:
         ledger.close()
     assert len(alerts) == 1
@@ -100,7 +107,13 @@ async def test_a_word_of_the_page_text_fires_once_and_copies_join_the_alert(
     assert sorted(alert.sources) == ["La Gazette", "Le Quotidien"]
     assert {i.id for i in alert.items} == {ids[srv.url("/a/1")], ids[srv.url("/b/1")]}
     assert alert.matched == ("kremlin",) and "Kremlin a indiqué" in alert.context
-    assert [d.channel for d in due] == ["webhook"] and due[0].alert.id == alert.id
+    states = [(d.channel, d.state, d.last_error) for d in deliveries]
+    assert states == [
+        ("command", "sent", None),
+        ("webhook", "failed", "no [alerts] webhook is configured"),
+    ]
+    (sent,) = out.read_text(encoding="utf-8").splitlines()  # once, across the restart
+    assert json.loads(sent)["watch"] == "Kremlin" and json.loads(sent)["story"] == alert.story
     raised = [a for e in seen.raised() for a in e.alerts]
     assert len(raised) == 1
 

@@ -277,6 +277,14 @@ class Ledger:
             for d, w, c, s, n, t, e, a, seen, data in rows
         ]
 
+    def next_due(self) -> datetime | None:
+        """When the next pending delivery is due (None: none pending)."""
+        with self._lock:
+            row = self._db.execute(
+                "SELECT min(next_try) FROM deliveries WHERE state = 'pending'"
+            ).fetchone()
+        return datetime.fromisoformat(row[0]) if row and row[0] else None
+
     def deliveries(self, alert: int) -> list[Delivery]:
         """Every delivery of one alert (for `monitor alerts`: what failed)."""
         with self._lock:

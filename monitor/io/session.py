@@ -401,6 +401,7 @@ class Session(TriageMixin, WatchMixin, RetentionMixin):
         fresh = sorted(self.ids - before)
         self.emit(PollEnded(report, self.last_failure, len(fresh)))
         self._queue_after(fresh, report is not None)
+        self.deliver_soon()  # the alerts due, and those a crash left unsent
         return report
 
     def next_delay(self) -> float | None:

@@ -26,7 +26,7 @@ from monitor.core.cluster import shingles
 from monitor.core.fold import fold_text
 from monitor.core.index import EntryIndex
 from monitor.core.trends import BASELINE_DAYS, rising_score
-from monitor.io.events import AlertRaised, Event
+from monitor.io.events import AlertRaised, Event, Problem
 from monitor.io.ledger import Ledger, LedgerError, Match
 from monitor.model import Alert, AlertItem, Entry, Item
 
@@ -40,6 +40,7 @@ log = logging.getLogger(__name__)
 FRESH_HOURS = 48  # items first seen earlier (a catch-up of old ones) raise no alert
 NEW_ACTOR_HOURS = 48  # an actor first seen this recently is new
 NEW_ACTOR_SOURCES = 2
+MAX_SEND_WAIT = 3600.0  # seconds: the clock is looked at again at least this often
 
 
 class WatchMixin:
@@ -64,6 +65,9 @@ class WatchMixin:
         self._ledger_lock = asyncio.Lock()
         self._last_alert: int | None = None  # read-only: the latest alert reported
         self._ledger_closed = False
+        self._sending: asyncio.Task[Any] | None = None  # delivering what is due
+        self._send_again = False  # more became due while it ran
+        self._send_timer: asyncio.TimerHandle | None = None  # the next due delivery
 
     def _watching(self) -> bool:
         """Watches are the writer's: one process matches, for every analyst."""
@@ -87,6 +91,8 @@ class WatchMixin:
         return self.ledger
 
     async def close_watches(self) -> None:
+        if self._send_timer is not None:
+            self._send_timer.cancel()
         self._ledger_closed = True  # a worker that reads after the session closed opens none
         if self.ledger is not None:
             await asyncio.to_thread(self.ledger.close)
@@ -164,6 +170,42 @@ class WatchMixin:
             self.alert_counts = counts
             if raised or joined:
                 self.emit(AlertRaised(raised, joined))
+        self.deliver_soon()
+
+    # -- sending the deliveries --------------------------------------------------------------
+
+    def deliver_soon(self) -> None:
+        """Send the deliveries due now (the writer only), then again when the next one is
+        due (hourly and daily batches, quiet hours, retries)."""
+        if not self._watching() or self._ledger_closed:
+            return
+        if self._sending is not None and not self._sending.done():
+            self._send_again = True
+            return
+        if self._send_timer is not None:
+            self._send_timer.cancel()
+            self._send_timer = None
+        self._sending = self._spawn(self._deliver())
+
+    async def _deliver(self) -> None:
+        from monitor.io.deliver import deliver_due
+
+        ledger = await self.open_ledger()
+        if ledger is None:
+            return
+        with self.reported("delivering alerts"):
+            self._send_again = True
+            while self._send_again:
+                self._send_again = False
+                _, failures = await deliver_due(ledger, self.settings.alerts, self.now())
+                for failure in failures:
+                    self.emit(Problem("alert delivery", f"alert delivery failed: {failure}"))
+            await self.refresh_alerts()
+            due = await asyncio.to_thread(ledger.next_due)
+            if due is not None and not self._ledger_closed:
+                delay = min(max((due - self.now()).total_seconds(), 1.0), MAX_SEND_WAIT)
+                loop = asyncio.get_running_loop()
+                self._send_timer = loop.call_later(delay, self.deliver_soon)
 
 
 def find_matches(

@@ -1,0 +1,65 @@
+"""Sending the ledger's due deliveries through the alert channels (`io/channels`).
+
+The watches leave a pending row per alert and channel (`io/ledger.py`); this takes the
+due ones, one batch per watch and channel (an hourly or daily watch's alerts go as one
+message), and records how it went: sent, retried later with backoff, or given up. Only
+the process that writes the store sends, so a row is never taken twice; a crash before
+`mark_sent` sends it again after the restart (at least once).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable, Sequence
+from datetime import datetime, timedelta
+from typing import Any
+
+from monitor.config import AlertSettings
+from monitor.io.ledger import Delivery, Ledger
+
+log = logging.getLogger(__name__)
+
+MAX_ATTEMPTS = 8  # a delivery failing this often is given up (about 2 h of backoff)
+
+SendFn = Callable[[str, Sequence[dict[str, Any]], AlertSettings], Awaitable[None]]
+
+
+async def deliver_due(
+    ledger: Ledger, settings: AlertSettings, now: datetime, send: SendFn | None = None
+) -> tuple[int, list[str]]:
+    """Send every delivery due at `now`; returns how many alerts went out, and the
+    failures in words ("webhook: HTTP 500 …")."""
+    from monitor.io.channels import ChannelError, backoff
+
+    if send is None:
+        from monitor.io.channels import send as send_channel
+
+        send = send_channel
+    due = await asyncio.to_thread(ledger.due_deliveries, now)
+    batches: dict[tuple[str, str], list[Delivery]] = {}
+    for d in due:
+        batches.setdefault((d.watch, d.channel), []).append(d)
+    sent, failures = 0, []
+    for (watch, channel), rows in batches.items():
+        ids = [d.id for d in rows]
+        if not settings.configured(channel):
+            why = f"no [alerts] {channel} is configured"
+            await asyncio.to_thread(ledger.mark_failed, ids, why, None, now)
+            failures.append(f"{channel}: {why}")
+            continue
+        try:
+            await send(channel, [d.alert.to_json() for d in rows], settings)
+        except ChannelError as exc:
+            attempt = max(d.attempts for d in rows) + 1
+            retry_at = None
+            if exc.retry and attempt < MAX_ATTEMPTS:
+                wait = max(backoff(attempt), exc.retry_after or 0.0)
+                retry_at = now + timedelta(seconds=wait)
+            await asyncio.to_thread(ledger.mark_failed, ids, exc.message, retry_at, now)
+            log.info("alerts of %s through %s failed: %s", watch, channel, exc.message)
+            failures.append(f"{channel}: {exc.message}")
+        else:
+            await asyncio.to_thread(ledger.mark_sent, ids, now)
+            sent += len(rows)
+    return sent, failures
