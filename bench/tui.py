@@ -1164,6 +1164,7 @@ def bench_poll(
     servers: list[subprocess.Popen[str]],
     env: dict[str, str],
     big: Path | None = None,
+    watches: int = 0,
 ) -> None:
     from bench.feedserver import feed_url
     from bench.poll import start_server
@@ -1177,12 +1178,17 @@ def bench_poll(
         poll_dir.mkdir()
         cfg = poll_dir / "config.toml"
         poll_config(cfg, urls)
+        with cfg.open("a", encoding="utf-8") as f:
+            for w in range(watches):  # each the items of one feed: "Item k of feed n: …"
+                f.write(f'\n[[watches]]\nname = "watch {w}"\nquery = \'"feed {w * 7}"\'\n')
         if big is not None:
             shutil.copytree(big, poll_dir / "store")
             os.sync()
         else:
             seed_store(poll_dir / "store", 1000)
         where = "the big store" if big is not None else "a fresh store of 1,000 items"
+        if watches:
+            where += f", {watches} watches"
         print(
             f"\nkeypress latency during a poll of {feeds} feeds into {where}, {variant} "
             f"(50 loopback addresses, 100 ms latency; `j` every {ms(PRESS_EVERY)}):"
@@ -1234,6 +1240,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--items", type=int, default=100_000)
     parser.add_argument("--feeds", type=int, default=500)
+    parser.add_argument(
+        "--watches",
+        type=int,
+        default=0,
+        help="[[watches]] in the poll's config, each matching the items of one feed",
+    )
     parser.add_argument("--repeats", type=int, default=5, help="first-paint runs")
     parser.add_argument("--filter-runs", type=int, default=2)
     parser.add_argument("--no-pty", action="store_true", help="skip the real app in a pty")
@@ -1328,7 +1340,9 @@ def main() -> None:
             bench_filters(config, args.filter_runs, args.why, summary, cached, variant)
         if "poll" in parts:
             big = store_dir if args.poll_store == "big" else None
-            bench_poll(tmp, args.feeds, variants, args.why, summary, servers, cached, big)
+            bench_poll(
+                tmp, args.feeds, variants, args.why, summary, servers, cached, big, args.watches
+            )
 
         width = max(len(row[0]) for row in summary)
         print("\nsummary")
