@@ -22,6 +22,7 @@ ACTORS = (
     ("New Zealand", "place", ("Nouvelle-Zélande", "Neuseeland")),
 )
 TAGS = (("Russia", 'actor:"Vladimir Putin" OR Kremlin OR Moscou OR Moscow OR Moskau'),)
+WATCHES = (("Earthquake", "earthquake OR séisme OR Erdbeben OR tsunami"),)
 FILTERS = (
     ("1", "Russie", 'actor:"Vladimir Putin" OR Russie OR Kremlin'),
     ("2", "Climat", "climat OR Klima OR Marrakech OR Marrakesch OR COP22"),
@@ -68,6 +69,14 @@ def demo_config(base_url: str, folder: Path) -> Path:
         ]
     for name, query in TAGS:
         lines += ["", "[[tags]]", f"name = {_q(name)}", f"query = {_q(query)}"]
+    for name, query in WATCHES:
+        lines += [
+            "",
+            "[[watches]]",
+            f"name = {_q(name)}",
+            f"query = {_q(query)}",
+            'notify = ["dashboard", "bell"]',
+        ]
     lines += ["", "[filters]"]
     lines += [f"{key} = {{ name = {_q(name)}, query = {_q(q)} }}" for key, name, q in FILTERS]
     folder.mkdir(parents=True, exist_ok=True)
