@@ -5,7 +5,8 @@ A match, its alert and the alert's pending deliveries are written in one transac
 UNIQUE(watch, item) with INSERT OR IGNORE keeps a restart, a re-poll or a second process
 from recording the same match twice. Deliveries stay `pending` until a sender takes the
 due ones (`due_deliveries`) and says how it went (`mark_sent`, `mark_failed`): a crash
-between match and delivery delivers after the restart, at least once.
+between match and delivery delivers after the restart, at least once. `channel_health`
+sums the deliveries up per channel, for the sources screen and `monitor sources`.
 """
 
 from __future__ import annotations
