@@ -472,3 +472,17 @@ class Alert:
             "context": self.context,
             "at": self.at.isoformat(),
         }
+
+
+@dataclass(frozen=True, slots=True)
+class ChannelHealth:
+    """An alert channel's health, summed up from its deliveries in the ledger."""
+
+    channel: str  # command | webhook | email
+    last_success: datetime | None = None
+    last_failure: datetime | None = None
+    last_error: str | None = None  # the last failure's words; may quote a server's reply
+    failures: int = 0  # consecutive: the tries that failed since the last success
+    pending: int = 0  # deliveries waiting (due, or to be retried)
+    next_try: datetime | None = None  # the earliest pending delivery
+    given_up: int = 0  # deliveries that failed too often, or had no channel configured

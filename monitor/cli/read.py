@@ -55,7 +55,47 @@ def cmd_sources(args: argparse.Namespace) -> int:
             ]
         )
     table(rows, sys.stdout)
+    _channels_table(settings, now)
     return EXIT_OK
+
+
+def _channels_table(settings: Settings, now: datetime) -> None:
+    """The alert channels' health, from the ledger, after the sources: a failing webhook
+    is a source of trouble too."""
+    from monitor.core.humanize import SENT_CHANNELS, channel_status, shown_channels
+    from monitor.core.normalize import strip_controls
+    from monitor.io.ledger import LedgerError, open_ledger
+
+    health = []
+    try:
+        ledger = open_ledger(settings.storage, read_only=True)
+        if ledger is not None:
+            try:
+                health = ledger.channel_health()
+            finally:
+                ledger.close()
+    except LedgerError as exc:
+        print(f"monitor: {exc}", file=sys.stderr)
+    on = [c for c in SENT_CHANNELS if settings.alerts.configured(c)]
+    channels = shown_channels(health, on)
+    if not channels:
+        return
+    rows = [["alert channel", "status", "last success", "last error", "fails", "pending", "next"]]
+    for h in channels:
+        rows.append(
+            [
+                h.channel,
+                channel_status(h, h.channel in on),
+                ago(h.last_success, now),
+                # whole escape sequences out, not only their ESC: a server's reply
+                clip(one_line(strip_controls(h.last_error or "")), 50),
+                str(h.failures),
+                str(h.pending),
+                "" if h.next_try is None else "now" if h.next_try <= now else ago(h.next_try, now),
+            ]
+        )
+    print()
+    table(rows, sys.stdout)
 
 
 def _import_opml(settings: Settings, opml: Path, *, dry_run: bool) -> int:

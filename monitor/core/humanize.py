@@ -7,10 +7,10 @@ error's detail) is returned as it is: the caller shows it through its own gate.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from datetime import date, datetime
 
-from monitor.model import ErrorKind, Item, Source, SourceState
+from monitor.model import ChannelHealth, ErrorKind, Item, Source, SourceState
 
 ERROR_WORDS: dict[ErrorKind, str] = {
     "dns": "host not found",
@@ -70,6 +70,34 @@ def error_words(state: SourceState | None) -> str:
     if state.last_error_detail:
         words += f": {state.last_error_detail}"
     return words
+
+
+SENT_CHANNELS = ("command", "webhook", "email")  # the channels a sender delivers through
+
+
+def shown_channels(
+    health: Sequence[ChannelHealth], configured: Collection[str]
+) -> list[ChannelHealth]:
+    """The alert channels worth a health row: those configured (`configured`, by name)
+    and those with deliveries in the ledger, in a fixed order; a configured channel
+    without deliveries gets an empty row."""
+    known = {h.channel: h for h in health}
+    names = [c for c in SENT_CHANNELS if c in configured or c in known]
+    names += sorted(c for c in known if c not in SENT_CHANNELS)
+    return [known.get(c, ChannelHealth(c)) for c in names]
+
+
+def channel_status(health: ChannelHealth, configured: bool) -> str:
+    """A channel's state in a word or two: "failing", "ok", "not configured" …"""
+    if not configured:
+        return "not configured"
+    if health.failures:
+        return "failing"
+    if health.last_success is not None:
+        return "ok"
+    if health.pending:
+        return "waiting"
+    return "given up" if health.given_up else "unused"
 
 
 def _sources(n: int) -> str:

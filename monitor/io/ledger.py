@@ -5,7 +5,8 @@ A match, its alert and the alert's pending deliveries are written in one transac
 UNIQUE(watch, item) with INSERT OR IGNORE keeps a restart, a re-poll or a second process
 from recording the same match twice. Deliveries stay `pending` until a sender takes the
 due ones (`due_deliveries`) and says how it went (`mark_sent`, `mark_failed`): a crash
-between match and delivery delivers after the restart, at least once.
+between match and delivery delivers after the restart, at least once. `channel_health`
+sums the deliveries up per channel, for the sources screen and `monitor sources`.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 from monitor.core.alerts import STORY_HOURS, Stories, pack, unpack
-from monitor.model import Alert, AlertItem
+from monitor.model import Alert, AlertItem, ChannelHealth
 
 FILE = "alerts.sqlite"
 SCREEN = ("dashboard", "bell")  # delivered by the dashboard itself, not by a sender
@@ -40,7 +41,7 @@ CREATE TABLE IF NOT EXISTS deliveries(
     id INTEGER PRIMARY KEY, alert INTEGER NOT NULL, watch TEXT NOT NULL,
     channel TEXT NOT NULL, state TEXT NOT NULL DEFAULT 'pending',
     attempts INTEGER NOT NULL DEFAULT 0, next_try TEXT NOT NULL, last_error TEXT,
-    done_at TEXT, UNIQUE(alert, channel));
+    done_at TEXT, tried_at TEXT, UNIQUE(alert, channel));
 CREATE INDEX IF NOT EXISTS deliveries_due ON deliveries(state, next_try);
 """
 
@@ -104,8 +105,14 @@ class Ledger:
             )
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.executescript(_SCHEMA)
+            if not self._has_tried_at():  # a ledger from before `tried_at`
+                self._db.execute("ALTER TABLE deliveries ADD COLUMN tried_at TEXT")
         except (sqlite3.Error, OSError) as exc:
             raise LedgerError(f"alerts ledger {self.path}: {exc}") from exc
+
+    def _has_tried_at(self) -> bool:
+        columns = self._db.execute("PRAGMA table_info(deliveries)").fetchall()
+        return any(c[1] == "tried_at" for c in columns)
 
     def close(self) -> None:
         with self._lock:
@@ -305,8 +312,8 @@ class Ledger:
             for i in ids:
                 db.execute(
                     "UPDATE deliveries SET state = 'sent', attempts = attempts + 1, done_at = ?,"
-                    " last_error = NULL WHERE id = ?",
-                    (now.isoformat(), i),
+                    " tried_at = ?, last_error = NULL WHERE id = ?",
+                    (now.isoformat(), now.isoformat(), i),
                 )
 
     def mark_failed(
@@ -318,15 +325,63 @@ class Ledger:
                 if retry_at is None:
                     db.execute(
                         "UPDATE deliveries SET state = 'failed', attempts = attempts + 1,"
-                        " last_error = ?, done_at = ? WHERE id = ?",
-                        (error, now.isoformat(), i),
+                        " last_error = ?, done_at = ?, tried_at = ? WHERE id = ?",
+                        (error, now.isoformat(), now.isoformat(), i),
                     )
                 else:
                     db.execute(
                         "UPDATE deliveries SET attempts = attempts + 1, last_error = ?,"
-                        " next_try = ? WHERE id = ?",
-                        (error, retry_at.isoformat(), i),
+                        " next_try = ?, tried_at = ? WHERE id = ?",
+                        (error, retry_at.isoformat(), now.isoformat(), i),
                     )
+
+    def channel_health(self) -> list[ChannelHealth]:
+        """Each channel with deliveries, by name: when it last worked, its last failure
+        and how many tries in a row failed since, what waits and when it is tried next."""
+        with self._lock:
+            # read-only on a ledger from before `tried_at`: the end of a delivery stands in
+            tried = "coalesce(tried_at, done_at)" if self._has_tried_at() else "done_at"
+            rows_of = (
+                f"SELECT channel, state, attempts, next_try, last_error, {tried} AS t"
+                " FROM deliveries"
+            )
+            totals = self._db.execute(
+                "SELECT channel, max(CASE WHEN state = 'sent' THEN t END),"
+                " sum(state = 'pending'), min(CASE WHEN state = 'pending' THEN next_try END),"
+                f" sum(state = 'failed') FROM ({rows_of}) GROUP BY channel ORDER BY channel"
+            ).fetchall()
+            out = []
+            for channel, ok, pending, next_try, given_up in totals:
+                last = self._db.execute(
+                    f"SELECT t, last_error FROM ({rows_of}) WHERE channel = ?"
+                    " AND last_error IS NOT NULL ORDER BY coalesce(t, '') DESC LIMIT 1",
+                    (channel,),
+                ).fetchone()
+                # the rows of one batch fail together: the longest run of failed tries
+                # since the channel last worked is how many failed in a row (a retry of
+                # unknown time, from before `tried_at`, counts as one since)
+                streak = self._db.execute(
+                    f"SELECT max(attempts) FROM ({rows_of}) WHERE channel = ?"
+                    " AND last_error IS NOT NULL AND (t IS NULL OR t > ?)",
+                    (channel, ok or ""),
+                ).fetchone()
+                out.append(
+                    ChannelHealth(
+                        channel=channel,
+                        last_success=_moment(ok),
+                        last_failure=_moment(last[0]) if last else None,
+                        last_error=last[1] if last else None,
+                        failures=int(streak[0] or 0),
+                        pending=int(pending or 0),
+                        next_try=_moment(next_try),
+                        given_up=int(given_up or 0),
+                    )
+                )
+        return out
+
+
+def _moment(value: str | None) -> datetime | None:
+    return datetime.fromisoformat(value) if value else None
 
 
 def _get(db: sqlite3.Connection, alert_id: int) -> Alert | None:

@@ -27,8 +27,8 @@ from monitor.core.fold import fold_text
 from monitor.core.index import EntryIndex
 from monitor.core.trends import BASELINE_DAYS, rising_score
 from monitor.io.events import AlertRaised, Event, Problem
-from monitor.io.ledger import Ledger, LedgerError, Match
-from monitor.model import Alert, AlertItem, Entry, Item
+from monitor.io.ledger import FILE, Ledger, LedgerError, Match
+from monitor.model import Alert, AlertItem, ChannelHealth, Entry, Item
 
 if TYPE_CHECKING:
     from monitor.config import Settings, Watch
@@ -127,6 +127,18 @@ class WatchMixin:
         if ledger is None:
             return []
         return await asyncio.to_thread(ledger.alerts, limit=limit)
+
+    async def channel_health(self) -> list[ChannelHealth]:
+        """The alert channels' health, for the sources screen ([]: no ledger yet, and
+        none is made for it)."""
+        if self.ledger is None and not (self.settings.storage / FILE).exists():
+            return []
+        ledger = await self.open_ledger()
+        if ledger is None:
+            return []
+        with self.reported("reading the alert channels' health"):
+            return await asyncio.to_thread(ledger.channel_health)
+        return []
 
     async def mark_alerts_seen(self, ids: Sequence[int]) -> int:
         ledger = await self.open_ledger()

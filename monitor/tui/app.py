@@ -209,7 +209,7 @@ class MonitorApp(App[int]):
 
     def action_sources(self) -> None:
         s = self.session
-        screen = SourcesScreen(self.settings, s.now, self.poll_source)
+        screen = SourcesScreen(self.settings, s.now, self.poll_source, s.channel_health)
         screen.set_states(s.states, s.polling, set(s.polling_only))
         self.push_screen(screen)
         self.fresh_states()

@@ -1,12 +1,14 @@
-"""The sources screen: every source's health; `r` polls the selected one now."""
+"""The sources screen: every source's health, then the alert channels' (from the alerts
+ledger, read in a thread); `r` polls the selected source now."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Hashable, Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import ClassVar
 
 from rich.text import Text
+from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
@@ -14,8 +16,15 @@ from textual.screen import Screen
 from textual.widgets import Static
 
 from monitor.config import Settings
-from monitor.core.humanize import ago, error_words, span
-from monitor.model import SourceState
+from monitor.core.humanize import (
+    SENT_CHANNELS,
+    ago,
+    channel_status,
+    error_words,
+    shown_channels,
+    span,
+)
+from monitor.model import ChannelHealth, SourceState
 from monitor.tui import format, text
 from monitor.tui.widgets.table_list import TableList
 
@@ -29,6 +38,10 @@ HEALTH_COLUMNS: tuple[tuple[str, int, bool], ...] = (
     ("items", 6, True),
     ("next poll", 10, False),
 )
+# the alert channels' rows under the same columns: pending deliveries where the items are
+CHANNEL_TITLES = ("alert channel", "last success", "last error", "fails", "", "wait", "next try")
+CHANNEL_KEY = "channel"  # a channel row's key is (CHANNEL_KEY, name): `r` polls no source
+CHANNEL_REFRESH = 15.0  # seconds: deliveries go on while the screen is shown
 
 
 def health_cells(width: int, cells: Sequence[Text | str], styles: Sequence[str] = ()) -> Text:
@@ -62,11 +75,14 @@ class SourcesScreen(Screen[None]):
         settings: Settings,
         now: Callable[[], datetime],
         poll_one: Callable[[str], None],
+        read_channels: Callable[[], Awaitable[Sequence[ChannelHealth]]] | None = None,
     ) -> None:
         super().__init__()
         self.settings = settings
         self.now = now
         self.poll_one = poll_one
+        self.read_channels = read_channels
+        self.channels: Sequence[ChannelHealth] = ()
         self.states: Mapping[str, SourceState] = {}
         self.polling: set[str] = set()
         self.busy = False
@@ -85,6 +101,15 @@ class SourcesScreen(Screen[None]):
     def on_mount(self) -> None:
         self.query_one(TableList).focus()
         self.render_rows()
+        if self.read_channels is not None:
+            self.reload_channels()
+            self.set_interval(CHANNEL_REFRESH, self.reload_channels)
+
+    @work(group="channels", exclusive=True, exit_on_error=False)
+    async def reload_channels(self) -> None:
+        if self.read_channels is not None:
+            self.channels = await self.read_channels()
+            self.render_rows()
 
     def on_resize(self) -> None:
         self.render_rows()
@@ -125,6 +150,7 @@ class SourcesScreen(Screen[None]):
                 nxt,
             ]
             lines.append((source.name, health_cells(width, cells, ("", "", bad, bad))))
+        lines += self.channel_lines(width, now)
         table.set_lines(lines)
         header = health_cells(width, [t for t, _, _ in HEALTH_COLUMNS])
         header.stylize("bold underline")
@@ -139,9 +165,67 @@ class SourcesScreen(Screen[None]):
         self.query_one("#health-title", Static).update(title)
         self.show_detail()
 
+    def channel_lines(self, width: int, now: datetime) -> list[tuple[Hashable, Text]]:
+        """The alert channels' rows: a title and a heading, then one per channel that is
+        configured or has deliveries in the ledger (none: no title either)."""
+        on = [c for c in SENT_CHANNELS if self.settings.alerts.configured(c)]
+        channels = shown_channels(self.channels, on)
+        if not channels:
+            return []
+        heading = health_cells(width, CHANNEL_TITLES)
+        heading.stylize("bold underline")
+        lines: list[tuple[Hashable, Text]] = [
+            ((CHANNEL_KEY,), Text("", end="")),
+            ((CHANNEL_KEY, None), Text(self.channels_title(channels, on), "bold", end="")),
+            ((CHANNEL_KEY, ""), heading),
+        ]
+        for h in channels:
+            status = channel_status(h, h.channel in on)
+            bad = "bold red" if h.failures or status == "not configured" else ""
+            if h.next_try is None:
+                nxt = ""
+            elif h.next_try <= now:
+                nxt = "due now"
+            else:
+                nxt = ago(h.next_try, now)
+            cells: list[Text | str] = [
+                text.text(f"{h.channel} ({status})"),
+                ago(h.last_success, now),
+                text.text(h.last_error or ""),
+                str(h.failures),
+                "",
+                str(h.pending),
+                nxt,
+            ]
+            lines.append(
+                ((CHANNEL_KEY, h.channel), health_cells(width, cells, (bad, "", bad, bad)))
+            )
+        return lines
+
+    @staticmethod
+    def channels_title(channels: Sequence[ChannelHealth], on: Sequence[str]) -> str:
+        failing = sum(1 for h in channels if h.failures)
+        return f"Alert channels: {failing} failing, {len(on)} configured"
+
+    @property
+    def selected_channel(self) -> ChannelHealth | None:
+        table = self.query_one(TableList)
+        if 0 <= table.cursor < len(table.lines):
+            key = table.lines[table.cursor][0]
+            if isinstance(key, tuple) and len(key) == 2 and key[0] == CHANNEL_KEY:
+                return next((h for h in self.channels if h.channel == key[1]), None)
+        return None
+
     def show_detail(self) -> None:
-        """The full error of the selected source, which the table clips."""
+        """The full error of the selected source or channel, which the table clips."""
         detail = self.query_one("#health-detail", Static)
+        channel = self.selected_channel
+        if channel is not None and channel.last_error:
+            line = text.text(channel.channel, "bold")
+            line.append(": ")
+            line.append_text(text.text(channel.last_error))
+            detail.update(line)
+            return
         name = self.selected
         st = self.states.get(name) if name else None
         words = error_words(st)
