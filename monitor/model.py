@@ -471,6 +471,9 @@ class Alert:
             "matched": list(self.matched),
             "context": self.context,
             "at": self.at.isoformat(),
+            # the ledger's id: the same in every retry of a delivery, so a receiver can
+            # drop the copy that a crash between sending and `mark_sent` sends again
+            "id": self.id,
         }
 
 

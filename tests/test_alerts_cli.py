@@ -116,6 +116,7 @@ def test_alerts_json_is_the_contract(config: Path, capsys: pytest.CaptureFixture
         "matched",
         "context",
         "at",
+        "id",
     ]
     assert alert["watch"] == "Kremlin" and alert["story"] == "id1"
     assert alert["sources"] == ["Le Quotidien", "La Gazette"]

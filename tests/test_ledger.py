@@ -137,17 +137,21 @@ def test_deliver_due_batches_retries_and_gives_up(tmp_path: Path) -> None:
             raise failing.pop()
 
     hook = AlertSettings(webhook="https://hooks.example/x")
-    assert asyncio.run(deliver_due(ledger, hook, NOW, send)) == (0, [])  # not due yet
-    sent, failures = asyncio.run(deliver_due(ledger, hook, later, send))
-    assert (sent, failures, calls) == (0, ["webhook: HTTP 503"], [("webhook", 2)])  # one batch
+    assert not asyncio.run(deliver_due(ledger, hook, NOW, send)).outcomes  # not due yet
+    done = asyncio.run(deliver_due(ledger, hook, later, send))
+    assert (done.sent, done.failures, calls) == (0, ["webhook: HTTP 503"], [("webhook", 2)])
+    (outcome,) = done.outcomes  # one batch
+    assert outcome.retry_at == ledger.next_due() and outcome.alerts == 2
     retry = ledger.next_due()
     assert retry is not None and later + timedelta(seconds=30) <= retry
-    assert asyncio.run(deliver_due(ledger, hook, retry, send)) == (2, [])
+    done = asyncio.run(deliver_due(ledger, hook, retry, send))
+    assert (done.sent, done.failures) == (2, [])
     assert ledger.next_due() is None and calls[-1] == ("webhook", 2)
 
     ledger.record([match("K", 5, "E", "yet another story " * 3)], {"K": {"email": NOW}}, NOW)
-    sent, failures = asyncio.run(deliver_due(ledger, hook, NOW, send))
-    assert failures == ["email: no [alerts] email is configured"]  # given up at once
+    done = asyncio.run(deliver_due(ledger, hook, NOW, send))
+    assert done.failures == ["email: no [alerts] email is configured"]  # given up at once
+    assert done.outcomes[0].retry_at is None
     failing[:] = [ChannelError("refused", retry=True)] * MAX_ATTEMPTS
     ledger.record([match("K", 6, "F", "the last story here " * 3)], {"K": {"webhook": NOW}}, NOW)
     for _ in range(MAX_ATTEMPTS):

@@ -4,15 +4,17 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 import sys
 import time
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import pytest
 from msgspec.structs import replace as changed
 
-from monitor.config import Watch, load
+from monitor.config import AlertSettings, Watch, load
 from monitor.core.entries import entry_of
 from monitor.io.events import AlertRaised, Event
 from monitor.io.ledger import Ledger
@@ -224,3 +226,107 @@ async def test_a_read_only_dashboard_hears_of_the_writers_alerts() -> None:
     assert len(heard.raised()) == 1 and len(said.raised()) == 1
     await writer.close()
     await reader.close()
+
+
+async def test_a_failing_channel_is_said_once_when_it_fails_and_once_when_it_recovers() -> None:
+    """Retries of a failing delivery are quiet: the dashboard hears when the channel
+    starts failing (and when it retries), then when it delivers again or gives up."""
+    from monitor.io.channels import ChannelError
+    from monitor.io.deliver import MAX_ATTEMPTS
+    from monitor.io.events import ChannelNotice, Problem
+
+    clock = [fixed_now()]
+    fails = [3]  # the first three attempts fail, then the hook answers
+
+    async def send(channel: str, alerts: object, settings: object) -> None:
+        if fails[0]:
+            fails[0] -= 1
+            raise ChannelError("HTTP 503", retry=True)
+
+    sets = replace(
+        settings(),
+        watches=(Watch("Headlines", "headline", notify=("dashboard", "webhook")),),
+        alerts=AlertSettings(webhook="https://hooks.example/x"),
+    )
+    seen = Recorder()
+    session = _session(MemoryStore([]), [], seen, settings=sets, send=send)
+    session.now = lambda: clock[0]
+    poll: FakePoll = session.poll_fn  # type: ignore[assignment]
+
+    def said() -> list[tuple[str, bool]]:
+        return [(e.message, e.ok) for e in seen.events if isinstance(e, ChannelNotice)]
+
+    async def retry() -> None:  # the clock at the next due delivery, as the timer would
+        ledger = session.ledger
+        assert ledger is not None
+        due = ledger.next_due()
+        assert due is not None
+        clock[0] = due
+        session.deliver_soon()
+        await session.settle()
+
+    await session.load()
+    poll.queue = [item(1, "Headline one", minutes=1)]
+    await session.poll()
+    await session.settle()
+    ((first, ok),) = said()  # the backoff's first wait, 30 s and its jitter
+    assert not ok and re.fullmatch(
+        r"webhook: alert delivery failed: HTTP 503; retrying in 3\ds", first
+    )
+    for _ in range(3):
+        await retry()
+    assert said()[1:] == [("webhook: alerts delivered again after 3 failures", True)]
+    assert session.ledger is not None and session.ledger.next_due() is None
+
+    fails[0] = MAX_ATTEMPTS  # a second alert that never goes out: given up, said once
+    poll.queue = [item(2, "Headline two, another story entirely", minutes=1)]
+    await session.poll()
+    await session.settle()
+    for _ in range(MAX_ATTEMPTS - 1):
+        await retry()
+    assert session.ledger.next_due() is None
+    assert [ok for _, ok in said()] == [False, True, False, False]
+    assert (
+        said()[3][0] == f"webhook: alert delivery given up after {MAX_ATTEMPTS} failures: HTTP 503"
+    )
+    assert not [e for e in seen.events if isinstance(e, Problem)]
+    (last,) = session.ledger.alerts(limit=1)
+    assert [(d.state, d.attempts) for d in session.ledger.deliveries(last.id)] == [
+        ("failed", MAX_ATTEMPTS)
+    ]
+    await session.close()
+
+
+async def test_a_match_recorded_while_delivering_goes_out_in_the_same_pass() -> None:
+    """A match recorded while the sender is between its last send and its last look at
+    the ledger is sent before the sender ends (`monitor poll` exits when it does), not at
+    a timer or the next poll."""
+    sent: list[str] = []
+
+    async def send(channel: str, alerts: Any, settings: object) -> None:
+        sent.extend(a["story"] for a in alerts)
+
+    sets = replace(
+        settings(),
+        watches=(Watch("Headlines", "headline", notify=("command",)),),
+        alerts=AlertSettings(command=("true",)),
+    )
+    it = item(1, "Headline one", minutes=1)
+    session = _session(MemoryStore([it]), [], Recorder(), settings=sets, send=send)
+    await session.load()
+    inside, go = asyncio.Event(), asyncio.Event()
+    real = session.refresh_alerts
+
+    async def refresh() -> dict[str, int]:  # the sender's pause, held open
+        inside.set()
+        await go.wait()
+        return await real()
+
+    session.refresh_alerts = refresh  # type: ignore[method-assign]
+    session.deliver_soon()  # nothing due yet
+    await inside.wait()
+    await session.watch([entry_of(it)])  # recorded meanwhile: the sender is asked again
+    go.set()
+    await session.settle()
+    assert sent == ["id000001"]
+    await session.close()

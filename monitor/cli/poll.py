@@ -26,6 +26,7 @@ from monitor.core.humanize import dropped_words, span
 from monitor.io.events import (
     ActorsFound,
     AlertRaised,
+    ChannelNotice,
     DigestWritten,
     Dropped,
     Event,
@@ -116,7 +117,7 @@ class _PollTally:
                 self.caught_up += done
             case Dropped():
                 self.dropped = event
-            case Problem(_, message):
+            case Problem(_, message) | ChannelNotice(_, message, _):
                 self.bar.line(f"monitor: {one_line(message)}")
             case _:
                 pass
@@ -240,7 +241,7 @@ class _WatchLines:
             case TextsDone(fetched, failed, _):
                 without = sum(failed.values())
                 print(f"{_clock()} {fetched} article texts, {without} without", flush=True)
-            case Problem(_, message):
+            case Problem(_, message) | ChannelNotice(_, message, _):
                 print(f"{_clock()} {one_line(message)}", flush=True)
             case _:
                 pass

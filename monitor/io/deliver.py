@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -25,11 +26,40 @@ MAX_ATTEMPTS = 8  # a delivery failing this often is given up (about 2 h of back
 SendFn = Callable[[str, Sequence[dict[str, Any]], AlertSettings], Awaitable[None]]
 
 
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    """How one batch (a watch's due alerts through one channel) went: sent (`error` is
+    None), failed and tried again at `retry_at`, or failed and given up (`retry_at` None)."""
+
+    watch: str
+    channel: str
+    alerts: int
+    error: str | None = None
+    retry_at: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Delivered:
+    """What `deliver_due` did, batch by batch."""
+
+    outcomes: tuple[Outcome, ...] = ()
+
+    @property
+    def sent(self) -> int:
+        """Alerts that went out."""
+        return sum(o.alerts for o in self.outcomes if o.error is None)
+
+    @property
+    def failures(self) -> list[str]:
+        """The failures in words ("webhook: HTTP 500 …")."""
+        return [f"{o.channel}: {o.error}" for o in self.outcomes if o.error is not None]
+
+
 async def deliver_due(
     ledger: Ledger, settings: AlertSettings, now: datetime, send: SendFn | None = None
-) -> tuple[int, list[str]]:
-    """Send every delivery due at `now`; returns how many alerts went out, and the
-    failures in words ("webhook: HTTP 500 …")."""
+) -> Delivered:
+    """Send every delivery due at `now`, one batch per watch and channel; says how each
+    batch went."""
     from monitor.io.channels import ChannelError, backoff
 
     if send is None:
@@ -40,13 +70,13 @@ async def deliver_due(
     batches: dict[tuple[str, str], list[Delivery]] = {}
     for d in due:
         batches.setdefault((d.watch, d.channel), []).append(d)
-    sent, failures = 0, []
+    outcomes: list[Outcome] = []
     for (watch, channel), rows in batches.items():
         ids = [d.id for d in rows]
         if not settings.configured(channel):
             why = f"no [alerts] {channel} is configured"
             await asyncio.to_thread(ledger.mark_failed, ids, why, None, now)
-            failures.append(f"{channel}: {why}")
+            outcomes.append(Outcome(watch, channel, len(rows), why))
             continue
         try:
             await send(channel, [d.alert.to_json() for d in rows], settings)
@@ -58,8 +88,8 @@ async def deliver_due(
                 retry_at = now + timedelta(seconds=wait)
             await asyncio.to_thread(ledger.mark_failed, ids, exc.message, retry_at, now)
             log.info("alerts of %s through %s failed: %s", watch, channel, exc.message)
-            failures.append(f"{channel}: {exc.message}")
+            outcomes.append(Outcome(watch, channel, len(rows), exc.message, retry_at))
         else:
             await asyncio.to_thread(ledger.mark_sent, ids, now)
-            sent += len(rows)
-    return sent, failures
+            outcomes.append(Outcome(watch, channel, len(rows)))
+    return Delivered(tuple(outcomes))

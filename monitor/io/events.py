@@ -126,6 +126,17 @@ class AlertRaised:
 
 
 @dataclass(frozen=True, slots=True)
+class ChannelNotice:
+    """An alert channel started failing (`ok` False: when it retries is in `message`),
+    gave up, or delivered again after failures (`ok` True). Said once per change, not
+    once per retry; every failure is in the ledger (`monitor alerts`)."""
+
+    channel: str
+    message: str
+    ok: bool
+
+
+@dataclass(frozen=True, slots=True)
 class Problem:
     """A step failed; it is logged and said, and the rest goes on."""
 
@@ -148,6 +159,7 @@ Event = (
     | Dropped
     | TriageChanged
     | AlertRaised
+    | ChannelNotice
     | Problem
 )
 Listener = Callable[[Event], None]

@@ -390,7 +390,9 @@ def _get(db: sqlite3.Connection, alert_id: int) -> Alert | None:
 
 
 def _dump(alert: Alert) -> str:
-    return json.dumps(alert.to_json(), ensure_ascii=False)
+    data = alert.to_json()
+    del data["id"]  # the row's own: not known yet when the alert is inserted
+    return json.dumps(data, ensure_ascii=False)
 
 
 def _load(data: str, alert_id: int, seen: bool) -> Alert:

@@ -45,6 +45,7 @@ from monitor.io import triage_actions
 from monitor.io.articles import ArticleFetcher
 from monitor.io.clock import utcnow
 from monitor.io.context import query_context
+from monitor.io.deliver import SendFn
 from monitor.io.events import (
     ActorsFound,
     DigestWritten,
@@ -102,7 +103,7 @@ class Session(TriageMixin, WatchMixin, RetentionMixin):
     that a caller with a UI keeps answering keys. `views` keeps `view` computed after
     every read of the store (the dashboard). `text` and `annotate` turn off article pages
     and actors (`--no-text`, `--no-actors`). `triage` replaces the triage file that the
-    first `load` opens in the store's folder."""
+    first `load` opens in the store's folder; `send` the alert channels (tests)."""
 
     def __init__(
         self,
@@ -123,6 +124,7 @@ class Session(TriageMixin, WatchMixin, RetentionMixin):
         progress: bool = False,
         views: bool = False,
         triage: Triage | None = None,
+        send: SendFn | None = None,
     ) -> None:
         self.settings = settings
         self.store = store
@@ -178,7 +180,7 @@ class Session(TriageMixin, WatchMixin, RetentionMixin):
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread = threading.get_ident()
         self._init_triage(triage)
-        self._init_watches(None)
+        self._init_watches(None, send)
 
     # -- events --------------------------------------------------------------------------------
 

@@ -24,15 +24,17 @@ from typing import TYPE_CHECKING, Any
 from monitor.core.alerts import due_at, keyword_context
 from monitor.core.cluster import shingles
 from monitor.core.fold import fold_text
+from monitor.core.humanize import span
 from monitor.core.index import EntryIndex
 from monitor.core.trends import BASELINE_DAYS, rising_score
-from monitor.io.events import AlertRaised, Event, Problem
+from monitor.io.events import AlertRaised, ChannelNotice, Event
 from monitor.io.ledger import FILE, Ledger, LedgerError, Match
 from monitor.model import Alert, AlertItem, ChannelHealth, Entry, Item
 
 if TYPE_CHECKING:
     from monitor.config import Settings, Watch
     from monitor.core.query import Context, Query
+    from monitor.io.deliver import Outcome, SendFn
     from monitor.io.store import Store
 
 log = logging.getLogger(__name__)
@@ -58,8 +60,9 @@ class WatchMixin:
         def _spawn(self, coro: Coroutine[Any, Any, Any]) -> asyncio.Task[Any]: ...
         def context(self) -> Context: ...
 
-    def _init_watches(self, ledger: Ledger | None) -> None:
+    def _init_watches(self, ledger: Ledger | None, send: SendFn | None = None) -> None:
         self.ledger = ledger  # opened by the first use unless given
+        self.send_fn = send  # None: the channels (`io.channels.send`)
         self.alert_counts: dict[str, int] = {}  # watch -> unseen alerts, as last read
         self._watch_queries: list[tuple[Watch, Query | None]] | None = None
         self._ledger_lock = asyncio.Lock()
@@ -68,6 +71,8 @@ class WatchMixin:
         self._sending: asyncio.Task[Any] | None = None  # delivering what is due
         self._send_again = False  # more became due while it ran
         self._send_timer: asyncio.TimerHandle | None = None  # the next due delivery
+        self._failing: dict[str, int] = {}  # channel -> failed attempts since it last sent
+        self._gave_up: dict[str, str] = {}  # channel -> the give-up last said
 
     def _watching(self) -> bool:
         """Watches are the writer's: one process matches, for every analyst."""
@@ -207,17 +212,51 @@ class WatchMixin:
             return
         with self.reported("delivering alerts"):
             self._send_again = True
+            # asked again up to the last await (a match recorded meanwhile): go round
+            # again, or its delivery would wait for the next poll, or never come in
+            # `monitor poll`, which ends when its tasks do
             while self._send_again:
                 self._send_again = False
-                _, failures = await deliver_due(ledger, self.settings.alerts, self.now())
-                for failure in failures:
-                    self.emit(Problem("alert delivery", f"alert delivery failed: {failure}"))
-            await self.refresh_alerts()
-            due = await asyncio.to_thread(ledger.next_due)
+                done = await deliver_due(ledger, self.settings.alerts, self.now(), self.send_fn)
+                for outcome in done.outcomes:
+                    self._channel_went(outcome)
+                await self.refresh_alerts()
+                due = await asyncio.to_thread(ledger.next_due)
             if due is not None and not self._ledger_closed:
                 delay = min(max((due - self.now()).total_seconds(), 1.0), MAX_SEND_WAIT)
                 loop = asyncio.get_running_loop()
                 self._send_timer = loop.call_later(delay, self.deliver_soon)
+
+    def _channel_went(self, outcome: Outcome) -> None:
+        """Say a channel's failure once when it starts failing, and once when it gives up
+        or sends again: a retry every few minutes must not notify every time (each
+        attempt is logged, and listed by `monitor alerts`)."""
+        channel, error = outcome.channel, outcome.error
+        failed = self._failing.get(channel, 0)
+        if error is None:
+            self._gave_up.pop(channel, None)
+            if failed:
+                del self._failing[channel]
+                said = f"{channel}: alerts delivered again after {_failures(failed)}"
+                self.emit(ChannelNotice(channel, said, ok=True))
+            return
+        if outcome.retry_at is not None:
+            self._failing[channel] = failed + 1
+            if not failed:
+                wait = span(max((outcome.retry_at - self.now()).total_seconds(), 0.0))
+                said = f"{channel}: alert delivery failed: {error}; retrying in {wait}"
+                self.emit(ChannelNotice(channel, said, ok=False))
+            return
+        self._failing.pop(channel, None)
+        after = f" after {_failures(failed + 1)}" if failed else ""
+        said = f"{channel}: alert delivery given up{after}: {error}"
+        if self._gave_up.get(channel) != said:  # an unset channel gives up on each alert
+            self._gave_up[channel] = said
+            self.emit(ChannelNotice(channel, said, ok=False))
+
+
+def _failures(n: int) -> str:
+    return "1 failure" if n == 1 else f"{n} failures"
 
 
 def find_matches(

@@ -26,6 +26,7 @@ from monitor.core.view import View
 from monitor.io.events import (
     ActorsFound,
     AlertRaised,
+    ChannelNotice,
     DigestWritten,
     Dropped,
     Event,
@@ -220,6 +221,8 @@ class MainScreen(Screen[None]):
                 self.say(f"retention: {dropped_words(count, before, kept)}")
             case Problem(_, message):
                 self.say(message, "error")
+            case ChannelNotice(_, message, ok):
+                self.say(message, "information" if ok else "error")
             case TriageChanged(_, message, auto) if message and not auto:
                 self.say(message)
             case AlertRaised(alerts, _):
