@@ -330,3 +330,21 @@ async def test_a_match_recorded_while_delivering_goes_out_in_the_same_pass() -> 
     await session.settle()
     assert sent == ["id000001"]
     await session.close()
+
+
+async def test_items_stored_but_never_matched_are_matched_at_the_next_start() -> None:
+    """A writer killed between storing items and matching them loses no alert: the next
+    start matches the last 48 hours again, and what was matched before adds nothing."""
+    stored = changed(item(1, "Kremlin talks resume", minutes=30), annotated=True)
+    stale = changed(item(2, "Kremlin archive", minutes=60 * 24 * 3), annotated=True)
+    pending = item(3, "Kremlin, no actors yet", minutes=20)  # the catch-up will take it
+    store = MemoryStore([stored, stale, pending])
+    sets = replace(settings(), watches=(Watch("Kremlin", "kremlin"),))  # one ledger
+    for run in range(2):
+        seen = Recorder()
+        session = _session(store, [], seen, settings=sets)
+        await session.load()
+        await session.settle()
+        got = [a.story for e in seen.raised() for a in e.alerts]
+        assert got == (["id000001"] if run == 0 else []), run
+        await session.close()
