@@ -37,6 +37,7 @@ from monitor.core.entries import doc_key
 from monitor.core.fold import folded_words
 from monitor.core.index import Ints
 from monitor.core.query_syntax import Near, Node, Not, Or, Term, short_prefix
+from monitor.io.sqlite_wal import enable_wal
 from monitor.model import Item
 
 log = logging.getLogger(__name__)
@@ -149,7 +150,7 @@ class TextIndex:
             # Before any table: rows of ~2.4 KB (`docs.packed`) leave half of each 4 KB page
             # empty; 8 KB pages hold them a third smaller.
             db.execute("PRAGMA page_size=8192")
-            db.execute("PRAGMA journal_mode=WAL")
+            enable_wal(db)
             db.execute("PRAGMA synchronous=NORMAL")  # derived data: a lost commit is redone
             found = None
             if db.execute("SELECT name FROM sqlite_master WHERE name = 'meta'").fetchone():

@@ -21,6 +21,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 from monitor.core.alerts import STORY_HOURS, Stories, pack, unpack
+from monitor.io.sqlite_wal import enable_wal
 from monitor.model import Alert, AlertItem, ChannelHealth
 
 FILE = "alerts.sqlite"
@@ -103,7 +104,7 @@ class Ledger:
             self._db = sqlite3.connect(
                 self.path, timeout=30, check_same_thread=False, isolation_level=None
             )
-            self._db.execute("PRAGMA journal_mode=WAL")
+            enable_wal(self._db)
             self._db.executescript(_SCHEMA)
             if not self._has_tried_at():  # a ledger from before `tried_at`
                 self._db.execute("ALTER TABLE deliveries ADD COLUMN tried_at TEXT")

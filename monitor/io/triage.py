@@ -23,6 +23,7 @@ from datetime import datetime
 from pathlib import Path
 
 from monitor.io.clock import utcnow
+from monitor.io.sqlite_wal import enable_wal
 from monitor.model import TriageState, tag_key
 
 log = logging.getLogger(__name__)
@@ -87,7 +88,7 @@ class Triage:
         except (sqlite3.Error, OSError) as exc:
             raise TriageError(f"triage {self.path}: {exc}") from exc
         try:
-            self._db.execute("PRAGMA journal_mode=WAL")
+            enable_wal(self._db)
             self._db.executescript(_SCHEMA)
             self._db.execute(
                 "INSERT OR IGNORE INTO users VALUES (?, ?)", (self.user, now().isoformat())
