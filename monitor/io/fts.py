@@ -37,7 +37,7 @@ from monitor.core.entries import doc_key
 from monitor.core.fold import folded_words
 from monitor.core.index import Ints
 from monitor.core.query_syntax import Near, Node, Not, Or, Term, short_prefix
-from monitor.io.sqlite_wal import enable_wal
+from monitor.io.sqlitefile import enable_wal
 from monitor.model import Item
 
 log = logging.getLogger(__name__)

@@ -15,13 +15,13 @@ import contextlib
 import json
 import sqlite3
 import threading
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from pathlib import Path
 
 from monitor.core.alerts import STORY_HOURS, Stories, pack, unpack
-from monitor.io.sqlite_wal import enable_wal
+from monitor.io.sqlitefile import enable_wal, transaction
 from monitor.model import Alert, AlertItem, ChannelHealth
 
 FILE = "alerts.sqlite"
@@ -119,18 +119,10 @@ class Ledger:
         with self._lock:
             self._db.close()
 
-    @contextlib.contextmanager
-    def _write(self) -> Iterator[sqlite3.Connection]:
-        with self._lock:
-            db = self._db
-            try:
-                db.execute("BEGIN IMMEDIATE")
-                yield db
-                db.execute("COMMIT")
-            except sqlite3.Error as exc:
-                with contextlib.suppress(sqlite3.Error):
-                    db.execute("ROLLBACK")
-                raise LedgerError(f"alerts ledger {self.path}: {exc}") from exc
+    def _write(self) -> contextlib.AbstractContextManager[sqlite3.Connection]:
+        return transaction(
+            self._db, self._lock, lambda exc: LedgerError(f"alerts ledger {self.path}: {exc}")
+        )
 
     # -- recording ---------------------------------------------------------------------------
 

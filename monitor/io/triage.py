@@ -18,12 +18,12 @@ import getpass
 import logging
 import sqlite3
 import threading
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable
 from datetime import datetime
 from pathlib import Path
 
 from monitor.io.clock import utcnow
-from monitor.io.sqlite_wal import enable_wal
+from monitor.io.sqlitefile import enable_wal, transaction
 from monitor.model import TriageState, tag_key
 
 log = logging.getLogger(__name__)
@@ -101,20 +101,17 @@ class Triage:
         with self._lock:
             self._db.close()
 
-    @contextlib.contextmanager
-    def _write(self) -> Iterator[sqlite3.Connection]:
+    def _write(self) -> contextlib.AbstractContextManager[sqlite3.Connection]:
         """One transaction; another process's waits its turn (up to 30 s)."""
-        with self._lock:
-            db = self._db
-            try:
-                db.execute("BEGIN IMMEDIATE")
-                yield db
-                db.execute("COMMIT")
-                self._writes += 1
-            except sqlite3.Error as exc:
-                with contextlib.suppress(sqlite3.Error):
-                    db.execute("ROLLBACK")
-                raise TriageError(f"triage {self.path}: {exc}") from exc
+        return transaction(
+            self._db,
+            self._lock,
+            lambda exc: TriageError(f"triage {self.path}: {exc}"),
+            self._committed,
+        )
+
+    def _committed(self) -> None:
+        self._writes += 1
 
     # -- reading ----------------------------------------------------------------------------
 
