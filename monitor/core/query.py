@@ -57,15 +57,12 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
-from typing import Any, Protocol
-from urllib.parse import urlsplit
+from datetime import UTC, datetime
+from typing import Protocol
 
 from monitor.core.fold import WORD, fold_indexed, fold_text
 from monitor.core.index import EntryIndex, Ints, Mask
-from monitor.core.names import name_key
 from monitor.core.query_syntax import (
-    DAWN,
     FIELDS,
     MAX_DEPTH,
     And,
@@ -83,6 +80,21 @@ from monitor.core.query_syntax import (
     short_prefix,
     source_term,
     timed,
+)
+from monitor.core.query_terms import (
+    Memo,
+    actor_test,
+    any_name,
+    category_test,
+    folded_title,
+    language_test,
+    moment,
+    near_test,
+    site_test,
+    source_test,
+    status_test,
+    text_test,
+    triage_test,
 )
 from monitor.model import Entry, TriageState
 
@@ -133,18 +145,6 @@ _Pred = Callable[[Entry], bool]
 _COST = {"since": 0, "before": 0, "after": 0, "lang": 1, "source": 2, "actor": 2}
 
 
-class _Memo(dict[Any, bool]):
-    """Answers by key, computed on first sight: languages, sources and actors repeat."""
-
-    def __init__(self, test: Callable[[Any], bool]) -> None:
-        super().__init__()
-        self.test = test
-
-    def __missing__(self, key: Any) -> bool:
-        hit = self[key] = self.test(key)
-        return hit
-
-
 def _cost(node: Node) -> tuple[int, int]:
     """Cheap tests first in an AND; among words, the longest (likely the rarest) first."""
     if isinstance(node, Term):
@@ -156,7 +156,7 @@ def _compile(node: Node, now: datetime, ctx: Context) -> _Pred:
     if isinstance(node, Term):
         return _compile_term(node, now, ctx)
     if isinstance(node, Near):
-        return _near_test(node)
+        return near_test(node)
     if isinstance(node, Not):
         inner = _compile(node.child, now, ctx)
         return lambda e: not inner(e)
@@ -181,140 +181,38 @@ def _either(a: _Pred, b: _Pred) -> _Pred:
     return lambda e: a(e) or b(e)
 
 
-def _text_test(t: Term) -> Callable[[str], bool]:
-    """Whether folded words separated by single spaces hold word or phrase term `t`."""
-    # `in` decides it all; the first test alone rejects most texts, and fast.
-    w = " ".join(t.words)
-    sw = " " + w
-    if t.kind == "word":  # the start of a word
-        if len(w) <= 2:  # short: found inside most texts, so `w in s` rejects nothing
-            return lambda s: sw in s or s.startswith(w)
-        return lambda s: w in s and (sw in s or s.startswith(w))
-    ws, sws = w + " ", sw + " "
-    return lambda s: w in s and (sws in s or s.startswith(ws) or s.endswith(sw) or s == w)
-
-
-def _folded_title(e: Entry) -> str:
-    return " ".join(WORD.findall(fold_text(e.title)))
-
-
 def _compile_term(t: Term, now: datetime, ctx: Context) -> _Pred:
     kind = t.kind
     if kind in ("word", "phrase"):
-        test = _text_test(t)
+        test = text_test(t)
         if t.field == "title":
-            return lambda e: test(_folded_title(e))
+            return lambda e: test(folded_title(e))
         if t.field == "author":  # only the text index knows authors
             return lambda e: False
         return lambda e: test(e.search)
     if kind in ("since", "after", "before"):
-        when = _when(t, now)
+        when = moment(t, now)
         if kind == "before":
             return lambda e: e.published < when
         return lambda e: e.published >= when
     if kind == "lang":
-        langs = _Memo(_language(t.text))
+        langs = Memo(language_test(t.text))
         return lambda e: langs[e.language]
     if kind == "actor":
-        actors = _Memo(_any_name(_actor_test(t)))
+        actors = Memo(any_name(actor_test(t)))
         return lambda e: actors[e.actors]
     if kind == "source":
-        sources = _Memo(_any_name(_source_test(t)))
+        sources = Memo(any_name(source_test(t)))
         return lambda e: sources[e.sources]
     if kind == "category":
-        wanted = _Memo(_any_name(_category_test(t, ctx)))
+        wanted = Memo(any_name(category_test(t, ctx.categories)))
         return lambda e: wanted[e.sources]
     if kind == "site":
-        on_site = _Memo(_site_test(t.text))
+        on_site = Memo(site_test(t.text))
         return lambda e: on_site[e.url]
     if kind == "status":
-        return _status_test(t.text)
-    return _triage_test(t, ctx.triage or TriageState())
-
-
-def _near_test(node: Near) -> _Pred:
-    """NEAR on the search text: the gap between the two, in words, is `distance` or less."""
-    left, right, most = node.left, node.right, node.distance
-
-    def test(e: Entry) -> bool:
-        words = e.search.split(" ")
-        at_left = _positions(words, left)
-        if not at_left:
-            return False
-        at_right = _positions(words, right)
-        a, b = len(left.words), len(right.words)
-        return any(
-            (j - i - a if j >= i else i - j - b) <= most and (j >= i + a or i >= j + b)
-            for i in at_left
-            for j in at_right
-        )
-
-    return test
-
-
-def _positions(words: list[str], t: Term) -> list[int]:
-    """Where term `t` (a word: its last word a prefix; a phrase: whole words) starts."""
-    want = t.words
-    n = len(want)
-    last = n - 1
-    prefix = t.kind == "word"
-    out = []
-    for i in range(len(words) - n + 1):
-        if all(
-            words[i + k].startswith(want[k]) if prefix and k == last else words[i + k] == want[k]
-            for k in range(n)
-        ):
-            out.append(i)
-    return out
-
-
-def _category_test(t: Term, ctx: Context) -> Callable[[str], bool]:
-    categories = ctx.categories
-    return lambda name: categories.get(name) == t.text
-
-
-def _site_test(site: str) -> Callable[[str | None], bool]:
-    """Whether a link is on `site`: its host is the site or a subdomain of it; a site with
-    no dot (`site:lemonde`) is one label of the host."""
-    labels = "." not in site
-
-    def test(url: str | None) -> bool:
-        if not url:
-            return False
-        try:
-            host = (urlsplit(url).hostname or "").rstrip(".")
-        except ValueError:
-            return False
-        if labels:
-            return site in host.split(".")
-        return host == site or host.endswith("." + site)
-
-    return test
-
-
-def _status_test(status: str) -> _Pred:
-    if status == "pending":
-        return lambda e: e.text_status is None
-    return lambda e: e.text_status == status or e.text_error == status
-
-
-def _triage_test(t: Term, triage: TriageState) -> _Pred:
-    if t.kind == "is":
-        if t.text == "starred":
-            starred = triage.starred
-            return lambda e: e.id in starred
-        unread = t.text == "unread"
-        return lambda e: triage.unread(e.id, e.first_seen) == unread
-    if t.kind == "tag":
-        tagged = triage.tags.get(t.text, frozenset())
-        return lambda e: e.id in tagged
-    if t.text == "note":  # has:
-        notes = triage.notes
-        return lambda e: e.id in notes
-    if t.text == "tag":
-        any_tag = frozenset().union(*triage.tags.values())
-        return lambda e: e.id in any_tag
-    return lambda e: e.has_text
+        return status_test(t.text)
+    return triage_test(t, ctx.triage or TriageState())
 
 
 def _asks_triage(node: Node) -> bool:
@@ -328,58 +226,6 @@ def _asks_triage(node: Node) -> bool:
         case And(children) | Or(children):
             return any(_asks_triage(c) for c in children)
     return False
-
-
-def _when(t: Term, now: datetime) -> datetime:
-    if t.seconds is None:
-        return t.day
-    try:
-        return now - timedelta(seconds=t.seconds)
-    except OverflowError:
-        return DAWN  # further back than any date
-
-
-def _source_test(t: Term) -> Callable[[str], bool]:
-    """Whether a source name holds the text of `source:` term `t`, folded; a name that
-    folds to nothing (only `source_query` makes one) is matched whole."""
-    needle = t.text
-    if not needle:
-        return lambda name: not fold_text(name).split()
-    return lambda name: needle in " ".join(fold_text(name).split())
-
-
-def _actor_test(t: Term) -> Callable[[str], bool]:
-    """Whether an actor name is the one of `actor:` term `t`: it holds the words, or it is
-    the same name in another spelling, or the surname of it. A term with no words (only
-    `actor_query` makes one) is matched whole."""
-    if not t.words:
-        return lambda name: " ".join(fold_text(name).split()) == t.text
-    rx = re.compile(r"(?<!\w)" + r"\W+".join(map(re.escape, t.words)) + r"(?!\w)")
-    key = name_key(t.text)
-    first = t.words[0]
-
-    def same_actor(name: str) -> bool:
-        folded = fold_text(name)
-        if first in folded and rx.search(folded) is not None:
-            return True
-        k = name_key(name)
-        return k == key or key.endswith(" " + k)
-
-    return same_actor
-
-
-def _language(code: str) -> Callable[[str | None], bool]:
-    def test(got: str | None) -> bool:
-        if not got:
-            return False
-        got = got.lower().replace("_", "-")
-        return got == code or got.startswith(code + "-")
-
-    return test
-
-
-def _any_name(test: Callable[[str], bool]) -> Callable[[tuple[str, ...]], bool]:
-    return lambda names: any(test(n) for n in names)
 
 
 # --- the public API -----------------------------------------------------------------------------
@@ -499,7 +345,7 @@ def _select(node: Node, index: EntryIndex, now: datetime, ctx: Context) -> Mask:
     if isinstance(node, Term):
         return _select_term(node, index, now, ctx)
     if isinstance(node, Near):
-        return index.check(index.every(), _near_test(node))
+        return index.check(index.every(), near_test(node))
     if isinstance(node, Not):
         return ~_select(node.child, index, now, ctx)
     if isinstance(node, And):
@@ -540,18 +386,18 @@ def _select_term(t: Term, index: EntryIndex, now: datetime, ctx: Context) -> Mas
             mask = index.check(mask, _compile_term(t, now, ctx))
         return mask
     if kind in ("since", "after", "before"):
-        when = _when(t, now)
+        when = moment(t, now)
         return ~index.since(when) if kind == "before" else index.since(when)
     if kind == "lang":
-        return index.language_is(_language(t.text))
+        return index.language_is(language_test(t.text))
     if kind in ("actor", "source", "category"):
         names = index.actors if kind == "actor" else index.sources
         test = (
-            _actor_test(t)
+            actor_test(t)
             if kind == "actor"
-            else _source_test(t)
+            else source_test(t)
             if kind == "source"
-            else _category_test(t, ctx)
+            else category_test(t, ctx.categories)
         )
         if kind == "category":
             return index.named(names, test)
