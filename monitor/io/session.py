@@ -93,9 +93,6 @@ class AnnotateFn(Protocol):
     ) -> Awaitable[int]: ...
 
 
-RECHECK_HOURS = 48  # what the start matches again: as far back as an item may raise an alert
-
-
 class Session(TriageMixin, WatchMixin, RetentionMixin):
     """The store, the schedule, the queues after each poll, the dashboard's filter, and
     the analyst's triage (`io.triage_actions`: star, tag, note, mark_seen, rest).
@@ -265,19 +262,10 @@ class Session(TriageMixin, WatchMixin, RetentionMixin):
         self.took_triage(*triage)
         self.emit(Loaded(frozenset() if first else frozenset(ids - old), first))
         if first and not self.read_only:
-            self._spawn(self._recheck(index))
+            self._spawn(self.recheck(index))
         if self.views:
             await self.refresh_view()
             await asyncio.to_thread(index.key_order)  # now, not on the first filter key
-
-    async def _recheck(self, index: EntryIndex) -> None:
-        """At the writer's start, the recent items whose actors are known go through the
-        pass's auto-tags and watches again: a process killed between storing items and
-        matching them must not lose their alerts. The ledger and the triage take each
-        (watch, item) and each tag once, so what was matched before adds nothing."""
-        since = self.now() - timedelta(hours=RECHECK_HOURS)
-        recent = [e for e in index.entries if e.annotated and e.first_seen >= since]
-        await self.evaluate(recent)
 
     def context(self) -> Context:
         """What queries are evaluated with now: the text index, the triage, categories."""

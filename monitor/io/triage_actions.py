@@ -20,7 +20,7 @@ import threading
 from collections.abc import Callable, Collection, Coroutine, Iterable, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import replace
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from monitor.core.entries import entry_of
@@ -49,6 +49,9 @@ Read = tuple[Snapshot | None, str | None]  # `read_triage`: what was read, or wh
 
 def items(n: int) -> str:
     return f"{n} item" if n == 1 else f"{n:,} items"
+
+
+RECHECK_HOURS = 48  # what the start matches again: as far back as an item may raise an alert
 
 
 class TriageMixin:
@@ -334,6 +337,15 @@ class TriageMixin:
 
     def _evaluating(self) -> bool:
         return self._tagging() or self._watching()
+
+    async def recheck(self, index: EntryIndex) -> None:
+        """At the writer's start, the recent items whose actors are known go through the
+        pass's auto-tags and watches again: a process killed between storing items and
+        matching them must not lose their alerts. The ledger and the triage take each
+        (watch, item) and each tag once, so what was matched before adds nothing."""
+        since = self.now() - timedelta(hours=RECHECK_HOURS)
+        recent = [e for e in index.entries if e.annotated and e.first_seen >= since]
+        await self.evaluate(recent)
 
     async def evaluate(self, entries: Sequence[Entry]) -> None:
         """The one pass over new or changed items: auto-tags, then watches (which may ask
