@@ -14,12 +14,13 @@ import pytest
 from monitor.cli import main
 from monitor.cli.poll import _WatchLines
 from monitor.io.backends import open_store
-from monitor.io.events import Dropped, Event, PollEnded, Problem, Scheduled
+from monitor.io.events import Dropped, PollEnded, Problem, Scheduled
 from monitor.io.session import Session
 from monitor.io.triage import FILE, Triage
 from monitor.model import Item, PollReport
 from monitor.tui.widgets.status_bar import status_text
 from tests.support.dashboard import FakePoll, make_app, notes, settle
+from tests.support.events import Recorder as BaseRecorder
 from tests.support.items import items, settings
 from tests.support.memstore import MemoryStore
 
@@ -58,13 +59,7 @@ STORED = [
 DROPPED = {"last-second", "auto-tagged", "seen"}
 
 
-class Recorder:
-    def __init__(self) -> None:
-        self.events: list[Event] = []
-
-    def __call__(self, event: Event) -> None:
-        self.events.append(event)
-
+class Recorder(BaseRecorder):
     def dropped(self) -> list[Dropped]:
         return [e for e in self.events if isinstance(e, Dropped)]
 

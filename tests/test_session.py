@@ -29,6 +29,7 @@ from monitor.io.session import Session
 from monitor.io.store import Store
 from monitor.model import PollReport, Source
 from tests.support.dashboard import FakePoll
+from tests.support.events import Recorder
 from tests.support.items import NOW, SOURCES, fixed_now, item, items, settings
 from tests.support.memstore import MemoryStore
 from tests.support.servers import FeedServer, static
@@ -48,17 +49,6 @@ PAGE = """<html><head><title>Poutine et Trump</title></head><body><article>
 <h1>Poutine et Trump veulent normaliser les relations</h1>
 <p>{words}</p><p>Le Kremlin a indiqué que les deux présidents se parleront de nouveau.</p>
 </article></body></html>"""
-
-
-class Recorder:
-    def __init__(self) -> None:
-        self.events: list[Event] = []
-
-    def __call__(self, event: Event) -> None:
-        self.events.append(event)
-
-    def of(self, kind: type) -> list[Event]:
-        return [e for e in self.events if isinstance(e, kind)]
 
 
 def feed_settings(srv: FeedServer, tmp_path: Path, *, full_text: bool = True) -> Settings:

@@ -11,26 +11,16 @@ from pathlib import Path
 import pytest
 
 from monitor.config import AutoTag
-from monitor.io.events import Event, Problem, TriageChanged, ViewChanged
+from monitor.io.events import Problem, TriageChanged, ViewChanged
 from monitor.io.session import Session
 from monitor.io.triage import Triage, TriageError
 from tests.support.dashboard import FakePoll
+from tests.support.events import Recorder
 from tests.support.items import NOW, fixed_now, item, items, settings
 from tests.support.memstore import MemoryStore
 from tests.support.servers import FeedServer, static
 
 pytestmark = [pytest.mark.anyio, pytest.mark.timeout(90)]
-
-
-class Recorder:
-    def __init__(self) -> None:
-        self.events: list[Event] = []
-
-    def __call__(self, event: Event) -> None:
-        self.events.append(event)
-
-    def of(self, kind: type) -> list[Event]:
-        return [e for e in self.events if isinstance(e, kind)]
 
 
 def session_of(store: MemoryStore, seen: Recorder, **kw: object) -> Session:

@@ -16,11 +16,12 @@ from msgspec.structs import replace as changed
 
 from monitor.config import AlertSettings, Watch, load
 from monitor.core.entries import entry_of
-from monitor.io.events import AlertRaised, Event
+from monitor.io.events import AlertRaised
 from monitor.io.ledger import Ledger
 from monitor.io.session import Session
 from monitor.model import Actor, Quote
 from tests.support.dashboard import FakePoll
+from tests.support.events import Recorder as BaseRecorder
 from tests.support.items import fixed_now, item, settings
 from tests.support.memstore import MemoryStore
 from tests.support.servers import FeedServer, static
@@ -28,13 +29,7 @@ from tests.support.servers import FeedServer, static
 pytestmark = [pytest.mark.anyio, pytest.mark.timeout(90)]
 
 
-class Recorder:
-    def __init__(self) -> None:
-        self.events: list[Event] = []
-
-    def __call__(self, event: Event) -> None:
-        self.events.append(event)
-
+class Recorder(BaseRecorder):
     def raised(self) -> list[AlertRaised]:
         return [e for e in self.events if isinstance(e, AlertRaised)]
 
