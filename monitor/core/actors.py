@@ -8,11 +8,15 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
+import numpy as np
+
 from monitor.core.fold import fold_indexed, fold_text
-from monitor.core.names import name_tokens
+from monitor.core.headlines import confirmed_run, sentence_start
+from monitor.core.names import name_key, name_tokens
+from monitor.core.places import Places
 from monitor.model import Actor, ActorKind, ActorSpec, Mention
 
 _WORD = re.compile(r"\w+")
@@ -111,6 +115,8 @@ class Gazetteer:
     titles: frozenset[str] = frozenset()
     articles: frozenset[str] = frozenset()
     by_name: Mapping[str, ActorSpec] = field(default_factory=dict)
+    events: frozenset[str] = frozenset()  # last words of an event's name ("Olympics")
+    places: Places = field(default_factory=lambda: Places(np.zeros(0, dtype=np.uint64)))
 
 
 def build_gazetteer(
@@ -120,6 +126,8 @@ def build_gazetteer(
     leading: Iterable[str] = (),
     titles: Iterable[str] = (),
     articles: Iterable[str] = (),
+    events: Iterable[str] = (),
+    places: Places | None = None,
 ) -> Gazetteer:
     """Index every name and alias; an earlier spec wins an alias (put user actors first)."""
     index: dict[tuple[str, ...], ActorSpec] = {}
@@ -149,6 +157,8 @@ def build_gazetteer(
         titles=frozenset(fold_text(w) for w in titles),
         articles=frozenset(fold_text(w) for w in articles),
         by_name=by_name,
+        events=frozenset(fold_text(w) for w in events),
+        places=places if places is not None else Places(np.zeros(0, dtype=np.uint64)),
     )
 
 
@@ -236,6 +246,8 @@ def _clean(text: str, start: int, end: int, gaz: Gazetteer) -> tuple[int, int, b
     folded = fold_text(span)
     if folded in gaz.generic or folded in gaz.leading or folded in gaz.titles:
         return None
+    if any(folded == e or folded.endswith(" " + e) for e in gaz.events):
+        return None  # "Lunar New Year", "Winter Olympics": a time, not an actor
     if " " not in span and _opens_with_participle(text, start, end):
         return None
     before = _WORD.findall(fold_text(text[max(0, start - 12) : start]))
@@ -244,6 +256,12 @@ def _clean(text: str, start: int, end: int, gaz: Gazetteer) -> tuple[int, int, b
     if before and before[-1] in gaz.titles:
         titled = True
     return start, end, titled
+
+
+def _named(run: str, gaz: Gazetteer) -> bool:
+    """Whether a part of a NER name can stand as a name: not a generic or leading word."""
+    folded = fold_text(run)
+    return folded not in gaz.generic and folded not in gaz.leading and folded not in gaz.titles
 
 
 def _opens_with_participle(text: str, start: int, end: int) -> bool:
@@ -291,22 +309,51 @@ def annotate_fields(
     spans: Mapping[str, Sequence[Span]],
     gaz: Gazetteer,
     folds: Mapping[str, Folded] | None = None,
+    *,
+    shaky: Collection[str] = (),
+    known: Callable[[str], bool] | None = None,
 ) -> Annotation:
     """Actors and mentions of one item. `fields`: (field name, text) in reading order;
     `spans`: NER spans per field name (none for languages without a model); `folds`:
-    `fold_indexed` of the fields' texts by field name, where the caller has them."""
+    `fold_indexed` of the fields' texts by field name, where the caller has them.
+
+    `shaky`: the fields whose capitals prove nothing (a Title Case headline): a NER name
+    there keeps only the run of its words that the other fields, or `known` (name keys
+    found elsewhere, in other items), confirm. A one-word NER name opening a sentence
+    needs the same confirmation anywhere."""
     found: list[_Found] = []
-    for fname, text in fields:
+    names: set[str] = set()  # keys of the names found so far, and surnames of people
+
+    def confirmed(key: str) -> bool:
+        return key in names or (known is not None and known(key))
+
+    order = sorted(range(len(fields)), key=lambda n: fields[n][0] in shaky)  # sure ones first
+    for n_field in order:
+        fname, text = fields[n_field]
         if not text:
             continue
         hits = match_gazetteer(text, gaz, folds.get(fname) if folds else None)
+        others = [(t, 0, 0) for f, t in fields if f != fname and t]
         beaten: set[int] = set()
+        here: list[_Found] = []
         for start, end, label in spans.get(fname, ()):
             kind = KINDS.get(label)
             cleaned = _clean(text, start, end, gaz) if kind is not None else None
             if kind is None or cleaned is None:
                 continue
             a, b, titled = cleaned
+            town = kind != "person" and gaz.places.find(text[a:b]) is not None
+            word = text[a:b]
+            lone = not titled and not town and " " not in word and not _letters(word).isupper()
+            if fname in shaky or (lone and sentence_start(text, a)):
+                run = confirmed_run(
+                    text, a, b, confirmed, [*others, (text, a, b)], lambda r: _named(r, gaz)
+                )
+                if run is None:
+                    continue
+                a, b = run
+            if kind == "organisation" and gaz.places.find(text[a:b]) == "city":
+                kind = "place"  # « Soumy » or "Nottingham" tagged as an organisation
             over = [n for n, (x, y, _) in enumerate(hits) if a < y and x < b]
             if over:
                 inside = all(a <= hits[n][0] and hits[n][1] <= b for n in over)
@@ -319,24 +366,54 @@ def annotate_fields(
                     continue  # the gazetteer already named it
                 beaten.update(over)  # 'New Jersey' is not Jersey
             name = " ".join(text[a:b].split())
-            found.append(_Found(a, b, fname, name, kind, False, titled))
+            here.append(_Found(a, b, fname, name, kind, False, titled))
         for n, (a, b, spec) in enumerate(hits):
             if n not in beaten:
-                found.append(_Found(a, b, fname, spec.name, spec.kind, True))
+                here.append(_Found(a, b, fname, spec.name, spec.kind, True))
+        for f in here:
+            toks = name_tokens(f.name)
+            names.add(" ".join(toks))
+            if f.kind == "person" and len(toks) > 1:
+                names.add(toks[-1])
+        found.extend(here)
     rank = {fname: i for i, (fname, _) in enumerate(fields)}
     found.sort(key=lambda f: (rank[f.field], f.start))
     _link(found, gaz)
     found = [f for f in found if not _lone_surname(f)]
+    _one_spelling(found)
     counts: Counter[str] = Counter()
     kinds: dict[str, Counter[ActorKind]] = {}
     for f in found:
         counts[f.name] += 1
-        kinds.setdefault(f.name, Counter())[f.kind] += 1
-    order = {n: i for i, n in reversed(list(enumerate(f.name for f in found)))}
-    names = sorted(counts, key=lambda n: (-counts[n], order[n]))
-    actors = tuple(Actor(n, kinds[n].most_common(1)[0][0], counts[n]) for n in names)
+        kinds.setdefault(f.name, Counter())[f.kind] += KNOWN_WEIGHT if f.known else 1
+    order_of = {n: i for i, n in reversed(list(enumerate(f.name for f in found)))}
+    ranked = sorted(counts, key=lambda n: (-counts[n], order_of[n]))
+    actors = tuple(Actor(n, kinds[n].most_common(1)[0][0], counts[n]) for n in ranked)
     mentions = tuple(Mention(f.name, f.start, f.end, f.field) for f in found)
     return Annotation(actors, mentions)
+
+
+KNOWN_WEIGHT = 1000  # the gazetteer's kind outweighs any number of NER labels
+
+
+def _one_spelling(found: list[_Found]) -> None:
+    """Names that are one name ('Orban', 'Orbán') take one spelling: the gazetteer's, else
+    the one written most, else the one with the most accents, else the first."""
+    groups: dict[str, list[_Found]] = {}
+    for f in found:
+        groups.setdefault(name_key(f.name), []).append(f)
+    for group in groups.values():
+        if len({f.name for f in group}) < 2:
+            continue
+        sure = [f.name for f in group if f.known]
+        written = Counter(f.name for f in group)
+        shown = sure[0] if sure else max(written, key=lambda n: (written[n], _marks(n)))
+        for f in group:
+            f.name = shown
+
+
+def _marks(name: str) -> int:
+    return sum(1 for c in name if not c.isascii())
 
 
 def _lone_surname(f: _Found) -> bool:

@@ -8,10 +8,15 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Mapping
+from collections import Counter
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import replace
 from functools import lru_cache
 
 from anyascii import anyascii
+from msgspec.structs import replace as with_fields
+
+from monitor.model import Actor, ActorKind, Item
 
 _TRANSLIT = (
     ("sch", "sh"),
@@ -87,4 +92,65 @@ def merge_names(counts: Mapping[str, int]) -> dict[str, str]:
         shown = max(multi, key=lambda n: (counts[n], n))
         for n in names:
             out[n] = shown
+    return out
+
+
+_KIND_ORDER: dict[ActorKind, int] = {"person": 2, "organisation": 1, "place": 0}
+
+
+def settle_names(
+    seen: Iterable[tuple[str, ActorKind, int]], fixed: Mapping[str, ActorKind] | None = None
+) -> dict[str, tuple[str, ActorKind]]:
+    """One spelling and one kind per actor, from every (name, kind, weight) seen across
+    items: names with the same `name_key` are one actor ('Orban', 'Orbán'). It is
+    spelt as in `fixed` (the gazetteer's names) when one of its spellings is there, else
+    as written most (then with the most accents); its kind is `fixed`'s, else the one
+    most of the weight supports. Returns every name seen -> (spelling, kind)."""
+    spellings: dict[str, Counter[str]] = {}
+    kinds: dict[str, Counter[ActorKind]] = {}
+    for name, kind, weight in seen:
+        key = name_key(name)
+        spellings.setdefault(key, Counter())[name] += weight
+        kinds.setdefault(key, Counter())[kind] += weight
+    fixed = fixed or {}
+    out: dict[str, tuple[str, ActorKind]] = {}
+    for key, written in spellings.items():
+        sure = sorted(n for n in written if n in fixed)
+        if sure:
+            shown, kind = sure[0], fixed[sure[0]]
+        else:
+            shown = max(written, key=lambda n: (written[n], _accents(n), n))
+            votes = kinds[key]
+            kind = max(votes, key=lambda k: (votes[k], _KIND_ORDER[k]))
+        for name in written:
+            out[name] = (shown, kind)
+    return out
+
+
+def _accents(name: str) -> int:
+    return sum(1 for c in name if not c.isascii())
+
+
+def settle_items(items: Sequence[Item], fixed: Mapping[str, ActorKind] | None = None) -> list[Item]:
+    """`items` with their actors spelt and kinded alike (`settle_names` over all of them):
+    in their actors, mentions and quotes."""
+    names = settle_names(
+        ((a.name, a.kind, max(a.mentions, 1)) for it in items for a in it.actors), fixed
+    )
+    out = []
+    for it in items:
+        if all(names[a.name] == (a.name, a.kind) for a in it.actors):
+            out.append(it)
+            continue
+        counts: dict[str, int] = {}
+        kinds: dict[str, ActorKind] = {}
+        for a in it.actors:
+            shown, kind = names[a.name]
+            counts[shown] = counts.get(shown, 0) + a.mentions
+            kinds[shown] = kind
+        ranked = sorted(counts, key=lambda n: -counts[n])  # stable: first named first
+        actors = tuple(Actor(n, kinds[n], counts[n]) for n in ranked)
+        mentions = tuple(replace(m, actor=names.get(m.actor, (m.actor,))[0]) for m in it.mentions)
+        quotes = tuple(replace(q, actor=names.get(q.actor, (q.actor,))[0]) for q in it.quotes)
+        out.append(with_fields(it, actors=actors, mentions=mentions, quotes=quotes))
     return out

@@ -12,7 +12,7 @@ import asyncio
 import logging
 import threading
 import tomllib
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from concurrent.futures import Executor
 from functools import lru_cache
 from importlib import resources
@@ -20,8 +20,11 @@ from typing import Any
 
 from msgspec.structs import replace
 
-from monitor.core.actors import Gazetteer, Span, annotate_fields, build_gazetteer
+from monitor.core.actors import Folded, Gazetteer, Span, annotate_fields, build_gazetteer
 from monitor.core.fold import fold_indexed
+from monitor.core.headlines import casing, title_case_feeds
+from monitor.core.names import name_tokens, settle_items
+from monitor.core.places import Places
 from monitor.core.quotes import find_quotes
 from monitor.core.textdates import find_dates
 from monitor.io.loops import off_loop
@@ -66,11 +69,19 @@ def gazetteer(user_actors: tuple[ActorSpec, ...] = ()) -> Gazetteer:
     noise = _data("noise.toml")
     return build_gazetteer(
         (*user_actors, *shipped_actors()),
-        generic=noise["generic"],
+        generic=[*noise["generic"], *noise["demonyms"]],
         leading=noise["leading"],
         titles=noise["titles"],
         articles=noise["articles"],
+        events=noise["events"],
+        places=places(),
     )
+
+
+@lru_cache(maxsize=1)
+def places() -> Places:
+    """The town names that ship with monitor (monitor/data/places.bin)."""
+    return Places.from_bytes(resources.files("monitor.data").joinpath("places.bin").read_bytes())
 
 
 def model(lang: str) -> Any | None:
@@ -200,30 +211,70 @@ def annotate_items(items: Sequence[Item], user_actors: Sequence[ActorSpec] = ())
                     a, b = e.start_char - offset, e.end_char - offset
                     if a >= 0 and b <= length:
                         spans[n].setdefault(fname, []).append((a, b, e.label_))
-    out = []
-    for item, found_lang, found in zip(items, langs, spans, strict=True):
+    shaky = _shaky_titles(items)
+    known = _known_names(items, spans, shaky, gaz) if any(shaky) else frozenset()
+    annotated = []
+    folded: list[dict[str, Folded]] = []
+    for item, found, title_shaky in zip(items, spans, shaky, strict=True):
         fields = _fields(item)
         folds = {fname: fold_indexed(text) for fname, text in fields if text}  # folded once
-        ann = annotate_fields(fields, found, gaz, folds)
-        kinds = {a.name: a.kind for a in ann.actors}
+        folded.append(folds)
+        sure = () if not title_shaky else ("title",)
+        ann = annotate_fields(fields, found, gaz, folds, shaky=sure, known=known.__contains__)
+        annotated.append(
+            replace(item, language=item.language, actors=ann.actors, mentions=ann.mentions)
+        )
+    fixed = {name: spec.kind for name, spec in gaz.by_name.items()}
+    out = []
+    for item, found_lang, folds in zip(settle_items(annotated, fixed), langs, folded, strict=True):
+        fields = _fields(item)
+        kinds = {a.name: a.kind for a in item.actors}
         quotes: list[Quote] = []
         dates: list[DateRef] = []
         for fname, text in fields:
-            here = [m for m in ann.mentions if m.field == fname]
+            here = [m for m in item.mentions if m.field == fname]
             quotes.extend(q for q in find_quotes(text, here, kinds) if q not in quotes)
             dates.extend(find_dates(text, fname, found_lang, item.published, folds.get(fname)))
         out.append(
             replace(
                 item,
                 language=item.language or found_lang,
-                actors=ann.actors,
-                mentions=ann.mentions,
                 quotes=tuple(quotes),
                 dates=tuple(dates),
                 annotated=True,
             )
         )
     return out
+
+
+def _shaky_titles(items: Sequence[Item]) -> list[bool]:
+    """Whether each item's title is a headline whose capitals prove nothing: in Title Case
+    or capitals, or from a feed that writes most of its titles so."""
+    feeds = title_case_feeds((it.sources[0] if it.sources else "", it.title) for it in items)
+    return [
+        casing(it.title) != "sentence" or bool(it.sources and it.sources[0] in feeds)
+        for it in items
+    ]
+
+
+def _known_names(
+    items: Sequence[Item],
+    spans: Sequence[Mapping[str, Sequence[Span]]],
+    shaky: Sequence[bool],
+    gaz: Gazetteer,
+) -> frozenset[str]:
+    """The `name_key`s of the names found where capitals can be trusted, in any of
+    `items` (and the surnames of the people among them): what confirms a name in a
+    Title Case headline."""
+    out: set[str] = set()
+    for item, found, title_shaky in zip(items, spans, shaky, strict=True):
+        fields = [(f, t) for f, t in _fields(item) if not (title_shaky and f == "title")]
+        for a in annotate_fields(fields, found, gaz).actors:
+            toks = name_tokens(a.name)
+            out.add(" ".join(toks))
+            if a.kind == "person" and len(toks) > 1:
+                out.add(toks[-1])
+    return frozenset(out)
 
 
 ANNOTATE_CHUNK = 500  # items per call to the worker: results come back in pieces
