@@ -12,7 +12,11 @@ Prints, as medians over the repeats:
   full pipeline with nlp(text) per article;
 - monitor's whole annotation (`annotate_items`: NER, gazetteer, linking, quotes, dates) per
   item, for title + summary items (~60 words) and full texts (~700 words), as the share of
-  one core that 25,000 new items an hour and 5,000 full texts an hour need.
+  one core that 25,000 new items an hour and 5,000 full texts an hour need;
+- the same for the English title + summary items of the corpus' US and UK feeds, a third
+  of them with Title Case headlines (whose names must be confirmed elsewhere), annotated
+  as one poll's batch.
+`--annotation-only` skips the model loads and the words/s.
 """
 
 from __future__ import annotations
@@ -26,9 +30,28 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
+from msgspec.structs import replace
+
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared"
 FUNDUS = SHARED / "corpus" / "articles" / "fundus" / "test_data" / "fr"
+FEEDS = SHARED / "corpus" / "feeds"
+ENGLISH_FEEDS = [  # US and UK outlets (feeds/fastfeedparser/INDEX.tsv), and two more
+    "fastfeedparser/0c1cef22da7ddc10",
+    "fastfeedparser/1796df62c4a287cc",
+    "fastfeedparser/4288464f77b21d15",
+    "fastfeedparser/4bf53cb602417030",
+    "fastfeedparser/78f77fae2e1ffc14",
+    "fastfeedparser/7be307059415227d",
+    "fastfeedparser/9f9555d69283aeda",
+    "fastfeedparser/f9c17f360c71def1",
+    "fastfeedparser/d2a188f20637f7a4",
+    "fastfeedparser/4179e7a13df0f120",
+    "fastfeedparser/16dc10cf98d1ee82",
+    "fastfeedparser/960551eca5b5db81",
+    "rss-parser/guardian.rss",
+    "feed-rs/rss_2.0_bbc.xml",
+]
 SEED = SHARED / "seed" / "article-fr-trump-poutine.txt"
 ITEMS_PER_HOUR, TEXTS_PER_HOUR = 25_000, 5_000
 TARGET_ITEMS, TARGET_TEXTS = 0.05, 0.5  # share of one core
@@ -94,8 +117,30 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--words", type=int, default=40_000)
     ap.add_argument("--repeats", type=int, default=3)
+    ap.add_argument("--annotation-only", action="store_true")
     args = ap.parse_args()
+    if not args.annotation_only:
+        models(args)
+    annotation(args)
 
+
+def english_items() -> list[object]:
+    """The items of the corpus' English news feeds, as monitor makes them (some feeds
+    carry the article's text too)."""
+    from monitor.core.normalize import normalize_feed
+    from monitor.core.parse import parse_feed
+    from monitor.model import Source
+
+    now = datetime(2026, 2, 20, tzinfo=UTC)
+    out: list[object] = []
+    for path in ENGLISH_FEEDS:
+        source = Source(name=path, url=f"https://example.org/{path}", language="en")
+        feed = parse_feed((FEEDS / path).read_bytes())
+        out.extend(normalize_feed(feed, source, now=now))
+    return out
+
+
+def models(args: argparse.Namespace) -> None:
     for ner_only in (True, False):
         runs = [load(ner_only) for _ in range(args.repeats)]
         secs = statistics.median(float(r["seconds"]) for r in runs)  # type: ignore[arg-type]
@@ -105,8 +150,7 @@ def main() -> None:
 
     import spacy
 
-    from monitor.io.annotate import _unneeded, annotate_items, model
-    from monitor.model import Item
+    from monitor.io.annotate import _unneeded
 
     texts = articles(args.words)
     words = sum(len(t.split()) for t in texts)
@@ -122,6 +166,13 @@ def main() -> None:
     print(f"NER only, nlp.pipe, 2 processes: {words / two:,.0f} words/s (wall, with their start)")
     print(f"full pipeline, nlp(text)       : {words / whole:,.0f} words/s")
 
+
+def annotation(args: argparse.Namespace) -> None:
+    from monitor.core.headlines import casing
+    from monitor.io.annotate import annotate_items, model
+    from monitor.model import Item
+
+    texts = articles(args.words)
     model("fr")  # loaded once, as in the parse worker
     now = datetime(2026, 11, 25, tzinfo=UTC)
 
@@ -156,6 +207,16 @@ def main() -> None:
     print(
         f"annotate full text (~700 words)   : {per_full * 1000:.1f} ms/item -> "
         f"{TEXTS_PER_HOUR:,}/h = {share_texts:.1%} of a core (target < {TARGET_TEXTS:.0%})"
+    )
+    model("en")
+    english = [replace(i, text=None) for i in english_items() if isinstance(i, Item)]
+    title_case = sum(1 for i in english if casing(i.title) != "sentence")
+    per_en = median_time(lambda: annotate_items(english), args.repeats) / len(english)
+    print(
+        f"annotate English title+summary, {len(english)} items of the corpus feeds "
+        f"({title_case} in Title Case), one batch: {per_en * 1000:.2f} ms/item -> "
+        f"{ITEMS_PER_HOUR:,}/h = {per_en * ITEMS_PER_HOUR / 3600:.1%} of a core "
+        f"(target < {TARGET_ITEMS:.0%})"
     )
 
 

@@ -271,6 +271,7 @@ class Entry(msgspec.Struct, frozen=True, gc=False):
     annotated: bool = False  # Item.annotated: actors, quotes and dates were looked for
     text_status: TextStatus | None = None  # Item.text_status: None while the page is pending
     text_error: str | None = None  # Item.text_error: why there is no page text
+    kinds: tuple[ActorKind, ...] = ()  # the kind of each of `actors` (empty in older files)
 
 
 @dataclass(frozen=True, slots=True)

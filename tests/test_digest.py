@@ -788,3 +788,17 @@ def test_the_default_zone_is_the_machines() -> None:
         cwd=Path(__file__).resolve().parents[1],
     )
     assert run.stdout.split() == ["Europe/Paris", "Asia/Tokyo"], run.stderr
+
+
+def test_one_spelling_and_one_kind_per_actor() -> None:
+    """Items stored apart may spell a name two ways or give it two kinds: the digest shows
+    one actor, spelt and kinded as most of the day's mentions say."""
+    orban = [
+        item(1, "Orban à Bruxelles", at(9, 5), actors=(Actor("Viktor Orban", "organisation", 1),)),
+        item(2, "Orbán à Vienne", at(10, 5), actors=(Actor("Viktor Orbán", "person", 3),)),
+    ]
+    d = digest(items=orban)
+    by_name = {a.name: a for a in d.actors}
+    assert "Viktor Orban" not in by_name
+    assert (by_name["Viktor Orbán"].kind, by_name["Viktor Orbán"].mentions) == ("person", 4)
+    assert {a.name for it in d.items for a in it.actors} == {"Viktor Orbán"}

@@ -220,3 +220,34 @@ def test_reads_while_a_poller_holds_the_store(
 def test_bad_query_exits_2(config: Path, capsysbinary: pytest.CaptureFixture[bytes]) -> None:
     code, _, err = export(config, capsysbinary, "--query", "(russie")
     assert code == 2 and "^" in err
+
+
+def test_one_spelling_and_one_kind_per_actor_in_export_and_search(
+    tmp_path: Path, capsysbinary: pytest.CaptureFixture[bytes]
+) -> None:
+    """Stored by different polls, 'Viktor Orban' and 'Viktor Orbán' are one actor in every
+    output, with the kind most of the mentions give it."""
+    store = open_store(tmp_path / "db")
+    store.write(
+        [
+            item(1, "Orban", hours=1, actors=(Actor("Viktor Orban", "organisation", 1),)),
+            item(2, "Orbán", hours=2, actors=(Actor("Viktor Orbán", "person", 2),)),
+            item(3, "Orbán", hours=3, actors=(Actor("Viktor Orbán", "person", 1),)),
+        ],
+        [],
+    )
+    store.close()
+    cfg = tmp_path / "config.toml"
+    cfg.write_text('[storage]\npath = "db"\n', encoding="utf-8")
+    for argv in (["export", "--format", "jsonl"], ["export", "--format", "jsonl", "--query", "orb"]):
+        code = main([*argv, "--config", str(cfg)])
+        out, _ = capsysbinary.readouterr()
+        assert code == 0
+        actors = [r["actors"] for r in map(json.loads, out.decode().splitlines())]
+        assert actors == [
+            [{"name": "Viktor Orbán", "kind": "person", "mentions": n}] for n in (1, 2, 1)
+        ]
+    code = main(["search", "orb", "--format", "json", "--config", str(cfg)])
+    out, _ = capsysbinary.readouterr()
+    names = {(a["name"], a["kind"]) for r in json.loads(out) for a in r["actors"]}
+    assert code == 0 and names == {("Viktor Orbán", "person")}

@@ -22,6 +22,7 @@ from monitor.cli.common import (
 )
 from monitor.config import Settings
 from monitor.core.export import chunks
+from monitor.core.names import apply_names, entry_names
 from monitor.core.query import Query
 from monitor.io.context import query_context, triage_state
 from monitor.io.store import Store
@@ -81,20 +82,24 @@ def _items(
     triage: TriageState,
 ) -> Iterator[Item]:
     """The items to export, newest first: all of them (from `since`), or those `query`
-    matches, found in the store's index and read one by one."""
+    matches, found in the store's index and read one by one. An actor has one spelling
+    and one kind throughout (`entry_names`, from the index of the items exported)."""
     if query is None:
-        yield from store.items(since=since)
+        names = entry_names(e for e in store.entries() if since is None or e.published >= since)
+        for item in store.items(since=since):
+            yield apply_names(item, names)
         return
     index = store.entry_index()
     ctx = query_context(settings, store, triage)
     found = index.rows(query.select(index, datetime.now(UTC), ctx))
     found.sort(key=lambda e: e.published, reverse=True)  # newest first, ties kept in order
+    if since is not None:
+        found = [e for e in found if e.published >= since]
+    names = entry_names(found)
     for entry in found:
-        if since is not None and entry.published < since:
-            break
-        item = store.get(entry.id)
-        if item is not None:
-            yield item
+        got = store.get(entry.id)
+        if got is not None:
+            yield apply_names(got, names)
 
 
 class _Counted:

@@ -25,6 +25,7 @@ from monitor.cli.common import (
 )
 from monitor.config import ConfigError, Settings
 from monitor.core.humanize import ago, error_words, span
+from monitor.core.names import apply_names, entry_names
 
 
 def cmd_sources(args: argparse.Namespace) -> int:
@@ -234,8 +235,9 @@ def cmd_search(args: argparse.Namespace) -> int:
                 sources = one_line(", ".join(e.sources))
                 lines.append(f"{when:%Y-%m-%d %H:%M}Z  {sources}  {one_line(e.title)}")
         else:
+            names = entry_names(shown_entries)  # one spelling and kind per actor
             items = [it for it in map(store.get, (e.id for e in shown_entries)) if it]
-            records = [it.to_json() for it in items]
+            records = [apply_names(it, names).to_json() for it in items]
             if args.format == "jsonl":
                 lines = [json.dumps(r, ensure_ascii=False) for r in records]
             else:

@@ -16,6 +16,7 @@ from typing import Any
 from monitor.core.cluster import cluster
 from monitor.core.entries import entry_of
 from monitor.core.index import EntryIndex
+from monitor.core.names import settle_items
 from monitor.core.query import NO_CONTEXT, Context, Query, QueryError, parse_query
 from monitor.model import ActorKind, Item, SourceState, TriageState
 
@@ -291,6 +292,8 @@ def build_digest(
     `triage` the analyst's, for the clippings."""
     today = sorted(matching(on_day(items, day, zone), query, generated_at, ctx), key=_sort_key)
     before = matching(on_day(previous, day - timedelta(days=1), zone), query, generated_at, ctx)
+    settled = settle_items([*today, *before])  # one spelling and one kind per actor
+    today, before = settled[: len(today)], settled[len(today) :]
     actors = day_actors(today, before)
     return Digest(
         date=day,

@@ -50,4 +50,5 @@ def entry_of(item: Item) -> Entry:
         annotated=item.annotated,
         text_status=item.text_status,
         text_error=item.text_error,
+        kinds=tuple(a.kind for a in ranked),
     )

@@ -16,7 +16,7 @@ from functools import lru_cache
 from anyascii import anyascii
 from msgspec.structs import replace as with_fields
 
-from monitor.model import Actor, ActorKind, Item
+from monitor.model import Actor, ActorKind, Entry, Item
 
 _TRANSLIT = (
     ("sch", "sh"),
@@ -89,7 +89,7 @@ def merge_names(counts: Mapping[str, int]) -> dict[str, str]:
     out: dict[str, str] = {}
     for names in members.values():
         multi = [n for n in names if " " in n.strip()] or names
-        shown = max(multi, key=lambda n: (counts[n], n))
+        shown = max(multi, key=lambda n: (counts[n], _accents(n), n))
         for n in names:
             out[n] = shown
     return out
@@ -97,60 +97,93 @@ def merge_names(counts: Mapping[str, int]) -> dict[str, str]:
 
 _KIND_ORDER: dict[ActorKind, int] = {"person": 2, "organisation": 1, "place": 0}
 
+Settled = Mapping[str, tuple[str, ActorKind | None]]  # name -> (spelling, kind or unknown)
+
 
 def settle_names(
-    seen: Iterable[tuple[str, ActorKind, int]], fixed: Mapping[str, ActorKind] | None = None
-) -> dict[str, tuple[str, ActorKind]]:
+    seen: Iterable[tuple[str, ActorKind | None, int]],
+    fixed: Mapping[str, ActorKind] | None = None,
+) -> dict[str, tuple[str, ActorKind | None]]:
     """One spelling and one kind per actor, from every (name, kind, weight) seen across
     items: names with the same `name_key` are one actor ('Orban', 'Orbán'). It is
     spelt as in `fixed` (the gazetteer's names) when one of its spellings is there, else
     as written most (then with the most accents); its kind is `fixed`'s, else the one
-    most of the weight supports. Returns every name seen -> (spelling, kind)."""
+    most of the weight supports (None when no kind was seen: entries of older files).
+    Returns every name seen -> (spelling, kind)."""
     spellings: dict[str, Counter[str]] = {}
     kinds: dict[str, Counter[ActorKind]] = {}
-    for name, kind, weight in seen:
+    for name, seen_kind, weight in seen:
         key = name_key(name)
         spellings.setdefault(key, Counter())[name] += weight
-        kinds.setdefault(key, Counter())[kind] += weight
+        if seen_kind is not None:
+            kinds.setdefault(key, Counter())[seen_kind] += weight
     fixed = fixed or {}
-    out: dict[str, tuple[str, ActorKind]] = {}
+    out: dict[str, tuple[str, ActorKind | None]] = {}
     for key, written in spellings.items():
         sure = sorted(n for n in written if n in fixed)
+        kind: ActorKind | None
         if sure:
             shown, kind = sure[0], fixed[sure[0]]
         else:
             shown = max(written, key=lambda n: (written[n], _accents(n), n))
-            votes = kinds[key]
-            kind = max(votes, key=lambda k: (votes[k], _KIND_ORDER[k]))
+            kind = _most(kinds[key]) if key in kinds else None
         for name in written:
             out[name] = (shown, kind)
     return out
+
+
+def _most(votes: Counter[ActorKind]) -> ActorKind:
+    return max(votes, key=lambda k: (votes[k], _KIND_ORDER[k]))
 
 
 def _accents(name: str) -> int:
     return sum(1 for c in name if not c.isascii())
 
 
+def entry_names(entries: Iterable[Entry]) -> dict[str, tuple[str, ActorKind | None]]:
+    """`settle_names` over the actors of `entries` (from the store's index, so that
+    nothing but the entries is read)."""
+    return settle_names(
+        (
+            name,
+            e.kinds[n] if n < len(e.kinds) else None,
+            e.mentions[n] if n < len(e.mentions) else 1,
+        )
+        for e in entries
+        for n, name in enumerate(e.actors)
+    )
+
+
+def apply_names(item: Item, names: Settled) -> Item:
+    """`item` with its actors spelt and kinded as `names` says, in its actors, mentions
+    and quotes (names it does not hold are kept as they are)."""
+
+    def settled(a: Actor) -> tuple[str, ActorKind]:
+        shown, kind = names.get(a.name, (a.name, a.kind))
+        return shown, kind or a.kind
+
+    if all(settled(a) == (a.name, a.kind) for a in item.actors):
+        return item
+    counts: dict[str, int] = {}
+    kinds: dict[str, ActorKind] = {}
+    for a in item.actors:
+        shown, kind = settled(a)
+        counts[shown] = counts.get(shown, 0) + a.mentions
+        kinds[shown] = kind
+    ranked = sorted(counts, key=lambda n: -counts[n])  # stable: first named first
+    actors = tuple(Actor(n, kinds[n], counts[n]) for n in ranked)
+
+    def spelt(name: str) -> str:
+        return names.get(name, (name, None))[0]
+
+    mentions = tuple(replace(m, actor=spelt(m.actor)) for m in item.mentions)
+    quotes = tuple(replace(q, actor=spelt(q.actor)) for q in item.quotes)
+    return with_fields(item, actors=actors, mentions=mentions, quotes=quotes)
+
+
 def settle_items(items: Sequence[Item], fixed: Mapping[str, ActorKind] | None = None) -> list[Item]:
-    """`items` with their actors spelt and kinded alike (`settle_names` over all of them):
-    in their actors, mentions and quotes."""
+    """`items` with their actors spelt and kinded alike (`settle_names` over all of them)."""
     names = settle_names(
         ((a.name, a.kind, max(a.mentions, 1)) for it in items for a in it.actors), fixed
     )
-    out = []
-    for it in items:
-        if all(names[a.name] == (a.name, a.kind) for a in it.actors):
-            out.append(it)
-            continue
-        counts: dict[str, int] = {}
-        kinds: dict[str, ActorKind] = {}
-        for a in it.actors:
-            shown, kind = names[a.name]
-            counts[shown] = counts.get(shown, 0) + a.mentions
-            kinds[shown] = kind
-        ranked = sorted(counts, key=lambda n: -counts[n])  # stable: first named first
-        actors = tuple(Actor(n, kinds[n], counts[n]) for n in ranked)
-        mentions = tuple(replace(m, actor=names.get(m.actor, (m.actor,))[0]) for m in it.mentions)
-        quotes = tuple(replace(q, actor=names.get(q.actor, (q.actor,))[0]) for q in it.quotes)
-        out.append(with_fields(it, actors=actors, mentions=mentions, quotes=quotes))
-    return out
+    return [apply_names(it, names) for it in items]
