@@ -54,9 +54,10 @@ def _data(name: str) -> dict[str, Any]:
 
 @lru_cache(maxsize=1)
 def shipped_actors() -> tuple[ActorSpec, ...]:
-    """The gazetteer that ships with monitor: monitor/data/gazetteer.toml and countries.toml."""
+    """The gazetteer that ships with monitor: monitor/data/gazetteer.toml, organisations.toml
+    and countries.toml."""
     specs = []
-    for file in ("gazetteer.toml", "countries.toml"):
+    for file in ("gazetteer.toml", "organisations.toml", "countries.toml"):
         for name, d in _data(file).items():
             kind: ActorKind = d["kind"]
             specs.append(ActorSpec(name=name, aliases=tuple(d.get("aliases", ())), kind=kind))
