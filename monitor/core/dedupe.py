@@ -70,7 +70,15 @@ def merge(old: Item, new: Item) -> Item | None:
         text_error=text[2],
         text_detail=text[3],
     )
-    merged = with_annotations(merged, new)
+    if not old.annotated or (merged.title, merged.summary, merged.text) != (
+        old.title,
+        old.summary,
+        old.text,
+    ):
+        # An annotation stands until its text changes: found again in another poll's
+        # batch (other items confirm other headline names), it could differ a little,
+        # and every poll would rewrite the item.
+        merged = with_annotations(merged, new)
     if merged == old:
         return None
     return replace(merged, updated_at=new.first_seen)
