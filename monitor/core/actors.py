@@ -378,6 +378,7 @@ def annotate_fields(
         found.extend(here)
     rank = {fname: i for i, (fname, _) in enumerate(fields)}
     found.sort(key=lambda f: (rank[f.field], f.start))
+    _acronyms(found, dict(fields))
     _link(found, gaz)
     found = [f for f in found if not _lone_surname(f)]
     _one_spelling(found)
@@ -414,6 +415,41 @@ def _one_spelling(found: list[_Found]) -> None:
 
 def _marks(name: str) -> int:
     return sum(1 for c in name if not c.isascii())
+
+
+_ACRONYM = re.compile(r"\s*\((\w[\w&.\-]{1,11})\)")
+_INITIALS = re.compile(r"[^\W\d_]+")
+
+
+def _acronyms(found: list[_Found], texts: Mapping[str, str]) -> None:
+    """'Commission nationale de l'informatique et des libertés (CNIL)': the item's
+    mentions of CNIL take the name written out before it."""
+    full: dict[str, _Found] = {}
+    for f in found:
+        m = _ACRONYM.match(texts[f.field], f.end)
+        if m is None or " " not in f.name:
+            continue
+        acronym = m.group(1)
+        letters = _letters(acronym)
+        if letters.isupper() and _abbreviates(letters.lower(), f.name):
+            full.setdefault(acronym, f)
+    for f in found:
+        long = full.get(f.name)
+        if long is not None and f is not long:
+            f.name, f.kind, f.known = long.name, long.kind, long.known
+
+
+def _abbreviates(letters: str, name: str) -> bool:
+    """Whether `letters` are, in order, first letters of `name`'s words, the first
+    word's among them ('afp' for 'Agence France-Presse')."""
+    initials = [w[0] for w in _INITIALS.findall(fold_text(name))]
+    if len(letters) < 2 or not initials or initials[0] != letters[0]:
+        return False
+    i = 0
+    for c in initials:
+        if i < len(letters) and c == letters[i]:
+            i += 1
+    return i == len(letters)
 
 
 def _lone_surname(f: _Found) -> bool:
