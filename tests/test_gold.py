@@ -61,9 +61,14 @@ def canonical(name: str) -> str:
 
 
 def _same(predicted: str, gold: str) -> bool:
-    """One actor: the same key, or a lone surname of the gold name (cross-document rule)."""
+    """One actor: the same key, or one is a lone surname of the other (the cross-document
+    rule: 'Navalny' and 'Alexei Navalny')."""
     p, g = name_key(predicted), name_key(canonical(gold))
-    return p == g or (" " not in p and g.split(" ")[-1] == p)
+    return (
+        p == g
+        or (" " not in p and g.split(" ")[-1] == p)
+        or (" " not in g and p.split(" ")[-1] == g)
+    )
 
 
 def score(pairs: Sequence[tuple[Sequence[str], Sequence[str]]]) -> tuple[float, float]:

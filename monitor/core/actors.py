@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from monitor.core.fold import fold_indexed, fold_text
-from monitor.core.headlines import confirmed_run, sentence_start
+from monitor.core.headlines import capitalised_elsewhere, confirmed_run, sentence_start
 from monitor.core.names import name_key, name_tokens
 from monitor.core.places import Places
 from monitor.model import Actor, ActorKind, ActorSpec, Mention
@@ -258,6 +258,15 @@ def _clean(text: str, start: int, end: int, gaz: Gazetteer) -> tuple[int, int, b
     return start, end, titled
 
 
+def _first_name(text: str, start: int, others: Sequence[tuple[str, int, int]]) -> bool:
+    """Whether the word at `start` is capitalised for itself: not opening a sentence, or
+    written with a capital elsewhere ('Mountainous Nepal' is not a person)."""
+    if not sentence_start(text, start):
+        return True
+    word = _WORD.match(text, start)
+    return word is not None and capitalised_elsewhere(word.group(), others, initial_ok=False)
+
+
 def _named(run: str, gaz: Gazetteer) -> bool:
     """Whether a part of a NER name can stand as a name: not a generic or leading word."""
     folded = fold_text(run)
@@ -361,7 +370,15 @@ def annotate_fields(
                 for n in sorted(over, reverse=True):
                     x, y, _ = hits[n]
                     rest = rest[: x - a] + " " * (y - x) + rest[y - a :]
-                same = all(hits[n][2].kind == kind for n in over) or kind == "organisation"
+                same = (
+                    all(hits[n][2].kind == kind for n in over)
+                    or kind == "organisation"
+                    or (
+                        kind == "person"
+                        and all(hits[n][2].kind == "place" for n in over)
+                        and _first_name(text, a, [*others, (text, a, b)])
+                    )
+                )  # 'François Hollande' is not Holland, 'Paris Hilton' not Paris
                 if not inside or not same or not _strong_words(rest, gaz):
                     continue  # the gazetteer already named it
                 beaten.update(over)  # 'New Jersey' is not Jersey

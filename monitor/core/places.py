@@ -13,6 +13,7 @@ import numpy.typing as npt
 
 from monitor.core.fold import fold_text
 
+CODE_LONGEST = 4  # letters of the longest code among GeoNames' alternate names (ICAO)
 BIG = 100_000  # people in a city whose name outweighs an organisation label
 
 
@@ -42,9 +43,10 @@ class Places:
 
     def find(self, name: str) -> Literal["city", "town"] | None:
         """'city' for a town of `BIG` people or more, 'town' for a smaller one, else None.
-        A name in capitals ('GOP', an airport's code among a town's names) is none."""
+        A short name in capitals ('GOP', an airport's code among a town's names) is none;
+        a longer one is a dateline's ('INDIANAPOLIS')."""
         key = place_key(name)
-        if len(key) < 3 or name.isupper():
+        if len(key) < 3 or (name.isupper() and len(key) < CODE_LONGEST + 1):
             return None
         d = digest(key, False)
         i = int(np.searchsorted(self._digests, np.uint64(d)))
