@@ -116,6 +116,8 @@ class Gazetteer:
     articles: frozenset[str] = frozenset()
     by_name: Mapping[str, ActorSpec] = field(default_factory=dict)
     events: frozenset[str] = frozenset()  # last words of an event's name ("Olympics")
+    organisation_words: frozenset[str] = frozenset()  # "Project": an organisation's name
+    place_words: frozenset[str] = frozenset()  # "Strait": a place's name
     places: Places = field(default_factory=lambda: Places(np.zeros(0, dtype=np.uint64)))
 
 
@@ -128,6 +130,8 @@ def build_gazetteer(
     articles: Iterable[str] = (),
     events: Iterable[str] = (),
     places: Places | None = None,
+    organisation_words: Iterable[str] = (),
+    place_words: Iterable[str] = (),
 ) -> Gazetteer:
     """Index every name and alias; an earlier spec wins an alias (put user actors first)."""
     index: dict[tuple[str, ...], ActorSpec] = {}
@@ -158,6 +162,8 @@ def build_gazetteer(
         articles=frozenset(fold_text(w) for w in articles),
         by_name=by_name,
         events=frozenset(fold_text(w) for w in events),
+        organisation_words=frozenset(fold_text(w) for w in organisation_words),
+        place_words=frozenset(fold_text(w) for w in place_words),
         places=places if places is not None else Places(np.zeros(0, dtype=np.uint64)),
     )
 
@@ -256,6 +262,19 @@ def _clean(text: str, start: int, end: int, gaz: Gazetteer) -> tuple[int, int, b
     if before and before[-1] in gaz.titles:
         titled = True
     return start, end, titled
+
+
+def _cued(name: str, kind: ActorKind, gaz: Gazetteer) -> ActorKind:
+    """The kind a word of a name of several words says ('Anti-Violence Project' is an
+    organisation, 'Strait of Hormuz' a place), else NER's."""
+    words = _WORD.findall(fold_text(name))
+    if len(words) < 2:
+        return kind
+    if any(w in gaz.organisation_words for w in words):
+        return "organisation"
+    if any(w in gaz.place_words for w in words):
+        return "place"
+    return kind
 
 
 def _first_name(text: str, start: int, others: Sequence[tuple[str, int, int]]) -> bool:
@@ -361,6 +380,7 @@ def annotate_fields(
                 if run is None:
                     continue
                 a, b = run
+            kind = _cued(text[a:b], kind, gaz)
             if kind == "organisation" and gaz.places.find(text[a:b]) == "city":
                 kind = "place"  # « Soumy » or "Nottingham" tagged as an organisation
             over = [n for n, (x, y, _) in enumerate(hits) if a < y and x < b]

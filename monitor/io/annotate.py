@@ -75,6 +75,8 @@ def gazetteer(user_actors: tuple[ActorSpec, ...] = ()) -> Gazetteer:
         titles=noise["titles"],
         articles=noise["articles"],
         events=noise["events"],
+        organisation_words=noise["organisation_words"],
+        place_words=noise["place_words"],
         places=places(),
     )
 
