@@ -6,9 +6,9 @@ French news text: the bodies of the French articles in ../shared/corpus/articles
 the founding example, repeated to --words words and cut into ~700-word articles.
 Prints, as medians over the repeats:
 - model load time and resident memory of a fresh process, NER only (the components
-  monitor loads: `ner` and what its model listens to, which for fr_core_news_sm is nothing
+  monitor loads: `ner` and what its model listens to, which for the French model is nothing
   else, its NER having its own tok2vec) vs the full pipeline (each in its own process);
-- words/s (per CPU second of this process) of fr_core_news_sm: NER only with nlp.pipe (one process, and n_process=2), and the
+- words/s (per CPU second of this process) of monitor's French model: NER only with nlp.pipe (one process, and n_process=2), and the
   full pipeline with nlp(text) per article;
 - monitor's whole annotation (`annotate_items`: NER, gazetteer, linking, quotes, dates) per
   item, for title + summary items (~60 words) and full texts (~700 words), as the share of
@@ -61,8 +61,9 @@ import json, resource, time
 t = time.perf_counter()
 import spacy
 from monitor.io.annotate import _unneeded
-exclude = _unneeded("fr_core_news_sm") if {ner_only} else []
-nlp = spacy.load("fr_core_news_sm", exclude=exclude)
+from monitor.io.annotate import MODELS
+exclude = _unneeded(MODELS["fr"]) if {ner_only} else []
+nlp = spacy.load(MODELS["fr"], exclude=exclude)
 nlp("Le président Vladimir Poutine a parlé.")
 seconds = time.perf_counter() - t
 rss = int(open("/proc/self/statm").read().split()[1]) * resource.getpagesize() / 2**20
@@ -141,21 +142,23 @@ def english_items() -> list[object]:
 
 
 def models(args: argparse.Namespace) -> None:
+    from monitor.io.annotate import MODELS
+
     for ner_only in (True, False):
         runs = [load(ner_only) for _ in range(args.repeats)]
         secs = statistics.median(float(r["seconds"]) for r in runs)  # type: ignore[arg-type]
         rss = statistics.median(float(r["rss"]) for r in runs)  # type: ignore[arg-type]
         label = "NER only" if ner_only else "full pipeline"
-        print(f"load fr_core_news_sm, {label:13}: {secs:.2f} s, {rss:.0f} MB  {runs[0]['pipes']}")
+        print(f"load {MODELS['fr']}, {label:13}: {secs:.2f} s, {rss:.0f} MB  {runs[0]['pipes']}")
 
     import spacy
 
-    from monitor.io.annotate import _unneeded
+    from monitor.io.annotate import MODELS, _unneeded
 
     texts = articles(args.words)
     words = sum(len(t.split()) for t in texts)
-    ner = spacy.load("fr_core_news_sm", exclude=_unneeded("fr_core_news_sm"))
-    full = spacy.load("fr_core_news_sm")
+    ner = spacy.load(MODELS["fr"], exclude=_unneeded(MODELS["fr"]))
+    full = spacy.load(MODELS["fr"])
     list(ner.pipe(texts[:2]))
     one = median_time(lambda: list(ner.pipe(texts, batch_size=64)), args.repeats)
     two = median_time(

