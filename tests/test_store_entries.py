@@ -49,6 +49,7 @@ def expected(it: Item) -> Entry:
         actors=tuple(a.name for a in sorted(it.actors, key=lambda a: -a.mentions)),
         mentions=tuple(max(a.mentions, 1) for a in sorted(it.actors, key=lambda a: -a.mentions)),
         search=search_text(it),
+        kinds=tuple(a.kind for a in sorted(it.actors, key=lambda a: -a.mentions)),
     )
 
 
