@@ -146,6 +146,7 @@ class Item(msgspec.Struct, frozen=True, gc=False):
     mentions: tuple[Mention, ...] = ()
     dates: tuple[DateRef, ...] = ()
     annotated: bool = False  # actors, quotes, mentions and dates were looked for
+    annotator: int = 0  # the version of the annotation that found them (core.actors.ANNOTATOR)
     schema: int = SCHEMA_VERSION
     text_status: TextStatus | None = None
     text_error: str | None = None  # a PageProblem or an ErrorKind, when text_status is "failed"
@@ -187,6 +188,7 @@ class Item(msgspec.Struct, frozen=True, gc=False):
         rec["mentions"] = [[m.actor, m.start, m.end, m.field] for m in self.mentions]
         rec["dates"] = [[d.text, d.date, d.start, d.end, d.field] for d in self.dates]
         rec["annotated"] = self.annotated
+        rec["annotator"] = self.annotator
         rec["schema"] = self.schema
         return rec
 
@@ -215,6 +217,7 @@ class Item(msgspec.Struct, frozen=True, gc=False):
             mentions=tuple(Mention(*m) for m in rec.get("mentions", ())),
             dates=tuple(DateRef(*d) for d in rec.get("dates", ())),
             annotated=rec.get("annotated", False),
+            annotator=rec.get("annotator", 0),
             schema=rec.get("schema", SCHEMA_VERSION),
             text_status=rec.get("text_status"),
             text_error=rec.get("text_error"),
@@ -268,7 +271,7 @@ class Entry(msgspec.Struct, frozen=True, gc=False):
     actors: tuple[str, ...] = ()  # canonical names, most mentioned first
     mentions: tuple[int, ...] = ()  # how often the item names each of `actors`
     search: str = ""
-    annotated: bool = False  # Item.annotated: actors, quotes and dates were looked for
+    annotated: bool = False  # Item.annotated, by the current annotation (`current`)
     text_status: TextStatus | None = None  # Item.text_status: None while the page is pending
     text_error: str | None = None  # Item.text_error: why there is no page text
     kinds: tuple[ActorKind, ...] = ()  # the kind of each of `actors` (empty in older files)

@@ -4,14 +4,21 @@ them on real feeds and articles)."""
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
+from msgspec.structs import replace as with_fields
 
-from monitor.core.actors import annotate_fields
+from monitor.core.actors import ANNOTATOR, annotate_fields
+from monitor.core.backlog import unannotated
+from monitor.core.dedupe import merge
+from monitor.core.entries import entry_of
 from monitor.core.headlines import casing, confirmed_run, title_case_feeds
 from monitor.core.names import settle_items, settle_names
-from monitor.io.annotate import annotate_items, gazetteer, places
+from monitor.io.annotate import annotate_items, annotate_stored, gazetteer, places
+from monitor.io.backends import open_store
 from monitor.model import Actor, Item, Mention, Quote
 
 WHEN = datetime(2026, 2, 17, 12, tzinfo=UTC)
@@ -224,3 +231,30 @@ def test_one_batch_gives_one_spelling_and_one_kind() -> None:
         {(a.name, a.kind) for a in it.actors if "Vik" in a.name} for it in annotate_items(items)
     ]
     assert names[0] == names[1] and len(names[0]) == 1
+
+
+def test_older_annotations_are_done_again_and_current_ones_stand(tmp_path: Path) -> None:
+    """A store annotated by an older version is annotated again by the catch-up; an item
+    polled again with the same text keeps its current annotation."""
+    title = "Marco Rubio Stresses Trump Ties in Munich Speech"
+    old = with_fields(
+        _item(title, "Secretary of State Marco Rubio spoke in Munich."),
+        actors=(Actor("Marco Rubio Stresses Trump", "person", 1),),
+        annotated=True,
+        annotator=ANNOTATOR - 1,
+    )
+    assert not entry_of(old).annotated and entry_of(annotate_items([old])[0]).annotated
+    store = open_store(tmp_path / "db")
+    try:
+        store.write([old], [])
+        assert unannotated(store.entries()) == [old.id]
+        assert asyncio.run(annotate_stored(store, [old.id], ())) == 1
+        again = store.get(old.id)
+        assert again is not None and again.annotator == ANNOTATOR
+        assert "Marco Rubio Stresses Trump" not in {a.name for a in again.actors}
+        assert unannotated(store.entries()) == []
+        # the same text in another poll's batch: the stored annotation stands
+        other = with_fields(again, actors=(), mentions=(), first_seen=WHEN)
+        assert merge(again, with_fields(other, annotated=True, annotator=ANNOTATOR)) is None
+    finally:
+        store.close()

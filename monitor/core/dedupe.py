@@ -27,6 +27,7 @@ def with_annotations(item: Item, annotated: Item) -> Item:
         mentions=annotated.mentions,
         dates=annotated.dates,
         annotated=True,
+        annotator=annotated.annotator,
     )
 
 
@@ -70,14 +71,14 @@ def merge(old: Item, new: Item) -> Item | None:
         text_error=text[2],
         text_detail=text[3],
     )
-    if not old.annotated or (merged.title, merged.summary, merged.text) != (
-        old.title,
-        old.summary,
-        old.text,
+    if (
+        not old.annotated
+        or old.annotator < new.annotator
+        or (merged.title, merged.summary, merged.text) != (old.title, old.summary, old.text)
     ):
-        # An annotation stands until its text changes: found again in another poll's
-        # batch (other items confirm other headline names), it could differ a little,
-        # and every poll would rewrite the item.
+        # An annotation stands until its text changes or a newer annotation comes: found
+        # again in another poll's batch (other items confirm other headline names), it
+        # could differ a little, and every poll would rewrite the item.
         merged = with_annotations(merged, new)
     if merged == old:
         return None

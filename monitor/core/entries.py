@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 
+from monitor.core.actors import ANNOTATOR
 from monitor.core.fold import folded_words
 from monitor.model import Entry, Item
 
@@ -47,7 +48,7 @@ def entry_of(item: Item) -> Entry:
         actors=tuple(a.name for a in ranked),
         mentions=tuple(max(a.mentions, 1) for a in ranked),
         search=search_text(item),
-        annotated=item.annotated,
+        annotated=item.annotated and item.annotator >= ANNOTATOR,
         text_status=item.text_status,
         text_error=item.text_error,
         kinds=tuple(a.kind for a in ranked),

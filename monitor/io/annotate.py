@@ -20,7 +20,7 @@ from typing import Any
 
 from msgspec.structs import replace
 
-from monitor.core.actors import Folded, Gazetteer, Span, annotate_fields, build_gazetteer
+from monitor.core.actors import ANNOTATOR, Folded, Gazetteer, Span, annotate_fields, build_gazetteer
 from monitor.core.fold import fold_indexed
 from monitor.core.headlines import casing, title_case_feeds
 from monitor.core.names import name_tokens, settle_items
@@ -245,6 +245,7 @@ def annotate_items(items: Sequence[Item], user_actors: Sequence[ActorSpec] = ())
                 quotes=tuple(quotes),
                 dates=tuple(dates),
                 annotated=True,
+                annotator=ANNOTATOR,
             )
         )
     return out
@@ -278,6 +279,11 @@ def _known_names(
             if a.kind == "person" and len(toks) > 1:
                 out.add(toks[-1])
     return frozenset(out)
+
+
+def current(item: Item) -> bool:
+    """Whether `item` holds the actors the current annotation finds."""
+    return item.annotated and item.annotator >= ANNOTATOR
 
 
 ANNOTATE_CHUNK = 500  # items per call to the worker: results come back in pieces
@@ -318,7 +324,7 @@ async def annotate_stored(
 
     def pending(some: Sequence[str]) -> list[Item]:
         got = (store.get(i) for i in some)
-        return [it for it in got if it is not None and not it.annotated]
+        return [it for it in got if it is not None and not current(it)]
 
     done = 0
     for start in range(0, len(ids), ANNOTATE_CHUNK):  # read a chunk at a time, too: reading

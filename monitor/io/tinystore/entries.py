@@ -14,6 +14,7 @@ from pathlib import Path
 
 import msgspec
 
+from monitor.core.actors import ANNOTATOR
 from monitor.core.entries import entry_of, search_text
 from monitor.core.index import Part, build_parts, decode_parts, encode_parts
 from monitor.io.tinystore.days import Day, day_sigs
@@ -40,8 +41,9 @@ _ENTRY_ROWS = msgspec.msgpack.Decoder(list[Entry])
 
 
 def _entry_format() -> str:
-    """What entry files depend on: the fields of Entry and what search_text makes of a
-    sample. A file of another format is rebuilt, so changing either needs no migration."""
+    """What entry files depend on: the fields of Entry, what search_text makes of a
+    sample and the annotation's version (an entry says whether its item's actors are
+    current). A file of another format is rebuilt, so changing any needs no migration."""
     when = datetime(2000, 1, 1, tzinfo=UTC)
     sample = Item(
         id="x",
@@ -57,7 +59,7 @@ def _entry_format() -> str:
         text="abc déf " * 200,
     )
     digest = hashlib.blake2b(search_text(sample).encode(), digest_size=8).hexdigest()
-    return f"2:{','.join(Entry.__struct_fields__)}:{digest}"
+    return f"2:{','.join(Entry.__struct_fields__)}:{digest}:{ANNOTATOR}"
 
 
 ENTRY_FORMAT = _entry_format()
