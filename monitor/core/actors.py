@@ -15,7 +15,7 @@ import numpy as np
 
 from monitor.core.fold import fold_indexed, fold_text
 from monitor.core.headlines import capitalised_elsewhere, confirmed_run, sentence_start
-from monitor.core.names import name_key, name_tokens
+from monitor.core.names import name_tokens, settle_names
 from monitor.core.places import Places
 from monitor.model import Actor, ActorKind, ActorSpec, Mention
 
@@ -422,40 +422,22 @@ def annotate_fields(
     _acronyms(found, dict(fields))
     _link(found, gaz)
     found = [f for f in found if not _lone_surname(f)]
-    _one_spelling(found)
+    # one spelling and one kind per name ('Orban', 'Orbán'): the gazetteer's, else the
+    # one most of the mentions give
+    settled = settle_names(
+        ((f.name, f.kind, 1) for f in found), {f.name: f.kind for f in found if f.known}
+    )
     counts: Counter[str] = Counter()
-    kinds: dict[str, Counter[ActorKind]] = {}
+    kinds: dict[str, ActorKind] = {}
     for f in found:
+        f.name, kind = settled[f.name]
         counts[f.name] += 1
-        kinds.setdefault(f.name, Counter())[f.kind] += KNOWN_WEIGHT if f.known else 1
+        kinds[f.name] = kind or f.kind
     order_of = {n: i for i, n in reversed(list(enumerate(f.name for f in found)))}
     ranked = sorted(counts, key=lambda n: (-counts[n], order_of[n]))
-    actors = tuple(Actor(n, kinds[n].most_common(1)[0][0], counts[n]) for n in ranked)
+    actors = tuple(Actor(n, kinds[n], counts[n]) for n in ranked)
     mentions = tuple(Mention(f.name, f.start, f.end, f.field) for f in found)
     return Annotation(actors, mentions)
-
-
-KNOWN_WEIGHT = 1000  # the gazetteer's kind outweighs any number of NER labels
-
-
-def _one_spelling(found: list[_Found]) -> None:
-    """Names that are one name ('Orban', 'Orbán') take one spelling: the gazetteer's, else
-    the one written most, else the one with the most accents, else the first."""
-    groups: dict[str, list[_Found]] = {}
-    for f in found:
-        groups.setdefault(name_key(f.name), []).append(f)
-    for group in groups.values():
-        if len({f.name for f in group}) < 2:
-            continue
-        sure = [f.name for f in group if f.known]
-        written = Counter(f.name for f in group)
-        shown = sure[0] if sure else max(written, key=lambda n: (written[n], _marks(n)))
-        for f in group:
-            f.name = shown
-
-
-def _marks(name: str) -> int:
-    return sum(1 for c in name if not c.isascii())
 
 
 _ACRONYM = re.compile(r"\s*\((\w[\w&.\-]{1,11})\)")
