@@ -9,6 +9,10 @@ from typing import Any, Literal
 import msgspec
 
 SCHEMA_VERSION = 1
+# The version of what annotation (core.actors) finds. Raise it when a change finds other
+# actors in the same text: stored items annotated by an older version are annotated again,
+# newest first, by the catch-up after each poll (`core.backlog.unannotated`).
+ANNOTATOR = 2
 
 DateFlag = Literal["missing", "invalid"]
 ActorKind = Literal["person", "organisation", "place"]
@@ -146,7 +150,7 @@ class Item(msgspec.Struct, frozen=True, gc=False):
     mentions: tuple[Mention, ...] = ()
     dates: tuple[DateRef, ...] = ()
     annotated: bool = False  # actors, quotes, mentions and dates were looked for
-    annotator: int = 0  # the version of the annotation that found them (core.actors.ANNOTATOR)
+    annotator: int = ANNOTATOR  # the version of the annotation that found them
     schema: int = SCHEMA_VERSION
     text_status: TextStatus | None = None
     text_error: str | None = None  # a PageProblem or an ErrorKind, when text_status is "failed"
@@ -217,7 +221,7 @@ class Item(msgspec.Struct, frozen=True, gc=False):
             mentions=tuple(Mention(*m) for m in rec.get("mentions", ())),
             dates=tuple(DateRef(*d) for d in rec.get("dates", ())),
             annotated=rec.get("annotated", False),
-            annotator=rec.get("annotator", 0),
+            annotator=rec.get("annotator", 1),  # stored before versions: the first
             schema=rec.get("schema", SCHEMA_VERSION),
             text_status=rec.get("text_status"),
             text_error=rec.get("text_error"),

@@ -13,7 +13,7 @@ from monitor.config import load
 from monitor.core.backlog import TEXT_RECENT, pending_texts, unannotated
 from monitor.io.backends import open_store
 from monitor.io.store import Store
-from monitor.model import Item
+from monitor.model import ANNOTATOR, Item
 from tests.support.memstore import MemoryStore
 from tests.support.servers import FeedServer, static
 
@@ -44,6 +44,7 @@ def _item(
             "summary": "",
             "first_seen": (NOW - seen).isoformat(),
             "annotated": annotated,
+            "annotator": ANNOTATOR,
             "text_status": text_status,
         }
     )

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from msgspec.structs import replace as with_fields
 
-from monitor.core.actors import ANNOTATOR, annotate_fields
+from monitor.core.actors import annotate_fields
 from monitor.core.backlog import unannotated
 from monitor.core.dedupe import merge
 from monitor.core.entries import entry_of
@@ -19,7 +19,7 @@ from monitor.core.headlines import casing, confirmed_run, title_case_feeds
 from monitor.core.names import settle_items, settle_names
 from monitor.io.annotate import annotate_items, annotate_stored, gazetteer, places
 from monitor.io.backends import open_store
-from monitor.model import Actor, Item, Mention, Quote
+from monitor.model import ANNOTATOR, Actor, Item, Mention, Quote
 
 WHEN = datetime(2026, 2, 17, 12, tzinfo=UTC)
 

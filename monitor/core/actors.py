@@ -75,10 +75,6 @@ _PREPOSITIONS = {
 }  # fmt: skip
 _SENTENCE_END = '.!?…:;»"“”'
 
-# The version of what annotation finds. Raise it when a change finds other actors in the
-# same text: items annotated by an older version are annotated again, newest first, by
-# the catch-up after each poll (`core.backlog.unannotated`).
-ANNOTATOR = 2
 Span = tuple[int, int, str]  # start, end, NER label
 Folded = tuple[str, list[int] | None]  # `fold_indexed` of a text
 

@@ -5,9 +5,8 @@ from __future__ import annotations
 
 import hashlib
 
-from monitor.core.actors import ANNOTATOR
 from monitor.core.fold import folded_words
-from monitor.model import Entry, Item
+from monitor.model import ANNOTATOR, Entry, Item
 
 _KEY_BITS = 60  # keys fit a signed 64-bit integer: SQLite rowids, numpy int64
 

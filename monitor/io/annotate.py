@@ -20,7 +20,7 @@ from typing import Any
 
 from msgspec.structs import replace
 
-from monitor.core.actors import ANNOTATOR, Folded, Gazetteer, Span, annotate_fields, build_gazetteer
+from monitor.core.actors import Folded, Gazetteer, Span, annotate_fields, build_gazetteer
 from monitor.core.fold import fold_indexed
 from monitor.core.headlines import casing, title_case_feeds
 from monitor.core.names import name_tokens, settle_items
@@ -29,7 +29,7 @@ from monitor.core.quotes import find_quotes
 from monitor.core.textdates import find_dates
 from monitor.io.loops import off_loop
 from monitor.io.store import Store
-from monitor.model import ActorKind, ActorSpec, DateRef, Item, Quote
+from monitor.model import ANNOTATOR, ActorKind, ActorSpec, DateRef, Item, Quote
 
 log = logging.getLogger(__name__)
 

@@ -14,12 +14,11 @@ from pathlib import Path
 
 import msgspec
 
-from monitor.core.actors import ANNOTATOR
 from monitor.core.entries import entry_of, search_text
 from monitor.core.index import Part, build_parts, decode_parts, encode_parts
 from monitor.io.tinystore.days import Day, day_sigs
 from monitor.io.tinystore.files import ENTRIES, Sig, no_gc, sig, write_atomic
-from monitor.model import Entry, Item
+from monitor.model import ANNOTATOR, Entry, Item
 
 log = logging.getLogger(__name__)
 
