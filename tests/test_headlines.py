@@ -258,3 +258,29 @@ def test_older_annotations_are_done_again_and_current_ones_stand(tmp_path: Path)
         assert merge(again, with_fields(other, annotated=True, annotator=ANNOTATOR)) is None
     finally:
         store.close()
+
+
+def test_an_acronym_in_brackets_is_the_name_spelt_out_before_it() -> None:
+    text = (
+        "Le texte crée la Commission nationale de contrôle des techniques de renseignement "
+        "(CNCTR). Selon lui, la CNCTR rendra des avis."
+    )
+    second = text.rindex("CNCTR")
+    ann = annotate_fields([("text", text)], {"text": [(second, second + 5, "ORG")]}, gazetteer())
+    long = "Commission nationale de contrôle des techniques de renseignement"
+    assert [(a.name, a.kind, a.mentions) for a in ann.actors] == [(long, "organisation", 2)]
+    # words whose initials only happen to fit, or a thing rather than a name: left alone
+    for text, acronym in [
+        (
+            "The report by the Netherlands Organisation for Applied Scientific Research (TNO) "
+            "was published.",
+            "TNO",
+        ),
+        ("Robotic process automation (RPA) is spreading. RPA tools are cheap.", "RPA"),
+    ]:
+        at = text.rindex(acronym)
+        ann = annotate_fields(
+            [("text", text)], {"text": [(at, at + len(acronym), "ORG")]}, gazetteer()
+        )
+        assert acronym in {a.name for a in ann.actors}
+        assert not any(len(a.name.split()) > 2 for a in ann.actors)

@@ -20,6 +20,7 @@ from monitor.core.places import Places
 from monitor.model import Actor, ActorKind, ActorSpec, Mention
 
 _WORD = re.compile(r"\w+")
+_NAME_WORDS = re.compile(r"[^\W\d_][\w’'\-]*")
 _CYRILLIC = re.compile("[\u0400-\u04ff]")
 # Russian case endings, longest first: 'Путина', 'России', 'Кремле' match their base form.
 # Folded like the text they are matched in (й -> и).
@@ -436,26 +437,66 @@ def annotate_fields(
     return Annotation(actors, mentions)
 
 
-_ACRONYM = re.compile(r"\s*\((\w[\w&.\-]{1,11})\)")
+_ACRONYM = re.compile(r"\s*\(([A-Z][\w&.\-]{1,11})\)")
 _INITIALS = re.compile(r"[^\W\d_]+")
+_SPELT_OUT = 12  # words before an acronym in brackets that may spell it out
 
 
 def _acronyms(found: list[_Found], texts: Mapping[str, str]) -> None:
     """'Commission nationale de l'informatique et des libertés (CNIL)': the item's
-    mentions of CNIL take the name written out before it."""
+    mentions of CNIL take the name written out before the brackets, a name found there or
+    the words whose initials spell it (then a name of its own: NER often cuts a long one
+    short)."""
     full: dict[str, _Found] = {}
-    for f in found:
-        m = _ACRONYM.match(texts[f.field], f.end)
-        if m is None or " " not in f.name:
+    for fname, text in texts.items():
+        if "(" not in text:
             continue
-        acronym = m.group(1)
-        letters = _letters(acronym)
-        if letters.isupper() and _abbreviates(letters.lower(), f.name):
-            full.setdefault(acronym, f)
+        for m in re.finditer(r"\(([A-Z][\w&.\-]{1,11})\)", text):
+            acronym = m.group(1)
+            letters = _letters(acronym)
+            if acronym in full or not (letters.isupper() or len(letters) <= 6):
+                continue
+            end = len(text[: m.start()].rstrip())
+            before = [f for f in found if f.field == fname and f.end == end and " " in f.name]
+            if before and _abbreviates(letters.lower(), before[0].name):
+                full[acronym] = before[0]
+                continue
+            spelt = _spelt_out(text, end, letters.lower())
+            if spelt is not None:
+                kinds = [f.kind for f in found if f.name == acronym]
+                long = _Found(
+                    spelt,
+                    end,
+                    fname,
+                    " ".join(text[spelt:end].split()),
+                    kinds[0] if kinds else "organisation",
+                    False,
+                )
+                found.append(long)
+                full[acronym] = long
     for f in found:
-        long = full.get(f.name)
-        if long is not None and f is not long:
-            f.name, f.kind, f.known = long.name, long.kind, long.known
+        named = full.get(f.name)
+        if named is not None and f is not named:
+            f.name, f.kind, f.known = named.name, named.kind, named.known
+    found.sort(key=lambda f: (f.field != "title", f.field != "summary", f.start))
+
+
+def _spelt_out(text: str, end: int, letters: str) -> int | None:
+    """Where the words before `end` that `letters` abbreviate begin, the nearest start
+    with a capital; None when no run of up to `_SPELT_OUT` words does."""
+    words = list(_NAME_WORDS.finditer(text, max(0, end - 200), end))[-_SPELT_OUT:]
+    for i in range(len(words) - 1, -1, -1):
+        word = words[i].group()
+        if not word[:1].isupper() or fold_text(word[:1]) != letters[:1]:
+            continue
+        run = text[words[i].start() : end]
+        capitals = sum(1 for w in words[i:] if w.group()[:1].isupper())
+        if capitals > len(letters) or not _abbreviates(letters, run):
+            continue  # every capitalised word of the name gives a letter
+        if capitals < 2 and sentence_start(text, words[i].start()):
+            return None  # "Robotic process automation (RPA)": a thing, not a name
+        return words[i].start()
+    return None
 
 
 def _abbreviates(letters: str, name: str) -> bool:
