@@ -284,3 +284,26 @@ def test_an_acronym_in_brackets_is_the_name_spelt_out_before_it() -> None:
         )
         assert acronym in {a.name for a in ann.actors}
         assert not any(len(a.name.split()) > 2 for a in ann.actors)
+
+
+@pytest.mark.parametrize(
+    ("text", "span", "name"),
+    [
+        ("Skiers crowd the venues in Northern Italy this week.", "Northern Italy", "Italy"),
+        ("Les usines de la Chine du Sud tournent au ralenti.", "Chine du Sud", "China"),
+        ("Talks with North Korea stalled again.", "North Korea", "North Korea"),
+        ("Voters in Northern Ireland went to the polls.", "Northern Ireland", "Northern Ireland"),
+    ],
+)
+def test_a_point_of_the_compass_does_not_make_a_new_place(text: str, span: str, name: str) -> None:
+    at = text.index(span)
+    ann = annotate_fields([("text", text)], {"text": [(at, at + len(span), "LOC")]}, gazetteer())
+    assert [a.name for a in ann.actors] == [name]
+
+
+def test_a_long_name_before_a_known_acronym_is_the_gazetteer_actor() -> None:
+    text = "The Organization of the Petroleum Exporting Countries (OPEC) met. OPEC will cut."
+    span = "Organization of the Petroleum Exporting Countries"
+    at = text.index(span)
+    ann = annotate_fields([("text", text)], {"text": [(at, at + len(span), "ORG")]}, gazetteer())
+    assert [(a.name, a.mentions) for a in ann.actors] == [("OPEC", 3)]

@@ -117,6 +117,7 @@ class Gazetteer:
     articles: frozenset[str] = frozenset()
     by_name: Mapping[str, ActorSpec] = field(default_factory=dict)
     events: frozenset[str] = frozenset()  # last words of an event's name ("Olympics")
+    directions: frozenset[str] = frozenset()  # "Northern" in "Northern Italy"
     organisation_words: frozenset[str] = frozenset()  # "Project": an organisation's name
     place_words: frozenset[str] = frozenset()  # "Strait": a place's name
     places: Places = field(default_factory=lambda: Places(np.zeros(0, dtype=np.uint64)))
@@ -130,6 +131,7 @@ def build_gazetteer(
     titles: Iterable[str] = (),
     articles: Iterable[str] = (),
     events: Iterable[str] = (),
+    directions: Iterable[str] = (),
     places: Places | None = None,
     organisation_words: Iterable[str] = (),
     place_words: Iterable[str] = (),
@@ -163,6 +165,7 @@ def build_gazetteer(
         articles=frozenset(fold_text(w) for w in articles),
         by_name=by_name,
         events=frozenset(fold_text(w) for w in events),
+        directions=frozenset(fold_text(w) for w in directions),
         organisation_words=frozenset(fold_text(w) for w in organisation_words),
         place_words=frozenset(fold_text(w) for w in place_words),
         places=places if places is not None else Places(np.zeros(0, dtype=np.uint64)),
@@ -307,11 +310,12 @@ def _opens_with_participle(text: str, start: int, end: int) -> bool:
 
 def _strong_words(text: str, gaz: Gazetteer) -> bool:
     """Whether `text` (a NER span outside its gazetteer matches) has a name word of its own:
-    'New' in 'New Jersey', 'Agence' in 'Agence France-Presse', not 'La' in 'La Russie'."""
+    'New' in 'New Jersey', 'Agence' in 'Agence France-Presse', not 'La' in 'La Russie' nor
+    'Northern' in 'Northern Italy'."""
     for m in _WORD.finditer(text):
         w = m.group()
         f = fold_text(w)
-        if w[:1].isupper() and f not in gaz.articles | gaz.titles | gaz.leading:
+        if w[:1].isupper() and f not in gaz.articles | gaz.titles | gaz.leading | gaz.directions:
             return True
     return False
 
@@ -437,7 +441,7 @@ def annotate_fields(
     return Annotation(actors, mentions)
 
 
-_ACRONYM = re.compile(r"\s*\(([A-Z][\w&.\-]{1,11})\)")
+_ACRONYM = re.compile(r"\(([A-Z][\w&.\-]{1,11})\)")
 _INITIALS = re.compile(r"[^\W\d_]+")
 _SPELT_OUT = 12  # words before an acronym in brackets that may spell it out
 
@@ -451,14 +455,21 @@ def _acronyms(found: list[_Found], texts: Mapping[str, str]) -> None:
     for fname, text in texts.items():
         if "(" not in text:
             continue
-        for m in re.finditer(r"\(([A-Z][\w&.\-]{1,11})\)", text):
+        for m in _ACRONYM.finditer(text):
             acronym = m.group(1)
             letters = _letters(acronym)
             if acronym in full or not (letters.isupper() or len(letters) <= 6):
                 continue
             end = len(text[: m.start()].rstrip())
-            before = [f for f in found if f.field == fname and f.end == end and " " in f.name]
-            if before and _abbreviates(letters.lower(), before[0].name):
+            before = [
+                f
+                for f in found
+                if f.field == fname
+                and f.end == end
+                and " " in text[f.start : end]
+                and _abbreviates(letters.lower(), text[f.start : end])
+            ]
+            if before:  # a name found there spells it
                 full[acronym] = before[0]
                 continue
             spelt = _spelt_out(text, end, letters.lower())
@@ -474,6 +485,10 @@ def _acronyms(found: list[_Found], texts: Mapping[str, str]) -> None:
                 )
                 found.append(long)
                 full[acronym] = long
+    for acronym, long in full.items():
+        sure = [f for f in found if f.known and texts[f.field][f.start : f.end] == acronym]
+        if sure:  # the gazetteer knows the acronym: its name is the actor's ('OPEC')
+            long.name, long.kind, long.known = sure[0].name, sure[0].kind, True
     for f in found:
         named = full.get(f.name)
         if named is not None and f is not named:

@@ -72,6 +72,7 @@ def gazetteer(user_actors: tuple[ActorSpec, ...] = ()) -> Gazetteer:
         (*user_actors, *shipped_actors()),
         generic=[*noise["generic"], *noise["demonyms"]],
         leading=noise["leading"],
+        directions=noise["directions"],
         titles=noise["titles"],
         articles=noise["articles"],
         events=noise["events"],
