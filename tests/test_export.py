@@ -157,7 +157,7 @@ def test_json_round_trip(config: Path, capsysbinary: pytest.CaptureFixture[bytes
     data = json.loads(out)
     assert data == [record(it, TriageState()) for it in ITEMS]  # another analyst's triage
     back = [
-        Item.from_record({**row, "keys": list(it.keys)})
+        Item.from_record({**row, "keys": list(it.keys), "annotator": it.annotator})
         for row, it in zip(data, ITEMS, strict=True)
     ]
     assert back == ITEMS
