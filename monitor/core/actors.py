@@ -375,8 +375,8 @@ def annotate_fields(
             if kind is None or cleaned is None:
                 continue
             a, b, titled = cleaned
-            town = kind != "person" and gaz.places.find(text[a:b]) is not None
             word = text[a:b]
+            town = kind != "person" and gaz.places.find(word) is not None
             lone = not titled and not town and " " not in word and not _letters(word).isupper()
             if fname in shaky or (lone and sentence_start(text, a)):
                 run = confirmed_run(
@@ -413,14 +413,11 @@ def annotate_fields(
             if n not in beaten:
                 here.append(_Found(a, b, fname, spec.name, spec.kind, True))
         for f in here:
-            toks = name_tokens(f.name)
-            names.add(" ".join(toks))
-            if f.kind == "person" and len(toks) > 1:
-                names.add(toks[-1])
+            names.update(confirming_keys(f.name, f.kind))
         found.extend(here)
+    _acronyms(found, dict(fields))
     rank = {fname: i for i, (fname, _) in enumerate(fields)}
     found.sort(key=lambda f: (rank[f.field], f.start))
-    _acronyms(found, dict(fields))
     _link(found, gaz)
     found = [f for f in found if not _lone_surname(f)]
     # one spelling and one kind per name ('Orban', 'Orbán'): the gazetteer's, else the
@@ -493,7 +490,6 @@ def _acronyms(found: list[_Found], texts: Mapping[str, str]) -> None:
         named = full.get(f.name)
         if named is not None and f is not named:
             f.name, f.kind, f.known = named.name, named.kind, named.known
-    found.sort(key=lambda f: (f.field != "title", f.field != "summary", f.start))
 
 
 def _spelt_out(text: str, end: int, letters: str) -> int | None:
@@ -525,6 +521,14 @@ def _abbreviates(letters: str, name: str) -> bool:
         if i < len(letters) and c == letters[i]:
             i += 1
     return i == len(letters)
+
+
+def confirming_keys(name: str, kind: ActorKind) -> tuple[str, ...]:
+    """The `name_key`s a name found where capitals can be trusted confirms in a headline:
+    its own, and a person's surname."""
+    toks = name_tokens(name)
+    key = " ".join(toks)
+    return (key, toks[-1]) if kind == "person" and len(toks) > 1 else (key,)
 
 
 def _lone_surname(f: _Found) -> bool:

