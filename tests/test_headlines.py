@@ -307,3 +307,30 @@ def test_a_long_name_before_a_known_acronym_is_the_gazetteer_actor() -> None:
     at = text.index(span)
     ann = annotate_fields([("text", text)], {"text": [(at, at + len(span), "ORG")]}, gazetteer())
     assert [(a.name, a.mentions) for a in ann.actors] == [("OPEC", 3)]
+
+
+def test_a_word_opening_a_sentence_does_not_make_a_name_around_a_known_one() -> None:
+    text = "Trump wrote on Monday. “Hopefully Iran will come to the table,” he said."
+    span = "Hopefully Iran"
+    at = text.index(span)
+    ann = annotate_fields([("text", text)], {"text": [(at, at + len(span), "ORG")]}, gazetteer())
+    assert "Iran" in {a.name for a in ann.actors} and span not in {a.name for a in ann.actors}
+
+
+def test_headline_lines_inside_a_text_need_confirming_but_bylines_do_not() -> None:
+    text = (
+        "The talks will resume on Monday, officials said, and a deal could follow.\n\n"
+        "Trump Says Talks Will Resume as Deal Could Follow\n\n"
+        "Alexandre Hervaud, Jérémy Piette"
+    )
+    line = "Trump Says Talks"
+    byline = "Alexandre Hervaud"
+    spans = {
+        "text": [
+            (text.index(line), text.index(line) + len(line), "ORG"),
+            (text.index(byline), text.index(byline) + len(byline), "PER"),
+        ]
+    }
+    names = {a.name for a in annotate_fields([("text", text)], spans, gazetteer()).actors}
+    assert "Trump Says Talks" not in names and "Donald Trump" in names
+    assert byline in names

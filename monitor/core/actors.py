@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from monitor.core.fold import fold_indexed, fold_text
-from monitor.core.headlines import capitalised_elsewhere, confirmed_run, sentence_start
+from monitor.core.headlines import capitalised_elsewhere, casing, confirmed_run, sentence_start
 from monitor.core.names import name_tokens, settle_names
 from monitor.core.places import Places
 from monitor.model import Actor, ActorKind, ActorSpec, Mention
@@ -281,6 +281,26 @@ def _cued(name: str, kind: ActorKind, gaz: Gazetteer) -> ActorKind:
     return kind
 
 
+def _headline_lines(text: str) -> list[tuple[int, int]]:
+    """The lines of a text of several lines that are written like headlines: a list of
+    other articles' titles or a subhead in Title Case ("Trump Says 'Hopefully Iran Will
+    Make a Deal'"), where at least two capitalised words are words the text also writes
+    in lower case. A byline or a caption of names is not one."""
+    if "\n" not in text:
+        return []  # a text of one line, a title, is the caller's to judge
+    lower = {w for w in _WORD.findall(text) if w.islower()}
+    out = []
+    start = 0
+    for line in text.split("\n"):
+        end = start + len(line)
+        if casing(line) != "sentence":
+            words = _WORD.findall(line)[1:]
+            if sum(1 for w in words if w[:1].isupper() and w.lower() in lower) >= 2:
+                out.append((start, end))
+        start = end + 1
+    return out
+
+
 def _first_name(text: str, start: int, others: Sequence[tuple[str, int, int]]) -> bool:
     """Whether the word at `start` is capitalised for itself: not opening a sentence, or
     written with a capital elsewhere ('Mountainous Nepal' is not a person)."""
@@ -308,15 +328,24 @@ def _opens_with_participle(text: str, start: int, end: int) -> bool:
     return after is not None and after.group(1) in _PREPOSITIONS
 
 
-def _strong_words(text: str, gaz: Gazetteer) -> bool:
-    """Whether `text` (a NER span outside its gazetteer matches) has a name word of its own:
+def _strong_words(
+    rest: str, gaz: Gazetteer, opening: bool = False, others: Sequence[tuple[str, int, int]] = ()
+) -> bool:
+    """Whether `rest` (a NER span outside its gazetteer matches) has a name word of its own:
     'New' in 'New Jersey', 'Agence' in 'Agence France-Presse', not 'La' in 'La Russie' nor
-    'Northern' in 'Northern Italy'."""
-    for m in _WORD.finditer(text):
+    'Northern' in 'Northern Italy' nor 'European' in 'European NATO'. With `opening` (the
+    span opens a sentence), its first word counts only when written with a capital
+    elsewhere: not 'Hopefully' in « Hopefully Iran will come to the table ».
+    """
+    weak = gaz.articles | gaz.titles | gaz.leading | gaz.directions | gaz.generic
+    for n, m in enumerate(_WORD.finditer(rest)):
         w = m.group()
-        f = fold_text(w)
-        if w[:1].isupper() and f not in gaz.articles | gaz.titles | gaz.leading | gaz.directions:
-            return True
+        if not w[:1].isupper() or fold_text(w) in weak:
+            continue
+        opens = n == 0 and m.start() == 0 and opening
+        if opens and not capitalised_elsewhere(w, others, initial_ok=False):
+            continue
+        return True
     return False
 
 
@@ -367,6 +396,7 @@ def annotate_fields(
             continue
         hits = match_gazetteer(text, gaz, folds.get(fname) if folds else None)
         others = [(t, 0, 0) for f, t in fields if f != fname and t]
+        headline_lines = _headline_lines(text) if spans.get(fname) else []
         beaten: set[int] = set()
         here: list[_Found] = []
         for start, end, label in spans.get(fname, ()):
@@ -378,7 +408,8 @@ def annotate_fields(
             word = text[a:b]
             town = kind != "person" and gaz.places.find(word) is not None
             lone = not titled and not town and " " not in word and not _letters(word).isupper()
-            if fname in shaky or (lone and sentence_start(text, a)):
+            headline = fname in shaky or any(x <= a < y for x, y in headline_lines)
+            if headline or (lone and sentence_start(text, a)):
                 run = confirmed_run(
                     text, a, b, confirmed, [*others, (text, a, b)], lambda r: _named(r, gaz)
                 )
@@ -404,7 +435,9 @@ def annotate_fields(
                         and _first_name(text, a, [*others, (text, a, b)])
                     )
                 )  # 'François Hollande' is not Holland, 'Paris Hilton' not Paris
-                if not inside or not same or not _strong_words(rest, gaz):
+                opening = sentence_start(text, a)
+                strong = _strong_words(rest, gaz, opening, [*others, (text, a, b)])
+                if not inside or not same or not strong:
                     continue  # the gazetteer already named it
                 beaten.update(over)  # 'New Jersey' is not Jersey
             name = " ".join(text[a:b].split())
