@@ -15,8 +15,9 @@ from pathlib import Path
 import pytest
 
 from monitor.config import load
-from monitor.core.actors import annotate_fields, build_gazetteer, match_gazetteer
+from monitor.core.actors import annotate_fields
 from monitor.core.fold import fold_indexed, fold_text
+from monitor.core.gazetteer import build_gazetteer, match_gazetteer
 from monitor.core.names import merge_names, name_key
 from monitor.core.textdates import find_dates
 from monitor.io.annotate import (

@@ -14,7 +14,7 @@ from collections.abc import Sequence
 
 import pytest
 
-from monitor.core.actors import match_gazetteer
+from monitor.core.gazetteer import match_gazetteer
 from monitor.core.names import name_key
 from monitor.io.annotate import annotate_items, gazetteer
 from monitor.model import Item

@@ -9,7 +9,7 @@ from importlib import resources
 
 import pytest
 
-from monitor.core.actors import _key, match_gazetteer
+from monitor.core.gazetteer import alias_key, match_gazetteer
 from monitor.io.annotate import gazetteer, shipped_actors
 
 FILES = ("gazetteer.toml", "organisations.toml", "countries.toml")
@@ -46,7 +46,7 @@ def test_no_alias_has_two_owners_across_the_data_files() -> None:
     for file in FILES:
         for name, d in _data(file).items():
             for alias in (name, *d.get("aliases", ())):  # type: ignore[misc]
-                owners[_key(str(alias))].add(name)
+                owners[alias_key(str(alias))].add(name)
     shared = {key: names for key, names in owners.items() if len(names) > 1}
     assert set(shared) <= KNOWN_SHARED, {k: v for k, v in shared.items() if k not in KNOWN_SHARED}
 

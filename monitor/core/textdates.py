@@ -7,8 +7,8 @@ import re
 from datetime import datetime
 from functools import lru_cache
 
-from monitor.core.actors import Folded
 from monitor.core.fold import fold_indexed, fold_text
+from monitor.core.gazetteer import Folded
 from monitor.model import DateRef
 
 _DAYS = {

@@ -20,15 +20,9 @@ from typing import Any
 
 from msgspec.structs import replace
 
-from monitor.core.actors import (
-    Folded,
-    Gazetteer,
-    Span,
-    annotate_fields,
-    build_gazetteer,
-    confirming_keys,
-)
+from monitor.core.actors import Span, annotate_fields, confirming_keys
 from monitor.core.fold import fold_indexed
+from monitor.core.gazetteer import Folded, Gazetteer, build_gazetteer
 from monitor.core.headlines import casing, title_case_feeds
 from monitor.core.names import settle_items
 from monitor.core.places import Places
