@@ -176,7 +176,7 @@ def test_poll_catches_up_actors_and_recent_texts(
         out = capsys.readouterr().out
         assert "0 new items" in out
         assert "article text: 2 fetched, 0 without; 2 of them left pending by earlier polls" in out
-        assert "actors: looked for in 1 items stored without them" in out  # the old one
+        assert "actors: looked for in 1 stored items (none yet" in out  # the old one
         assert len(srv.log("/a/appel")) == 2 and not srv.log("/a/old")
 
     store = open_store(settings.storage)

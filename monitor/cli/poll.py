@@ -199,7 +199,7 @@ def cmd_poll(args: argparse.Namespace) -> int:
     elif tally.left_without:
         print(f"article text: {tally.left_without} items left without (--no-text)")
     if tally.caught_up:
-        print(f"actors: looked for in {tally.caught_up} items stored without them")
+        print(f"actors: looked for in {tally.caught_up} stored items (none yet, or older rules)")
     if (d := tally.dropped) is not None and settings.retention is not None:
         words = dropped_words(d.count, d.before, d.kept)
         print(f"retention (keep {span(settings.retention)}): {words}")
