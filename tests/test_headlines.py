@@ -334,3 +334,17 @@ def test_headline_lines_inside_a_text_need_confirming_but_bylines_do_not() -> No
     names = {a.name for a in annotate_fields([("text", text)], spans, gazetteer()).actors}
     assert "Trump Says Talks" not in names and "Donald Trump" in names
     assert byline in names
+
+
+@pytest.mark.parametrize(
+    ("span", "names"),
+    [
+        ("Google Search", {"Google"}),  # a product named after its maker: the maker
+        ("Reuters Institute", {"Reuters Institute"}),  # a body of its own
+    ],
+)
+def test_an_organisation_s_product_is_the_organisation(span: str, names: set[str]) -> None:
+    text = f"The study relied on {span} data collected over a year."
+    at = text.index(span)
+    ann = annotate_fields([("text", text)], {"text": [(at, at + len(span), "ORG")]}, gazetteer())
+    assert {a.name for a in ann.actors} == names

@@ -102,17 +102,17 @@ def _clean(text: str, start: int, end: int, gaz: Gazetteer) -> tuple[int, int, b
     return start, end, titled
 
 
-def _cued(name: str, kind: ActorKind, gaz: Gazetteer) -> ActorKind:
+def _cue(name: str, gaz: Gazetteer) -> ActorKind | None:
     """The kind a word of a name of several words says ('Anti-Violence Project' is an
-    organisation, 'Strait of Hormuz' a place), else NER's."""
+    organisation, 'Strait of Hormuz' a place), if one does."""
     words = _WORD.findall(fold_text(name))
     if len(words) < 2:
-        return kind
+        return None
     if any(w in gaz.organisation_words for w in words):
         return "organisation"
     if any(w in gaz.place_words for w in words):
         return "place"
-    return kind
+    return None
 
 
 def _headline_lines(text: str) -> list[tuple[int, int]]:
@@ -250,7 +250,7 @@ def annotate_fields(
                 if run is None:
                     continue
                 a, b = run
-            kind = _cued(text[a:b], kind, gaz)
+            kind = _cue(text[a:b], gaz) or kind
             if kind == "organisation" and gaz.places.find(text[a:b]) == "city":
                 kind = "place"  # « Soumy » or "Nottingham" tagged as an organisation
             over = [n for n, (x, y, _) in enumerate(hits) if a < y and x < b]
@@ -271,7 +271,13 @@ def annotate_fields(
                 )  # 'François Hollande' is not Holland, 'Paris Hilton' not Paris
                 opening = sentence_start(text, a)
                 strong = _strong_words(rest, gaz, opening, [*others, (text, a, b)])
-                if not inside or not same or not strong:
+                product = (
+                    kind == "organisation"
+                    and hits[over[0]][0] == a
+                    and hits[over[0]][2].kind == "organisation"
+                    and _cue(text[a:b], gaz) is None
+                )  # 'Google Search' is Google's; 'Reuters Institute' is its own
+                if not inside or not same or not strong or product:
                     continue  # the gazetteer already named it
                 beaten.update(over)  # 'New Jersey' is not Jersey
             name = " ".join(text[a:b].split())
