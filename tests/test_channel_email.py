@@ -27,22 +27,12 @@ from aiosmtpd.smtp import AuthResult, LoginPassword
 from monitor.config import AlertSettings, EmailSettings
 from monitor.io.channels import ChannelError, send
 from monitor.io.channels.email import build_message, render_html
+from tests.support.channels import ALERT, failing_send
 
 HOSTILE = (
     '<script>alert(1)</script><img src=x onerror="alert(2)"> [b]x[/b] '
     "\x1b]52;c;ZWNobyBwd25lZA==\x07\u202eevil\x9b31m\r\nBcc: victim@example.org"
 )
-ALERT: dict[str, Any] = {
-    "watch": "Kremlin",
-    "story": "s1",
-    "title": "Le Kremlin répond à Kyiv",
-    "url": "https://example.org/a?x=1&y=2",
-    "sources": ["Le Monde", "BBC", "DW"],
-    "items": [],
-    "matched": ["kremlin"],
-    "context": "… le Kremlin a indiqué <b>rien</b> …",
-    "at": "2026-12-04T10:00:00+00:00",
-}
 
 
 @dataclass
@@ -236,26 +226,9 @@ def test_a_silent_server_times_out_without_blocking_the_loop() -> None:
     listener.listen(1)  # accepts, never greets
     try:
         s = AlertSettings(email=settings(listener.getsockname()[1]).email, timeout=1.0)
-
-        async def main() -> int:
-            ticks = 0
-
-            async def ticker() -> None:
-                nonlocal ticks
-                while True:
-                    await asyncio.sleep(0.05)
-                    ticks += 1
-
-            t = asyncio.create_task(ticker())
-            with pytest.raises(ChannelError) as exc:
-                await send("email", [ALERT], s)
-            t.cancel()
-            assert exc.value.retry and "timed out" in exc.value.message
-            return ticks
-
-        start = time.monotonic()
-        assert asyncio.run(main()) >= 10
-        assert time.monotonic() - start < 4
+        err, ticks, seconds = failing_send("email", [ALERT], s)
+        assert err.retry and "timed out" in err.message
+        assert ticks >= 10 and seconds < 4  # the event loop was free meanwhile
     finally:
         listener.close()
 

@@ -20,20 +20,9 @@ import pytest
 
 from monitor.config import AlertSettings
 from monitor.io.channels import ChannelError, backoff, send
+from tests.support.channels import ALERT, failing_send
 
 HOSTILE = "Kremlin \x1b]52;c;ZWNobyBwd25lZA==\x07 <script>alert(1)</script> [b]bold[/b] \u202eevil\x9b31m\r\nX-Injected: yes"
-
-ALERT: dict[str, Any] = {
-    "watch": "Kremlin",
-    "story": "s1",
-    "title": "Le Kremlin répond à Kyiv",
-    "url": "https://example.org/a?x=1&y=2",
-    "sources": ["Le Monde", "BBC", "DW"],
-    "items": [],
-    "matched": ["kremlin"],
-    "context": "… le Kremlin a indiqué …",
-    "at": "2026-12-04T10:00:00+00:00",
-}
 
 
 @dataclass
@@ -188,24 +177,8 @@ def test_retry_then_success_when_the_server_comes_back(hook: Hook) -> None:
 def test_a_hanging_server_meets_the_deadline(hook: Hook) -> None:
     hook.hang = 5.0
 
-    async def main() -> tuple[ChannelError, int]:
-        ticks = 0
-
-        async def ticker() -> None:
-            nonlocal ticks
-            while True:
-                await asyncio.sleep(0.05)
-                ticks += 1
-
-        t = asyncio.create_task(ticker())
-        with pytest.raises(ChannelError) as exc:
-            await send("webhook", [ALERT], settings(hook.url, timeout=1.0))
-        t.cancel()
-        return exc.value, ticks
-
-    start = time.monotonic()
-    err, ticks = asyncio.run(main())
-    assert time.monotonic() - start < 3
+    err, ticks, seconds = failing_send("webhook", [ALERT], settings(hook.url, timeout=1.0))
+    assert seconds < 3
     assert err.retry and "timed out" in err.message
     assert ticks >= 10  # the event loop was free meanwhile
 
