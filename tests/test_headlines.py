@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from msgspec.structs import replace as with_fields
 
-from monitor.core.actors import annotate_fields
+from monitor.core.actors import Annotation, annotate_fields
 from monitor.core.backlog import unannotated
 from monitor.core.dedupe import merge
 from monitor.core.entries import entry_of
@@ -276,7 +276,7 @@ def test_an_acronym_in_brackets_is_the_name_spelt_out_before_it() -> None:
             "was published.",
             "TNO",
         ),
-        ("Robotic process automation (RPA) is spreading. RPA tools are cheap.", "RPA"),
+        ("Small modular reactors (SMR) are spreading. SMR designs are cheap.", "SMR"),
     ]:
         at = text.rindex(acronym)
         ann = annotate_fields(
@@ -284,6 +284,62 @@ def test_an_acronym_in_brackets_is_the_name_spelt_out_before_it() -> None:
         )
         assert acronym in {a.name for a in ann.actors}
         assert not any(len(a.name.split()) > 2 for a in ann.actors)
+
+
+def _ann(text: str, *spans: tuple[str, str]) -> Annotation:
+    """`text` annotated with NER spans given as (words, label), each at its first place."""
+    found = [(text.index(w), text.index(w) + len(w), label) for w, label in spans]
+    return annotate_fields([("text", text)], {"text": found}, gazetteer())
+
+
+def test_an_acronym_is_the_organisation_whose_name_it_abbreviates() -> None:
+    # written out before it in brackets, in its own language: the name NER found there
+    text = (
+        "The report by the Netherlands Organisation for Applied Scientific Research (TNO) "
+        "was published. TNO said more."
+    )
+    long = "Netherlands Organisation for Applied Scientific Research"
+    ann = _ann(text, (long, "ORG"), ("TNO", "ORG"))
+    assert [(a.name, a.mentions) for a in ann.actors] == [(long, 2)]
+    # no brackets: the capitals of a name found in the item spell it
+    text = "Workers at United Parcel Service rallied. UPS said it respects the union."
+    ann = _ann(text, ("United Parcel Service", "ORG"), ("UPS", "ORG"))
+    assert [(a.name, a.mentions) for a in ann.actors] == [("United Parcel Service", 2)]
+    # the words of a name spelt out before its acronym are no name of their own
+    text = "It hails from Teamsters for a Democratic Union (TDU), a movement."
+    ann = _ann(text, ("Teamsters", "ORG"), ("Democratic Union", "ORG"))
+    assert [a.name for a in ann.actors] == ["Teamsters for a Democratic Union"]
+
+
+def test_common_nouns_written_in_capitals_are_no_actors() -> None:
+    text = "Robotic process automation (RPA) and AI tools are cheap; bonds are a type of IOU."
+    ann = _ann(text, ("RPA", "ORG"), ("AI", "ORG"), ("IOU", "ORG"))
+    assert ann.actors == ()
+
+
+def test_a_state_qualifying_a_town_or_a_party_tag_is_no_place() -> None:
+    text = "A town hall in Windham, N.H., heard Mike Gallagher, R-Wis., and Ann Kuster."
+    ann = _ann(
+        text, ("Windham", "GPE"), ("N.H", "GPE"), ("Mike Gallagher", "PERSON"), ("Wis", "GPE")
+    )
+    assert {a.name: a.kind for a in ann.actors} == {"Windham": "place", "Mike Gallagher": "person"}
+
+
+def test_a_dateline_names_its_town_as_a_town() -> None:
+    text = "LA CROSSE, Wis. (AP) — After a summer of tumult, the path is clearer."
+    ann = _ann(text, ("CROSSE", "ORG"), ("Wis", "GPE"))
+    kinds = {a.name: a.kind for a in ann.actors}  # and the agency, which files it
+    assert kinds == {"La Crosse": "place", "AP": "organisation"}
+    assert [(m.start, m.end) for m in ann.mentions if m.actor == "La Crosse"] == [(0, 9)]
+    # a gazetteer place there is named by the gazetteer
+    ann = _ann("KYIV, Ukraine (AP) — Air raid sirens sounded.", ("KYIV", "GPE"))
+    assert "Kyiv" in {a.name for a in ann.actors}
+
+
+def test_an_office_or_an_article_around_a_name_says_it_is_no_person() -> None:
+    text = "La série Alphonse Président est drôle. Si un Baron Noir n'a rien à envier, tant mieux."
+    ann = _ann(text, ("Alphonse Président", "PER"), ("Baron Noir", "PER"))
+    assert ann.actors == ()
 
 
 @pytest.mark.parametrize(

@@ -15,7 +15,13 @@ from dataclasses import dataclass
 
 from monitor.core.fold import fold_text
 from monitor.core.gazetteer import CYRILLIC, Folded, Gazetteer, letters_of, match_gazetteer
-from monitor.core.headlines import capitalised_elsewhere, casing, confirmed_run, sentence_start
+from monitor.core.headlines import (
+    capitalised_elsewhere,
+    casing,
+    confirmed_run,
+    datelines,
+    sentence_start,
+)
 from monitor.core.names import name_tokens, settle_names
 from monitor.model import Actor, ActorKind, Mention
 
@@ -42,6 +48,7 @@ _PREPOSITIONS = {
     "après", "avant", "devant", "contre", "avec", "sous", "entre", "de", "du", "des",
 }  # fmt: skip
 _SENTENCE_END = '.!?…:;»"“”'
+_ONE = (["un"], ["une"], ["a"], ["an"])  # indefinite articles before a name
 
 Span = tuple[int, int, str]  # start, end, NER label
 
@@ -84,6 +91,18 @@ def _clean(text: str, start: int, end: int, gaz: Gazetteer) -> tuple[int, int, b
     words = span.split()
     if len(words) > 1 and words[-1][:1].islower():
         return None  # 'Maduro grey': names end with a capital
+    last = fold_text(words[-1]) if len(words) > 1 else ""
+    if last in gaz.titles and last in gaz.generic:  # « Alphonse Président »: no surname
+        end = start + span.rindex(words[-1])
+        end = len(text[:end].rstrip())
+        span = text[start:end]
+    ahead = text[max(0, start - 2) : start]
+    if (
+        text[end : end + 1] == "."
+        and (ahead == ", " or ahead.endswith("-"))
+        and fold_text(span.replace(".", "")) in gaz.qualifiers
+    ):
+        return None  # "Windham, N.H.", "R-Wis.": a state qualifying a name
     letters = letters_of(span)
     if len(letters) < 2 or (not span[:1].isupper() and not CYRILLIC.match(span[:1])):
         return None
@@ -233,7 +252,13 @@ def annotate_fields(
         headline_lines = _headline_lines(text) if spans.get(fname) else []
         beaten: set[int] = set()
         here: list[_Found] = []
+        towns = datelines(text) if spans.get(fname) else []
+        for a, b, filed_from in towns:
+            if not any(x < b and a < y for x, y, _ in hits):
+                here.append(_Found(a, b, fname, filed_from, "place", False))
         for start, end, label in spans.get(fname, ()):
+            if any(a < end and start < b for a, b, _ in towns):
+                continue  # the dateline's capitals are no clue
             kind = KINDS.get(label)
             cleaned = _clean(text, start, end, gaz) if kind is not None else None
             if kind is None or cleaned is None:
@@ -251,6 +276,8 @@ def annotate_fields(
                     continue
                 a, b = run
             kind = _cue(text[a:b], gaz) or kind
+            if kind == "person" and _WORD.findall(text[max(0, a - 5) : a])[-1:] in _ONE:
+                continue  # « un Baron Noir », "a House of Cards": a work or a type
             if kind == "organisation" and gaz.places.find(text[a:b]) == "city":
                 kind = "place"  # « Soumy » or "Nottingham" tagged as an organisation
             over = [n for n, (x, y, _) in enumerate(hits) if a < y and x < b]
@@ -353,8 +380,31 @@ def _acronyms(found: list[_Found], texts: Mapping[str, str]) -> None:
                     kinds[0] if kinds else "organisation",
                     False,
                 )
+                found[:] = [
+                    f for f in found if not (f.field == fname and spelt <= f.start and f.end <= end)
+                ]  # its parts: "Democratic Union" in "Teamsters for a Democratic Union"
                 found.append(long)
                 full[acronym] = long
+                continue
+            written = [
+                f
+                for f in found
+                if f.field == fname
+                and f.end == end
+                and f.kind == "organisation"
+                and " " in f.name
+                and letters.isupper()
+            ]
+            if written:  # its own language's acronym: "Netherlands Organisation for ... (TNO)"
+                full[acronym] = written[0]
+    longs = [f for f in found if f.kind == "organisation" and " " in f.name]
+    for f in found:
+        letters = f.name.replace(".", "")
+        if f.known or f.name in full or not (1 < len(letters) <= 6 and letters.isupper()):
+            continue
+        spelling = [g for g in longs if _capitals(g.name) == letters]
+        if spelling:  # "United Parcel Service" ... "UPS"
+            full[f.name] = spelling[0]
     for acronym, long in full.items():
         sure = [f for f in found if f.known and texts[f.field][f.start : f.end] == acronym]
         if sure:  # the gazetteer knows the acronym: its name is the actor's ('OPEC')
@@ -381,6 +431,11 @@ def _spelt_out(text: str, end: int, letters: str) -> int | None:
             return None  # "Robotic process automation (RPA)": a thing, not a name
         return words[i].start()
     return None
+
+
+def _capitals(name: str) -> str:
+    """The first letters of a name's capitalised words: 'UPS' for 'United Parcel Service'."""
+    return "".join(w[0] for w in _INITIALS.findall(name) if w[:1].isupper())
 
 
 def _abbreviates(letters: str, name: str) -> bool:

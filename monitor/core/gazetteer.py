@@ -94,6 +94,7 @@ class Gazetteer:
     directions: frozenset[str] = frozenset()  # "Northern" in "Northern Italy"
     organisation_words: frozenset[str] = frozenset()  # "Project": an organisation's name
     place_words: frozenset[str] = frozenset()  # "Strait": a place's name
+    qualifiers: frozenset[str] = frozenset()  # "Wis." in "La Crosse, Wis." or "R-Wis."
     places: Places = field(default_factory=lambda: Places(np.zeros(0, dtype=np.uint64)))
 
 
@@ -109,6 +110,7 @@ def build_gazetteer(
     places: Places | None = None,
     organisation_words: Iterable[str] = (),
     place_words: Iterable[str] = (),
+    qualifiers: Iterable[str] = (),
 ) -> Gazetteer:
     """Index every name and alias; an earlier spec wins an alias (put user actors first)."""
     index: dict[tuple[str, ...], ActorSpec] = {}
@@ -142,6 +144,7 @@ def build_gazetteer(
         directions=frozenset(fold_text(w) for w in directions),
         organisation_words=frozenset(fold_text(w) for w in organisation_words),
         place_words=frozenset(fold_text(w) for w in place_words),
+        qualifiers=frozenset(fold_text(w) for w in qualifiers),
         places=places if places is not None else Places(np.zeros(0, dtype=np.uint64)),
     )
 

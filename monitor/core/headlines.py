@@ -111,3 +111,22 @@ def confirmed_run(
             if known(name_key(run)) or capitalised_elsewhere(run, others, initial_ok=size > 1):
                 return a, b
     return None
+
+
+# "LA CROSSE, Wis. (AP) —", "KYIV, Ukraine (AP) —", "LONDON, Dec 4 (Reuters) -": the
+# town an agency's report is filed from, in capitals, opening a paragraph.
+_DATELINE = re.compile(
+    r"^([A-Z][A-Z'’.\-]*(?: [A-Z][A-Z'’.\-]*){0,3})(?:, [^()\n]{1,30})?"
+    r" \((?:AP|AFP|Reuters|UPI|dpa|Bloomberg|CNN)\) ?[—–-]",
+    re.MULTILINE,
+)
+
+
+def datelines(text: str) -> list[tuple[int, int, str]]:
+    """The towns of a text's datelines: (start, end, name written as a name), 'La Crosse'
+    for "LA CROSSE, Wis. (AP) —". Capitals there say nothing of what the words are."""
+    out = []
+    for m in _DATELINE.finditer(text):
+        name = " ".join(w.capitalize() for w in m.group(1).split())
+        out.append((m.start(1), m.end(1), name))
+    return out

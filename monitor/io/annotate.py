@@ -79,6 +79,7 @@ def gazetteer(user_actors: tuple[ActorSpec, ...] = ()) -> Gazetteer:
         events=noise["events"],
         organisation_words=noise["organisation_words"],
         place_words=noise["place_words"],
+        qualifiers=noise["qualifiers"],
         places=places(),
     )
 
