@@ -14,18 +14,28 @@ from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 
 from monitor.core.fold import fold_text
-from monitor.core.gazetteer import CYRILLIC, Folded, Gazetteer, letters_of, match_gazetteer
+from monitor.core.gazetteer import Folded, Gazetteer, letters_of, match_gazetteer
 from monitor.core.headlines import (
-    capitalised_elsewhere,
     casing,
     confirmed_run,
     datelines,
     sentence_start,
 )
 from monitor.core.names import name_tokens, settle_names
+from monitor.core.spans import (
+    NEXT_WORD,
+    POSSESSIVE,
+    WORD,
+    clean_span,
+    cue,
+    first_name,
+    named,
+    quoted,
+    strong_words,
+    word_before,
+)
 from monitor.model import Actor, ActorKind, Mention
 
-_WORD = re.compile(r"\w+")
 _NAME_WORDS = re.compile(r"[^\W\d_][\w’'\-]*")
 KINDS: dict[str, ActorKind] = {
     "PER": "person",
@@ -35,103 +45,12 @@ KINDS: dict[str, ActorKind] = {
     "GPE": "place",
     "FAC": "place",
 }
-_PLURAL_BEFORE = {"les", "des", "aux", "the", "die", "los", "las"}
-_POSSESSIVE = re.compile(r"['’]s\b")
-_DASH = re.compile(r"\s[-–—]\s")
-_ELISION = re.compile(r"^\w{1,2}['’]", re.UNICODE)
 # « Réunis au Maroc, … », « Interrogé par l’AFP, … »: a participle opening a sentence,
 # capitalized only by its place, that NER takes for a name.
-_PARTICIPLE = re.compile(r"(?:é|ée|és|ées|is|ies|us|ues)$")
-_NEXT_WORD = re.compile(r"\s+(\w+)")
-_PREPOSITIONS = {
-    "à", "au", "aux", "en", "dans", "par", "pour", "sur", "chez", "depuis", "lors",
-    "après", "avant", "devant", "contre", "avec", "sous", "entre", "de", "du", "des",
-}  # fmt: skip
-_SENTENCE_END = '.!?…:;»"“”'
+_COMMON = 3  # times an item writes a word in lower case that make it a word, not a name
 _ONE = (["un"], ["une"], ["a"], ["an"])  # indefinite articles before a name
 
 Span = tuple[int, int, str]  # start, end, NER label
-
-
-def _clean(text: str, start: int, end: int, gaz: Gazetteer) -> tuple[int, int, bool] | None:
-    """Trim a NER span of leading function words, titles, elisions and punctuation.
-
-    Returns (start, end, titled): `titled` when a title (« M. », "Sir") stood before the
-    name. None when what is left is noise."""
-    titled = False
-    while True:
-        span = text[start:end]
-        m = _ELISION.match(span)  # "L’équipe", "d'Amérique", "C’"
-        if m:
-            start += m.end()
-            continue
-        first = _WORD.match(span)
-        after = span[first.end() :] if first else ""
-        if first and after.startswith((" ", ". ")):
-            word = fold_text(first.group())
-            skip = first.end() + (2 if after.startswith(".") else 1)
-            if skip < len(span) and word in gaz.titles:
-                titled = True
-                start += skip
-                continue
-            capital = first.group()[:1].isupper()
-            if skip < len(span) and word in gaz.leading and not (capital and word in gaz.articles):
-                start += skip
-                continue
-        break
-    while start < end and not text[start].isalnum():
-        start += 1
-    while end > start and not text[end - 1].isalnum():
-        end -= 1
-    span = text[start:end]
-    cut = _POSSESSIVE.search(span) or _DASH.search(span)
-    if cut:
-        end = start + cut.start()
-        span = text[start:end]
-    words = span.split()
-    if len(words) > 1 and words[-1][:1].islower():
-        return None  # 'Maduro grey': names end with a capital
-    last = fold_text(words[-1]) if len(words) > 1 else ""
-    if last in gaz.titles and last in gaz.generic:  # « Alphonse Président »: no surname
-        end = start + span.rindex(words[-1])
-        end = len(text[:end].rstrip())
-        span = text[start:end]
-    ahead = text[max(0, start - 2) : start]
-    if (
-        text[end : end + 1] == "."
-        and (ahead == ", " or ahead.endswith("-"))
-        and fold_text(span.replace(".", "")) in gaz.qualifiers
-    ):
-        return None  # "Windham, N.H.", "R-Wis.": a state qualifying a name
-    letters = letters_of(span)
-    if len(letters) < 2 or (not span[:1].isupper() and not CYRILLIC.match(span[:1])):
-        return None
-    folded = fold_text(span)
-    if folded in gaz.generic or folded in gaz.leading or folded in gaz.titles:
-        return None
-    if any(folded == e or folded.endswith(" " + e) for e in gaz.events):
-        return None  # "Lunar New Year", "Winter Olympics": a time, not an actor
-    if " " not in span and _opens_with_participle(text, start, end):
-        return None
-    before = _WORD.findall(fold_text(text[max(0, start - 12) : start]))
-    if " " not in span and span.endswith("s") and before and before[-1] in _PLURAL_BEFORE:
-        return None  # "les Américains", "the Democrats": a group, not an actor
-    if before and before[-1] in gaz.titles:
-        titled = True
-    return start, end, titled
-
-
-def _cue(name: str, gaz: Gazetteer) -> ActorKind | None:
-    """The kind a word of a name of several words says ('Anti-Violence Project' is an
-    organisation, 'Strait of Hormuz' a place), if one does."""
-    words = _WORD.findall(fold_text(name))
-    if len(words) < 2:
-        return None
-    if any(w in gaz.organisation_words for w in words):
-        return "organisation"
-    if any(w in gaz.place_words for w in words):
-        return "place"
-    return None
 
 
 def _headline_lines(text: str) -> list[tuple[int, int]]:
@@ -141,65 +60,47 @@ def _headline_lines(text: str) -> list[tuple[int, int]]:
     in lower case. A byline or a caption of names is not one."""
     if "\n" not in text:
         return []  # a text of one line, a title, is the caller's to judge
-    lower = {w for w in _WORD.findall(text) if w.islower()}
+    lower = {w for w in WORD.findall(text) if w.islower()}
     out = []
     start = 0
     for line in text.split("\n"):
         end = start + len(line)
         if casing(line) != "sentence":
-            words = _WORD.findall(line)[1:]
+            words = WORD.findall(line)[1:]
             if sum(1 for w in words if w[:1].isupper() and w.lower() in lower) >= 2:
                 out.append((start, end))
         start = end + 1
     return out
 
 
-def _first_name(text: str, start: int, others: Sequence[tuple[str, int, int]]) -> bool:
-    """Whether the word at `start` is capitalised for itself: not opening a sentence, or
-    written with a capital elsewhere ('Mountainous Nepal' is not a person)."""
-    if not sentence_start(text, start):
-        return True
-    word = _WORD.match(text, start)
-    return word is not None and capitalised_elsewhere(word.group(), others, initial_ok=False)
-
-
-def _named(run: str, gaz: Gazetteer) -> bool:
-    """Whether a part of a NER name can stand as a name: not a generic or leading word."""
-    folded = fold_text(run)
-    return folded not in gaz.generic and folded not in gaz.leading and folded not in gaz.titles
-
-
-def _opens_with_participle(text: str, start: int, end: int) -> bool:
-    """Whether the one word at text[start:end] opens a sentence, looks like a French
-    participle and is followed by a preposition: « Réunis au Maroc »."""
-    if not _PARTICIPLE.search(text[start:end].lower()):
-        return False
-    head = text[:start].rstrip()[-1:]
-    if head and head not in _SENTENCE_END:
-        return False
-    after = _NEXT_WORD.match(text, end)
-    return after is not None and after.group(1) in _PREPOSITIONS
-
-
-def _strong_words(
-    rest: str, gaz: Gazetteer, opening: bool = False, others: Sequence[tuple[str, int, int]] = ()
-) -> bool:
-    """Whether `rest` (a NER span outside its gazetteer matches) has a name word of its own:
-    'New' in 'New Jersey', 'Agence' in 'Agence France-Presse', not 'La' in 'La Russie' nor
-    'Northern' in 'Northern Italy' nor 'European' in 'European NATO'. With `opening` (the
-    span opens a sentence), its first word counts only when written with a capital
-    elsewhere: not 'Hopefully' in « Hopefully Iran will come to the table ».
-    """
-    weak = gaz.articles | gaz.titles | gaz.leading | gaz.directions | gaz.generic
-    for n, m in enumerate(_WORD.finditer(rest)):
-        w = m.group()
-        if not w[:1].isupper() or fold_text(w) in weak:
+def _bodies(
+    text: str,
+    fname: str,
+    found: Sequence[_Found],
+    skip: Sequence[tuple[int, int]],
+    gaz: Gazetteer,
+) -> list[_Found]:
+    """The names NER missed that end with an organisation's word: "Sweden's Civil
+    Contingencies Agency". Runs of capitalised words outside names found and headlines."""
+    out = []
+    for m in _CAPITALISED_RUN.finditer(text):
+        a, b = m.span()
+        owner = list(POSSESSIVE.finditer(text, a, b))
+        if owner:  # "Sweden's Civil Contingencies Agency": the agency's name follows
+            a = owner[-1].end()
+        if any(x < b and a < y for x, y in skip) or any(f.start < b and a < f.end for f in found):
             continue
-        opens = n == 0 and m.start() == 0 and opening
-        if opens and not capitalised_elsewhere(w, others, initial_ok=False):
+        last = fold_text(WORD.findall(m.group())[-1])
+        if last not in gaz.organisation_words or last in gaz.generic:
+            continue  # not "Members of Parliament"
+        cleaned = clean_span(text, a, b, gaz)
+        if cleaned is None or " " not in text[cleaned[0] : cleaned[1]]:
             continue
-        return True
-    return False
+        a, b, _ = cleaned
+        if sentence_start(text, a) and not strong_words(text[a:b], gaz, True, [(text, a, b)]):
+            continue
+        out.append(_Found(a, b, fname, " ".join(text[a:b].split()), "organisation", False))
+    return out
 
 
 @dataclass(frozen=True, slots=True)
@@ -242,6 +143,7 @@ def annotate_fields(
     def confirmed(key: str) -> bool:
         return key in names or (known is not None and known(key))
 
+    lower = Counter(w for _, t in fields if t for w in WORD.findall(t) if w.islower())
     order = sorted(range(len(fields)), key=lambda n: fields[n][0] in shaky)  # sure ones first
     for n_field in order:
         fname, text = fields[n_field]
@@ -260,7 +162,7 @@ def annotate_fields(
             if any(a < end and start < b for a, b, _ in towns):
                 continue  # the dateline's capitals are no clue
             kind = KINDS.get(label)
-            cleaned = _clean(text, start, end, gaz) if kind is not None else None
+            cleaned = clean_span(text, start, end, gaz) if kind is not None else None
             if kind is None or cleaned is None:
                 continue
             a, b, titled = cleaned
@@ -270,14 +172,23 @@ def annotate_fields(
             headline = fname in shaky or any(x <= a < y for x, y in headline_lines)
             if headline or (lone and sentence_start(text, a)):
                 run = confirmed_run(
-                    text, a, b, confirmed, [*others, (text, a, b)], lambda r: _named(r, gaz)
+                    text, a, b, confirmed, [*others, (text, a, b)], lambda r: named(r, gaz)
                 )
                 if run is None:
                     continue
                 a, b = run
-            kind = _cue(text[a:b], gaz) or kind
-            if kind == "person" and _WORD.findall(text[max(0, a - 5) : a])[-1:] in _ONE:
-                continue  # « un Baron Noir », "a House of Cards": a work or a type
+            if kind != "organisation" and quoted(text, a, b):
+                continue  # «Orechnik», "Maduro grey": a missile's, a work's, a nickname
+            # a title says a person: « le PDG, Pekka Lundmark »
+            kind = cue(text[a:b], gaz) or ("person" if titled else kind)
+            if kind == "organisation" and lower[text[a:b].lower()] >= _COMMON:
+                continue  # "in Search", where the item often writes "search": a word
+            if kind == "person" and not titled and word_before(text, a) in gaz.place_before:
+                kind = "place"  # "the party town Van Vieng"
+            if kind != "place" and WORD.findall(text[max(0, a - 5) : a])[-1:] in _ONE:
+                after = NEXT_WORD.match(text, b)
+                if kind == "person" or after is None or fold_text(after.group(1)) in gaz.leading:
+                    continue  # « un Baron Noir », "an Unfair Labor Practice a few days later"
             if kind == "organisation" and gaz.places.find(text[a:b]) == "city":
                 kind = "place"  # « Soumy » or "Nottingham" tagged as an organisation
             over = [n for n, (x, y, _) in enumerate(hits) if a < y and x < b]
@@ -293,16 +204,16 @@ def annotate_fields(
                     or (
                         kind == "person"
                         and all(hits[n][2].kind == "place" for n in over)
-                        and _first_name(text, a, [*others, (text, a, b)])
+                        and first_name(text, a, [*others, (text, a, b)])
                     )
                 )  # 'François Hollande' is not Holland, 'Paris Hilton' not Paris
                 opening = sentence_start(text, a)
-                strong = _strong_words(rest, gaz, opening, [*others, (text, a, b)])
+                strong = strong_words(rest, gaz, opening, [*others, (text, a, b)])
                 product = (
                     kind == "organisation"
                     and hits[over[0]][0] == a
                     and hits[over[0]][2].kind == "organisation"
-                    and _cue(text[a:b], gaz) is None
+                    and cue(text[a:b], gaz) is None
                 )  # 'Google Search' is Google's; 'Reuters Institute' is its own
                 if not inside or not same or not strong or product:
                     continue  # the gazetteer already named it
@@ -312,6 +223,8 @@ def annotate_fields(
         for n, (a, b, spec) in enumerate(hits):
             if n not in beaten:
                 here.append(_Found(a, b, fname, spec.name, spec.kind, True))
+        if spans.get(fname) and fname not in shaky:
+            here.extend(_bodies(text, fname, here, headline_lines, gaz))
         for f in here:
             names.update(confirming_keys(f.name, f.kind))
         found.extend(here)
@@ -341,6 +254,10 @@ def annotate_fields(
 _ACRONYM = re.compile(r"\(([A-Z][\w&.\-]{1,11})\)")
 _INITIALS = re.compile(r"[^\W\d_]+")
 _SPELT_OUT = 12  # words before an acronym in brackets that may spell it out
+# Capitalised words, with the small words a long name keeps between them
+_CAPITALISED_RUN = re.compile(
+    r"[A-Z][\w'’\-]*(?:\s+(?:(?:of|for|and|the|on|a|de|du|des|la|le|et)\s+)*[A-Z][\w'’\-]*)+"
+)
 
 
 def _acronyms(found: list[_Found], texts: Mapping[str, str]) -> None:
@@ -364,7 +281,10 @@ def _acronyms(found: list[_Found], texts: Mapping[str, str]) -> None:
                 if f.field == fname
                 and f.end == end
                 and " " in text[f.start : end]
-                and _abbreviates(letters.lower(), text[f.start : end])
+                and (
+                    _abbreviates(letters.lower(), text[f.start : end])
+                    or "".join(filter(str.isupper, acronym)) == _capitals(text[f.start : end])
+                )  # 'DonNU': Donetsk National University
             ]
             if before:  # a name found there spells it
                 full[acronym] = before[0]
@@ -398,6 +318,8 @@ def _acronyms(found: list[_Found], texts: Mapping[str, str]) -> None:
             if written:  # its own language's acronym: "Netherlands Organisation for ... (TNO)"
                 full[acronym] = written[0]
     longs = [f for f in found if f.kind == "organisation" and " " in f.name]
+    runs = {_capitals(m.group()) for t in texts.values() for m in _CAPITALISED_RUN.finditer(t)}
+    things: set[int] = set()
     for f in found:
         letters = f.name.replace(".", "")
         if f.known or f.name in full or not (1 < len(letters) <= 6 and letters.isupper()):
@@ -405,6 +327,9 @@ def _acronyms(found: list[_Found], texts: Mapping[str, str]) -> None:
         spelling = [g for g in longs if _capitals(g.name) == letters]
         if spelling:  # "United Parcel Service" ... "UPS"
             full[f.name] = spelling[0]
+        elif letters in runs:  # spelt out, but no actor: "National Labor Relations Act"
+            things.add(id(f))
+    found[:] = [f for f in found if id(f) not in things]
     for acronym, long in full.items():
         sure = [f for f in found if f.known and texts[f.field][f.start : f.end] == acronym]
         if sure:  # the gazetteer knows the acronym: its name is the actor's ('OPEC')
@@ -469,6 +394,28 @@ def _link(found: list[_Found], gaz: Gazetteer) -> None:
     """Within one item: a shorter form takes the name of the one longer person name it ends
     (or starts) with, 'Trump' -> 'Donald Trump', 'Clinton' -> 'Hillary Clinton'. A form two
     people share stays as it is."""
+    bodies = {tuple(name_tokens(f.name)): f for f in found if f.kind == "organisation"}
+    for f in found:
+        toks = tuple(name_tokens(f.name))
+        if f.known or f.kind != "organisation" or len(toks) < 2:
+            continue
+        longer = {
+            b.name: b for k, b in bodies.items() if len(k) > len(toks) and k[-len(toks) :] == toks
+        }
+        if len(longer) == 1:  # 'Communist Party' ... 'Chinese Communist Party'
+            (body,) = longer.values()
+            f.name, f.known = body.name, body.known
+    surnames = {name_tokens(f.name)[-1:] for f in found if f.kind == "person"}
+    for f in found:
+        toks = name_tokens(f.name)
+        if (
+            f.kind != "person"
+            and not f.known
+            and len(toks) >= 2
+            and toks[-1:] in surnames
+            and cue(f.name, gaz) is None
+        ):  # 'Kassym-Jomart Tokaïev' ... « le président Tokaïev »
+            f.kind = "person"
     people: dict[tuple[str, ...], str] = {}
     for f in found:
         if f.kind == "person":

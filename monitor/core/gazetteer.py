@@ -95,6 +95,7 @@ class Gazetteer:
     organisation_words: frozenset[str] = frozenset()  # "Project": an organisation's name
     place_words: frozenset[str] = frozenset()  # "Strait": a place's name
     qualifiers: frozenset[str] = frozenset()  # "Wis." in "La Crosse, Wis." or "R-Wis."
+    place_before: frozenset[str] = frozenset()  # "town" in "the party town Van Vieng"
     places: Places = field(default_factory=lambda: Places(np.zeros(0, dtype=np.uint64)))
 
 
@@ -111,6 +112,7 @@ def build_gazetteer(
     organisation_words: Iterable[str] = (),
     place_words: Iterable[str] = (),
     qualifiers: Iterable[str] = (),
+    place_before: Iterable[str] = (),
 ) -> Gazetteer:
     """Index every name and alias; an earlier spec wins an alias (put user actors first)."""
     index: dict[tuple[str, ...], ActorSpec] = {}
@@ -145,6 +147,7 @@ def build_gazetteer(
         organisation_words=frozenset(fold_text(w) for w in organisation_words),
         place_words=frozenset(fold_text(w) for w in place_words),
         qualifiers=frozenset(fold_text(w) for w in qualifiers),
+        place_before=frozenset(fold_text(w) for w in place_before),
         places=places if places is not None else Places(np.zeros(0, dtype=np.uint64)),
     )
 

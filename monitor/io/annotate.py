@@ -80,6 +80,7 @@ def gazetteer(user_actors: tuple[ActorSpec, ...] = ()) -> Gazetteer:
         organisation_words=noise["organisation_words"],
         place_words=noise["place_words"],
         qualifiers=noise["qualifiers"],
+        place_before=noise["place_before"],
         places=places(),
     )
 
