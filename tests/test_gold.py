@@ -2,7 +2,8 @@
 
 tests/gold/actors.json names passages of real articles in ../shared/corpus (never copied
 here) and their person, organisation and place actors; tests/gold/headlines.json names
-English feed items, whose title and summary are annotated. tests/support/gold.py turns
+English feed items, whose title and summary are annotated; tests/gold/blind.json, passages
+annotated blind after the rules were written. tests/support/gold.py turns
 either into the Item monitor would annotate. The floors below are the figures reached,
 rounded down: a change that lowers one fails here.
 `uv run pytest tests/test_gold.py -s` prints the tables.
@@ -20,6 +21,7 @@ from monitor.io.annotate import annotate_items, gazetteer
 from monitor.model import Item
 from tests.support.gold import (
     ACTORS,
+    BLIND,
     HEADLINES,
     KINDS,
     TEXT_KEYS,
@@ -33,7 +35,7 @@ from tests.support.gold import (
 # down. Each meets the aim: persons 0.95/0.90, organisations 0.85/0.80, places 0.90/0.90.
 FLOORS = {
     ("fr", "person"): (0.96, 0.97),
-    ("fr", "organisation"): (0.91, 0.83),
+    ("fr", "organisation"): (0.91, 0.84),
     ("fr", "place"): (0.90, 0.95),
     ("en", "person"): (0.96, 0.92),
     ("en", "organisation"): (0.85, 0.80),
@@ -47,6 +49,14 @@ HEADLINE_FLOORS = {
     "place": (0.97, 0.94),
 }
 HEADLINE_FLOORS_BY_KIND = [(("en", k), v) for k, v in HEADLINE_FLOORS.items()]
+# English passages of tests/gold/blind.json, kind: (precision, recall) floors, the figures
+# reached rounded down. Below the aims: the rules were not written on these passages (see
+# docs/actors.md); a change that lowers one fails here.
+BLIND_FLOORS = {
+    "person": (0.85, 0.63),
+    "organisation": (0.63, 0.73),
+    "place": (0.73, 0.85),
+}
 # The share of distinct predicted names that are headline fragments (see `fragments`), a
 # ceiling: at most 2%.
 FRAGMENT_CEILING = 0.02
@@ -153,6 +163,9 @@ def test_gold_set_size() -> None:
     langs = [d["language"] for d in docs]
     assert langs.count("fr") >= 25 and langs.count("en") >= 24
     assert all(("file" in d) != ("page" in d) and "paragraphs" in d for d in docs)
+    blind = raw_documents(BLIND)
+    assert len(blind) >= 40 and all(d["set"] in ("A", "B") for d in blind)
+    assert all(TEXT_KEYS.isdisjoint(d) for d in blind)
     heads = raw_documents(HEADLINES)
     assert len(heads) >= 40 and all(d["language"] == "en" for d in heads)
     assert all("feed" in d and "guid" in d for d in heads)
@@ -180,6 +193,19 @@ def test_headline_precision_and_recall_floors(
     print(f"\nheadlines en {kind:13} precision {precision:.3f} recall {recall:.3f}")
     floor_p, floor_r = HEADLINE_FLOORS[kind]
     assert precision >= floor_p and recall >= floor_r, (precision, recall)
+
+
+def test_blind_set_floors() -> None:
+    docs = [d for d in load(BLIND) if d.language == "en"]
+    items = _annotated(docs)
+    for kind, (floor_p, floor_r) in BLIND_FLOORS.items():
+        for part in ("A", "B"):
+            sub = [(d, i) for d, i in zip(docs, items, strict=True) if d.ref["set"] == part]
+            p, r = _by_kind([d for d, _ in sub], [i for _, i in sub], kind)
+            print(f"\nblind en set {part} {kind:13} precision {p:.3f} recall {r:.3f}")
+        precision, recall = _by_kind(docs, items, kind)
+        print(f"\nblind en {kind:13} precision {precision:.3f} recall {recall:.3f}")
+        assert precision >= floor_p and recall >= floor_r, (kind, precision, recall)
 
 
 def test_headline_fragments(headlines: tuple[list[GoldDoc], list[Item]]) -> None:

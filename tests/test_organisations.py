@@ -34,11 +34,21 @@ def _names(text: str) -> list[str]:
 
 def test_organisations_are_shipped() -> None:
     orgs = _data("organisations.toml")
-    assert 200 <= len(orgs) <= 350
+    assert 400 <= len(orgs) <= 600
     assert all(d["kind"] == "organisation" for d in orgs.values())
     shipped = {s.name for s in shipped_actors()}
     assert set(orgs) <= shipped
     assert not set(orgs) & set(_data("gazetteer.toml"))  # each where it is, once
+
+
+def test_clubs_by_full_name_not_by_a_shared_nickname() -> None:
+    assert _names("Manchester City beat Arsenal; the Dodgers won.") == [
+        "Manchester City",
+        "Arsenal",
+        "Los Angeles Dodgers",
+    ]
+    assert _names("Spurs fans and Wolves fans met in Liverpool.") == []  # whose Spurs?
+    assert _names("McDonald’s and Disney") == ["McDonald's", "Walt Disney Company"]
 
 
 def test_no_alias_has_two_owners_across_the_data_files() -> None:

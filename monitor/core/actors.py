@@ -99,6 +99,8 @@ def _bodies(
         a, b, _ = cleaned
         if sentence_start(text, a) and not strong_words(text[a:b], gaz, True, [(text, a, b)]):
             continue
+        if quoted(text, a, b):
+            continue  # “So High School,”: a song
         out.append(_Found(a, b, fname, " ".join(text[a:b].split()), "organisation", False))
     return out
 

@@ -14,7 +14,7 @@ from monitor.core.headlines import capitalised_elsewhere, sentence_start
 from monitor.model import ActorKind
 
 WORD = re.compile(r"\w+")
-POSSESSIVE = re.compile(r"['’]s\b")
+POSSESSIVE = re.compile(r"['’‘]s\b")  # ‘ too, as some sites type it
 NEXT_WORD = re.compile(r"\s+(\w+)")
 _SENTENCE_END = '.!?…:;»"“”'
 _PLURAL_BEFORE = {"les", "des", "aux", "the", "die", "los", "las"}
@@ -31,6 +31,7 @@ _PREPOSITIONS = {
     "après", "avant", "devant", "contre", "avec", "sous", "entre", "de", "du", "des",
 }  # fmt: skip
 _QUOTES = {"«": "»", "“": "”", '"': '"', "‘": "’"}
+_QUOTED_HEAD = re.compile(r"([«“\"‘])\s*(?:\w{1,3}\s+)?$")  # the quote, maybe a small word
 
 
 def clean_span(text: str, start: int, end: int, gaz: Gazetteer) -> tuple[int, int, bool] | None:
@@ -129,9 +130,13 @@ def word_before(text: str, start: int) -> str:
 
 
 def quoted(text: str, start: int, end: int) -> bool:
-    """Whether text[start:end] is the whole of a quotation: «Orechnik»."""
-    head = text[:start].rstrip()[-1:]
-    return bool(head) and _QUOTES.get(head) == text[end:].lstrip()[:1]
+    """Whether text[start:end] is the whole of a quotation, but for a small word before it
+    or a comma in it: «Orechnik», “So High School,”."""
+    head = _QUOTED_HEAD.search(text, max(0, start - 8), start)
+    if head is None:
+        return False
+    tail = text[end : end + 4].lstrip().lstrip(",.!?;:")[:1]
+    return _QUOTES[head.group(1)] == tail
 
 
 def first_name(text: str, start: int, others: Sequence[tuple[str, int, int]]) -> bool:

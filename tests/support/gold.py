@@ -29,6 +29,7 @@ from monitor.model import Item, Source
 GOLD = Path(__file__).resolve().parents[1] / "gold"
 ACTORS = GOLD / "actors.json"
 HEADLINES = GOLD / "headlines.json"
+BLIND = GOLD / "blind.json"  # annotated blind, after the rules: see its "about"
 KINDS = ("person", "organisation", "place")
 WHEN = datetime(2024, 1, 1, tzinfo=UTC)
 # What only an annotated text would hold: a gold document carries none of it.
