@@ -14,7 +14,7 @@ from monitor.cli.alerts import add_parsers as add_alert_parsers
 from monitor.cli.common import EXIT_OK, CliError
 from monitor.cli.dashboard import cmd_dashboard, cmd_demo
 from monitor.cli.export import cmd_export
-from monitor.cli.maintain import cmd_reindex
+from monitor.cli.maintain import cmd_check, cmd_reindex
 from monitor.cli.poll import cmd_poll
 from monitor.cli.read import (
     SEARCH_HELP,
@@ -106,6 +106,11 @@ def build_parser() -> argparse.ArgumentParser:
         help="make the search index and the entry files again from the stored items",
     )
     p.set_defaults(func=cmd_reindex)
+
+    p = sub.add_parser(
+        "check", parents=[common], help="say what in the store cannot be read (read-only)"
+    )
+    p.set_defaults(func=cmd_check)
 
     p = sub.add_parser(
         "actors",

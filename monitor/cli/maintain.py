@@ -1,4 +1,5 @@
-"""`monitor reindex`: make the derived files again from the stored items."""
+"""`monitor reindex`: make the derived files again from the stored items; `monitor check`:
+say what in the store cannot be read."""
 
 from __future__ import annotations
 
@@ -6,7 +7,8 @@ import argparse
 import sys
 import time
 
-from monitor.cli.common import EXIT_OK, settings_of, store_of
+from monitor.cli.common import EXIT_FAIL, EXIT_OK, settings_of, store_of
+from monitor.core.normalize import strip_controls
 
 
 def cmd_reindex(args: argparse.Namespace) -> int:
@@ -28,3 +30,26 @@ def cmd_reindex(args: argparse.Namespace) -> int:
     seconds = time.monotonic() - started
     print(f"indexed {count} items in {seconds:.1f} s", file=sys.stderr)
     return EXIT_OK
+
+
+def clean_line(text: str) -> str:
+    """A line about the store's files for the terminal: a record's id is untrusted."""
+    return strip_controls(text)
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    """Read every stored item (on a read-only store: a poller may run) and say, in words,
+    what cannot be read. Exit status 1 when something cannot."""
+    store = store_of(settings_of(args), readonly=True)
+    try:
+        problems = store.problems()
+        count = store.count()
+        set_aside = store.quarantined()
+    finally:
+        store.close()
+    for line in problems:
+        print(clean_line(line))
+    if set_aside:
+        print(f"{set_aside} record{'' if set_aside == 1 else 's'} set aside")
+    print(f"{count} items; {'no problems' if not problems else f'{len(problems)} problems'}")
+    return EXIT_FAIL if problems else EXIT_OK

@@ -151,6 +151,7 @@ class Session(TriageMixin, WatchMixin, RetentionMixin):
         self.index = EntryIndex([], [])  # every stored item's entry, and their index
         self.text_ready = True  # the full texts are indexed (else words match titles only)
         self.ids: set[str] = set()
+        self.set_aside = 0  # stored records that cannot be read (`Store.quarantined`)
         self.states: dict[str, SourceState] = {}
         self.loaded = False
         self.filter = Filter()
@@ -254,6 +255,7 @@ class Session(TriageMixin, WatchMixin, RetentionMixin):
 
         def read() -> tuple[EntryIndex, dict[str, SourceState], set[str], triage_actions.Read]:
             index = store.entry_index()
+            self.set_aside = store.quarantined()
             return index, store.states(), {e.id for e in index.entries}, self.read_triage()
 
         index, states, ids, triage = await asyncio.to_thread(read)

@@ -81,4 +81,14 @@ class Store(Protocol):
 
     def count(self) -> int: ...
 
+    def quarantined(self) -> int:
+        """How many stored records could not be read and were set aside (their items are
+        left out everywhere) since the store was opened and read."""
+        ...
+
+    def problems(self) -> list[str]:
+        """What could not be read, in words, one line each (records set aside, files moved
+        aside); empty when all is well. Reads every stored item first."""
+        ...
+
     def close(self) -> None: ...

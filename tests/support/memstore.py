@@ -114,6 +114,12 @@ class MemoryStore:
             self._sorted = None
             return len(self._items)
 
+    def quarantined(self) -> int:
+        return 0
+
+    def problems(self) -> list[str]:
+        return []
+
     def text_backlog(self) -> bool:
         return False
 

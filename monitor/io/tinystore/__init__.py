@@ -6,6 +6,7 @@
     text/YYYY-MM-DD.json  full article text of the same items
     entries/YYYY-MM-DD.msgpack  the day's items as `Entry`s, for the timeline
     lock, owner.json      the writer lock and who holds it
+    quarantine.jsonl      copies of records that are valid JSON but no item, with why
 
 A write touches only the days it changes, so its cost does not grow with history.
 Write order (the crash-safety argument, see docs/storage.md): index lines are appended
@@ -17,11 +18,24 @@ is rebuilt from them.
 
 The modules: `files` (names, atomic writes, TinyDB files), `days` (a day's items and
 texts), `idlog` (ids.log), `entries` (entry files), `meta` (meta.json), `lock` (the writer
-lock and owner.json), `retention` (dropping old items in the same write order) and `store`
-(TinyStore, which ties them together).
+lock and owner.json), `quarantine` (records that are no item), `retention` (dropping old
+items in the same write order), `batch` (what one write changes) and `store` (TinyStore,
+which ties them together).
 """
 
 from monitor.io.tinystore.files import ENTRIES, INDEX, ITEMS, LOCK, META, OWNER, TEXTS
+from monitor.io.tinystore.quarantine import QUARANTINE
 from monitor.io.tinystore.store import CACHE_DAYS, TinyStore
 
-__all__ = ["CACHE_DAYS", "ENTRIES", "INDEX", "ITEMS", "LOCK", "META", "OWNER", "TEXTS", "TinyStore"]
+__all__ = [
+    "CACHE_DAYS",
+    "ENTRIES",
+    "INDEX",
+    "ITEMS",
+    "LOCK",
+    "META",
+    "OWNER",
+    "QUARANTINE",
+    "TEXTS",
+    "TinyStore",
+]

@@ -26,6 +26,10 @@ from monitor.io.tinystore.files import (
 )
 from monitor.model import Item
 
+OnBad = Callable[[Path, Record, str], None]  # a record that is no item, and why
+# What decoding a record that is valid JSON but no item raises
+_BAD = (KeyError, ValueError, TypeError, AttributeError, IndexError, OverflowError)
+
 _DAY_FILE = re.compile(r"(\d{4}-\d{2}-\d{2})\.json")
 
 
@@ -96,14 +100,26 @@ class Table:
     changes not yet written."""
 
     def __init__(
-        self, path: Path, name: str, readonly: bool, on_corrupt: OnCorrupt, key: str = "id"
+        self,
+        path: Path,
+        name: str,
+        readonly: bool,
+        on_corrupt: OnCorrupt,
+        on_bad: OnBad,
+        key: str = "id",
     ) -> None:
         self.key = key
         self.db, self.storage = open_db(path, readonly)
         self.table: DbTable = self.db.table(name)
         self.pending: dict[str, Record] = {}
+        self.docs: dict[str, int] = {}
         try:
-            self.docs: dict[str, int] = {doc[key]: doc.doc_id for doc in self.table}
+            for doc in self.table:
+                rid = doc.get(key)
+                if isinstance(rid, str) and rid:
+                    self.docs[rid] = doc.doc_id
+                else:  # no key: unreachable, and no item
+                    on_bad(path, dict(doc), f"no {key}")
         except CorruptFile as exc:
             on_corrupt(path, exc)
             self.storage.reset()
@@ -120,7 +136,11 @@ class Table:
         return dict(doc) if doc is not None else None
 
     def records(self) -> Iterator[Record]:
-        yield from self.table
+        """The records that have a key (see `__init__`)."""
+        key = self.key
+        for doc in self.table:
+            if isinstance(doc.get(key), str):
+                yield doc
 
     def flush(self, keep: Callable[[str], bool]) -> None:
         """Apply the pending changes, drop records `keep` rejects, write the file once."""
@@ -142,27 +162,38 @@ class Table:
 class Day:
     """The items of one UTC day (`name`, YYYY-MM-DD) and, loaded on first use, their texts."""
 
-    def __init__(self, root: Path, name: str, readonly: bool, on_corrupt: OnCorrupt) -> None:
+    def __init__(
+        self, root: Path, name: str, readonly: bool, on_corrupt: OnCorrupt, on_bad: OnBad
+    ) -> None:
         self.name = name
         self._text_path = text_file(root, name)
         self._readonly = readonly
         self._on_corrupt = on_corrupt
-        self.items = Table(items_file(root, name), "items", readonly, on_corrupt)
+        self._on_bad = on_bad
+        self.items = Table(items_file(root, name), "items", readonly, on_corrupt, on_bad)
         self._texts: Table | None = None
         self.changed: dict[str, Item] = {}  # the items of the pending records
 
     @property
     def texts(self) -> Table:
         if self._texts is None:
-            self._texts = Table(self._text_path, "text", self._readonly, self._on_corrupt)
+            self._texts = Table(
+                self._text_path, "text", self._readonly, self._on_corrupt, self._on_bad
+            )
         return self._texts
 
     def text(self, item_id: str) -> str | None:
         rec = self.texts.get(item_id)
-        return rec["text"] if rec is not None else None
+        text = rec.get("text") if rec is not None else None
+        return text if isinstance(text, str) else None
 
-    def item(self, rec: Record) -> Item:
-        return Item.from_record({**rec, "text": self.text(rec["id"])})
+    def item(self, rec: Record) -> Item | None:
+        """The record's item; None, reported, for a record that is no item."""
+        try:
+            return Item.from_record({**rec, "text": self.text(rec["id"])})
+        except _BAD as exc:
+            self._on_bad(self.items.storage.path, dict(rec), f"bad record: {exc!r}"[:300])
+            return None
 
     def read(
         self, since: datetime | None, until: datetime | None, committed: dict[str, str]
@@ -170,15 +201,18 @@ class Day:
         """The items with `published` in [since, until), newest first, without the copies
         moved items left behind (`committed`: id -> day, from the index)."""
         day = self.name
-        found: list[tuple[datetime, Record]] = []
+        found: list[Item] = []
         for rec in self.items.records():
             if committed.get(rec["id"], day) != day:
                 continue  # a copy left behind by a move; the item lives in another day
-            published = datetime.fromisoformat(rec["published"])
+            item = self.item(rec)
+            if item is None:
+                continue
+            published = item.published
             if (since is None or published >= since) and (until is None or published < until):
-                found.append((published, rec))
-        found.sort(key=lambda pair: (pair[0], pair[1]["id"]), reverse=True)
-        return [self.item(rec) for _, rec in found]
+                found.append(item)
+        found.sort(key=lambda it: (it.published, it.id), reverse=True)
+        return found
 
     def put(self, item: Item) -> None:
         rec = _untracked(item.to_record())

@@ -193,7 +193,7 @@ def entry_file_stale(root: Path, day: str) -> bool:
 def build_entries(day: Day) -> DayEntries:
     """The day's entries made from its items and text files (slow: reads the text)."""
     texts = day.texts  # loads the text file, so that its stamp is known
-    rows = [entry_of(day.item(rec)) for rec in day.items.records()]
+    rows = [entry_of(it) for rec in day.items.records() if (it := day.item(rec)) is not None]
     rows.sort(key=_newest, reverse=True)
     return DayEntries(sig(day.items.storage.stamp), sig(texts.storage.stamp), rows)
 
@@ -210,8 +210,10 @@ def updated_entries(
         entry = entry_of(item) if item is not None else known.get(rid)
         if entry is None:  # not in the entry file: made from the record
             rec = day.items.get(rid)
-            assert rec is not None
-            entry = entry_of(day.item(rec))
+            made = day.item(rec) if rec is not None else None
+            if made is None:
+                continue  # no item (set aside)
+            entry = entry_of(made)
         rows.append(entry)
     rows.sort(key=_newest, reverse=True)
     return DayEntries(*day_sigs(root, day.name), rows)

@@ -103,6 +103,16 @@ def move_aside(path: Path) -> Path:
     return aside
 
 
+def moved_aside(root: Path) -> list[str]:
+    """The day files `move_aside` renamed, relative to the store: items/DAY.json.corrupt."""
+    return sorted(
+        p.relative_to(root).as_posix()
+        for sub in (ITEMS, TEXTS)
+        if (root / sub).is_dir()
+        for p in (root / sub).glob("*.corrupt*")
+    )
+
+
 def stamp_of(st: os.stat_result) -> Stamp:
     return (st.st_ino, st.st_mtime_ns, st.st_size)
 

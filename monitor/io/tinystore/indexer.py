@@ -10,7 +10,7 @@ from pathlib import Path
 
 from monitor.io.fts import TextIndex
 from monitor.io.tinystore.days import Day, day_files, index_stamp
-from monitor.io.tinystore.files import CorruptFile
+from monitor.io.tinystore.files import CorruptFile, Record
 
 log = logging.getLogger(__name__)
 
@@ -18,6 +18,10 @@ log = logging.getLogger(__name__)
 def _ignore(path: Path, exc: CorruptFile) -> None:
     """The indexer reads days as a reader would: a file that does not parse is the
     writer's to handle."""
+
+
+def _skip(path: Path, rec: Record, reason: str) -> None:
+    """So is a record that is no item: the indexer leaves it out."""
 
 
 class Indexer:
@@ -76,7 +80,8 @@ class Indexer:
                     if self._stop.is_set():
                         return done
                     stamp = index_stamp(self.root, day)
-                    items = Day(self.root, day, True, _ignore).read(None, None, self.committed())
+                    found = Day(self.root, day, True, _ignore, _skip)
+                    items = found.read(None, None, self.committed())
                     self.text.index_day(day, items, stamp)
                     done += len(items)
                     if progress is not None:

@@ -30,14 +30,15 @@ from monitor.io.tinystore.files import ENTRIES, ITEMS, TEXTS, fsync_dir
 from monitor.io.tinystore.idlog import Line
 
 if TYPE_CHECKING:
-    from monitor.io.tinystore.store import TinyStore, _Batch
+    from monitor.io.tinystore.batch import Batch
+    from monitor.io.tinystore.store import TinyStore
 
 log = logging.getLogger(__name__)
 
 _DAY_NAME = re.compile(r"(\d{4}-\d{2}-\d{2})\.(json|msgpack)")
 
 
-def drop_before(store: TinyStore, batch: _Batch, day: str, keep: frozenset[str]) -> int:
+def drop_before(store: TinyStore, batch: Batch, day: str, keep: frozenset[str]) -> int:
     """Drop every item that lives in a day before `day` (YYYY-MM-DD, UTC) and is not in
     `keep`; remove or rewrite those days' files. Under the store's mutex, in a batch.
     Returns the number of items dropped."""

@@ -8,15 +8,18 @@ import contextlib
 import logging
 import threading
 from collections import OrderedDict
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from datetime import datetime, timedelta
 from pathlib import Path
+
+import msgspec
 
 from monitor.core.dedupe import merge
 from monitor.core.index import EntryIndex, Part
 from monitor.core.query import TextSearch
 from monitor.io.fts import TextIndex
 from monitor.io.store import Change, StoreError
+from monitor.io.tinystore.batch import Batch
 from monitor.io.tinystore.days import (
     Day,
     aware,
@@ -48,47 +51,20 @@ from monitor.io.tinystore.files import (
     file_stamp,
     fsync_dir,
     move_aside,
+    moved_aside,
     remove_temps,
 )
-from monitor.io.tinystore.idlog import IdLog, Line
+from monitor.io.tinystore.idlog import IdLog
 from monitor.io.tinystore.indexer import Indexer
 from monitor.io.tinystore.lock import WriterLock
 from monitor.io.tinystore.meta import Meta
+from monitor.io.tinystore.quarantine import Quarantine
 from monitor.io.tinystore.retention import drop_before, prune_texts, sweep
 from monitor.model import Entry, Item, Outcome, SourceState
 
 log = logging.getLogger(__name__)
 
 CACHE_DAYS = 8  # days kept in memory
-
-
-class _Batch:
-    """What one write changes, before it is committed."""
-
-    def __init__(self) -> None:
-        self.key_id: dict[str, str] = {}
-        self.id_day: dict[str, str] = {}
-        self.new_keys: dict[str, list[str]] = {}
-        self.drops: set[str] = set()
-        self.days: dict[str, Day] = {}
-        self.logged = False
-
-    def assign(self, item_id: str, day: str, keys: Iterable[str], known: dict[str, str]) -> None:
-        self.id_day[item_id] = day
-        fresh = self.new_keys.setdefault(item_id, [])
-        for k in keys:
-            if known.get(k) != item_id and k not in fresh:
-                fresh.append(k)
-            self.key_id[k] = item_id
-
-    def lines(self, committed: dict[str, str]) -> list[Line]:
-        """The index lines of this batch, given where items are (`committed`: id -> day)."""
-        lines = [Line(drop=rid) for rid in self.drops if rid in committed]
-        for rid, day in self.id_day.items():
-            keys = self.new_keys.get(rid, [])
-            if committed.get(rid) != day or keys:
-                lines.append(Line(id=rid, day=day, keys=keys))
-        return lines
 
 
 class TinyStore:
@@ -107,6 +83,7 @@ class TinyStore:
         self._entries: dict[str, DayEntries] = {}  # by day; loaded by entries(), kept by writes
         self._entries_all = False  # the writer has every day's entries in _entries
         self._moved: set[str] = set()  # days whose items moved in or out since rows were made
+        self._quarantine = Quarantine(self.path, readonly)
         self._text = TextIndex(self.path, readonly=readonly)
         self._indexer = Indexer(self.path, self._text, lambda: self._ids.id_day)
         if readonly:
@@ -212,7 +189,7 @@ class TinyStore:
         if path.parent.name == ITEMS:
             self._ids.drop_day(day)
 
-    def _day(self, name: str, batch: _Batch | None = None) -> Day:
+    def _day(self, name: str, batch: Batch | None = None) -> Day:
         if batch is not None and name in batch.days:
             return batch.days[name]
         day = self._days.get(name)
@@ -221,7 +198,7 @@ class TinyStore:
             if day.items.storage.stamp != file_stamp(path):
                 day = None
         if day is None:
-            day = Day(self.path, name, self.readonly, self._corrupt)
+            day = Day(self.path, name, self.readonly, self._corrupt, self._quarantine.add)
         self._cache(day)
         return day
 
@@ -232,7 +209,7 @@ class TinyStore:
         while len(self._days) > CACHE_DAYS:
             self._days.popitem(last=False)
 
-    def _pin(self, name: str, batch: _Batch) -> Day:
+    def _pin(self, name: str, batch: Batch) -> Day:
         """The day, held by the batch until it is written."""
         day = self._day(name, batch)
         batch.days[name] = day
@@ -253,7 +230,7 @@ class TinyStore:
         """The day's entries made from its items and text files (slow: reads the text)."""
         day = self._days.get(name) if not self.readonly else None
         if day is None:  # not cached: an old day must not push recent ones out
-            day = Day(self.path, name, self.readonly, self._corrupt)
+            day = Day(self.path, name, self.readonly, self._corrupt, self._quarantine.add)
         return build_entries(day)
 
     def _load_entries(self, day: str) -> DayEntries:
@@ -360,6 +337,19 @@ class TinyStore:
             rec = day.items.get(item_id)
             return day.item(rec) if rec is not None else None
 
+    def quarantined(self) -> int:
+        with self._mutex:
+            self._check_open()
+            return self._quarantine.count()
+
+    def problems(self) -> list[str]:
+        for _ in self.items():  # every record decoded once: the bad ones are set aside
+            pass
+        with self._mutex:
+            return self._quarantine.lines() + [
+                f"{name}: did not parse and was moved aside" for name in moved_aside(self.path)
+            ]
+
     def count(self) -> int:
         with self._mutex:
             self._check_open()
@@ -440,6 +430,8 @@ class TinyStore:
                 if day is None or rec is None:
                     continue
                 old = day.item(rec)
+                if old is None:
+                    continue
                 new = change(old)
                 if new != old:
                     self._replace(item_id, day, new, batch)
@@ -459,14 +451,14 @@ class TinyStore:
                 raise
 
     @contextlib.contextmanager
-    def _batch(self) -> Iterator[_Batch]:
+    def _batch(self) -> Iterator[Batch]:
         """One write: undone in memory if it fails, settled if it succeeds."""
         self._check_open()
         if self.readonly:
             raise StoreError(f"store {self.path} is open read-only")
         if self._broken:
             raise StoreError(f"store {self.path} failed a write earlier; reopen it")
-        batch = _Batch()
+        batch = Batch()
         try:
             yield batch
         except BaseException as exc:
@@ -497,14 +489,14 @@ class TinyStore:
         if self._closed:
             raise StoreError(f"store {self.path} is closed")
 
-    def _where(self, item_id: str, batch: _Batch) -> str | None:
+    def _where(self, item_id: str, batch: Batch) -> str | None:
         if item_id in batch.id_day:
             return batch.id_day[item_id]
         if item_id in batch.drops:
             return None
         return self._ids.id_day.get(item_id)
 
-    def _resolve(self, item: Item, batch: _Batch) -> str | None:
+    def _resolve(self, item: Item, batch: Batch) -> str | None:
         key_id = self._ids.key_id
         for key in item.keys:
             rid = batch.key_id.get(key) or key_id.get(key)
@@ -512,7 +504,7 @@ class TinyStore:
                 return rid
         return item.id if self._where(item.id, batch) is not None else None
 
-    def _find(self, new: Item, batch: _Batch) -> tuple[str, Day, Record] | None:
+    def _find(self, new: Item, batch: Batch) -> tuple[str, Day, Record] | None:
         """The stored item `new` is another copy of: its id, day and record."""
         while (rid := self._resolve(new, batch)) is not None:
             name = self._where(rid, batch)
@@ -526,7 +518,7 @@ class TinyStore:
             batch.id_day.pop(rid, None)
         return None
 
-    def _put(self, new: Item, batch: _Batch) -> Outcome:
+    def _put(self, new: Item, batch: Batch) -> Outcome:
         found = self._find(new, batch)
         if found is None:
             name = day_of(new.published)
@@ -535,13 +527,16 @@ class TinyStore:
             batch.assign(new.id, name, new.keys, self._ids.key_id)
             return "new"
         rid, day, rec = found
-        merged = merge(day.item(rec), new)
+        old = day.item(rec)
+        merged = merge(old, new) if old is not None else msgspec.structs.replace(new, id=rid)
         if merged is None:
             return "unchanged"
+        if old is None:  # the stored record was no item: the new copy replaces it
+            self._quarantine.healed(day.items.storage.path, rid)
         self._replace(rid, day, merged, batch)
         return "updated"
 
-    def _replace(self, rid: str, day: Day, item: Item, batch: _Batch) -> None:
+    def _replace(self, rid: str, day: Day, item: Item, batch: Batch) -> None:
         name = day_of(item.published)
         if name != day.name:
             # the stored copy stays until the move is committed, then goes stale
@@ -549,7 +544,7 @@ class TinyStore:
         self._pin(name, batch).put(item)
         batch.assign(rid, name, item.keys, self._ids.key_id)
 
-    def _commit(self, batch: _Batch, changed: dict[str, SourceState]) -> None:
+    def _commit(self, batch: Batch, changed: dict[str, SourceState]) -> None:
         lines = batch.lines(self._ids.id_day)
         if lines:
             self._ids.append(lines)  # 1. the index, before any day refers to it
@@ -585,7 +580,7 @@ class TinyStore:
         committed = self._ids.id_day
         return lambda rid: committed.get(rid, day) == day
 
-    def _settle(self, batch: _Batch) -> None:
+    def _settle(self, batch: Batch) -> None:
         id_day, moved = self._ids.id_day, self._moved
         for rid in batch.drops:
             before = id_day.pop(rid, None)
@@ -602,7 +597,7 @@ class TinyStore:
         for pinned in batch.days.values():
             self._cache(pinned)
 
-    def _abort(self, batch: _Batch) -> None:
+    def _abort(self, batch: Batch) -> None:
         """After a failed write: forget what memory holds beyond the files, repair the index."""
         for day in batch.days:
             self._days.pop(day, None)

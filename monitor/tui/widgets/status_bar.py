@@ -48,6 +48,10 @@ def status_text(session: Session, filter_label: str, zone: tzinfo | None) -> Tex
     out.append(f"{len(session.view.entries):,}/{len(session.entries):,} items")
     if session.unread_count:
         out.append(f" ({session.unread_count:,} unread)", style="bold")
+    if session.set_aside:
+        n = session.set_aside
+        out.append(f", {n:,} unreadable record{'' if n == 1 else 's'} set aside", style="bold red")
+        out.append(" (monitor check)")
     if filter_label:
         out.append(*sep)
         out.append("filter: ")

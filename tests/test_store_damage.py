@@ -1,0 +1,101 @@
+"""A stored record that is valid JSON but not an item (a bad field, no id) is set aside
+with its reason; everything else in the store stays usable, from every command."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from monitor.cli import main
+from monitor.io.tinystore import ITEMS, QUARANTINE, TinyStore
+from tests.support.store import item
+
+DAY = "2026-11-25"
+
+
+def damage(root: Path) -> None:
+    """Three items of one day, then item 2 given a `published` no parser reads and a
+    record without an id added: both still valid JSON."""
+    with TinyStore(root) as s:
+        s.write([item(1), item(2), item(3)], [])
+    path = root / ITEMS / f"{DAY}.json"
+    data = json.loads(path.read_text())
+    docs = data["items"]
+    for doc in docs.values():
+        if doc["id"] == "id2":
+            doc["published"] = "2025-06-03TX0:01:00+00:00"
+    docs["99"] = {"title": "no id", "published": "2026-11-25T10:00:00+00:00"}
+    path.write_text(json.dumps(data))
+
+
+@pytest.fixture
+def root(tmp_path: Path) -> Path:
+    return tmp_path / "db"
+
+
+@pytest.mark.parametrize("readonly", [True, False])
+def test_a_bad_record_is_set_aside_and_the_rest_is_read(root: Path, readonly: bool) -> None:
+    damage(root)
+    with TinyStore(root, readonly=readonly) as s:
+        assert sorted(it.id for it in s.items()) == ["id1", "id3"]
+        assert sorted(e.id for e in s.entry_index().entries) == ["id1", "id3"]
+        assert s.get("id2") is None
+        assert s.get("id1") is not None
+        assert s.quarantined() == 2
+    lines = (root / QUARANTINE).read_text().splitlines() if not readonly else []
+    if not readonly:  # the writer keeps a copy of each, with why, once
+        found = [json.loads(line) for line in lines]
+        assert sorted(f["reason"].split(":")[0] for f in found) == ["bad record", "no id"]
+        assert {f["file"] for f in found} == {f"{ITEMS}/{DAY}.json"}
+        assert any(f["record"].get("title") == "no id" for f in found)
+        with TinyStore(root) as s:
+            list(s.items())
+            assert s.quarantined() == 2
+        assert (root / QUARANTINE).read_text().splitlines() == lines
+
+
+def test_polling_the_item_again_replaces_its_bad_record(root: Path) -> None:
+    damage(root)
+    with TinyStore(root) as s:
+        assert s.write([item(2)], []) == ["updated"]
+        got = s.get("id2")
+        assert got is not None and got.published == item(2).published
+        assert sorted(e.id for e in s.entry_index().entries) == ["id1", "id2", "id3"]
+        assert s.quarantined() == 1  # the record without an id is still there
+
+
+def test_commands_read_around_a_bad_record(
+    root: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    damage(root)
+    cfg = tmp_path / "config.toml"
+    cfg.write_text('[storage]\npath = "db"\n', encoding="utf-8")
+    assert main(["export", "--config", str(cfg)]) == 0
+    out, _ = capsys.readouterr()
+    assert sorted(json.loads(line)["id"] for line in out.splitlines()) == ["id1", "id3"]
+    assert main(["search", "title", "--config", str(cfg)]) == 0
+    out, _ = capsys.readouterr()
+    assert "title 1" in out and "title 3" in out
+    assert main(["check", "--config", str(cfg)]) == 1
+    out, _ = capsys.readouterr()
+    assert "2 records set aside" in out
+
+
+@pytest.mark.anyio
+async def test_the_dashboard_starts_and_says_what_was_set_aside(root: Path) -> None:
+    from datetime import UTC
+
+    from monitor.tui.widgets.status_bar import status_text
+    from tests.support.dashboard import make_app, screen_text, settle
+
+    damage(root)
+    store = TinyStore(root)
+    app = make_app(store=store)  # type: ignore[arg-type]
+    async with app.run_test(size=(160, 30)) as pilot:
+        await settle(pilot)
+        status = status_text(app.session, "", UTC).plain
+        assert ", 2 unreadable records set aside (monitor check)" in status
+        assert "title 1" in screen_text(app)
+    store.close()
