@@ -451,13 +451,13 @@ def test_corrupt_day_file_does_not_block_opening(root: Path) -> None:
     assert day_file(root, "2026-11-25").exists()
     with TinyStore(root) as s:
         assert not stray.exists()
-        assert ids(s) == ["id2"]
+        assert ids(s) == ["id1", "id2"]  # id1 saved from the day's entry file
         got = s.get("id2")
         assert got is not None and got.text is None
         assert (root / ITEMS / "2026-11-25.json.corrupt").exists()
         assert (root / TEXTS / "2026-11-24.json.corrupt").exists()
-        assert s.count() == 1  # the unreadable day's items are forgotten
-        assert s.write([item(1)], []) == ["new"]
+        assert s.count() == 2
+        assert s.write([item(1)], []) == ["updated"]  # the entry's copy, merged
     with TinyStore(root) as s:
         assert sorted(ids(s)) == ["id1", "id2"]
         assert s.count() == 2
@@ -552,11 +552,11 @@ def test_lock_message_ignores_a_dead_owner(root: Path, store: TinyStore) -> None
 
 @pytest.mark.parametrize("n", [0, 1, 6, 7, 8, 20])
 def test_tables_are_encoded_in_chunks_as_in_one_call(n: int) -> None:
-    from monitor.io.tinystore.files import _encode_tables
+    from monitor.io.tinystore.files import encode_tables
 
     data = {
         "items": {str(i): {"id": f"é{i}", "keys": ("u:x", ["y"]), "n": None} for i in range(n)},
         "other": {},
     }
-    assert _encode_tables(data, chunk=7) == msgspec.json.encode(data)
-    assert _encode_tables({}) == b"{}"
+    assert encode_tables(data, chunk=7) == msgspec.json.encode(data)
+    assert encode_tables({}) == b"{}"

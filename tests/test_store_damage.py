@@ -99,3 +99,67 @@ async def test_the_dashboard_starts_and_says_what_was_set_aside(root: Path) -> N
         assert ", 2 unreadable records set aside (monitor check)" in status
         assert "title 1" in screen_text(app)
     store.close()
+
+
+def items_path(root: Path) -> Path:
+    return root / ITEMS / f"{DAY}.json"
+
+
+def three(root: Path) -> None:
+    with TinyStore(root) as s:
+        s.write([item(1, text="one"), item(2), item(3)], [])
+
+
+def test_a_truncated_day_file_keeps_its_intact_records(root: Path) -> None:
+    three(root)
+    raw = items_path(root).read_bytes()
+    cut = raw.index(b'"id3"')  # inside the third record: the file ends there
+    items_path(root).write_bytes(raw[:cut])
+    with TinyStore(root) as s:
+        assert sorted(it.id for it in s.items()) == ["id1", "id2", "id3"]
+        one = s.get("id1")
+        assert one is not None and one.summary == "summary 1" and one.text == "one"
+        three_ = s.get("id3")  # from the entry file: what the timeline showed of it
+        assert three_ is not None and three_.title == "title 3" and three_.summary == ""
+        assert three_.keys == item(3).keys  # from the id index: a new poll merges into it
+        assert s.count() == 3
+        [words] = s.damage()
+        assert "2 read from it, 1 from the day's entry file), 0 lost" in words
+        assert s.write([item(3)], []) == ["updated"]
+    assert (root / ITEMS / f"{DAY}.json.corrupt").read_bytes() == raw[:cut]
+
+
+def test_a_garbled_record_is_saved_from_the_entry_file_or_lost(root: Path) -> None:
+    three(root)
+    raw = bytearray(items_path(root).read_bytes())
+    at = raw.index(b'"id2"')
+    raw[at : at + 40] = b"\xff\x00garbage\x01" * 4  # inside the second record
+    items_path(root).write_bytes(bytes(raw))
+    (root / "entries" / f"{DAY}.msgpack").unlink()  # and no entry file to help
+    with TinyStore(root) as s:
+        assert sorted(it.id for it in s.items()) == ["id1", "id3"]
+        assert s.count() == 2  # id2 is forgotten: it returns as new when polled again
+        assert (
+            "2 items saved (2 read from it, 0 from the day's entry file), 1 lost" in (s.damage()[0])
+        )
+        assert s.write([item(2)], []) == ["new"]
+
+
+@pytest.mark.anyio
+async def test_the_dashboard_says_a_day_file_was_salvaged(root: Path) -> None:
+    from datetime import UTC
+
+    from monitor.tui.widgets.status_bar import status_text
+    from tests.support.dashboard import make_app, notes, settle
+
+    three(root)
+    items_path(root).write_bytes(items_path(root).read_bytes()[:-40])
+    store = TinyStore(root)
+    app = make_app(store=store)  # type: ignore[arg-type]
+    async with app.run_test(size=(160, 30)) as pilot:
+        await settle(pilot)
+        assert "1 damaged day file salvaged (monitor check)" in (
+            status_text(app.session, "", UTC).plain
+        )
+        assert any(f"items/{DAY}.json was damaged" in n for n in notes(app))
+    store.close()

@@ -152,6 +152,7 @@ class Session(TriageMixin, WatchMixin, RetentionMixin):
         self.text_ready = True  # the full texts are indexed (else words match titles only)
         self.ids: set[str] = set()
         self.set_aside = 0  # stored records that cannot be read (`Store.quarantined`)
+        self.damage: list[str] = []  # damaged day files and what was saved (`Store.damage`)
         self.states: dict[str, SourceState] = {}
         self.loaded = False
         self.filter = Filter()
@@ -256,9 +257,13 @@ class Session(TriageMixin, WatchMixin, RetentionMixin):
         def read() -> tuple[EntryIndex, dict[str, SourceState], set[str], triage_actions.Read]:
             index = store.entry_index()
             self.set_aside = store.quarantined()
+            self.damage = store.damage()
             return index, store.states(), {e.id for e in index.entries}, self.read_triage()
 
+        said = len(self.damage)
         index, states, ids, triage = await asyncio.to_thread(read)
+        for words in self.damage[said:]:
+            self.emit(Problem("store", words))
         first = not self.loaded
         self.index, self.states, self.ids, self.loaded = index, states, ids, True
         self.took_triage(*triage)

@@ -86,6 +86,11 @@ class Store(Protocol):
         left out everywhere) since the store was opened and read."""
         ...
 
+    def damage(self) -> list[str]:
+        """The damaged files found since the store was opened and what was saved of each,
+        in words, one line each (cheap: nothing is read for it)."""
+        ...
+
     def problems(self) -> list[str]:
         """What could not be read, in words, one line each (records set aside, files moved
         aside); empty when all is well. Reads every stored item first."""

@@ -117,6 +117,9 @@ class MemoryStore:
     def quarantined(self) -> int:
         return 0
 
+    def damage(self) -> list[str]:
+        return []
+
     def problems(self) -> list[str]:
         return []
 

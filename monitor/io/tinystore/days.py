@@ -3,6 +3,7 @@ full texts in text/DAY.json."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 from collections.abc import Callable, Iterable, Iterator
@@ -114,16 +115,28 @@ class Table:
         self.pending: dict[str, Record] = {}
         self.docs: dict[str, int] = {}
         try:
-            for doc in self.table:
-                rid = doc.get(key)
-                if isinstance(rid, str) and rid:
-                    self.docs[rid] = doc.doc_id
-                else:  # no key: unreachable, and no item
-                    on_bad(path, dict(doc), f"no {key}")
+            self._index(path, on_bad)
         except CorruptFile as exc:
+            seen = self.storage.stamp
             on_corrupt(path, exc)
-            self.storage.reset()
             self.docs = {}
+            if file_stamp(path) not in (None, seen):  # the writer put what it saved there
+                self.db, self.storage = open_db(path, readonly)
+                self.table = self.db.table(name)
+                with contextlib.suppress(CorruptFile):
+                    self._index(path, on_bad)
+                    return
+                self.docs = {}
+            self.storage.reset()
+
+    def _index(self, path: Path, on_bad: OnBad) -> None:
+        key = self.key
+        for doc in self.table:
+            rid = doc.get(key)
+            if isinstance(rid, str) and rid:
+                self.docs[rid] = doc.doc_id
+            else:  # no key: unreachable, and no item
+                on_bad(path, dict(doc), f"no {key}")
 
     def get(self, rid: str) -> Record | None:
         rec = self.pending.get(rid)

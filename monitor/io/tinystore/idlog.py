@@ -218,9 +218,9 @@ class IdLog:
         id_day = self.id_day
         return {day for rid, day in self.tail.items() if day is not None and rid not in id_day}
 
-    def drop_day(self, day: str) -> None:
-        """The writer: forget every item of `day` (its items file is lost)."""
-        lost = [rid for rid, d in self.id_day.items() if d == day]
+    def drop_ids(self, ids: Sequence[str]) -> None:
+        """The writer: forget these items (their records are lost)."""
+        lost = [rid for rid in ids if rid in self.id_day]
         if lost:
             self.append([Line(drop=rid) for rid in lost])
             for rid in lost:

@@ -60,6 +60,7 @@ from monitor.io.tinystore.lock import WriterLock
 from monitor.io.tinystore.meta import Meta
 from monitor.io.tinystore.quarantine import Quarantine
 from monitor.io.tinystore.retention import drop_before, prune_texts, sweep
+from monitor.io.tinystore.salvage import salvage_day
 from monitor.model import Entry, Item, Outcome, SourceState
 
 log = logging.getLogger(__name__)
@@ -84,6 +85,7 @@ class TinyStore:
         self._entries_all = False  # the writer has every day's entries in _entries
         self._moved: set[str] = set()  # days whose items moved in or out since rows were made
         self._quarantine = Quarantine(self.path, readonly)
+        self._damage: list[str] = []  # damaged day files, in words (`damage`)
         self._text = TextIndex(self.path, readonly=readonly)
         self._indexer = Indexer(self.path, self._text, lambda: self._ids.id_day)
         if readonly:
@@ -177,17 +179,24 @@ class TinyStore:
 
     def _corrupt(self, path: Path, exc: CorruptFile) -> None:
         """A file that does not parse. Readers skip it; the writer moves it aside and, for
-        an items file, forgets its items (they return as new when a feed lists them again)."""
+        an items file, writes in its place what can be saved of it (`salvage`), and
+        forgets the items that cannot be (they return as new when a feed lists them)."""
         if self.readonly:
             log.warning("store %s: %s does not parse; skipped (%s)", self.path, path.name, exc)
             return
+        day = path.name.removesuffix(".json")
+        saved = salvage_day(path, self._ids) if path.parent.name == ITEMS else None
         aside = move_aside(path)
         log.warning("store %s: %s does not parse; moved to %s (%s)", self.path, path, aside, exc)
-        day = path.name.removesuffix(".json")
         if path.parent.name in (ITEMS, TEXTS):
             self._forget_entries(day)  # made from the file moved aside
-        if path.parent.name == ITEMS:
-            self._ids.drop_day(day)
+        if saved is None:
+            return
+        saved.write(path)
+        self._ids.drop_ids(saved.lost)
+        words = saved.words(f"{ITEMS}/{path.name}")
+        log.warning("store %s: %s", self.path, words)
+        self._damage.append(words)
 
     def _day(self, name: str, batch: Batch | None = None) -> Day:
         if batch is not None and name in batch.days:
@@ -342,11 +351,15 @@ class TinyStore:
             self._check_open()
             return self._quarantine.count()
 
+    def damage(self) -> list[str]:
+        with self._mutex:
+            return list(self._damage)
+
     def problems(self) -> list[str]:
         for _ in self.items():  # every record decoded once: the bad ones are set aside
             pass
         with self._mutex:
-            return self._quarantine.lines() + [
+            return [*self._damage, *self._quarantine.lines()] + [
                 f"{name}: did not parse and was moved aside" for name in moved_aside(self.path)
             ]
 

@@ -48,9 +48,11 @@ def status_text(session: Session, filter_label: str, zone: tzinfo | None) -> Tex
     out.append(f"{len(session.view.entries):,}/{len(session.entries):,} items")
     if session.unread_count:
         out.append(f" ({session.unread_count:,} unread)", style="bold")
-    if session.set_aside:
-        n = session.set_aside
-        out.append(f", {n:,} unreadable record{'' if n == 1 else 's'} set aside", style="bold red")
+    if session.set_aside or session.damage:
+        n, days = session.set_aside, len(session.damage)
+        said = [f"{n:,} unreadable record{'' if n == 1 else 's'} set aside"] if n else []
+        said += [f"{days} damaged day file{'' if days == 1 else 's'} salvaged"] if days else []
+        out.append(", " + ", ".join(said), style="bold red")
         out.append(" (monitor check)")
     if filter_label:
         out.append(*sep)
