@@ -255,6 +255,29 @@ def test_recent_days_stay_in_memory(store: TinyStore) -> None:
     assert store.count() == CACHE_DAYS + 4
 
 
+def test_a_poll_reads_each_day_it_touches_once(
+    root: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    spread = CACHE_DAYS + 1  # more days than the cache holds, listed round and round
+    batch = [
+        item(n, published=T0 - timedelta(days=n % spread), title=f"t{n}") for n in range(90)
+    ]
+    with TinyStore(root) as s:
+        s.write(batch, [])
+    loads: Counter[str] = Counter()
+    real = files.FileStorage._load
+
+    def counted(self: files.FileStorage) -> object:
+        loads[f"{self.path.parent.name}/{self.path.name}"] += 1
+        return real(self)
+
+    monkeypatch.setattr(files.FileStorage, "_load", counted)
+    with TinyStore(root) as s:
+        loads.clear()
+        assert s.write(batch, []) == ["unchanged"] * 90  # a re-poll: nothing new
+    assert loads and max(loads.values()) == 1, loads
+
+
 # --- lock and modes ------------------------------------------------------------------------
 
 

@@ -65,7 +65,7 @@ from monitor.model import Entry, Item, Outcome, SourceState
 
 log = logging.getLogger(__name__)
 
-CACHE_DAYS = 8  # days kept in memory
+CACHE_DAYS = 8  # days kept in memory between writes (a write holds every day it reads)
 
 
 class TinyStore:
@@ -208,6 +208,8 @@ class TinyStore:
                 day = None
         if day is None:
             day = Day(self.path, name, self.readonly, self._corrupt, self._quarantine.add)
+        if batch is not None:  # held until the write ends: a poll reads each day once
+            batch.days[name] = day
         self._cache(day)
         return day
 
