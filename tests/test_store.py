@@ -255,13 +255,9 @@ def test_recent_days_stay_in_memory(store: TinyStore) -> None:
     assert store.count() == CACHE_DAYS + 4
 
 
-def test_a_poll_reads_each_day_it_touches_once(
-    root: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_a_poll_reads_each_day_it_touches_once(root: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     spread = CACHE_DAYS + 1  # more days than the cache holds, listed round and round
-    batch = [
-        item(n, published=T0 - timedelta(days=n % spread), title=f"t{n}") for n in range(90)
-    ]
+    batch = [item(n, published=T0 - timedelta(days=n % spread), title=f"t{n}") for n in range(90)]
     with TinyStore(root) as s:
         s.write(batch, [])
     loads: Counter[str] = Counter()

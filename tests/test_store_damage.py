@@ -163,3 +163,27 @@ async def test_the_dashboard_says_a_day_file_was_salvaged(root: Path) -> None:
         )
         assert any(f"items/{DAY}.json was damaged" in n for n in notes(app))
     store.close()
+
+
+def test_a_garbage_line_in_the_id_log_is_found_and_the_log_made_again(root: Path) -> None:
+    from monitor.io.tinystore import INDEX
+
+    with TinyStore(root) as s:
+        for n in (1, 2, 3):
+            s.write([item(n)], [])
+    log = root / INDEX
+    lines = log.read_bytes().splitlines(keepends=True)
+    at = next(i for i, line in enumerate(lines) if b'"id2"' in line)
+    lines[at] = b"\x00garbage{\n"  # a whole line, in the middle
+    log.write_bytes(b"".join(lines))
+    with TinyStore(root, readonly=True) as s:  # a reader makes it again in memory
+        assert sorted(e.id for e in s.entry_index().entries) == ["id1", "id2", "id3"]
+        assert s.get("id2") is not None and s.count() == 3
+    with TinyStore(root) as s:  # the writer, on disk
+        assert sorted(e.id for e in s.entry_index().entries) == ["id1", "id2", "id3"]
+        assert s.count() == 3
+        assert s.write([item(2)], []) == ["unchanged"]
+    assert b"garbage" not in log.read_bytes()
+    assert (root / f"{INDEX}.corrupt").exists()
+    with TinyStore(root, readonly=True) as s:
+        assert s.count() == 3

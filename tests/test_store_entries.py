@@ -530,8 +530,8 @@ def test_index_reload_keeps_entries_right(root: Path, store: TinyStore) -> None:
     store.write([item(1, published=T0 - timedelta(days=2))], [])
     index = root / INDEX
     data = index.read_bytes()
-    index.write_bytes(b"")  # shorter than the reader read: it loads it again
-    assert reader.count() == 0
+    index.write_bytes(b"")  # shorter than the reader read: it loads it again, and with
+    assert reader.count() == 2  # no line there, it indexes the day files itself
     index.write_bytes(data)
     assert ids(reader.entries()) == ["id2", "id1"]
     reader.close()

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import msgspec
 
-from monitor.io.tinystore.files import Record, no_gc, timestamp
+from monitor.io.tinystore.files import Record, move_aside, no_gc, timestamp, write_atomic
 
 log = logging.getLogger(__name__)
 
@@ -35,24 +35,27 @@ class Line(msgspec.Struct, omit_defaults=True):
     commit: str | None = None
 
 
-def decode_lines(data: bytes) -> list[Line]:
-    """Complete index lines; a line that does not parse is skipped."""
+def decode_lines(data: bytes) -> tuple[list[Line], int]:
+    """Complete index lines, and how many lines did not parse (skipped)."""
     if not data.strip():
-        return []
+        return [], 0
     try:  # all at once as one JSON array: much faster than line by line
         return msgspec.json.decode(
             b"[" + data.rstrip(b"\n").replace(b"\n", b",") + b"]", type=list[Line]
-        )
+        ), 0
     except msgspec.DecodeError:
         pass
     out: list[Line] = []
+    bad = 0
     decoder = msgspec.json.Decoder(Line)
     for raw in data.splitlines():
         try:
             out.append(decoder.decode(raw))
         except msgspec.DecodeError:
-            log.warning("ids.log: skipping a line that does not parse")
-    return out
+            bad += 1
+    if bad:
+        log.warning("ids.log: %d lines do not parse", bad)
+    return out, bad
 
 
 def lines_from_days(days: Iterable[tuple[str, Iterable[Record]]]) -> list[Line]:
@@ -81,6 +84,7 @@ class IdLog:
         self.undropped: dict[str, str] = {}  # tail drops undone (readers only): id -> day
         self._fd: int | None = None
         self._pos = 0
+        self.garbled = 0  # lines of the file that do not parse (it must be made again)
 
     def load(self) -> bool:
         """Read the whole file again; the writer drops a torn last line and opens the file
@@ -94,7 +98,8 @@ class IdLog:
         self.key_id, self.id_day, self.tail, self.reverted = {}, {}, {}, {}
         self.undropped = {}
         with no_gc():  # many small objects, no cycles: collecting would only slow this down
-            self.replay(decode_lines(data[:end]))
+            lines, self.garbled = decode_lines(data[:end])
+            self.replay(lines)
         self._pos = end
         if not self.readonly:
             if end < len(data):
@@ -118,7 +123,10 @@ class IdLog:
                 f.seek(self._pos)
                 chunk = f.read(size - self._pos)
             end = chunk.rfind(b"\n") + 1
-            self.replay(decode_lines(chunk[:end]), moved)
+            lines, bad = decode_lines(chunk[:end])
+            if bad:
+                return False  # load it whole, and find out
+            self.replay(lines, moved)
             self._pos += end
         return True
 
@@ -206,12 +214,25 @@ class IdLog:
         self.undropped.clear()
 
     def rebuild(self, days: Iterable[tuple[str, Iterable[Record]]]) -> None:
-        """The file is gone but days exist: index every stored item again (`lines_from_days`)."""
-        log.warning("ids.log is missing; rebuilding it from the day files")
+        """The file is gone, or holds lines that do not parse, but days exist: index every
+        stored item again (`lines_from_days`). The writer replaces the file with those
+        lines (the old one is kept as ids.log.corrupt); a reader only replays them."""
+        log.warning("ids.log is missing or damaged; rebuilding it from the day files")
         lines = lines_from_days(days)
-        self.append([*lines, Line(commit=timestamp())])
+        self.key_id, self.id_day, self.tail = {}, {}, {}
         self.replay(lines)
         self.tail.clear()
+        self.garbled = 0
+        if self.readonly:
+            return
+        encode = msgspec.json.Encoder().encode
+        data = b"".join(encode(line) + b"\n" for line in [*lines, Line(commit=timestamp())])
+        self.close()
+        if self.path.exists() and self.path.stat().st_size:
+            move_aside(self.path)  # kept, unused
+        write_atomic(self.path, data)
+        self._pos = len(data)
+        self._fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
 
     def unfinished_drops(self) -> set[str]:
         """The days the items dropped by an unfinished batch lived in."""

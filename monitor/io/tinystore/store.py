@@ -149,12 +149,12 @@ class TinyStore:
         for loaded in self._entries.values():
             loaded.rows = None  # every day's members are checked again
         empty = self._ids.load()
-        if self.readonly:
-            self._ids.verify_tail(self._holds)
-        elif empty and day_files(self.path):
+        if (empty or self._ids.garbled) and day_files(self.path):
             self._ids.rebuild(
                 (day, self._day(day).items.records()) for day in reversed(day_files(self.path))
             )
+        elif self.readonly:
+            self._ids.verify_tail(self._holds)
         else:
             dropping = self._ids.unfinished_drops()  # an interrupted retention pass
             self._ids.close_tail(self._holds)
