@@ -187,3 +187,48 @@ def test_a_garbage_line_in_the_id_log_is_found_and_the_log_made_again(root: Path
     assert (root / f"{INDEX}.corrupt").exists()
     with TinyStore(root, readonly=True) as s:
         assert s.count() == 3
+
+
+def _entry_file(root: Path) -> Path:
+    return root / "entries" / f"{DAY}.msgpack"
+
+
+def test_a_garbled_entry_file_under_a_valid_header_is_made_again(
+    root: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import msgspec
+
+    from monitor.core.index import decode_parts, encode_parts
+    from monitor.io.tinystore.entries import EntryFile
+
+    three(root)
+    head = msgspec.msgpack.decode(_entry_file(root).read_bytes(), type=EntryFile)
+    # a posting pointing past the part's rows, in a file without a digest (as older ones)
+    [part] = decode_parts(head.index)
+    rows = part.rows.copy()
+    rows[0] = 60_000
+    part.rows = rows
+    bad = msgspec.structs.replace(head, index=msgspec.Raw(encode_parts([part])), check=b"")
+    _entry_file(root).write_bytes(msgspec.msgpack.encode(bad))
+    cfg = tmp_path / "config.toml"
+    cfg.write_text('[storage]\npath = "db"\n', encoding="utf-8")
+    assert main(["search", "title", "--config", str(cfg)]) == 0
+    out, _ = capsys.readouterr()
+    assert all(f"title {n}" in out for n in (1, 2, 3))
+    assert main(["actors", "--config", str(cfg)]) == 0
+    capsys.readouterr()
+    # a byte of a title garbled: the digest finds it, the writer makes the file again
+    raw = _entry_file(root).read_bytes()
+    with TinyStore(root) as s:  # rewrites the file the reader found bad
+        assert len(s.entry_index().entries) == 3
+    raw = _entry_file(root).read_bytes()
+    _entry_file(root).write_bytes(raw.replace(b"title 2", b"titlX 2"))
+    with TinyStore(root, readonly=True) as s:
+        assert sorted(e.title for e in s.entry_index().entries) == [
+            "title 1",
+            "title 2",
+            "title 3",
+        ]
+    with TinyStore(root) as s:
+        s.entry_index()
+    assert b"titlX" not in _entry_file(root).read_bytes()

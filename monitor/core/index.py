@@ -205,7 +205,40 @@ class Part:
             and (len(part.starts) == 0 or int(part.starts[-1]) == len(part.rows))
         ):
             raise ValueError("not an index part: its arrays disagree")
+        if not part.valid():
+            raise ValueError("not an index part: a value is out of range")
         return part
+
+    def valid(self) -> bool:
+        """Whether every value points where it may: rows within the part, ids within
+        their vocabularies, words sorted, runs in order (what a search indexes with)."""
+        n = self.size
+
+        def within(values: np.ndarray, limit: int) -> bool:
+            return not len(values) or (int(values.min()) >= 0 and int(values.max()) < limit)
+
+        def ordered(values: np.ndarray, strict: bool = False) -> bool:
+            if len(values) < 2:
+                return True
+            step = values[1:] > values[:-1] if strict else values[1:] >= values[:-1]
+            return bool(np.all(step))
+
+        starts = self.starts
+        return (
+            n >= 0
+            and (not len(starts) or int(starts[0]) == 0)
+            and ordered(starts)
+            and ordered(self.words, strict=True)
+            and within(self.rows, max(n, 1))
+            and within(self.language, max(len(self.languages), 1))
+            and all(
+                within(names.row, max(n, 1))
+                and ordered(names.row)
+                and within(names.id, max(len(names.vocab), 1))
+                for names in (self.sources, self.actors)
+            )
+            and (not len(self.actor_count) or int(self.actor_count.min()) >= 0)
+        )
 
 
 def build_parts(entries: Sequence[Entry]) -> list[Part]:

@@ -33,6 +33,16 @@ class EntryFile(msgspec.Struct, array_like=True):
     text: Sig | None
     rows: msgspec.Raw  # list[Entry], decoded only once the header matches
     index: msgspec.Raw = msgspec.field(default_factory=msgspec.Raw)  # encode_parts; empty: none
+    check: bytes = b""  # `_check` of rows and index (absent from older files)
+
+
+def _check(rows: msgspec.Raw, index: msgspec.Raw) -> bytes:
+    """A digest of an entry file's rows and index: a byte garbled in them, under a header
+    that still matches, is found on load and the file made again."""
+    h = hashlib.blake2b(digest_size=16)
+    h.update(memoryview(rows))
+    h.update(memoryview(index))
+    return h.digest()
 
 
 _ENTRY_FILE = msgspec.msgpack.Decoder(EntryFile)
@@ -131,6 +141,8 @@ def _decode(
         head = _ENTRY_FILE.decode(data)
         if head.format != ENTRY_FORMAT or head.items != items or head.text != text:
             return None
+        if head.check and head.check != _check(head.rows, head.index):
+            return "its rows or index do not match their digest"
         with no_gc():
             rows = _ENTRY_ROWS.decode(head.rows)
     except msgspec.DecodeError as exc:
@@ -174,7 +186,7 @@ def read_entry_file(root: Path, day: str, items: Sig | None, text: Sig | None) -
 def write_entry_file(root: Path, day: str, entries: DayEntries) -> None:
     rows = msgspec.Raw(msgspec.msgpack.encode(entries.all))
     index = msgspec.Raw(encode_parts(entries.parts))
-    head = EntryFile(ENTRY_FORMAT, entries.items, entries.text, rows, index)
+    head = EntryFile(ENTRY_FORMAT, entries.items, entries.text, rows, index, _check(rows, index))
     # not fsynced: a file lost or cut short by a power cut is found out and made again
     write_atomic(entry_path(root, day), msgspec.msgpack.encode(head), durable=False)
 
