@@ -232,3 +232,156 @@ def test_a_garbled_entry_file_under_a_valid_header_is_made_again(
     with TinyStore(root) as s:
         s.entry_index()
     assert b"titlX" not in _entry_file(root).read_bytes()
+
+
+# --- a full disk ---------------------------------------------------------------------------
+
+ENOSPC = OSError(28, "No space left on device")
+
+
+def test_a_failed_append_leaves_no_torn_line(root: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import os
+
+    from monitor.io.store import StoreError
+    from monitor.io.tinystore import INDEX, idlog
+
+    real = os.write
+    calls = [0]
+
+    def half_then_full(fd: int, data: bytes | memoryview) -> int:
+        calls[0] += 1
+        if calls[0] == 1:
+            real(fd, bytes(data)[: len(data) // 2])
+            raise ENOSPC
+        return real(fd, data)
+
+    with TinyStore(root) as s:
+        s.write([item(1)], [])
+        monkeypatch.setattr(idlog.os, "write", half_then_full)
+        with pytest.raises(StoreError, match="No space left"):
+            s.write([item(2)], [])
+        assert s.write([item(3)], []) == ["new"]  # the disk has room again
+        assert s.count() == 2
+    monkeypatch.undo()
+    import msgspec
+
+    for line in (root / INDEX).read_bytes().splitlines():
+        msgspec.json.decode(line)  # every line whole: none glued to a torn one
+    with TinyStore(root, readonly=True) as s:
+        assert sorted(e.id for e in s.entry_index().entries) == ["id1", "id3"]
+        assert s.count() == 2
+
+
+def test_a_store_that_could_not_recover_tries_again_at_the_next_write(
+    root: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from monitor.io.store import StoreError
+    from monitor.io.tinystore import days
+
+    with TinyStore(root) as s:
+        s.write([item(1)], [])
+        real_flush = days.Table.flush
+        real_recover = TinyStore._recover
+        monkeypatch.setattr(days.Table, "flush", lambda *a: (_ for _ in ()).throw(ENOSPC))
+        monkeypatch.setattr(TinyStore, "_recover", lambda self, **kw: False)
+        with pytest.raises(StoreError):
+            s.write([item(2)], [])
+        with pytest.raises(StoreError, match="cannot recover yet"):
+            s.write([item(2)], [])
+        monkeypatch.setattr(days.Table, "flush", real_flush)
+        monkeypatch.setattr(TinyStore, "_recover", real_recover)
+        assert s.write([item(2)], []) == ["new"]  # room again: it recovers and writes
+        assert s.count() == 2
+
+
+def test_a_full_disk_at_open_costs_only_what_is_derived(
+    root: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from monitor.io.tinystore import entries, lock
+
+    three(root)
+    (root / "entries" / f"{DAY}.msgpack").unlink()  # to be made again at open
+
+    def full(*args: object, **kw: object) -> None:
+        raise ENOSPC
+
+    monkeypatch.setattr(lock, "write_atomic", full)  # owner.json
+    monkeypatch.setattr(entries, "write_atomic", full)  # the entry file
+    with TinyStore(root) as s:
+        assert len(s.entry_index().entries) == 3
+
+
+def test_a_store_that_cannot_be_written_opens_read_only_in_the_dashboard(
+    root: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from monitor.io.backends import open_store
+    from monitor.io.store import StoreUnwritable
+    from monitor.io.tinystore import lock
+    from monitor.tui.app import lock_notice
+
+    three(root)
+
+    def read_only_fs(self: object) -> None:
+        raise OSError(30, "Read-only file system")
+
+    monkeypatch.setattr(lock.FileLock, "acquire", read_only_fs)
+    with pytest.raises(StoreUnwritable) as raised:
+        open_store(root)
+    assert lock_notice(str(raised.value)) == (
+        f"read-only: cannot lock store {root}: Read-only file system; polling disabled"
+    )
+    with TinyStore(root, readonly=True) as s:
+        assert s.count() == 3
+
+
+@pytest.mark.anyio
+async def test_a_watch_reports_a_failed_write_and_keeps_going(
+    root: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from monitor.io.session import Session
+    from monitor.io.tinystore import days
+    from tests.support.dashboard import FakePoll
+    from tests.support.items import settings
+
+    real_flush = days.Table.flush
+    failed = [False]
+
+    def flush_once_full(self: days.Table, keep: object) -> None:
+        if not failed[0]:
+            failed[0] = True
+            raise ENOSPC
+        real_flush(self, keep)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(days.Table, "flush", flush_once_full)
+    ended: list[str | None] = []
+    store = TinyStore(root)
+
+    def listen(event: object) -> None:
+        from monitor.io.events import PollEnded
+
+        if isinstance(event, PollEnded):
+            ended.append(event.failure)
+
+    async def no_sleep(seconds: float) -> None:
+        return None
+
+    poll = FakePoll()
+
+    real_call = poll.__call__
+
+    async def each_pass_one(*args: object, **kw: object) -> object:
+        poll.queue = [item(len(ended) + 1)]
+        return await real_call(*args, **kw)  # type: ignore[arg-type]
+
+    session = Session(
+        settings(), store, listener=listen, poll=each_pass_one, sleep=no_sleep, text=False
+    )
+    try:
+        await session.run(passes=3)
+    finally:
+        await session.close()
+        store.close()
+    assert ended[0] is not None and "No space left" in ended[0]
+    assert ended[1:] == [None, None]
+    with TinyStore(root, readonly=True) as s:
+        assert sorted(e.id for e in s.entry_index().entries) == ["id2", "id3"]

@@ -21,13 +21,13 @@ def cmd_dashboard(args: argparse.Namespace) -> int:
 
 def _run_dashboard(settings: Settings) -> int:
     from monitor.io.backends import open_store
-    from monitor.io.store import StoreError, StoreLocked
+    from monitor.io.store import StoreError, StoreLocked, StoreUnwritable
 
     read_only, lock_message = False, ""
     try:
         store = open_store(settings.storage)
-    except StoreLocked as exc:  # another monitor writes: watch read-only, no polling
-        read_only, lock_message = True, str(exc)
+    except (StoreLocked, StoreUnwritable) as exc:  # another monitor writes, or nothing
+        read_only, lock_message = True, str(exc)  # can be written here: watch, no polling
         store = store_of(settings, readonly=True)
     except StoreError as exc:
         raise CliError(str(exc)) from None

@@ -21,6 +21,11 @@ class StoreLocked(StoreError):
     """Another process holds the write lock. The message names it."""
 
 
+class StoreUnwritable(StoreError):
+    """The store can be read but not written here (a read-only file system, a full disk,
+    no permission): a reader may still open it."""
+
+
 class Store(Protocol):
     """A narrow store: one batched write per poll, reads by time range or id.
 

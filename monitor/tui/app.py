@@ -50,6 +50,8 @@ SAVED_FILTER = "app.filter_"  # + the digit: the id of a saved filter's binding
 
 
 def lock_notice(message: str) -> str:
+    if message.startswith(("cannot write", "cannot lock", "cannot create")):
+        return f"read-only: {message}; polling disabled"  # a full disk, a read-only system
     pid = re.search(r"\bpid (\d+)", message)
     who = f"another monitor (pid {pid.group(1)})" if pid else "another monitor"
     return f"read-only: {who} is writing; polling disabled"

@@ -10,6 +10,7 @@ whose item is still in its day is undone too: retention drops it again later).
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 from collections.abc import Callable, Iterable, Sequence
@@ -85,6 +86,7 @@ class IdLog:
         self._fd: int | None = None
         self._pos = 0
         self.garbled = 0  # lines of the file that do not parse (it must be made again)
+        self._end = 0  # the writer: where its last whole line ends
 
     def load(self) -> bool:
         """Read the whole file again; the writer drops a torn last line and opens the file
@@ -106,6 +108,7 @@ class IdLog:
                 log.warning("ids.log: dropping a torn last line")
                 os.truncate(self.path, end)
             self._fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+            self._end = end
         return not end
 
     def catch_up(self, moved: set[str] | None) -> bool:
@@ -231,7 +234,7 @@ class IdLog:
         if self.path.exists() and self.path.stat().st_size:
             move_aside(self.path)  # kept, unused
         write_atomic(self.path, data)
-        self._pos = len(data)
+        self._pos = self._end = len(data)
         self._fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
 
     def unfinished_drops(self) -> set[str]:
@@ -248,13 +251,25 @@ class IdLog:
                 del self.id_day[rid]
 
     def append(self, lines: Sequence[Line]) -> None:
+        """Write whole lines at the end. A write that fails half way (a full disk) is cut
+        off again, so that the next lines do not follow a torn one."""
         assert self._fd is not None
         encode = msgspec.json.Encoder().encode
         data = b"".join(encode(line) + b"\n" for line in lines)
+        good = os.lseek(self._fd, 0, os.SEEK_END)
+        if good > self._end:  # a torn line a failed append could not cut off
+            os.ftruncate(self._fd, self._end)
+            good = self._end
         view = memoryview(data)
-        while view:
-            view = view[os.write(self._fd, view) :]
-        os.fsync(self._fd)
+        try:
+            while view:
+                view = view[os.write(self._fd, view) :]
+            os.fsync(self._fd)
+        except OSError:
+            with contextlib.suppress(OSError):
+                os.ftruncate(self._fd, good)
+            raise
+        self._end = good + len(data)
 
     def commit(self) -> None:
         """Close the batch: the lines before this one are complete."""

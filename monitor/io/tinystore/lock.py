@@ -4,6 +4,7 @@ told which process to stop instead of waiting."""
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
 import sys
 from collections.abc import Sequence
@@ -13,8 +14,10 @@ from pathlib import Path
 import msgspec
 from filelock import FileLock, Timeout
 
-from monitor.io.store import StoreError, StoreLocked
+from monitor.io.store import StoreLocked, StoreUnwritable
 from monitor.io.tinystore.files import LOCK, OWNER, Record, timestamp, write_atomic
+
+log = logging.getLogger(__name__)
 
 
 class WriterLock:
@@ -31,12 +34,15 @@ class WriterLock:
         except Timeout:
             raise StoreLocked(in_use(self.root)) from None
         except OSError as exc:
-            raise StoreError(f"cannot lock store {self.root}: {exc}") from exc
+            raise StoreUnwritable(f"cannot lock store {self.root}: {exc.strerror}") from exc
 
     def claim(self) -> None:
-        """Holding the lock: say who holds it."""
+        """Holding the lock: say who holds it (only said: a full disk does not stop it)."""
         owner = {"pid": os.getpid(), "argv": sys.argv, "since": timestamp()}
-        write_atomic(self.root / OWNER, msgspec.json.encode(owner))
+        try:
+            write_atomic(self.root / OWNER, msgspec.json.encode(owner))
+        except OSError as exc:
+            log.warning("store %s: cannot write %s (%s)", self.root, OWNER, exc.strerror)
 
     def release(self) -> None:
         with contextlib.suppress(OSError, msgspec.DecodeError):

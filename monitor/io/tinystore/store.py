@@ -18,7 +18,7 @@ from monitor.core.dedupe import merge
 from monitor.core.index import EntryIndex, Part
 from monitor.core.query import TextSearch
 from monitor.io.fts import TextIndex
-from monitor.io.store import Change, StoreError
+from monitor.io.store import Change, StoreError, StoreUnwritable
 from monitor.io.tinystore.batch import Batch
 from monitor.io.tinystore.days import (
     Day,
@@ -102,7 +102,7 @@ class TinyStore:
         try:
             root.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
-            raise StoreError(f"cannot create store {root}: {exc}") from exc
+            raise StoreUnwritable(f"cannot create store {root}: {exc.strerror}") from exc
         check_ours(root)
         lock = WriterLock(root)
         lock.acquire()
@@ -119,8 +119,10 @@ class TinyStore:
                 self._meta.write({})
             self._load_index()
             self._repair_entries()
-        except BaseException:
+        except BaseException as exc:
             self._release()
+            if isinstance(exc, OSError):  # a full disk, a read-only file system
+                raise StoreUnwritable(f"cannot write store {root}: {exc.strerror}") from exc
             raise
         self._indexer.start()
 
@@ -235,7 +237,10 @@ class TinyStore:
         return read_entry_file(self.path, day, items, text)
 
     def _save_entries(self, day: str, entries: DayEntries) -> None:
-        write_entry_file(self.path, day, entries)
+        try:
+            write_entry_file(self.path, day, entries)
+        except OSError as exc:  # derived: made again on a later open; memory has them
+            log.warning("store %s: cannot write the entries of %s (%s)", self.path, day, exc)
 
     def _build_entries(self, name: str) -> DayEntries:
         """The day's entries made from its items and text files (slow: reads the text)."""
@@ -471,8 +476,8 @@ class TinyStore:
         self._check_open()
         if self.readonly:
             raise StoreError(f"store {self.path} is open read-only")
-        if self._broken:
-            raise StoreError(f"store {self.path} failed a write earlier; reopen it")
+        if self._broken and not self._recover():  # the disk may have room again
+            raise StoreError(f"store {self.path} failed a write earlier and cannot recover yet")
         batch = Batch()
         try:
             yield batch
@@ -617,11 +622,19 @@ class TinyStore:
         for day in batch.days:
             self._days.pop(day, None)
             self._forget_entries(day)
+        self._broken = True
+        self._recover(index=batch.logged)
+
+    def _recover(self, *, index: bool = True) -> bool:
+        """Read meta (and the index, correcting an unfinished batch) again after a failed
+        write; whether that worked. Until it does, no write starts: each tries again."""
         try:
             self._meta.load()
-            if batch.logged:
+            if index:
                 self._days.clear()
                 self._load_index()
         except Exception:
-            log.exception("store %s: cannot recover from a failed write", self.path)
-            self._broken = True
+            log.exception("store %s: cannot recover from a failed write yet", self.path)
+            return False
+        self._broken = False
+        return True
