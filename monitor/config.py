@@ -15,9 +15,16 @@ from monitor.config_alerts import EVERY as EVERY
 from monitor.config_alerts import NOTIFY as NOTIFY
 from monitor.config_alerts import AlertSettings as AlertSettings
 from monitor.config_alerts import EmailSettings as EmailSettings
-from monitor.config_alerts import RawAlerts, RawWatch, alert_settings, query_problem
+from monitor.config_alerts import (
+    RawAlerts,
+    RawWatch,
+    alert_settings,
+    name_problem,
+    query_problem,
+)
 from monitor.config_alerts import Watch as Watch
 from monitor.config_alerts import watches as parse_watches
+from monitor.core.normalize import control_char
 from monitor.core.urls import check_url
 from monitor.model import ActorSpec, Source, tag_key
 
@@ -359,6 +366,11 @@ def parse(text: str, path: Path | None = None) -> Settings:
     def fail(key: str, message: str) -> ConfigError:
         return ConfigError(path, key, message, locate(text, key))
 
+    def named(key: str, name: str) -> None:
+        """Display names reach terminals: one with a control character is refused."""
+        if (problem := name_problem(name)) is not None:
+            raise fail(key, problem)
+
     base = path.parent if path else Path.cwd()
 
     def value(key: str, fn: Any, v: Any) -> Any:
@@ -402,10 +414,13 @@ def parse(text: str, path: Path | None = None) -> Settings:
         name = s.name.strip()
         if not name:
             raise fail(f"{key}.name", "a source needs a name")
+        named(f"{key}.name", name)
         if name in seen:
             first = locate(text, f"sources[{seen[name]}].name")
             raise fail(f"{key}.name", f"duplicate source name {name!r} (first at line {first})")
         seen[name] = i
+        if s.category is not None:
+            named(f"{key}.category", s.category)
         problem = check_url(s.url.strip())
         if problem:
             raise fail(f"{key}.url", problem)
@@ -440,13 +455,18 @@ def parse(text: str, path: Path | None = None) -> Settings:
 
     actors = []
     for name, data in raw.actors.items():
-        a = table_entry(f'actors."{name}"', data, _Actor)
+        shown = "".join(f"\\u{ord(c):04x}" if control_char(c) else c for c in name)
+        named(f'actors."{shown}"', name)
+        a = table_entry(f'actors."{shown}"', data, _Actor)
+        for alias in a.aliases:
+            named(f'actors."{shown}".aliases', alias)
         actors.append(ActorSpec(name=name, aliases=tuple(a.aliases), kind=a.kind))
     filters = []
     for k, data in raw.filters.items():
         if not re.fullmatch(r"[0-9]", k):
             raise fail(f"filters.{k}", "saved filters are bound to the digit keys 0-9")
         f = table_entry(f"filters.{k}", data, _Filter)
+        named(f"filters.{k}.name", f.name)
         filters.append(SavedFilter(key=k, name=f.name, query=f.query))
 
     digest = DigestSettings(
@@ -478,6 +498,7 @@ def parse(text: str, path: Path | None = None) -> Settings:
         folded = tag_key(name)
         if not name:
             raise fail(f"{key}.name", "a tag needs a name")
+        named(f"{key}.name", name)
         if folded in names:
             first = locate(text, f"tags[{names[folded]}].name")
             raise fail(f"{key}.name", f"duplicate tag {name!r} (first at line {first})")

@@ -11,6 +11,7 @@ from typing import Any, Literal
 
 import msgspec
 
+from monitor.core.normalize import control_char
 from monitor.core.urls import check_url
 
 
@@ -186,6 +187,18 @@ def alert_settings(
 _HHMM = r"([01]\d|2[0-3]):[0-5]\d"
 
 
+def name_problem(name: str) -> str | None:
+    """Why a name from the file cannot be used, if it holds a control character: names
+    reach terminals, which would obey an escape sequence or a bidi override in them."""
+    char = control_char(name)
+    if char is None:
+        return None
+    return (
+        f"the name holds the control character {char}:"
+        " escape, control and bidi characters are refused"
+    )
+
+
 def watches(
     raw: list[RawWatch], fail: Callable[[str, str], Exception], line_of: Callable[[str], int | None]
 ) -> tuple[Watch, ...]:
@@ -197,6 +210,8 @@ def watches(
         name = " ".join(w.name.split())
         if not name:
             raise fail(f"{key}.name", "a watch needs a name")
+        if (problem := name_problem(name)) is not None:
+            raise fail(f"{key}.name", problem)
         if name.casefold() in names:
             first = line_of(f"watches[{names[name.casefold()]}].name")
             raise fail(f"{key}.name", f"duplicate watch {name!r} (first at line {first})")
@@ -204,6 +219,8 @@ def watches(
         quoted = " ".join(w.quoted.split()) if w.quoted is not None else None
         if w.quoted is not None and not quoted:
             raise fail(f"{key}.quoted", "quoted needs an actor's name")
+        if quoted and (problem := name_problem(quoted)) is not None:
+            raise fail(f"{key}.quoted", problem)
         rules = w.rising or w.new_actor or quoted is not None
         if w.query.strip():
             problem = query_problem(w.query)

@@ -304,3 +304,77 @@ def test_shipped_config_documents_watches() -> None:
         example.append(line.removeprefix("# "))
     got = parse(GOOD + "\n" + "\n".join(example) + "\n")
     assert got.watches[0].name == "Kremlin" and got.watches[0].quiet == ("22:00", "07:00")
+
+
+@pytest.mark.parametrize(
+    ("edit", "key", "line", "char"),
+    [
+        (
+            lambda t: t.replace('"Le Monde – International"', '"Le Monde \\u001b]0;x\\u0007"'),
+            "sources[0].name",
+            5,
+            "U+001B",
+        ),
+        (
+            lambda t: t.replace('name = "BBC"', 'name = "BBC \u202egnp"'),
+            "sources[1].name",
+            14,
+            "U+202E",
+        ),
+        (
+            lambda t: t.replace('name = "BBC"', 'name = "BBC"\ncategory = "a\\u009bb"'),
+            "sources[1].category",
+            15,
+            "U+009B",
+        ),
+        (
+            lambda t: t.replace('"Putin", ', '"Pu\\u200etin", '),
+            'actors."Vladimir Putin".aliases',
+            18,
+            "U+200E",
+        ),
+        (
+            lambda t: t + '\n[actors."X\\u001b[31m"]\nkind = "person"\n',
+            'actors."X\\u001b[31m"',
+            21,
+            "U+001B",
+        ),
+        (
+            lambda t: t + '\n[filters.1]\nname = "F\\u2066"\nquery = "x"\n',
+            "filters.1.name",
+            22,
+            "U+2066",
+        ),
+        (
+            lambda t: t + '\n[[tags]]\nname = "T\\u001b[2J"\nquery = "x"\n',
+            "tags[0].name",
+            22,
+            "U+001B",
+        ),
+        (
+            lambda t: t + '\n[[watches]]\nname = "W\\u200f"\nquery = "x"\n',
+            "watches[0].name",
+            22,
+            "U+200F",
+        ),
+        (
+            lambda t: t + '\n[[watches]]\nname = "W"\nquoted = "P\\u202d"\n',
+            "watches[0].quoted",
+            23,
+            "U+202D",
+        ),
+    ],
+)
+def test_control_characters_in_names_are_refused(edit, key: str, line: int, char: str) -> None:  # type: ignore[no-untyped-def]
+    """Names reach terminals: an escape, C0/C1 or bidi control in one is an error that says
+    where it is."""
+    err = _error(edit(GOOD))
+    assert (err.key, err.line) == (key, line)
+    assert f"control character {char}" in err.message
+    assert str(err).startswith(f"/x/config.toml, line {line}, key")
+
+
+def test_names_with_markup_and_any_script_are_kept() -> None:
+    name = "[red]x[/] [@click=app.quit]q[/] Zoë 東京 🇫🇷 مرحبا"
+    s = parse(GOOD.replace('name = "BBC"', f'name = "{name}"'))
+    assert s.sources[1].name == name

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 
 from monitor import __version__
 from monitor.cli.alerts import add_parsers as add_alert_parsers
-from monitor.cli.common import EXIT_OK, CliError
+from monitor.cli.common import EXIT_OK, CliError, say
 from monitor.cli.dashboard import cmd_dashboard, cmd_demo
 from monitor.cli.export import cmd_export
 from monitor.cli.maintain import cmd_check, cmd_reindex
@@ -206,7 +206,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         os.close(devnull)
         return EXIT_OK
     except CliError as exc:
-        print(f"monitor: {exc}", file=sys.stderr)
+        say(f"monitor: {exc}", file=sys.stderr)  # may quote the config, a server, a file
         return exc.code
     except KeyboardInterrupt:
         print("monitor: interrupted", file=sys.stderr)

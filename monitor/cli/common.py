@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
 from monitor.config import ConfigError, Settings, find_config, load, parse_duration
+from monitor.core.normalize import plain_line, plain_text
 
 if TYPE_CHECKING:
     from datetime import timedelta
@@ -54,6 +55,8 @@ def store_of(settings: Settings, *, readonly: bool = False) -> Store:
 
 
 def table(rows: Sequence[Sequence[str]], out: TextIO) -> None:
+    """`rows` as aligned columns, the first a header; every cell through `one_line`."""
+    rows = [[one_line(cell) for cell in row] for row in rows]
     widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
     for n, row in enumerate(rows):
         line = "  ".join(cell.ljust(widths[i]) for i, cell in enumerate(row)).rstrip()
@@ -76,9 +79,19 @@ def caret_columns(text: str) -> int:
     )
 
 
-def one_line(text: str) -> str:
-    """Untrusted text as one printable line."""
-    return " ".join("".join(c if c.isprintable() else " " for c in text).split())
+def one_line(value: object) -> str:
+    """The command line's gate: every untrusted text printed in a table or a line (source
+    and actor names, titles, URLs, tags, error details) goes through here. It is the
+    dashboard's `clean` (escape sequences, C0/C1 and bidi controls removed whole), on one
+    line with white space squeezed. Nothing is markup on the command line, so "[red]"
+    stays as written. JSON and CSV output is data and is left exact."""
+    return plain_line(value)
+
+
+def say(message: str, file: TextIO | None = None) -> None:
+    """Print a message that may quote untrusted text (an error from a server, a path from
+    the config), gated as `one_line` but keeping its line breaks."""
+    print(plain_text(message, multiline=True), file=file or sys.stdout)
 
 
 def parse_or_fail(text: str) -> Query:
@@ -106,7 +119,7 @@ def context_of(settings: Settings, store: Store, *queries: Query | None) -> Cont
         try:
             triage = triage_state(settings)
         except TriageError as exc:
-            print(f"monitor: {exc}: no item counts as starred, tagged or read", file=sys.stderr)
+            say(f"monitor: {exc}: no item counts as starred, tagged or read", file=sys.stderr)
     return query_context(settings, store, triage)
 
 

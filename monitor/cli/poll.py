@@ -91,10 +91,10 @@ class _PollTally:
                 self.alerts.update(a.watch for a in alerts)
             case SourcePolled(done, total, r):
                 if self.bar.tty:
-                    self.bar.bar(done, total, clip(r.name, 40))
+                    self.bar.bar(done, total, clip(one_line(r.name), 40))
                 else:
-                    word = r.status if r.status != "error" else f"error ({r.error})"
-                    self.bar.line(f"{done}/{total} {r.name}: {word}")
+                    word = r.status if r.status != "error" else f"error ({one_line(r.error)})"
+                    self.bar.line(f"{done}/{total} {one_line(r.name)}: {word}")
             case PollEnded(report, failure, _):
                 self.report, self.failure = report, failure
             case TextsQueued(count, earlier, skipped):
@@ -110,7 +110,9 @@ class _PollTally:
                 if self.bar.tty:
                     self.bar.bar(done, total, "text " + clip(one_line(item.title), 40))
                 else:
-                    word = "ok" if item.text_status == "page" else f"{item.text_error}"
+                    word = (
+                        "ok" if item.text_status == "page" else one_line(item.text_error or "other")
+                    )
                     link = clip(one_line(item.url or ""), 80)
                     self.bar.line(f"text {done}/{total} {link}: {word}")
             case ActorsFound(done, _, True):
@@ -166,20 +168,20 @@ def cmd_poll(args: argparse.Namespace) -> int:
         store.close()
     report = tally.report
     if report is None:
-        raise CliError(tally.failure or "the poll failed")
+        raise CliError(tally.failure or "the poll failed")  # `main` gates what it prints
     rows = [["source", "status", "new", "updated", "unchanged", "detail"]]
     for r in report.results:
         status = r.status.replace("_", " ")
         if r.status == "error":
             status = f"error: {r.error}"
-        rows.append(
+        rows.append(  # `table` gates every cell; the names are gated before they are cut
             [
-                clip(r.name, 40),
+                clip(one_line(r.name), 40),
                 status,
                 str(r.new) if r.status == "ok" else "",
                 str(r.updated) if r.status == "ok" else "",
                 str(r.unchanged) if r.status == "ok" else "",
-                clip(r.detail or "", 70),
+                clip(one_line(r.detail), 70),
             ]
         )
     table(rows, sys.stdout)
@@ -249,7 +251,7 @@ class _WatchLines:
     def print_pass(self, next_poll: datetime | None) -> None:
         r = self.report
         if r is None:
-            text = f"{_clock()} {self.failure or 'poll failed'}"
+            text = f"{_clock()} {one_line(self.failure or 'poll failed')}"
         else:
             fetched = sum(1 for x in r.results if x.status != "skipped")
             when = r.finished.astimezone().strftime("%H:%M:%S")
@@ -262,7 +264,7 @@ class _WatchLines:
             text += f", {self.tagged} auto-tagged"
         if self.digest is not None and self.digest.written:
             text += f"; digest of {self.digest.day.isoformat()} written to " + ", ".join(
-                str(path) for path in self.digest.written
+                one_line(path) for path in self.digest.written
             )
         if next_poll is not None:
             text += f"; next pass in {span((next_poll - datetime.now(UTC)).total_seconds())}"

@@ -18,6 +18,7 @@ from monitor.cli.common import (
     one_line,
     parse_or_fail,
     save,
+    say,
     settings_of,
     store_of,
     table,
@@ -44,9 +45,9 @@ def cmd_sources(args: argparse.Namespace) -> int:
     for s in settings.sources:
         st = states.get(s.name)
         error = "disabled" if not s.enabled else one_line(error_words(st))
-        rows.append(
+        rows.append(  # `table` gates every cell; the names are gated before they are cut
             [
-                clip(s.name, 36),
+                clip(one_line(s.name), 36),
                 ago(st.last_success, now) if st else "never",
                 clip(error, 50),
                 str(st.failures) if st else "0",
@@ -64,7 +65,6 @@ def _channels_table(settings: Settings, now: datetime) -> None:
     """The alert channels' health, from the ledger, after the sources: a failing webhook
     is a source of trouble too."""
     from monitor.core.humanize import SENT_CHANNELS, channel_status, shown_channels
-    from monitor.core.normalize import strip_controls
     from monitor.io.ledger import LedgerError, open_ledger
 
     health = []
@@ -76,7 +76,7 @@ def _channels_table(settings: Settings, now: datetime) -> None:
             finally:
                 ledger.close()
     except LedgerError as exc:
-        print(f"monitor: {exc}", file=sys.stderr)
+        say(f"monitor: {exc}", file=sys.stderr)
     on = [c for c in SENT_CHANNELS if settings.alerts.configured(c)]
     channels = shown_channels(health, on)
     if not channels:
@@ -88,8 +88,7 @@ def _channels_table(settings: Settings, now: datetime) -> None:
                 h.channel,
                 channel_status(h, h.channel in on),
                 ago(h.last_success, now),
-                # whole escape sequences out, not only their ESC: a server's reply
-                clip(one_line(strip_controls(h.last_error or "")), 50),
+                clip(one_line(h.last_error), 50),  # a server's reply
                 str(h.failures),
                 str(h.pending),
                 "" if h.next_try is None else "now" if h.next_try <= now else ago(h.next_try, now),
@@ -114,9 +113,13 @@ def _import_opml(settings: Settings, opml: Path, *, dry_run: bool) -> int:
         added, skipped = add_sources(settings.path, feeds, dry_run=dry_run)
     except ConfigError as exc:
         raise CliError(str(exc), EXIT_CONFIG) from None
-    for name in added:
-        print(f"{'would add' if dry_run else 'added'}: {name}")
-    print(f"{len(added)} added, {skipped} already present, from {len(feeds)} feeds in {opml.name}")
+    # the names are the OPML's titles: anyone's text
+    lines = [f"{'would add' if dry_run else 'added'}: {one_line(name)}" for name in added]
+    lines.append(
+        f"{len(added)} added, {skipped} already present, from {len(feeds)} feeds"
+        f" in {one_line(opml.name)}"
+    )
+    write_lines(lines)
     return EXIT_OK
 
 
@@ -136,7 +139,7 @@ def _export_opml(settings: Settings, output: str | None, *, force: bool) -> int:
         return EXIT_OK
     path = Path(output)
     save(path, data.decode("utf-8"), force=force)
-    print(f"{len(settings.sources)} sources written to {path}", file=sys.stderr)
+    say(f"{len(settings.sources)} sources written to {path}", file=sys.stderr)
     return EXIT_OK
 
 
@@ -291,7 +294,7 @@ def cmd_digest(args: argparse.Namespace) -> int:
         return EXIT_OK
     path = Path(args.output)
     save(path, text, force=args.force)
-    print(f"digest of {day.isoformat()} ({tz_name}) written to {path}", file=sys.stderr)
+    say(f"digest of {day.isoformat()} ({tz_name}) written to {path}", file=sys.stderr)
     return EXIT_OK
 
 

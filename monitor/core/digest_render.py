@@ -18,7 +18,7 @@ from typing import Any
 import nh3
 
 from monitor.core.digest import Clipping, DayQuote, Digest, Story, to_json
-from monitor.core.normalize import strip_controls
+from monitor.core.normalize import plain_line
 from monitor.core.urls import check_url
 from monitor.model import Item
 
@@ -36,7 +36,7 @@ _MD_SPECIAL = re.compile(r"([\\`*_\[\]<>&|~#!])")
 
 def one_line(text: str | None) -> str:
     """Untrusted text as one line: controls gone, runs of white space one space."""
-    return " ".join(strip_controls(text or "").split())
+    return plain_line(text)
 
 
 def md_escape(text: str | None) -> str:
@@ -266,7 +266,8 @@ def render_html(d: Digest, template: str) -> str:
         "summary": summary_line(d),
         "stories": d.stories[:TOP_STORIES],
         "more_stories": max(len(d.stories) - TOP_STORIES, 0),
-        "story_line": lambda s: story_line(s, _clock(d)),
+        # source and actor names: autoescaped, and their controls gone as everywhere
+        "story_line": lambda s: one_line(story_line(s, _clock(d))),
         "quote_groups": quote_groups(d),
         "no_actors": NO_ACTORS,
         "no_clippings": NO_CLIPPINGS,

@@ -47,6 +47,45 @@ def strip_controls(s: str) -> str:
     return _CONTROLS.sub("", s)
 
 
+# Line breaks other than "\n" (NEL and friends are C1 or format controls) and the blanks
+# a one-line text folds to a space; lone surrogates, which no terminal can print.
+_LINE_BREAKS = re.compile("\r\n|[\r\u2028\u2029\x0b\x0c\x85]")
+_BLANKS = re.compile(r"[\t\n]+")
+_SURROGATES = re.compile("[\ud800-\udfff]")
+_NAME_BREAKS = re.compile("[\t\n\u2028\u2029]")  # fine in a text, not in a name
+
+
+def plain_text(value: object, *, multiline: bool = False) -> str:
+    """Untrusted text as plain, inert characters: the one gate the dashboard
+    (`tui.text.clean`) and the command line (`cli.common.one_line`) share.
+
+    Escape sequences and controls go (`strip_controls`). One line (the default): newlines
+    and tabs become single spaces. Multi-line: line breaks become "\\n", tabs four spaces.
+    """
+    if value is None:
+        return ""
+    s = value if isinstance(value, str) else str(value)
+    s = _LINE_BREAKS.sub("\n", s)
+    s = strip_controls(s)
+    if _SURROGATES.search(s):
+        s = _SURROGATES.sub("\ufffd", s)
+    if multiline:
+        return s.replace("\t", "    ")
+    return _BLANKS.sub(" ", s)
+
+
+def plain_line(value: object) -> str:
+    """`plain_text` on one line, runs of white space one space, ends trimmed."""
+    return " ".join(plain_text(value).split())
+
+
+def control_char(s: str) -> str | None:
+    """A control, escape, bidi or line-break character of `s` as "U+001B", or None: a
+    name from the config holding one is refused."""
+    m = _CONTROLS.search(s) or _NAME_BREAKS.search(s)
+    return None if m is None else f"U+{ord(m.group()):04X}"
+
+
 def squeeze_spaces(s: str) -> str:
     """Runs of white space -> one space, ends trimmed."""
     return " ".join(s.split())
