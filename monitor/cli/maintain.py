@@ -7,8 +7,7 @@ import argparse
 import sys
 import time
 
-from monitor.cli.common import EXIT_FAIL, EXIT_OK, settings_of, store_of
-from monitor.core.normalize import strip_controls
+from monitor.cli.common import EXIT_FAIL, EXIT_OK, one_line, settings_of, store_of
 
 
 def cmd_reindex(args: argparse.Namespace) -> int:
@@ -32,11 +31,6 @@ def cmd_reindex(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def clean_line(text: str) -> str:
-    """A line about the store's files for the terminal: a record's id is untrusted."""
-    return strip_controls(text)
-
-
 def cmd_check(args: argparse.Namespace) -> int:
     """Read every stored item (on a read-only store: a poller may run) and say, in words,
     what cannot be read. Exit status 1 when something cannot."""
@@ -48,7 +42,7 @@ def cmd_check(args: argparse.Namespace) -> int:
     finally:
         store.close()
     for line in problems:
-        print(clean_line(line))
+        print(one_line(line))  # a record's id is untrusted
     if set_aside:
         print(f"{set_aside} record{'' if set_aside == 1 else 's'} set aside")
     print(f"{count} items; {'no problems' if not problems else f'{len(problems)} problems'}")
