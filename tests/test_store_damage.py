@@ -385,3 +385,54 @@ async def test_a_watch_reports_a_failed_write_and_keeps_going(
     assert ended[1:] == [None, None]
     with TinyStore(root, readonly=True) as s:
         assert sorted(e.id for e in s.entry_index().entries) == ["id2", "id3"]
+
+
+# --- readers and a batch being written -------------------------------------------------------
+
+
+def test_a_reader_sees_a_batch_whole_or_not_at_all(
+    root: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import threading
+    from datetime import timedelta
+
+    from monitor.io.tinystore import days
+    from tests.support.store import T0
+
+    with TinyStore(root) as s:
+        s.write([item(1)], [])
+    writer = TinyStore(root)
+    reader = TinyStore(root, readonly=True)
+    assert [e.id for e in reader.entry_index().entries] == ["id1"]
+    reached, go = threading.Event(), threading.Event()
+    real_flush = days.Day.flush
+    flushed: list[str] = []
+
+    def pause_after_the_first_day(self: days.Day, keep: object) -> None:
+        real_flush(self, keep)  # type: ignore[arg-type]
+        flushed.append(self.name)
+        if len(flushed) == 1:
+            reached.set()
+            assert go.wait(10)
+
+    monkeypatch.setattr(days.Day, "flush", pause_after_the_first_day)
+    batch = [item(2), item(3, published=T0 - timedelta(days=1))]  # two days
+    thread = threading.Thread(target=writer.write, args=(batch, []))
+    thread.start()
+    seen: list[list[str]] = []
+    try:
+        assert reached.wait(10)  # one day written, the other not yet
+        looking = threading.Thread(
+            target=lambda: seen.append(sorted(e.id for e in reader.entry_index().entries))
+        )
+        looking.start()
+        looking.join(0.3)
+        assert looking.is_alive()  # it waits for the commit rather than see half
+        go.set()
+        looking.join(10)
+    finally:
+        go.set()
+        thread.join()
+        writer.close()
+    assert seen == [["id1", "id2", "id3"]]
+    reader.close()

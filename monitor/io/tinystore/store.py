@@ -7,10 +7,12 @@ from __future__ import annotations
 import contextlib
 import logging
 import threading
+import time
 from collections import OrderedDict
 from collections.abc import Callable, Iterator, Sequence
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import TypeVar
 
 import msgspec
 
@@ -47,6 +49,7 @@ from monitor.io.tinystore.files import (
     CorruptFile,
     Record,
     Sig,
+    Stamp,
     check_ours,
     file_stamp,
     fsync_dir,
@@ -64,7 +67,9 @@ from monitor.io.tinystore.salvage import salvage_day
 from monitor.model import Entry, Item, Outcome, SourceState
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
+COMMIT_WAIT = 5.0  # seconds a reader waits for a batch being written to be committed
 CACHE_DAYS = 8  # days kept in memory between writes (a write holds every day it reads)
 
 
@@ -86,6 +91,7 @@ class TinyStore:
         self._moved: set[str] = set()  # days whose items moved in or out since rows were made
         self._quarantine = Quarantine(self.path, readonly)
         self._damage: list[str] = []  # damaged day files, in words (`damage`)
+        self._gave_up: Stamp | None = None  # ids.log as it was when a reader stopped waiting
         self._text = TextIndex(self.path, readonly=readonly)
         self._indexer = Indexer(self.path, self._text, lambda: self._ids.id_day)
         if readonly:
@@ -169,13 +175,36 @@ class TinyStore:
         return self._day(day).items.get(item_id) is not None
 
     def _refresh(self) -> None:
-        """Readers: pick up what a writer appended to the index and meta since last time."""
+        """Readers: pick up what a writer appended to the index and meta since last time;
+        while a batch is being written, wait (up to COMMIT_WAIT) for its commit line, so
+        that what is read next is whole committed batches."""
         if not self.readonly:
             return
-        if not self._ids.catch_up(self._moved if self._entries else None):
-            self._load_index()
+        waited = 0.0
+        while True:
+            if not self._ids.catch_up(self._moved if self._entries else None):
+                self._load_index()
+            if not self._ids.tail or file_stamp(self.path / INDEX) == self._gave_up:
+                break
+            if waited >= COMMIT_WAIT:  # a writer that died mid-batch: read as it is
+                self._gave_up = file_stamp(self.path / INDEX)
+                break
+            time.sleep(0.02)
+            waited += 0.02
         if file_stamp(self.path / META) != self._meta.stamp and self.path.is_dir():
             self._meta.load()
+
+    def _whole(self, read: Callable[[], T]) -> T:
+        """Readers: `read()` again if a writer began a batch while it ran (its index lines
+        come before any day it touches), so that it saw no half-written batch."""
+        if not self.readonly:
+            return read()
+        for _ in range(3):
+            before = file_stamp(self.path / INDEX)
+            found = read()
+            if file_stamp(self.path / INDEX) == before:
+                break
+        return found
 
     # -- days -------------------------------------------------------------------------
 
@@ -379,6 +408,9 @@ class TinyStore:
     def entries(self) -> list[Entry]:
         """Every item as an Entry, newest first: the days' lists, newest day first, joined
         into a new list. Only days whose files changed since the last call are read."""
+        return self._whole(self._entries_now)
+
+    def _entries_now(self) -> list[Entry]:
         with self._mutex:
             out: list[Entry] = []
             committed = self._ids.id_day
@@ -389,6 +421,9 @@ class TinyStore:
     def entry_index(self) -> EntryIndex:
         """`entries()` with their index, joined from the days' indexes (each made when
         its day is written, and kept in its entry file)."""
+        return self._whole(self._entry_index_now)
+
+    def _entry_index_now(self) -> EntryIndex:
         with self._mutex:
             out: list[Entry] = []
             parts: list[Part] = []
