@@ -436,3 +436,49 @@ def test_a_reader_sees_a_batch_whole_or_not_at_all(
         writer.close()
     assert seen == [["id1", "id2", "id3"]]
     reader.close()
+
+
+@pytest.mark.anyio
+async def test_a_read_only_view_follows_the_writer_within_seconds(root: Path) -> None:
+    import asyncio
+    from datetime import UTC, datetime, timedelta
+
+    from monitor.io.session import READ_ONLY_EVERY, Session
+    from monitor.model import SourceState
+    from monitor.tui.widgets.status_bar import status_text
+    from tests.support.items import settings
+
+    polled = datetime(2026, 12, 5, 9, 30, tzinfo=UTC)
+    state = SourceState(
+        "a", "https://a.example/feed", last_attempt=polled, next_due=polled + timedelta(minutes=10)
+    )
+    writer = TinyStore(root)
+    writer.write([item(1)], [state])
+    reader = TinyStore(root, readonly=True)
+    slept: list[float] = []
+
+    async def sleep(seconds: float) -> None:
+        slept.append(seconds)
+        if len(slept) == 2:
+            writer.write([item(2)], [])  # the writer's next batch
+
+    session = Session(settings(), reader, read_only=True, sleep=sleep, text=False)
+    try:
+        await session.load()
+        assert session.ids == {"id1"}
+        status = status_text(session, "", UTC).plain
+        assert "writer polled 09:30" in status
+        run = asyncio.create_task(session.run())
+        for _ in range(200):
+            await asyncio.sleep(0.01)
+            if "id2" in session.ids:
+                break
+        run.cancel()
+        assert session.ids == {"id1", "id2"}
+        assert set(slept) == {READ_ONLY_EVERY} and READ_ONLY_EVERY <= 5
+        assert session.next_poll == polled + timedelta(minutes=10)
+        assert "next 09:40" in status_text(session, "", UTC).plain
+    finally:
+        await session.close()
+        reader.close()
+        writer.close()

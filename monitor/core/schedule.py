@@ -131,6 +131,14 @@ def next_poll_delay(
     return max(MIN_POLL_DELAY, min(wait, smallest))
 
 
+def writer_polls(states: Mapping[str, SourceState]) -> tuple[datetime | None, datetime | None]:
+    """What a read-only view can tell of the writer's schedule from the stored source
+    states: its last poll (the latest attempt) and its next (the earliest due time)."""
+    last = [_aware(s.last_attempt) for s in states.values() if s.last_attempt is not None]
+    due = [_aware(s.next_due) for s in states.values() if s.next_due is not None]
+    return (max(last) if last else None), (min(due) if due else None)
+
+
 def _aware(d: datetime) -> datetime:
     return d.replace(tzinfo=UTC) if d.tzinfo is None else d
 

@@ -73,7 +73,7 @@ from monitor.model import Entry, Item, PollReport, SourceResult, SourceState, Te
 log = logging.getLogger(__name__)
 
 IDLE = 3600.0  # seconds between checks when no source is enabled
-READ_ONLY_EVERY = 60.0  # a read-only session re-reads the store at most this often
+READ_ONLY_EVERY = 2.0  # a read-only session looks this often for a batch committed
 TEXT_RELOAD = 1.0  # seconds: arriving texts re-read the store at most this often
 
 
@@ -432,9 +432,13 @@ class Session(TriageMixin, WatchMixin, RetentionMixin):
                 await asyncio.to_thread(warm)
         done = 0
         due = autopoll and not self.read_only
+        seen = self.store.version()
         while passes is None or done < passes:
             if self.read_only and due:
-                await self._reread()
+                now_seen = await asyncio.to_thread(self.store.version)
+                if now_seen != seen:  # a writer committed a batch: read it
+                    seen = now_seen
+                    await self._reread()
             elif due:
                 await self._spawn(self.poll())  # a task: `settle` waits for it too
                 done += 1
@@ -450,7 +454,9 @@ class Session(TriageMixin, WatchMixin, RetentionMixin):
         now = self.now()
         delay = self.next_delay()
         if self.read_only:
-            delay = max(delay or IDLE, READ_ONLY_EVERY)
+            self.next_poll = schedule.writer_polls(self.states)[1]
+            self.emit(Scheduled(self.next_poll))
+            return READ_ONLY_EVERY
         self.next_poll = None if delay is None else now + timedelta(seconds=delay)
         self.emit(Scheduled(self.next_poll))
         wait = IDLE if delay is None else delay

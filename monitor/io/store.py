@@ -86,6 +86,11 @@ class Store(Protocol):
 
     def count(self) -> int: ...
 
+    def version(self) -> object:
+        """A value that changes when a write is committed: readers compare it to know,
+        cheaply, whether there is anything new to read."""
+        ...
+
     def quarantined(self) -> int:
         """How many stored records could not be read and were set aside (their items are
         left out everywhere) since the store was opened and read."""

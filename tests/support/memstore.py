@@ -117,6 +117,9 @@ class MemoryStore:
     def quarantined(self) -> int:
         return 0
 
+    def version(self) -> object:
+        return self.writes
+
     def damage(self) -> list[str]:
         return []
 

@@ -382,6 +382,9 @@ class TinyStore:
             rec = day.items.get(item_id)
             return day.item(rec) if rec is not None else None
 
+    def version(self) -> object:
+        return file_stamp(self.path / INDEX), file_stamp(self.path / META)
+
     def quarantined(self) -> int:
         with self._mutex:
             self._check_open()

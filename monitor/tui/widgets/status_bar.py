@@ -7,6 +7,7 @@ from datetime import datetime, tzinfo
 from rich.text import Text
 from textual.widgets import Static
 
+from monitor.core.schedule import writer_polls
 from monitor.io.session import Session
 from monitor.tui import format, text
 
@@ -74,6 +75,8 @@ def status_text(session: Session, filter_label: str, zone: tzinfo | None) -> Tex
         out.append(f"last poll {time(r.finished)}: {r.new} new")
         if r.failed:
             out.append(f", {len(r.failed)} failed", style="bold red")
+    elif session.read_only and (last := writer_polls(session.states)[0]) is not None:
+        out.append(f"writer polled {time(last)}")
     else:
         out.append("not polled yet")
     if session.last_dropped is not None:
