@@ -122,7 +122,8 @@ def _import_opml(settings: Settings, opml: Path, *, dry_run: bool, allow_private
     try:
         read = read_import(data, allow_private=allow_private)
     except OpmlError as exc:
-        raise CliError(f"{opml}: {exc}; nothing imported", EXIT_NOT_OPML) from None
+        # one_line: libxml2's words may quote the file
+        raise CliError(f"{opml}: {one_line(str(exc))}; nothing imported", EXIT_NOT_OPML) from None
     try:
         added, present = add_sources(settings.path, read.feeds, dry_run=dry_run)
     except ConfigError as exc:
@@ -152,7 +153,7 @@ def _import_summary(
     if read.recovered:
         lines.append(
             f"  {read.recovered} XML error{'s' if read.recovered != 1 else ''} read past, "
-            f"the first at {read.first_error}"
+            f"the first at {one_line(read.first_error or '')}"
         )
     return lines
 
