@@ -78,6 +78,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     pi.add_argument("file", metavar="FILE.opml")
     pi.add_argument("--dry-run", action="store_true", help="show what would be added")
+    pi.add_argument(
+        "--allow-private",
+        action="store_true",
+        help="import feeds on localhost, private or link-local addresses too",
+    )
     pe = ssub.add_parser(
         "export", parents=[common], help="the configured sources as OPML 2.0, for other readers"
     )

@@ -8,6 +8,7 @@ import json
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from monitor.cli.common import (
     EXIT_CONFIG,
@@ -28,11 +29,19 @@ from monitor.config import ConfigError, Settings
 from monitor.core.humanize import ago, error_words, span
 from monitor.core.names import apply_names, entry_names
 
+if TYPE_CHECKING:
+    from monitor.core.opml import OpmlRead
+
+# `sources import` of a file that is not usable OPML (not XML, cut, over a limit)
+EXIT_NOT_OPML = 3
+
 
 def cmd_sources(args: argparse.Namespace) -> int:
     settings = settings_of(args)
     if args.action == "import":
-        return _import_opml(settings, Path(args.file), dry_run=args.dry_run)
+        return _import_opml(
+            settings, Path(args.file), dry_run=args.dry_run, allow_private=args.allow_private
+        )
     if args.action == "export":
         return _export_opml(settings, args.output, force=args.force)
     store = store_of(settings, readonly=True)
@@ -98,29 +107,54 @@ def _channels_table(settings: Settings, now: datetime) -> None:
     table(rows, sys.stdout)
 
 
-def _import_opml(settings: Settings, opml: Path, *, dry_run: bool) -> int:
-    from monitor.io.opml import add_sources, read_opml
+def _import_opml(settings: Settings, opml: Path, *, dry_run: bool, allow_private: bool) -> int:
+    from monitor.core.opml import MAX_FILE_BYTES, PRIVATE, OpmlError
+    from monitor.io.opml import add_sources, read_import
 
     if settings.path is None:
         raise CliError("import needs a config file", EXIT_CONFIG)
     try:
-        feeds = read_opml(opml.read_bytes())
+        with opml.open("rb") as f:
+            data = f.read(MAX_FILE_BYTES + 1)  # one byte more tells a file that is too big
     except OSError as exc:
         raise CliError(f"{opml}: {exc}") from None
-    except ValueError as exc:
-        raise CliError(f"{opml}: {exc}") from None
     try:
-        added, skipped = add_sources(settings.path, feeds, dry_run=dry_run)
+        read = read_import(data, allow_private=allow_private)
+    except OpmlError as exc:
+        # one_line: libxml2's words may quote the file
+        raise CliError(f"{opml}: {one_line(str(exc))}; nothing imported", EXIT_NOT_OPML) from None
+    try:
+        added, present = add_sources(settings.path, read.feeds, dry_run=dry_run)
     except ConfigError as exc:
         raise CliError(str(exc), EXIT_CONFIG) from None
     # the names are the OPML's titles: anyone's text
     lines = [f"{'would add' if dry_run else 'added'}: {one_line(name)}" for name in added]
-    lines.append(
-        f"{len(added)} added, {skipped} already present, from {len(feeds)} feeds"
-        f" in {one_line(opml.name)}"
-    )
+    lines += _import_summary(one_line(opml.name), read, len(added), present, dry_run=dry_run)
+    if read.skipped[PRIVATE] and not allow_private:
+        lines.append("  (--allow-private imports the feeds on private or local addresses)")
     write_lines(lines)
     return EXIT_OK
+
+
+def _import_summary(
+    file: str, read: OpmlRead, added: int, present: int, *, dry_run: bool
+) -> list[str]:
+    """What became of every outline, in words: read, added, already there, skipped and why."""
+    skipped = sum(read.skipped.values())
+    folders = f", {read.folders} folder{'s' if read.folders != 1 else ''}" if read.folders else ""
+    lines = [
+        f"{file}: {read.outlines} outline{'s' if read.outlines != 1 else ''} read{folders}; "
+        f"{added} {'would be added' if dry_run else 'added'}, {present} already in the config, "
+        f"{skipped} skipped"
+    ]
+    for reason, count in read.skipped.most_common():
+        lines.append(f"  {count} skipped: {reason}")
+    if read.recovered:
+        lines.append(
+            f"  {read.recovered} XML error{'s' if read.recovered != 1 else ''} read past, "
+            f"the first at {one_line(read.first_error or '')}"
+        )
+    return lines
 
 
 def _export_opml(settings: Settings, output: str | None, *, force: bool) -> int:
