@@ -33,7 +33,8 @@ from monitor.core.digest_render import (
 )
 from monitor.core.query import parse_query
 from monitor.io.backends import open_store
-from monitor.io.digest import file_name, run_schedule, template, write_file
+from monitor.io.digest import file_name, run_schedule, template
+from monitor.io.files import write_file
 from monitor.model import Actor, Item, Quote, SourceState, TriageState
 
 GOLDEN = Path(__file__).parent / "golden"
@@ -671,7 +672,7 @@ def test_no_schedule_without_a_time(tmp_path: Path) -> None:
 
 def test_write_file_refuses_to_overwrite(tmp_path: Path) -> None:
     path = tmp_path / "d" / file_name(DAY, "markdown")
-    write_file(path, "one")
+    write_file(path, "one", parents=True)  # the digest folder is made
     with pytest.raises(FileExistsError):
         write_file(path, "two")
     assert path.read_text(encoding="utf-8") == "one"

@@ -14,8 +14,11 @@ from monitor.core.index import EntryIndex, Part
 from monitor.core.query import (
     FIELDS,
     MAX_DEPTH,
+    MAX_LENGTH,
+    MAX_TERMS,
     Query,
     QueryError,
+    QueryTooLong,
     actor_query,
     filter_entries,
     highlight_spans,
@@ -249,14 +252,15 @@ def test_filter_keeps_order() -> None:
 
 
 def test_long_queries_do_not_recurse_deeply() -> None:
-    words = " ".join(f"w{i}" for i in range(5000))
+    words = " ".join(f"w{i}" for i in range(MAX_TERMS - 1))
     assert not parse_query(words).matches(A, NOW)
     assert parse_query(words.replace(" ", " OR ") + " OR russie").matches(A, NOW)
     nested = "(" * MAX_DEPTH + "russie" + ")" * MAX_DEPTH
     assert parse_query(nested).matches(A, NOW)
     negated = "-(" * MAX_DEPTH + "russie" + ")" * MAX_DEPTH
     assert parse_query(negated).matches(A, NOW) is (MAX_DEPTH % 2 == 0)
-    assert parse_query("NOT " * 3001 + "russie").matches(B, NOW)
+    assert parse_query("NOT " * 1001 + "russie").matches(B, NOW)
+    assert parse_query("-" * (MAX_LENGTH - 7) + "russie").matches(B, NOW)
 
 
 # --- errors ------------------------------------------------------------------------------------
@@ -726,3 +730,33 @@ def test_conjunction_text_emptiness_and_time() -> None:
     recent = parse_query("since:24h") & actor_query("Vladimir Putin")
     assert recent.matches(A, NOW) and not recent.matches(A, NOW + timedelta(days=1))
     assert recent.matches(A, NOW)
+
+
+def test_a_megabyte_query_is_refused_before_parsing() -> None:
+    """A 1 MB query once took minutes of CPU: now refused at once, by the parser, so that
+    the command line and the dashboard's filter line both say why."""
+    text = "russie " * (1_000_000 // 7)
+    with pytest.raises(QueryTooLong) as raised:
+        parse_query(text)
+    assert raised.value.message == f"the query is {len(text):,} characters long; at most 4,096"
+    assert 0 <= raised.value.position <= len(text)
+    assert isinstance(raised.value, QueryError)  # what every caller already catches
+
+
+def test_the_length_limit() -> None:
+    at_limit = ("a" * 63 + " ") * (MAX_LENGTH // 64) + "b" * (MAX_LENGTH % 64)
+    assert len(at_limit) == MAX_LENGTH
+    parse_query(at_limit)
+    with pytest.raises(QueryTooLong):
+        parse_query(at_limit + "c")
+
+
+def test_the_terms_limit() -> None:
+    terms = [f"w{n}" for n in range(MAX_TERMS)]
+    parse_query(" OR ".join(terms))  # operators and parentheses are not terms
+    parse_query("(" + " ".join(terms) + ")")
+    over = " ".join([*terms, "lang:fr"])
+    with pytest.raises(QueryTooLong) as raised:
+        parse_query(over)
+    assert raised.value.message == f"the query has {MAX_TERMS + 1} terms; at most {MAX_TERMS}"
+    assert raised.value.position == over.index("lang:fr")  # the first term too many

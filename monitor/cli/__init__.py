@@ -6,12 +6,11 @@ Nothing here imports textual: the dashboard is imported only when it is asked fo
 from __future__ import annotations
 
 import argparse
-import sys
 from collections.abc import Sequence
 
 from monitor import __version__
 from monitor.cli.alerts import add_parsers as add_alert_parsers
-from monitor.cli.common import EXIT_OK, CliError, say
+from monitor.cli.common import CliError, dispatch
 from monitor.cli.dashboard import cmd_dashboard, cmd_demo
 from monitor.cli.export import cmd_export
 from monitor.cli.maintain import cmd_check, cmd_reindex
@@ -173,46 +172,6 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _reader_left() -> bool:
-    """Whether stdout is a pipe whose reader has gone (`monitor export | head`)."""
-    import os
-    import select
-    import stat
-
-    try:
-        fd = sys.stdout.fileno()
-        if not stat.S_ISFIFO(os.fstat(fd).st_mode):
-            return False
-    except (OSError, ValueError):
-        return False
-    if not hasattr(select, "poll"):
-        return True
-    poll = select.poll()
-    poll.register(fd, select.POLLOUT)
-    # a pipe without a reader polls as an error: a broken pipe from elsewhere is not hidden
-    return any(events & (select.POLLERR | select.POLLHUP) for _, events in poll.poll(0))
-
-
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    try:
-        code: int = args.func(args)
-        sys.stdout.flush()  # a reader that left shows here rather than at exit
-        return code
-    except BrokenPipeError:
-        if not _reader_left():
-            raise
-        # Not an error, as for `git log | head`. What is still buffered would fail again
-        # when the interpreter flushes stdout at exit: stdout goes to devnull instead.
-        import os
-
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.stdout.fileno())
-        os.close(devnull)
-        return EXIT_OK
-    except CliError as exc:
-        say(f"monitor: {exc}", file=sys.stderr)  # may quote the config, a server, a file
-        return exc.code
-    except KeyboardInterrupt:
-        print("monitor: interrupted", file=sys.stderr)
-        return 130
+    return dispatch(args.func, args)

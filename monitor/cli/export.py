@@ -19,6 +19,7 @@ from monitor.cli.common import (
     save,
     settings_of,
     store_of,
+    writing_stdout,
 )
 from monitor.config import Settings
 from monitor.core.export import chunks
@@ -66,12 +67,16 @@ def _to_stdout(text: Iterable[str]) -> None:
     """Bytes as written: UTF-8 whatever the terminal's encoding, and CSV's CRLF kept."""
     out = getattr(sys.stdout, "buffer", None)
     if out is None:
-        sys.stdout.writelines(text)
+        with writing_stdout():
+            sys.stdout.writelines(text)
         return
-    sys.stdout.flush()
-    for piece in text:
-        out.write(piece.encode("utf-8"))
-    out.flush()
+    with writing_stdout():
+        sys.stdout.flush()
+    for piece in text:  # the store is read between writes: its errors are its own
+        with writing_stdout():
+            out.write(piece.encode("utf-8"))
+    with writing_stdout():
+        out.flush()
 
 
 def _items(

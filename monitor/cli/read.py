@@ -24,6 +24,7 @@ from monitor.cli.common import (
     store_of,
     table,
     write_lines,
+    writing_stdout,
 )
 from monitor.config import ConfigError, Settings
 from monitor.core.humanize import ago, error_words, span
@@ -164,12 +165,13 @@ def _export_opml(settings: Settings, output: str | None, *, force: bool) -> int:
     if output in (None, "-"):
         # bytes as written: the XML declaration says UTF-8 whatever the terminal's encoding
         out = getattr(sys.stdout, "buffer", None)
-        if out is None:
-            sys.stdout.write(data.decode("utf-8"))
-        else:
-            sys.stdout.flush()
-            out.write(data)
-            out.flush()
+        with writing_stdout():
+            if out is None:
+                sys.stdout.write(data.decode("utf-8"))
+            else:
+                sys.stdout.flush()
+                out.write(data)
+                out.flush()
         return EXIT_OK
     path = Path(output)
     save(path, data.decode("utf-8"), force=force)
@@ -297,7 +299,7 @@ def cmd_digest(args: argparse.Namespace) -> int:
     from zoneinfo import ZoneInfoNotFoundError
 
     from monitor.core.digest import parse_day
-    from monitor.core.query import QueryError, parse_query
+    from monitor.core.query import QueryError, QueryTooLong, parse_query
     from monitor.io.digest import make_digest, render, zone
 
     settings = settings_of(args)
@@ -314,17 +316,26 @@ def cmd_digest(args: argparse.Namespace) -> int:
     if args.query:
         try:
             query = parse_query(args.query)
+        except QueryTooLong as exc:
+            raise CliError(f"--query: {exc.message}", EXIT_CONFIG) from None
         except QueryError as exc:
             raise CliError(f"--query: {exc.message} at {exc.position}", EXIT_CONFIG) from None
     store = store_of(settings, readonly=True)
     try:
         saved = [parse_query(f.query) for f in settings.filters if _parses(f.query)]
         ctx = context_of(settings, store, query, *saved)
-        text = render(make_digest(settings, store, day, tz, tz_name, now, query, ctx), args.format)
+        try:
+            digest = make_digest(settings, store, day, tz, tz_name, now, query, ctx)
+        except OverflowError:  # the day before or after is not in the calendar
+            raise CliError(
+                f"--date: {day.isoformat()} is too near the end of the calendar", EXIT_CONFIG
+            ) from None
+        text = render(digest, args.format)
     finally:
         store.close()
     if args.output in (None, "-"):
-        sys.stdout.write(text)
+        with writing_stdout():
+            sys.stdout.write(text)
         return EXIT_OK
     path = Path(args.output)
     save(path, text, force=args.force)

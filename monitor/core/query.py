@@ -45,6 +45,8 @@ makes it (title, summary and source names: folded words separated by single spac
 A malformed query raises `QueryError(message, position)`, `position` being the 0-based
 index in the text where it went wrong (0 <= position <= len(text)). Nothing else is raised,
 for any input. Unknown fields (`foo:bar`) are errors; quote them to search for the text.
+A query over MAX_LENGTH characters or MAX_TERMS terms raises `QueryTooLong` (a
+QueryError) before any work that grows with it.
 
 Code combines queries as trees, never as text to parse again: `actor_query(name)` and
 `source_query(name)` select what `actor:"name"` and `source:"name"` do, for any name (the
@@ -65,12 +67,15 @@ from monitor.core.index import EntryIndex, Ints, Mask
 from monitor.core.query_syntax import (
     FIELDS,
     MAX_DEPTH,
+    MAX_LENGTH,
+    MAX_TERMS,
     And,
     Near,
     Node,
     Not,
     Or,
     QueryError,
+    QueryTooLong,
     Term,
     actor_term,
     conjunction,
@@ -101,9 +106,12 @@ from monitor.model import Entry, TriageState
 __all__ = [
     "FIELDS",
     "MAX_DEPTH",
+    "MAX_LENGTH",
+    "MAX_TERMS",
     "Context",
     "Query",
     "QueryError",
+    "QueryTooLong",
     "actor_query",
     "filter_entries",
     "highlight_spans",

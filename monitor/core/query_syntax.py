@@ -56,6 +56,10 @@ STATUS_VALUES = (
 )
 NEAR_DEFAULT = 10  # words apart, for a bare NEAR
 MAX_DEPTH = 50  # nested parentheses
+# Parsing and evaluating cost grows with the query (a 1 MB one took minutes of CPU): a
+# query is refused beyond these, which leave room for a watch naming a hundred actors.
+MAX_LENGTH = 4096  # characters
+MAX_TERMS = 128  # words, phrases and field:value terms
 DAWN = datetime.min.replace(tzinfo=UTC)
 
 
@@ -66,6 +70,10 @@ class QueryError(ValueError):
         super().__init__(message)
         self.message = message
         self.position = position
+
+
+class QueryTooLong(QueryError):
+    """A query over MAX_LENGTH characters or MAX_TERMS terms: refused before it costs."""
 
 
 # --- the syntax tree --------------------------------------------------------------------------
@@ -340,6 +348,10 @@ def _field(name: str, value: str, pos: int, vpos: int, quoted: bool = False) -> 
 
 def parse(text: str) -> Node | None:
     """The syntax tree of `text`; None when it has nothing to test. Raises QueryError."""
+    if len(text) > MAX_LENGTH:  # before lexing, which would take its time
+        raise QueryTooLong(
+            f"the query is {len(text):,} characters long; at most {MAX_LENGTH:,}", MAX_LENGTH
+        )
     return _Parser(text).parse()
 
 
@@ -350,6 +362,11 @@ class _Parser:
         self.text = text
         self.tokens = _lex(text)
         self.i = 0
+        terms = [t for t in self.tokens if t.kind == "term"]
+        if len(terms) > MAX_TERMS:
+            raise QueryTooLong(
+                f"the query has {len(terms)} terms; at most {MAX_TERMS}", terms[MAX_TERMS].pos
+            )
 
     def peek(self) -> str | None:
         return self.tokens[self.i].kind if self.i < len(self.tokens) else None

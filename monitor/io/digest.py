@@ -4,9 +4,6 @@ without overwriting, and the daily schedule."""
 from __future__ import annotations
 
 import logging
-import os
-import tempfile
-from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, tzinfo
 from functools import cache
@@ -19,6 +16,7 @@ from monitor.core.digest import Digest, build_digest, day_bounds, scheduled_day
 from monitor.core.digest_render import SUFFIX, render_html, render_json, render_markdown
 from monitor.core.query import Context, Query
 from monitor.io.context import query_context, triage_state
+from monitor.io.files import write_file
 from monitor.io.store import Store
 from monitor.io.triage import TriageError
 from monitor.model import TriageState
@@ -104,26 +102,6 @@ def file_name(day: date, fmt: str, stem: str = "digest") -> str:
     return f"{stem}-{day.isoformat()}{SUFFIX[fmt]}"
 
 
-def write_file(path: Path, text: str | Iterable[str], *, force: bool = False) -> None:
-    """Write `text` (or its pieces, in order) to `path` atomically. Without `force` an
-    existing file is kept and FileExistsError raised, even when another process creates
-    it at the same moment."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as f:
-            f.writelines([text] if isinstance(text, str) else text)
-            f.flush()
-            os.fsync(f.fileno())
-        if force:
-            os.replace(tmp, path)
-        else:
-            os.link(tmp, path)  # fails if the file exists: never overwrites
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-
-
 def free_path(folder: Path, name: str) -> Path:
     """`folder/name`, or `folder/stem-2.ext`, `-3` … when it is taken."""
     path = folder / name
@@ -159,7 +137,7 @@ def run_schedule(
         d = make_digest(settings, store, day, tz, tz_name, now, ctx=ctx)
         for fmt in missing:
             try:
-                write_file(paths[fmt], render(d, fmt))
+                write_file(paths[fmt], render(d, fmt), parents=True)
                 written.append(paths[fmt])
             except FileExistsError:  # another monitor wrote it meanwhile
                 pass
@@ -189,7 +167,7 @@ def export_today(
         while True:
             path = free_path(settings.digest.dir, stem + SUFFIX[fmt])
             try:
-                write_file(path, text)
+                write_file(path, text, parents=True)
                 break
             except FileExistsError:  # taken meanwhile: the next free name
                 continue
