@@ -114,6 +114,12 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser(
         "check", parents=[common], help="say what in the store cannot be read (read-only)"
     )
+    p.add_argument(
+        "--repair",
+        action="store_true",
+        help="quarantine what cannot be read and make every derived file again"
+        " (takes the write lock: stop the poller first)",
+    )
     p.set_defaults(func=cmd_check)
 
     p = sub.add_parser(

@@ -32,15 +32,23 @@ def cmd_reindex(args: argparse.Namespace) -> int:
 
 
 def cmd_check(args: argparse.Namespace) -> int:
-    """Read every stored item (on a read-only store: a poller may run) and say, in words,
-    what cannot be read. Exit status 1 when something cannot."""
-    store = store_of(settings_of(args), readonly=True)
+    """Read every stored item and say, in words, what cannot be read or is out of date;
+    read-only (a poller may run), or with --repair as the writer: quarantine what cannot
+    be read and make every derived file again. Exit status 1 when a problem is left."""
+    settings = settings_of(args)
+    store = store_of(settings, readonly=not args.repair)
     try:
+        done = store.repair() if args.repair else []
         problems = store.problems()
+        kept = store.damage()
         count = store.count()
         set_aside = store.quarantined()
     finally:
         store.close()
+    for line in done:
+        print(f"repaired: {one_line(line)}")
+    for line in kept:
+        print(f"kept: {one_line(line)}")
     for line in problems:
         print(one_line(line))  # a record's id is untrusted
     if set_aside:

@@ -41,6 +41,9 @@ from monitor.io.sqlitefile import enable_wal
 from monitor.model import Item
 
 log = logging.getLogger(__name__)
+# What a damaged database raises: sqlite's errors, or a UnicodeDecodeError when a text
+# it returns is no UTF-8 any more
+DB_ERRORS = (sqlite3.Error, UnicodeDecodeError)
 
 FILE = "search.sqlite"
 FORMAT = "2"  # a file of another format is made again
@@ -116,7 +119,7 @@ class TextIndex:
                 return True
             try:
                 self._db = self._connect()
-            except (sqlite3.Error, OSError) as exc:
+            except (*DB_ERRORS, OSError) as exc:
                 if self.readonly:
                     log.info("text index %s not usable: %s", self.path, exc)
                     return False
@@ -124,7 +127,7 @@ class TextIndex:
                 try:
                     self._remove()
                     self._db = self._connect()
-                except (sqlite3.Error, OSError) as again:
+                except (*DB_ERRORS, OSError) as again:
                     log.warning("text index %s cannot be made: %s", self.path, again)
                     self.broken = True
                     return False
@@ -200,7 +203,7 @@ class TextIndex:
             db = self._db
             try:
                 held = {r[0] for r in db.execute("SELECT DISTINCT day FROM docs")} if db else set()
-            except sqlite3.Error:
+            except DB_ERRORS:
                 held = set()
         gone = sorted(day for day in held | self._stamps.keys() if day not in stamps)
         if gone:
@@ -279,7 +282,7 @@ class TextIndex:
                 work(db)
                 db.execute("COMMIT")
                 return True
-            except (sqlite3.Error, OSError, ValueError, msgspec.DecodeError, zlib.error) as exc:
+            except (*DB_ERRORS, OSError, ValueError, msgspec.DecodeError, zlib.error) as exc:
                 log.warning(
                     "text index %s: write failed (%s); made again on next open", self.path, exc
                 )
@@ -328,7 +331,7 @@ class TextIndex:
                 if self._read is None:
                     try:
                         self._read = sqlite3.connect(self.path, check_same_thread=False)
-                    except sqlite3.Error:
+                    except DB_ERRORS:
                         return None
             db = self._read
         with lock:
@@ -336,7 +339,7 @@ class TextIndex:
                 return None
             try:
                 return db.execute(sql, args).fetchall()
-            except sqlite3.Error as exc:
+            except DB_ERRORS as exc:
                 log.warning("text index %s: %s reading %r", self.path, exc, args)
                 return None
 

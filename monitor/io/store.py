@@ -98,12 +98,19 @@ class Store(Protocol):
 
     def damage(self) -> list[str]:
         """The damaged files found since the store was opened and what was saved of each,
-        in words, one line each (cheap: nothing is read for it)."""
+        and those kept aside earlier, in words, one line each (cheap: nothing is read for
+        it). Not problems: what could be read was saved; the files stay for a person."""
         ...
 
     def problems(self) -> list[str]:
-        """What could not be read, in words, one line each (records set aside, files moved
-        aside); empty when all is well. Reads every stored item first."""
+        """What cannot be read or is out of date, in words, one line each (records set
+        aside, index lines that do not parse, derived files to make again); empty when all
+        is well. Reads every stored item first."""
+        ...
+
+    def repair(self) -> list[str]:
+        """The writer: quarantine what cannot be read (a copy kept first, never deleted
+        silently) and make every derived file again; what was done, in words."""
         ...
 
     def close(self) -> None: ...

@@ -126,6 +126,9 @@ class MemoryStore:
     def problems(self) -> list[str]:
         return []
 
+    def repair(self) -> list[str]:
+        return []
+
     def text_backlog(self) -> bool:
         return False
 

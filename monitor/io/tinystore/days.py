@@ -114,6 +114,7 @@ class Table:
         self.table: DbTable = self.db.table(name)
         self.pending: dict[str, Record] = {}
         self.docs: dict[str, int] = {}
+        self.keyless: list[int] = []  # doc ids of documents without a key (no item)
         try:
             self._index(path, on_bad)
         except CorruptFile as exc:
@@ -136,6 +137,7 @@ class Table:
             if isinstance(rid, str) and rid:
                 self.docs[rid] = doc.doc_id
             else:  # no key: unreachable, and no item
+                self.keyless.append(doc.doc_id)
                 on_bad(path, dict(doc), f"no {key}")
 
     def get(self, rid: str) -> Record | None:

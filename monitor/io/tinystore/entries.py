@@ -17,7 +17,7 @@ import msgspec
 from monitor.core.entries import entry_of, search_text
 from monitor.core.index import Part, build_parts, decode_parts, encode_parts
 from monitor.io.tinystore.days import Day, day_sigs
-from monitor.io.tinystore.files import ENTRIES, Sig, no_gc, sig, write_atomic
+from monitor.io.tinystore.files import DECODE_ERRORS, ENTRIES, Sig, no_gc, sig, write_atomic
 from monitor.model import ANNOTATOR, Entry, Item
 
 log = logging.getLogger(__name__)
@@ -145,7 +145,7 @@ def _decode(
             return "its rows or index do not match their digest"
         with no_gc():
             rows = _ENTRY_ROWS.decode(head.rows)
-    except msgspec.DecodeError as exc:
+    except DECODE_ERRORS as exc:
         return str(exc)
     parts = None
     if head.index:

@@ -43,6 +43,11 @@ class CorruptFile(Exception):
     """A store file that does not parse."""
 
 
+# What decoding a damaged file raises: msgspec's error, or a UnicodeDecodeError for a
+# string that is no UTF-8 any more
+DECODE_ERRORS = (msgspec.DecodeError, UnicodeDecodeError)
+
+
 OnCorrupt = Callable[[Path, CorruptFile], None]  # what to do about one
 
 
@@ -207,7 +212,7 @@ class FileStorage(Storage):
             return None
         try:
             return msgspec.json.decode(raw, type=Tables)
-        except msgspec.DecodeError as exc:
+        except DECODE_ERRORS as exc:
             raise CorruptFile(f"{self.path.name}: {exc}") from exc
 
 

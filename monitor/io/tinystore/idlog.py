@@ -18,7 +18,14 @@ from pathlib import Path
 
 import msgspec
 
-from monitor.io.tinystore.files import Record, move_aside, no_gc, timestamp, write_atomic
+from monitor.io.tinystore.files import (
+    DECODE_ERRORS,
+    Record,
+    move_aside,
+    no_gc,
+    timestamp,
+    write_atomic,
+)
 
 log = logging.getLogger(__name__)
 
@@ -44,7 +51,7 @@ def decode_lines(data: bytes) -> tuple[list[Line], int]:
         return msgspec.json.decode(
             b"[" + data.rstrip(b"\n").replace(b"\n", b",") + b"]", type=list[Line]
         ), 0
-    except msgspec.DecodeError:
+    except DECODE_ERRORS:
         pass
     out: list[Line] = []
     bad = 0
@@ -52,7 +59,7 @@ def decode_lines(data: bytes) -> tuple[list[Line], int]:
     for raw in data.splitlines():
         try:
             out.append(decoder.decode(raw))
-        except msgspec.DecodeError:
+        except DECODE_ERRORS:
             bad += 1
     if bad:
         log.warning("ids.log: %d lines do not parse", bad)
@@ -225,9 +232,8 @@ class IdLog:
         self.key_id, self.id_day, self.tail = {}, {}, {}
         self.replay(lines)
         self.tail.clear()
-        self.garbled = 0
         if self.readonly:
-            return
+            return  # `garbled` still says why: `monitor check` reports it
         encode = msgspec.json.Encoder().encode
         data = b"".join(encode(line) + b"\n" for line in [*lines, Line(commit=timestamp())])
         self.close()
@@ -235,6 +241,7 @@ class IdLog:
             move_aside(self.path)  # kept, unused
         write_atomic(self.path, data)
         self._pos = self._end = len(data)
+        self.garbled = 0
         self._fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
 
     def unfinished_drops(self) -> set[str]:

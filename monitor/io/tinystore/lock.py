@@ -15,7 +15,7 @@ import msgspec
 from filelock import FileLock, Timeout
 
 from monitor.io.store import StoreLocked, StoreUnwritable
-from monitor.io.tinystore.files import LOCK, OWNER, Record, timestamp, write_atomic
+from monitor.io.tinystore.files import DECODE_ERRORS, LOCK, OWNER, Record, timestamp, write_atomic
 
 log = logging.getLogger(__name__)
 
@@ -45,7 +45,7 @@ class WriterLock:
             log.warning("store %s: cannot write %s (%s)", self.root, OWNER, exc.strerror)
 
     def release(self) -> None:
-        with contextlib.suppress(OSError, msgspec.DecodeError):
+        with contextlib.suppress(OSError, *DECODE_ERRORS):
             owner = msgspec.json.decode((self.root / OWNER).read_bytes(), type=Record)
             if owner.get("pid") == os.getpid():
                 (self.root / OWNER).unlink()
@@ -63,7 +63,7 @@ def in_use(root: Path) -> str:
             f"store {root} is in use by pid {owner['pid']} "
             f"({_command(owner.get('argv') or [])}, since {since:%Y-%m-%d %H:%M} UTC)"
         )
-    except (OSError, msgspec.DecodeError, KeyError, TypeError, ValueError):
+    except (OSError, *DECODE_ERRORS, KeyError, TypeError, ValueError):
         return f"store {root} is in use by another process"
 
 

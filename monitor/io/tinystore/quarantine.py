@@ -14,7 +14,7 @@ from pathlib import Path
 
 import msgspec
 
-from monitor.io.tinystore.files import Record, timestamp
+from monitor.io.tinystore.files import DECODE_ERRORS, Record, timestamp
 
 log = logging.getLogger(__name__)
 
@@ -39,6 +39,7 @@ class Quarantine:
         self.readonly = readonly
         self.found: dict[tuple[str, str], str] = {}  # -> reason
         self._kept: set[str] | None = None  # digests already in the file: the writer's
+        self._unkept = 0  # copies that could not be written (a full disk)
 
     def add(self, path: Path, rec: Record, reason: str) -> None:
         """A record of `path` that cannot be read, and why."""
@@ -61,6 +62,15 @@ class Quarantine:
     def count(self) -> int:
         return len(self.found)
 
+    def kept(self) -> bool:
+        """Whether every bad record seen has its copy in quarantine.jsonl."""
+        return not self.readonly and not self._unkept
+
+    def forget(self, path: Path) -> None:
+        """The bad records of `path` were taken out of it (their copies are kept)."""
+        file = f"{path.parent.name}/{path.name}"
+        self.found = {k: v for k, v in self.found.items() if k[0] != file}
+
     def lines(self) -> list[str]:
         """Each bad record, in words."""
         return [
@@ -82,6 +92,7 @@ class Quarantine:
                 os.close(fd)
         except OSError as exc:  # a full disk must not stop reading: the record stays put
             log.warning("store: cannot keep a copy in %s (%s)", self.path.name, exc)
+            self._unkept += 1
             return
         self._kept.add(line.digest)
 
@@ -97,6 +108,6 @@ def read_quarantine(path: Path) -> list[SetAside]:
     for line in data.splitlines():
         try:
             out.append(decoder.decode(line))
-        except msgspec.DecodeError:
+        except DECODE_ERRORS:
             continue
     return out

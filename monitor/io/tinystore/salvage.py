@@ -85,7 +85,7 @@ def entries_of(root: Path, day: str) -> list[Entry]:
         data = entry_path(root, day).read_bytes()
         head = msgspec.msgpack.decode(data, type=_Head)
         return msgspec.msgpack.decode(head.rows, type=list[Entry])
-    except (OSError, msgspec.DecodeError, msgspec.ValidationError):
+    except (OSError, UnicodeDecodeError, msgspec.DecodeError):
         return []
 
 

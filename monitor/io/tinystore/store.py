@@ -62,6 +62,7 @@ from monitor.io.tinystore.indexer import Indexer
 from monitor.io.tinystore.lock import WriterLock
 from monitor.io.tinystore.meta import Meta
 from monitor.io.tinystore.quarantine import Quarantine
+from monitor.io.tinystore.repair import findings, repair
 from monitor.io.tinystore.retention import drop_before, prune_texts, sweep
 from monitor.io.tinystore.salvage import salvage_day
 from monitor.model import Entry, Item, Outcome, SourceState
@@ -288,6 +289,10 @@ class TinyStore:
             self._save_entries(day, found)
         return found
 
+    def _forget_entries_all(self) -> None:
+        self._entries.clear()
+        self._entries_all = False
+
     def _forget_entries(self, day: str) -> None:
         self._entries.pop(day, None)
         self._entries_all = False
@@ -392,15 +397,23 @@ class TinyStore:
 
     def damage(self) -> list[str]:
         with self._mutex:
-            return list(self._damage)
+            said = list(self._damage)
+            for name in moved_aside(self.path):  # from earlier sessions too, until removed
+                if not any(name.split(".json")[0] + ".json" in line for line in said):
+                    said.append(
+                        f"{name}: a damaged file, kept aside (what could be read was saved)"
+                    )
+            return said
 
     def problems(self) -> list[str]:
-        for _ in self.items():  # every record decoded once: the bad ones are set aside
-            pass
+        return findings(self)
+
+    def repair(self) -> list[str]:
         with self._mutex:
-            return [*self._damage, *self._quarantine.lines()] + [
-                f"{name}: did not parse and was moved aside" for name in moved_aside(self.path)
-            ]
+            self._check_open()
+            if self.readonly:
+                raise StoreError(f"store {self.path} is open read-only")
+            return repair(self)
 
     def count(self) -> int:
         with self._mutex:
