@@ -10,11 +10,12 @@ from textual.timer import Timer
 from textual.widgets import Input, Static
 
 from monitor.tui import text
+from monitor.tui.widgets.plain_input import PlainInput
 
 HOLD_LIMIT = 1.0  # seconds: keys held after Enter or Esc go on, at the latest, after this
 
 
-class FilterInput(Input):
+class FilterInput(PlainInput):
     """The filter's input, which holds the keys typed ahead of Enter or Esc.
 
     Keys reach the focused widget through message queues, so keys typed in one burst (over

@@ -7,7 +7,8 @@ from typing import ClassVar
 
 from textual.binding import Binding, BindingType
 from textual.suggester import Suggester
-from textual.widgets import Input
+
+from monitor.tui.widgets.plain_input import PlainInput
 
 
 class TagSuggester(Suggester):
@@ -31,7 +32,7 @@ class TagSuggester(Suggester):
         return None
 
 
-class TagInput(Input):
+class TagInput(PlainInput):
     """An input whose Tab (like →) takes the suggested tag."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
