@@ -482,3 +482,20 @@ async def test_a_read_only_view_follows_the_writer_within_seconds(root: Path) ->
         await session.close()
         reader.close()
         writer.close()
+
+
+def test_a_damaged_text_file_keeps_its_intact_texts(root: Path) -> None:
+    from monitor.io.tinystore import TEXTS
+
+    with TinyStore(root) as s:
+        s.write([item(n, text=f"text {n} " * 10) for n in (1, 2, 3)], [])
+    path = root / TEXTS / f"{DAY}.json"
+    raw = bytearray(path.read_bytes())
+    at = raw.index(b'"id2"')
+    raw[at : at + 30] = b"\xff\x00garbage\x01" * 3
+    path.write_bytes(bytes(raw))
+    with TinyStore(root) as s:
+        texts = {n: (s.get(f"id{n}") or item(0)).text for n in (1, 2, 3)}
+        assert texts == {1: "text 1 " * 10, 2: None, 3: "text 3 " * 10}
+        assert f"{TEXTS}/{DAY}.json was damaged: 2 texts saved;" in s.damage()[0]
+    assert (root / TEXTS / f"{DAY}.json.corrupt").exists()

@@ -45,17 +45,22 @@ class Salvage:
     from_entries: int
     lost: list[str]
 
-    def write(self, path: Path) -> None:
+    def write(self, path: Path, table: str = "items") -> None:
         """Put the saved records where the damaged file was (moved aside before)."""
         if self.records:
             docs = {str(n): rec for n, rec in enumerate(self.records, 1)}
-            write_atomic(path, encode_tables({"items": docs}))
+            write_atomic(path, encode_tables({table: docs}))
 
-    def words(self, name: str) -> str:
+    def words(self, name: str, what: str = "items") -> str:
         """What happened, for the analyst."""
+        whence = (
+            f" ({self.from_file} read from it, {self.from_entries} from the day's entry file)"
+            if what == "items"
+            else ""
+        )
+        lost = f", {len(self.lost)} lost" if what == "items" else ""
         return (
-            f"{name} was damaged: {len(self.records)} items saved ({self.from_file} read from"
-            f" it, {self.from_entries} from the day's entry file), {len(self.lost)} lost;"
+            f"{name} was damaged: {len(self.records)} {what} saved{whence}{lost};"
             " the damaged file is kept beside it (.corrupt)"
         )
 
@@ -160,3 +165,14 @@ def salvage_day(path: Path, ids: IdLog) -> Salvage:
         if rid in wanted:
             keys_of.setdefault(rid, []).append(key)
     return salvage(raw, entries_of(path.parent.parent, day), known, keys_of)
+
+
+def salvage_texts(path: Path) -> Salvage:
+    """What can be saved of a damaged text file (text/DAY.json): its records that still
+    decode whole. The others' pages are fetched again only if asked (`R`)."""
+    try:
+        raw = path.read_bytes()
+    except OSError:
+        raw = b""
+    kept = [r for r in records_in(raw) if isinstance(r.get("text"), str)]
+    return Salvage(kept, len(kept), 0, [])

@@ -64,7 +64,7 @@ from monitor.io.tinystore.meta import Meta
 from monitor.io.tinystore.quarantine import Quarantine
 from monitor.io.tinystore.repair import findings, repair
 from monitor.io.tinystore.retention import drop_before, prune_texts, sweep
-from monitor.io.tinystore.salvage import salvage_day
+from monitor.io.tinystore.salvage import salvage_day, salvage_texts
 from monitor.model import Entry, Item, Outcome, SourceState
 
 log = logging.getLogger(__name__)
@@ -217,16 +217,22 @@ class TinyStore:
             log.warning("store %s: %s does not parse; skipped (%s)", self.path, path.name, exc)
             return
         day = path.name.removesuffix(".json")
-        saved = salvage_day(path, self._ids) if path.parent.name == ITEMS else None
+        kind = path.parent.name
+        saved = salvage_day(path, self._ids) if kind == ITEMS else None
+        texts = salvage_texts(path) if kind == TEXTS else None
         aside = move_aside(path)
         log.warning("store %s: %s does not parse; moved to %s (%s)", self.path, path, aside, exc)
-        if path.parent.name in (ITEMS, TEXTS):
+        if kind in (ITEMS, TEXTS):
             self._forget_entries(day)  # made from the file moved aside
-        if saved is None:
+        if texts is not None:
+            texts.write(path, "text")
+            words = texts.words(f"{TEXTS}/{path.name}", "texts")
+        elif saved is not None:
+            saved.write(path)
+            self._ids.drop_ids(saved.lost)
+            words = saved.words(f"{ITEMS}/{path.name}")
+        else:
             return
-        saved.write(path)
-        self._ids.drop_ids(saved.lost)
-        words = saved.words(f"{ITEMS}/{path.name}")
         log.warning("store %s: %s", self.path, words)
         self._damage.append(words)
 
