@@ -19,8 +19,9 @@ is rebuilt from them.
 The modules: `files` (names, atomic writes, TinyDB files), `days` (a day's items and
 texts), `idlog` (ids.log), `entries` (entry files), `meta` (meta.json), `lock` (the writer
 lock and owner.json), `quarantine` (records that are no item), `retention` (dropping old
-items in the same write order), `batch` (what one write changes) and `store` (TinyStore,
-which ties them together).
+items in the same write order), `batch` (what one write changes), `views` (the entries
+in memory), `salvage`, `repair` (check and repair) and `store` (TinyStore, which ties
+them together).
 """
 
 from monitor.io.tinystore.files import ENTRIES, INDEX, ITEMS, LOCK, META, OWNER, TEXTS
