@@ -14,6 +14,7 @@ import itertools
 import re
 import zlib
 from collections.abc import Sequence
+from collections.abc import Set as AbstractSet
 from typing import Any
 
 from monitor.core.fold import fold_text
@@ -43,13 +44,13 @@ def shingles(item: Item) -> set[int]:
     return {hash((a, b, c)) & _MASK for a, b, c in zip(ids, ids[1:], ids[2:], strict=False)}
 
 
-def jaccard(a: set[int], b: set[int]) -> float:
+def jaccard(a: AbstractSet[int], b: AbstractSet[int]) -> float:
     if not a or not b:
         return 0.0
     return len(a & b) / len(a | b)
 
 
-def same_story(a: set[int], b: set[int], threshold: float = THRESHOLD) -> bool:
+def same_story(a: AbstractSet[int], b: AbstractSet[int], threshold: float = THRESHOLD) -> bool:
     """Whether two shingle sets tell the same story (a short one: only its exact copy)."""
     short = min(len(a), len(b)) < MIN_SHINGLES
     return jaccard(a, b) >= (1.0 if short else threshold)

@@ -1,0 +1,112 @@
+"""Live stories: the cost of adding one poll's items to the stories of a large store.
+
+Run: uv run python bench/stories.py [--store 100000] [--poll 25000] [--repeats 3]
+
+Generated news-like items (10-word titles, 60-word bodies from a 20,000-word vocabulary,
+a third of them copies of an earlier item with a few words changed, as wire copy is)
+spread over 30 days: --store of them are added first (one poll a day), then --poll more
+in one poll. Prints, as medians: the CPU time of that poll (shingles, signatures, bucket
+lookups and exact comparisons), its cost per item, and how the index's memory follows
+the 72-hour window rather than the history (items kept in the buckets).
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import statistics
+import sys
+import time
+import tracemalloc
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from monitor.core.cluster import shingles
+from monitor.core.stories import WINDOW, Member, StoryIndex
+from monitor.model import Item
+
+START = datetime(2026, 11, 1, tzinfo=UTC)
+DAYS = 30
+
+
+def generate(n: int, rng: random.Random, words: list[str], start: int = 0) -> list[Item]:
+    """`n` items, about a third of them edited copies of an earlier one."""
+    out: list[Item] = []
+    for i in range(n):
+        when = START + timedelta(seconds=rng.uniform(0, DAYS * 86400))
+        if out and rng.random() < 0.33:
+            base = rng.choice(out[-500:])
+            body = base.text.split() if base.text else []
+            for _ in range(3):
+                body[rng.randrange(len(body))] = rng.choice(words)
+            title, text = base.title, " ".join(body)
+        else:
+            title = " ".join(rng.choices(words, k=10))
+            text = " ".join(rng.choices(words, k=60))
+        out.append(
+            Item(
+                id=f"i{start + i}",
+                title=title,
+                url=None,
+                sources=("s",),
+                published=when,
+                published_raw=None,
+                date_flag=None,
+                language="en",
+                summary="",
+                first_seen=when,
+                text=text,
+            )
+        )
+    return out
+
+
+def run(store: int, poll: int, seed: int) -> tuple[float, float, int, int]:
+    rng = random.Random(seed)
+    words = [f"w{k}" for k in range(20_000)]
+    old = sorted(generate(store, rng, words), key=lambda it: it.first_seen)
+    index = StoryIndex()
+    for day in range(DAYS):  # the store as it grew, a poll a day
+        cut = START + timedelta(days=day + 1)
+        batch = [it for it in old if cut - timedelta(days=1) <= it.first_seen < cut]
+        index.add(Member(it.id, it.first_seen, frozenset(shingles(it))) for it in batch)
+        index.forget_before(cut - WINDOW)
+    end = START + timedelta(days=DAYS)
+    new = [
+        Item(**{**{f: getattr(it, f) for f in Item.__struct_fields__}, "first_seen": end})
+        for it in generate(poll, rng, words, start=store)
+    ]
+    started = time.process_time()
+    fresh = [Member(it.id, it.first_seen, frozenset(shingles(it))) for it in new]
+    made = time.process_time()
+    index.add(fresh)
+    index.forget_before(end - WINDOW)
+    done = time.process_time()
+    return done - started, made - started, len(index), len(index._recent)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--store", type=int, default=100_000)
+    ap.add_argument("--poll", type=int, default=25_000)
+    ap.add_argument("--repeats", type=int, default=3)
+    args = ap.parse_args()
+    runs = [run(args.store, args.poll, seed) for seed in range(args.repeats)]
+    cpu = statistics.median(r[0] for r in runs)
+    made = statistics.median(r[1] for r in runs)
+    print(
+        f"add a poll of {args.poll:,} items to the stories of {args.store:,}: median"
+        f" {cpu:.2f} s CPU ({cpu / args.poll * 1e6:.0f} µs an item, of which shingles"
+        f" {made:.2f} s); {runs[0][2]:,} items in stories, {runs[0][3]:,} in the 72-hour"
+        " buckets"
+    )
+    tracemalloc.start()
+    run(args.store // 10, args.poll // 10, 99)
+    _, peak = tracemalloc.get_traced_memory()
+    print(f"peak Python memory for a tenth of it: {peak / 2**20:.0f} MiB")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,156 @@
+"""Live stories: the items that tell the same story, kept up to date as items arrive. Pure.
+
+The test is the digest's (`core.cluster`): word shingles of the title and the start of
+the body, MinHash signatures cut into LSH bands, and an exact Jaccard similarity of at
+least THRESHOLD. Here it is incremental: each item added is looked up in the band
+buckets of the items already there and joins the story of every one it tells the same
+story as, when that story was active within WINDOW of it. So a poll costs its own
+items' signatures and lookups, never a pass over the history, and a story that keeps
+growing stays one story. `forget_before` takes old items out of the buckets: memory
+follows the window, not the history; their story memberships stay.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import numpy as np
+
+from monitor.core.cluster import LSH_BANDS, NUM_PERM, same_story, signatures
+
+WINDOW = timedelta(hours=72)  # a story takes in items this close to its last one
+BUCKET_CHECK = 40  # members of one band bucket compared with a new item, newest first
+assert NUM_PERM // LSH_BANDS == 2 and LSH_BANDS <= 32  # `_band_keys` packs a band so
+
+
+@dataclass(frozen=True, slots=True)
+class Member:
+    """One item as stories see it: its id, its time and its shingles (`cluster.shingles`)."""
+
+    id: str
+    when: datetime
+    shingles: frozenset[int]
+
+
+class StoryIndex:
+    """Every item added, in one story each; a story's id is its earliest item's id."""
+
+    def __init__(self) -> None:
+        self._parent: dict[str, str] = {}  # union-find over item ids
+        self._first: dict[str, tuple[datetime, str]] = {}  # root -> earliest (when, id)
+        self._last: dict[str, datetime] = {}  # root -> latest member's time
+        self._size: dict[str, int] = {}  # root -> members
+        self._recent: dict[str, Member] = {}  # members still in the buckets
+        self._keys: dict[str, list[int]] = {}  # member -> its band keys
+        self._buckets: dict[int, list[str]] = {}  # band key -> member ids, oldest first
+
+    def __len__(self) -> int:
+        return len(self._parent)
+
+    def __contains__(self, item_id: object) -> bool:
+        return item_id in self._parent
+
+    def add(self, members: Iterable[Member]) -> list[str]:
+        """Add items (those already in are skipped), oldest first; returns the ids of the
+        stories they joined or started, in the order given."""
+        new = sorted(
+            {m.id: m for m in members if m.id not in self._parent}.values(),
+            key=lambda m: (m.when, m.id),
+        )
+        keys = self._band_keys([m.shingles for m in new])
+        for member, member_keys in zip(new, keys, strict=True):
+            self._add(member, member_keys)
+        return [self.story_of(m.id) for m in new]
+
+    def story_of(self, item_id: str) -> str:
+        """The id of the story the item is in (KeyError for an item never added)."""
+        return self._first[self._root(item_id)][1]
+
+    def stories(self) -> dict[str, list[str]]:
+        """Every story: its id and its items' ids, in the order they were added."""
+        out: dict[str, list[str]] = {}
+        for item_id in self._parent:
+            out.setdefault(self.story_of(item_id), []).append(item_id)
+        return out
+
+    def size(self, item_id: str) -> int:
+        """How many items are in the item's story."""
+        return self._size[self._root(item_id)]
+
+    def forget_before(self, moment: datetime) -> int:
+        """Take the items older than `moment` out of the buckets (they stay in their
+        stories; new items can no longer join through them). Returns how many."""
+        old = [m.id for m in self._recent.values() if m.when < moment]
+        for item_id in old:
+            del self._recent[item_id]
+            for key in self._keys.pop(item_id, ()):
+                bucket = self._buckets.get(key)
+                if bucket is not None:
+                    bucket.remove(item_id)
+                    if not bucket:
+                        del self._buckets[key]
+        return len(old)
+
+    # -- inside -----------------------------------------------------------------------
+
+    def _add(self, member: Member, keys: list[int]) -> None:
+        item_id = member.id
+        self._parent[item_id] = item_id
+        self._first[item_id] = (member.when, item_id)
+        self._last[item_id] = member.when
+        self._size[item_id] = 1
+        buckets = self._buckets
+        candidates: set[str] = set()
+        for key in keys:
+            bucket = buckets.get(key)
+            if bucket:
+                candidates.update(bucket[-BUCKET_CHECK:])
+        for other in candidates:
+            root = self._root(other)
+            if root == self._root(item_id) or abs(member.when - self._last[root]) > WINDOW:
+                continue  # already joined, or a story gone quiet
+            if same_story(member.shingles, self._recent[other].shingles):
+                self._union(item_id, other)
+        self._recent[item_id] = member
+        self._keys[item_id] = keys
+        for key in keys:
+            buckets.setdefault(key, []).append(item_id)
+
+    def _root(self, item_id: str) -> str:
+        parent = self._parent
+        while parent[item_id] != item_id:
+            parent[item_id] = parent[parent[item_id]]
+            item_id = parent[item_id]
+        return item_id
+
+    def _union(self, a: str, b: str) -> None:
+        ra, rb = self._root(a), self._root(b)
+        if ra == rb:
+            return
+        if self._size[ra] < self._size[rb]:
+            ra, rb = rb, ra
+        self._parent[rb] = ra
+        self._first[ra] = min(self._first[ra], self._first.pop(rb))
+        self._last[ra] = max(self._last[ra], self._last.pop(rb))
+        self._size[ra] += self._size.pop(rb)
+
+    @staticmethod
+    def _band_keys(sets: Sequence[frozenset[int]]) -> list[list[int]]:
+        """Each set's LSH band keys (its rows' values in a band, and the band's number);
+        none for an empty set, which joins no story."""
+        full = [i for i, s in enumerate(sets) if s]
+        out: list[list[int]] = [[] for _ in sets]
+        if not full:
+            return out
+        # two 32-bit rows a band: one 64-bit value, shifted to make room for the band
+        bands = signatures([set(sets[i]) for i in full]).view(np.uint64).tolist()
+        for row, i in zip(bands, full, strict=True):
+            out[i] = [(value << 5) | band for band, value in enumerate(row)]
+        return out
+
+
+def members(items: Iterable[tuple[str, datetime, Iterable[int]]]) -> list[Member]:
+    """`Member`s from (id, time, shingles) triples."""
+    return [Member(item_id, when, frozenset(s)) for item_id, when, s in items]

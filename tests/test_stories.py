@@ -1,0 +1,112 @@
+"""Live stories (`core.stories`): items join the story they tell as they arrive, within a
+window, incrementally, and as the digest's batch clustering would group them."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from monitor.core.cluster import cluster, shingles
+from monitor.core.stories import WINDOW, Member, StoryIndex
+from monitor.model import Item
+from tests.support.shared import SEED, need_shared
+
+T0 = datetime(2016, 11, 14, 18, 0, tzinfo=UTC)
+
+
+def make(n: int, title: str, text: str, *, hours: float = 0, source: str = "a") -> Item:
+    when = T0 + timedelta(hours=hours)
+    return Item(
+        id=f"id{n}",
+        title=title,
+        url=f"https://{source}.example/{n}",
+        sources=(source,),
+        published=when,
+        published_raw=None,
+        date_flag=None,
+        language="fr",
+        summary="",
+        first_seen=when,
+        text=text,
+    )
+
+
+def member(it: Item) -> Member:
+    return Member(it.id, it.first_seen, frozenset(shingles(it)))
+
+
+CLIMATE = (
+    "A Marrakech, les négociateurs de la COP22 veulent traduire l'accord de Paris en règles "
+    "concrètes, malgré l'incertitude sur la position des États-Unis après l'élection."
+)
+QUAKE = (
+    "Un séisme de magnitude 7,8 a frappé l'île du Sud de la Nouvelle-Zélande dans la nuit, "
+    "faisant deux morts; l'alerte au tsunami a été levée dans la matinée."
+)
+
+
+def founding() -> str:
+    return (need_shared(SEED) / "article-fr-trump-poutine.txt").read_text(encoding="utf-8")
+
+
+def test_the_founding_story_in_three_feeds_is_one_story() -> None:
+    text = founding()
+    title = "Poutine et Trump veulent normaliser les relations entre Moscou et Washington"
+    copies = [
+        make(1, title, text, source="Le Quotidien"),
+        make(2, title, text[: len(text) // 2], hours=0.2, source="Dépêches Monde"),
+        make(3, "Trump et Poutine : vers un dégel", text, hours=0.5, source="Agence Alpha"),
+    ]
+    others = [make(4, "COP22", CLIMATE, hours=0.1), make(5, "Séisme", QUAKE, hours=0.3)]
+    index = StoryIndex()
+    index.add(member(it) for it in [*copies[:2], *others[:1]])  # one poll
+    index.add(member(it) for it in [copies[2], others[1]])  # the next
+    stories = index.stories()
+    assert stories["id1"] == ["id1", "id2", "id3"]
+    assert index.story_of("id3") == "id1" and index.size("id2") == 3
+    assert {k: v for k, v in stories.items() if k != "id1"} == {"id4": ["id4"], "id5": ["id5"]}
+
+
+def test_polls_one_by_one_group_as_the_batch_clustering_does() -> None:
+    text = founding()
+    paragraphs = [p for p in text.split("\n") if len(p) > 200]
+    items = [
+        make(n, f"Dépêche {n % 4}", paragraphs[n % 4] + f" Mise à jour {n}.", hours=n / 10)
+        for n in range(24)
+    ]
+    index = StoryIndex()
+    for start in range(0, 24, 5):  # polls of five
+        index.add(member(it) for it in items[start : start + 5])
+    batch = sorted(sorted(f"id{i}" for i in g) for g in cluster(items))
+    live = sorted(sorted(ids) for ids in index.stories().values())
+    assert live == batch and len(live) == 4
+
+
+def test_a_story_joins_within_its_window_and_keeps_growing() -> None:
+    index = StoryIndex()
+    step = WINDOW * 2 / 3  # each copy within the window of the one before
+    index.add(
+        [member(make(n, "Séisme", QUAKE, hours=n * step / timedelta(hours=1))) for n in range(4)]
+    )
+    assert len(index.stories()) == 1  # 4 copies over twice the window: one story
+    late = make(9, "Séisme", QUAKE, hours=3 * step / timedelta(hours=1) + 73)
+    [story] = index.add([member(late)])
+    assert story == "id9"  # quiet for longer than the window: a new story
+
+
+def test_old_items_leave_the_buckets_but_not_their_stories() -> None:
+    index = StoryIndex()
+    index.add([member(make(1, "COP22", CLIMATE)), member(make(2, "COP22", CLIMATE, hours=1))])
+    assert index.forget_before(T0 + timedelta(hours=2)) == 2
+    assert index.story_of("id2") == "id1"
+    [story] = index.add([member(make(3, "COP22", CLIMATE, hours=3))])
+    assert story == "id3"  # nothing left to join through
+    assert not index._buckets or all("id1" not in b for b in index._buckets.values())
+
+
+def test_an_item_already_in_is_not_added_again_and_an_empty_one_stands_alone() -> None:
+    index = StoryIndex()
+    index.add([member(make(1, "Séisme", QUAKE))])
+    assert index.add([member(make(1, "Séisme", QUAKE))]) == []
+    empty = Member("e", T0, frozenset())
+    assert index.add([empty, Member("f", T0, frozenset())]) == ["e", "f"]
+    assert len(index) == 3
