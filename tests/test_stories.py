@@ -4,6 +4,10 @@ window, incrementally, and as the digest's batch clustering would group them."""
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import msgspec
+import pytest
 
 from monitor.core.cluster import cluster, shingles
 from monitor.core.stories import WINDOW, Member, StoryIndex
@@ -110,3 +114,56 @@ def test_an_item_already_in_is_not_added_again_and_an_empty_one_stands_alone() -
     empty = Member("e", T0, frozenset())
     assert index.add([empty, Member("f", T0, frozenset())]) == ["e", "f"]
     assert len(index) == 3
+
+
+def test_monitor_stories_ranks_and_says_who_ran_it_first(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import json
+
+    from monitor.cli import main
+    from monitor.io.tinystore import TinyStore
+    from monitor.model import Actor
+
+    now = datetime.now(UTC).replace(microsecond=0)
+    text = founding()
+    title = "Poutine et Trump veulent normaliser les relations"
+    putin = (Actor("Vladimir Putin", "person", 3), Actor("Donald Trump", "person", 2))
+    copies = [
+        msgspec.structs.replace(
+            make(n, title, text, source=source),
+            first_seen=now - ago,
+            published=now - ago,
+            actors=putin,
+        )
+        for n, source, ago in [
+            (1, "Agence Alpha", timedelta(hours=3)),
+            (2, "Le Quotidien", timedelta(minutes=30)),
+            (3, "Evening Globe", timedelta(minutes=10)),
+        ]
+    ]
+    lone = msgspec.structs.replace(
+        make(4, "Séisme", QUAKE), first_seen=now - timedelta(hours=2), published=now
+    )
+    three_days = now - timedelta(days=3)
+    old = msgspec.structs.replace(
+        make(5, "COP22", CLIMATE), first_seen=three_days, published=three_days
+    )
+    with TinyStore(tmp_path / "db") as s:
+        s.write([*copies, lone, old], [])
+    cfg = tmp_path / "config.toml"
+    cfg.write_text('[storage]\npath = "db"\n', encoding="utf-8")
+    assert main(["stories", "--format", "json", "--config", str(cfg)]) == 0
+    rows = json.loads(capsys.readouterr().out)
+    assert [r["id"] for r in rows] == ["id1", "id4"]  # the last 24 h by default
+    top = rows[0]
+    assert top["items"] == 3 and top["first_source"] == "Agence Alpha"
+    assert top["sources"] == ["Agence Alpha", "Le Quotidien", "Evening Globe"]
+    assert top["growth_1h"] == 2 and top["actors"] == ["Vladimir Putin", "Donald Trump"]
+    assert set(top) == {
+        "id", "title", "items", "sources", "languages", "first_seen", "last_seen",
+        "first_source", "growth_1h", "actors",
+    }  # fmt: skip
+    assert main(["stories", "--since", "7d", "--query", "cop22", "--config", str(cfg)]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert len(out) == 2 and "COP22" in out[1] and "(first: a)" in out[1]

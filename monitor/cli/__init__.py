@@ -22,6 +22,7 @@ from monitor.cli.read import (
     cmd_search,
     cmd_sources,
 )
+from monitor.cli.stories import cmd_stories
 from monitor.cli.triage import add_parsers as add_triage_parsers
 
 __all__ = ["CliError", "build_parser", "main"]
@@ -131,6 +132,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--format", choices=("text", "json"), default="text")
     p.add_argument("--limit", type=int, default=30, help="actors shown (default 30)")
     p.set_defaults(func=cmd_actors)
+
+    p = sub.add_parser(
+        "stories",
+        parents=[common],
+        help="the stories of the stored items: copies across sources grouped, biggest first",
+    )
+    p.add_argument("--since", metavar="AGE", help="items of the last AGE (default 24h)")
+    p.add_argument("--query", metavar="Q", help="only items matching this query")
+    p.add_argument("--format", choices=("text", "json"), default="text")
+    p.add_argument("--limit", type=int, default=50, help="stories shown (default 50)")
+    p.set_defaults(func=cmd_stories)
 
     p = sub.add_parser(
         "search",

@@ -36,21 +36,14 @@ def cmd_export(args: argparse.Namespace) -> int:
     if args.bom and args.format != "csv":
         raise CliError("--bom: only with --format csv", EXIT_CONFIG)
     settings = settings_of(args)
-    since = None
-    if args.since:
-        try:
-            since = datetime.now(UTC) - duration(args.since)
-        except ValueError as exc:
-            raise CliError(f"--since: {exc}", EXIT_CONFIG) from None
-        except OverflowError:
-            since = None  # further back than any date: everything
+    since = since_of(args.since)
     try:
         triage = triage_state(settings)
     except TriageError as exc:
         raise CliError(str(exc)) from None
     store = store_of(settings, readonly=True)
     try:
-        items = _Counted(_items(settings, store, query, since, triage))
+        items = _Counted(selected_items(settings, store, query, since, triage))
         text = chunks(items, args.format, triage, bom=args.bom)
         if args.output in (None, "-"):
             _to_stdout(text)
@@ -79,7 +72,19 @@ def _to_stdout(text: Iterable[str]) -> None:
         out.flush()
 
 
-def _items(
+def since_of(age: str | None) -> datetime | None:
+    """`--since AGE` as a moment; None for none, or further back than any date."""
+    if not age:
+        return None
+    try:
+        return datetime.now(UTC) - duration(age)
+    except ValueError as exc:
+        raise CliError(f"--since: {exc}", EXIT_CONFIG) from None
+    except OverflowError:
+        return None  # further back than any date: everything
+
+
+def selected_items(
     settings: Settings,
     store: Store,
     query: Query | None,

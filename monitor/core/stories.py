@@ -18,7 +18,8 @@ from datetime import datetime, timedelta
 
 import numpy as np
 
-from monitor.core.cluster import LSH_BANDS, NUM_PERM, same_story, signatures
+from monitor.core.cluster import LSH_BANDS, NUM_PERM, same_story, shingles, signatures
+from monitor.model import Item
 
 WINDOW = timedelta(hours=72)  # a story takes in items this close to its last one
 BUCKET_CHECK = 40  # members of one band bucket compared with a new item, newest first
@@ -154,3 +155,74 @@ class StoryIndex:
 def members(items: Iterable[tuple[str, datetime, Iterable[int]]]) -> list[Member]:
     """`Member`s from (id, time, shingles) triples."""
     return [Member(item_id, when, frozenset(s)) for item_id, when, s in items]
+
+
+@dataclass(frozen=True, slots=True)
+class StoryRow:
+    """One story as `monitor stories` and the digest show it (a JSON contract: see
+    `to_json`). `score` ranks the rows: its sources, plus twice its items of the last
+    hour, so that a story many outlets run and one that is growing now come first."""
+
+    id: str
+    title: str  # its earliest item's
+    items: int
+    sources: tuple[str, ...]  # in the order they ran it
+    languages: tuple[str, ...]
+    first_seen: datetime
+    last_seen: datetime
+    first_source: str
+    growth_1h: int  # items first seen in the hour before now
+    actors: tuple[str, ...]  # most mentioned first
+    score: int
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            "id": self.id,
+            "title": self.title,
+            "items": self.items,
+            "sources": list(self.sources),
+            "languages": list(self.languages),
+            "first_seen": self.first_seen.isoformat(),
+            "last_seen": self.last_seen.isoformat(),
+            "first_source": self.first_source,
+            "growth_1h": self.growth_1h,
+            "actors": list(self.actors),
+        }
+
+
+TOP_ACTORS = 5  # actors named per story
+
+
+def story_rows(items: Sequence[Item], now: datetime) -> list[StoryRow]:
+    """The stories of `items`, highest score first (then the most recently updated)."""
+    index = StoryIndex()
+    index.add(Member(it.id, it.first_seen, frozenset(shingles(it))) for it in items)
+    by_id = {it.id: it for it in items}
+    rows: list[StoryRow] = []
+    for story, ids in index.stories().items():
+        members = sorted((by_id[i] for i in ids), key=lambda it: (it.first_seen, it.id))
+        first = by_id[story]
+        sources: dict[str, None] = {}
+        mentions: dict[str, int] = {}
+        for it in members:
+            sources.update(dict.fromkeys(it.sources))
+            for actor in it.actors:
+                mentions[actor.name] = mentions.get(actor.name, 0) + max(actor.mentions, 1)
+        growth = sum(1 for it in members if now - it.first_seen <= timedelta(hours=1))
+        rows.append(
+            StoryRow(
+                id=story,
+                title=first.title,
+                items=len(members),
+                sources=tuple(sources),
+                languages=tuple(sorted({it.language for it in members if it.language})),
+                first_seen=members[0].first_seen,
+                last_seen=members[-1].first_seen,
+                first_source=first.sources[0] if first.sources else "",
+                growth_1h=growth,
+                actors=tuple(sorted(mentions, key=lambda n: (-mentions[n], n))[:TOP_ACTORS]),
+                score=len(sources) + 2 * growth,
+            )
+        )
+    rows.sort(key=lambda r: (-r.score, -r.last_seen.timestamp(), r.id))
+    return rows

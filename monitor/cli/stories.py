@@ -1,0 +1,55 @@
+"""`monitor stories`: the stories of the stored items (copies of one story across sources
+grouped, `core.stories`), the biggest first, as text or JSON."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from datetime import UTC, datetime
+
+from monitor.cli.common import (
+    EXIT_OK,
+    CliError,
+    one_line,
+    parse_or_fail,
+    settings_of,
+    store_of,
+    write_lines,
+)
+from monitor.cli.export import selected_items, since_of
+from monitor.core.stories import story_rows
+from monitor.io.context import triage_state
+from monitor.io.triage import TriageError
+
+DEFAULT_SINCE = "24h"
+
+
+def cmd_stories(args: argparse.Namespace) -> int:
+    query = parse_or_fail(args.query) if args.query else None
+    settings = settings_of(args)
+    since = since_of(args.since or DEFAULT_SINCE)
+    try:
+        triage = triage_state(settings)
+    except TriageError as exc:
+        raise CliError(str(exc)) from None
+    store = store_of(settings, readonly=True)
+    try:
+        items = list(selected_items(settings, store, query, since, triage))
+    finally:
+        store.close()
+    now = datetime.now(UTC)
+    rows = story_rows(items, now)[: args.limit]
+    if args.format == "json":
+        write_lines([json.dumps([r.to_json() for r in rows], ensure_ascii=False, indent=2)])
+        return EXIT_OK
+    lines = [f"{'score':>5} {'items':>5} {'srcs':>4} {'1h':>3}  first  last   story"]
+    for r in rows:
+        first, last = r.first_seen.astimezone(), r.last_seen.astimezone()
+        actors = f"; {one_line(', '.join(r.actors))}" if r.actors else ""
+        lines.append(
+            f"{r.score:>5} {r.items:>5} {len(r.sources):>4} {r.growth_1h:>3}  "
+            f"{first:%H:%M}  {last:%H:%M}  {one_line(r.title)}"
+            f"  (first: {one_line(r.first_source)}{actors})"
+        )
+    write_lines(lines)
+    return EXIT_OK
