@@ -23,6 +23,7 @@ from monitor.model import Item
 
 WINDOW = timedelta(hours=72)  # a story takes in items this close to its last one
 BUCKET_CHECK = 40  # members of one band bucket compared with a new item, newest first
+PER_STORY = 3  # members of one story compared with a new item: its copies are alike
 assert NUM_PERM // LSH_BANDS == 2 and LSH_BANDS <= 32  # `_band_keys` packs a band so
 
 
@@ -45,7 +46,8 @@ class StoryIndex:
         self._size: dict[str, int] = {}  # root -> members
         self._recent: dict[str, Member] = {}  # members still in the buckets
         self._keys: dict[str, list[int]] = {}  # member -> its band keys
-        self._buckets: dict[int, list[str]] = {}  # band key -> member ids, oldest first
+        # band key -> its member's id, or their ids oldest first when there are several
+        self._buckets: dict[int, str | list[str]] = {}
 
     def __len__(self) -> int:
         return len(self._parent)
@@ -88,10 +90,12 @@ class StoryIndex:
             del self._recent[item_id]
             for key in self._keys.pop(item_id, ()):
                 bucket = self._buckets.get(key)
-                if bucket is not None:
+                if bucket is None:
+                    continue
+                if isinstance(bucket, str) or len(bucket) == 1:
+                    del self._buckets[key]
+                else:
                     bucket.remove(item_id)
-                    if not bucket:
-                        del self._buckets[key]
         return len(old)
 
     # -- inside -----------------------------------------------------------------------
@@ -106,18 +110,32 @@ class StoryIndex:
         candidates: set[str] = set()
         for key in keys:
             bucket = buckets.get(key)
-            if bucket:
+            if bucket is None:
+                continue
+            if isinstance(bucket, str):
+                candidates.add(bucket)
+            else:
                 candidates.update(bucket[-BUCKET_CHECK:])
+        tried: dict[str, int] = {}
         for other in candidates:
             root = self._root(other)
-            if root == self._root(item_id) or abs(member.when - self._last[root]) > WINDOW:
-                continue  # already joined, or a story gone quiet
+            if root == self._root(item_id) or tried.get(root, 0) >= PER_STORY:
+                continue  # already joined, or enough of its members compared
+            if abs(member.when - self._last[root]) > WINDOW:
+                continue  # a story gone quiet: this is a new one
+            tried[root] = tried.get(root, 0) + 1
             if same_story(member.shingles, self._recent[other].shingles):
                 self._union(item_id, other)
         self._recent[item_id] = member
         self._keys[item_id] = keys
         for key in keys:
-            buckets.setdefault(key, []).append(item_id)
+            bucket = buckets.get(key)
+            if bucket is None:  # most buckets hold one member: no list for it
+                buckets[key] = item_id
+            elif isinstance(bucket, str):
+                buckets[key] = [bucket, item_id]
+            else:
+                bucket.append(item_id)
 
     def _root(self, item_id: str) -> str:
         parent = self._parent
