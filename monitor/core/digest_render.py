@@ -17,6 +17,7 @@ from typing import Any
 
 import nh3
 
+from monitor.core.charts import actors_chart, hours_chart, hours_of, pickup_chart
 from monitor.core.digest import Clipping, DayQuote, Digest, Story, to_json
 from monitor.core.normalize import plain_line
 from monitor.core.urls import check_url
@@ -272,5 +273,9 @@ def render_html(d: Digest, template: str) -> str:
         "no_actors": NO_ACTORS,
         "no_clippings": NO_CLIPPINGS,
         "generated": f"{d.generated_at.astimezone(d.zone):%Y-%m-%d %H:%M %Z}",
+        # charts: markup made by core/charts.py, whose only outside text it escapes
+        "hours_chart": Markup(hours_chart(hours_of([it.first_seen for it in d.items], d.zone))),
+        "actors_chart": Markup(actors_chart(d.actors)) if d.actors else "",
+        "pickup": lambda s: Markup(pickup_chart(s, d.zone)) if len(s.sources) > 1 else "",
     }
     return env.from_string(template).render(context)
