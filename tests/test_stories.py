@@ -167,3 +167,65 @@ def test_monitor_stories_ranks_and_says_who_ran_it_first(
     assert main(["stories", "--since", "7d", "--query", "cop22", "--config", str(cfg)]) == 0
     out = capsys.readouterr().out.splitlines()
     assert len(out) == 2 and "COP22" in out[1] and "(first: a)" in out[1]
+
+
+def test_live_stories_follow_the_store_and_say_who_ran_it_first() -> None:
+    from monitor.core.entries import entry_of
+    from monitor.io.live_stories import LiveStories
+
+    text = founding()
+    title = "Poutine et Trump veulent normaliser les relations"
+    copies = [
+        msgspec.structs.replace(
+            make(n, title, text, source=source, hours=minutes / 60), summary=text[:600]
+        )
+        for n, source, minutes in [
+            (1, "Agence Alpha", 0),
+            (2, "Le Quotidien", 12),
+            (3, "Evening Globe", 40),
+        ]
+    ]
+    lone = msgspec.structs.replace(make(4, "Séisme", QUAKE), summary=QUAKE)
+    live = LiveStories()
+    now = T0 + timedelta(hours=1)
+    assert live.update([entry_of(it) for it in [copies[0], lone]], now) == 2
+    assert live.line("id1", lambda m: f"{m:%H:%M}") == ""  # no other source yet
+    entries = [entry_of(it) for it in [*copies, lone]]
+    assert live.update(entries, now) == 2  # only the new ones
+    line = live.line("id2", lambda m: f"{m:%H:%M}")
+    assert line == (
+        "also in 2 sources; first: Agence Alpha 18:00 (+12 min Le Quotidien, +40 min Evening Globe)"
+    )
+    assert live.line("id4", lambda m: f"{m:%H:%M}") == ""
+    old = msgspec.structs.replace(make(9, title, text), summary=text[:600])
+    assert live.update([entry_of(old)], now + timedelta(days=8)) == 0  # too old to follow
+
+
+@pytest.mark.anyio
+async def test_the_article_pane_says_who_ran_the_story_first() -> None:
+    from monitor.core.entries import entry_of
+    from tests.support.dashboard import make_app, settle
+    from tests.support.items import NOW
+    from tests.support.memstore import MemoryStore
+
+    text = founding()
+    title = "Poutine et Trump veulent normaliser les relations"
+    copies = [
+        msgspec.structs.replace(
+            make(n, title, text, source=source),
+            summary=text[:600],
+            first_seen=NOW - timedelta(minutes=ago),
+            published=NOW - timedelta(minutes=ago),
+        )
+        for n, source, ago in [(1, "Agence Alpha", 50), (2, "Le Quotidien", 38)]
+    ]
+    assert entry_of(copies[0]).search  # summaries are what entries compare
+    app = make_app(store=MemoryStore(copies))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        app.screen.article.show(  # type: ignore[attr-defined]
+            entry_of(copies[1]), copies[1], tz=UTC
+        )
+        await settle(pilot)
+        shown = app.screen.article.content.plain  # type: ignore[attr-defined]
+        assert "also in 1 source; first: Agence Alpha 11:10 (+12 min Le Quotidien)" in shown

@@ -38,6 +38,11 @@ def shingles(item: Item) -> set[int]:
     """The item's shingles, hashed: 3-word runs of its folded title and body start."""
     body = (item.text or item.summary or "")[:BODY_CHARS]
     words = _WORD.findall(fold_text(item.title)) + _WORD.findall(fold_text(body))[:BODY_WORDS]
+    return word_shingles(words)
+
+
+def word_shingles(words: Sequence[str]) -> set[int]:
+    """The hashed 3-word runs of folded words (the one run of fewer, if that is all)."""
     ids = [zlib.crc32(w.encode()) for w in words]
     if len(ids) < SHINGLE:
         return {hash(tuple(ids)) & _MASK} if ids else set()

@@ -12,17 +12,27 @@ follows the window, not the history; their story memberships stay.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import numpy as np
 
-from monitor.core.cluster import LSH_BANDS, NUM_PERM, same_story, shingles, signatures
-from monitor.model import Item
+from monitor.core.cluster import (
+    BODY_WORDS,
+    LSH_BANDS,
+    NUM_PERM,
+    same_story,
+    shingles,
+    signatures,
+    word_shingles,
+)
+from monitor.core.fold import folded_words
+from monitor.model import Entry, Item
 
 WINDOW = timedelta(hours=72)  # a story takes in items this close to its last one
 BUCKET_CHECK = 40  # members of one band bucket compared with a new item, newest first
+TITLE_WORDS = 20  # words of a title read before a summary's, from an entry
 PER_STORY = 3  # members of one story compared with a new item: its copies are alike
 assert NUM_PERM // LSH_BANDS == 2 and LSH_BANDS <= 32  # `_band_keys` packs a band so
 
@@ -43,7 +53,7 @@ class StoryIndex:
         self._parent: dict[str, str] = {}  # union-find over item ids
         self._first: dict[str, tuple[datetime, str]] = {}  # root -> earliest (when, id)
         self._last: dict[str, datetime] = {}  # root -> latest member's time
-        self._size: dict[str, int] = {}  # root -> members
+        self._members: dict[str, list[str]] = {}  # root -> its item ids
         self._recent: dict[str, Member] = {}  # members still in the buckets
         self._keys: dict[str, list[int]] = {}  # member -> its band keys
         # band key -> its member's id, or their ids oldest first when there are several
@@ -80,7 +90,11 @@ class StoryIndex:
 
     def size(self, item_id: str) -> int:
         """How many items are in the item's story."""
-        return self._size[self._root(item_id)]
+        return len(self._members[self._root(item_id)])
+
+    def members(self, item_id: str) -> list[str]:
+        """The ids of the items of the item's story, in the order they joined."""
+        return list(self._members[self._root(item_id)])
 
     def forget_before(self, moment: datetime) -> int:
         """Take the items older than `moment` out of the buckets (they stay in their
@@ -105,7 +119,7 @@ class StoryIndex:
         self._parent[item_id] = item_id
         self._first[item_id] = (member.when, item_id)
         self._last[item_id] = member.when
-        self._size[item_id] = 1
+        self._members[item_id] = [item_id]
         buckets = self._buckets
         candidates: set[str] = set()
         for key in keys:
@@ -148,12 +162,12 @@ class StoryIndex:
         ra, rb = self._root(a), self._root(b)
         if ra == rb:
             return
-        if self._size[ra] < self._size[rb]:
+        if len(self._members[ra]) < len(self._members[rb]):
             ra, rb = rb, ra
         self._parent[rb] = ra
         self._first[ra] = min(self._first[ra], self._first.pop(rb))
         self._last[ra] = max(self._last[ra], self._last.pop(rb))
-        self._size[ra] += self._size.pop(rb)
+        self._members[ra] += self._members.pop(rb)
 
     @staticmethod
     def _band_keys(sets: Sequence[frozenset[int]]) -> list[list[int]]:
@@ -244,3 +258,40 @@ def story_rows(items: Sequence[Item], now: datetime) -> list[StoryRow]:
         )
     rows.sort(key=lambda r: (-r.score, -r.last_seen.timestamp(), r.id))
     return rows
+
+
+def entry_member(entry: Entry) -> Member:
+    """An entry as stories see it: the shingles of its title and summary, read from its
+    folded search text without the source names at its end (`core.entries.search_text`),
+    so that copies from different sources compare on what they say."""
+    words = entry.search.split(" ")
+    tail = folded_words(" ".join(entry.sources)).split()
+    if tail and words[-len(tail) :] == tail:
+        words = words[: -len(tail)]
+    found = word_shingles([w for w in words[: BODY_WORDS + TITLE_WORDS] if w])
+    return Member(entry.id, entry.first_seen, frozenset(found))
+
+
+def pickup_line(entries: Sequence[Entry], shown: str, clock: Callable[[datetime], str]) -> str:
+    """Who ran the story of `shown` first and when the others followed, for the article
+    pane: "also in 2 sources; first: Agence Alpha 10:04 (+12 min Le Quotidien, +40 min
+    Evening Globe)". Empty when no other source carries it. Plain text: gate it."""
+    firsts: dict[str, datetime] = {}
+    for e in sorted(entries, key=lambda e: (e.first_seen, e.id)):
+        for source in e.sources:
+            firsts.setdefault(source, e.first_seen)
+    mine = next((e for e in entries if e.id == shown), None)
+    others = [s for s in firsts if mine is None or s not in mine.sources]
+    if not others:
+        return ""
+    order = sorted(firsts, key=lambda s: (firsts[s], s))
+    lead = order[0]
+    start = firsts[lead]
+    later = [f"+{round((firsts[s] - start).total_seconds() / 60)} min {s}" for s in order[1:]]
+    shown_later = ", ".join(later[:LATER_SHOWN]) + (", …" if len(later) > LATER_SHOWN else "")
+    tail = f" ({shown_later})" if later else ""
+    n = len(others)
+    return f"also in {n} source{'s' if n != 1 else ''}; first: {lead} {clock(start)}{tail}"
+
+
+LATER_SHOWN = 4  # later sources named in the pickup line

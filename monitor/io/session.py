@@ -63,6 +63,7 @@ from monitor.io.events import (
     TextsQueued,
     ViewChanged,
 )
+from monitor.io.live_stories import LiveStories
 from monitor.io.retention import RetentionMixin
 from monitor.io.store import Store
 from monitor.io.triage import Triage
@@ -151,6 +152,7 @@ class Session(TriageMixin, WatchMixin, RetentionMixin):
         self.index = EntryIndex([], [])  # every stored item's entry, and their index
         self.text_ready = True  # the full texts are indexed (else words match titles only)
         self.ids: set[str] = set()
+        self.stories = LiveStories()  # the recent items' stories (`io.live_stories`)
         self.set_aside = 0  # stored records that cannot be read (`Store.quarantined`)
         self.damage: list[str] = []  # damaged day files and what was saved (`Store.damage`)
         self.states: dict[str, SourceState] = {}
@@ -270,6 +272,7 @@ class Session(TriageMixin, WatchMixin, RetentionMixin):
         self.emit(Loaded(frozenset() if first else frozenset(ids - old), first))
         if first and not self.read_only:
             self._spawn(self.recheck(index))
+        self._spawn(asyncio.to_thread(self.stories.update, index.entries, self.now()))
         if self.views:
             await self.refresh_view()
             await asyncio.to_thread(index.key_order)  # now, not on the first filter key

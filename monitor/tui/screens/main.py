@@ -113,6 +113,10 @@ class MainScreen(TriageKeys):
 
     def on_mount(self) -> None:
         self.query_one("#filter", FilterBar).display = False
+        stories = self.session.stories
+        self.article.pickup = lambda entry_id: stories.line(
+            entry_id, lambda moment: f"{format.local(moment, self.zone):%H:%M}"
+        )
         self.fit(self.app.size.width, self.app.size.height)
         self.set_side("actors")
         self.set_pane("timeline")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import tzinfo
 from typing import ClassVar
 
@@ -121,6 +121,7 @@ def article_text(
     loading: bool = False,
     pending: bool = False,
     triage: TriageState | None = None,
+    pickup: str = "",
 ) -> Text:
     """Title, sources, time, link, language, the analyst's star, tags and note, then the
     full text or the summary. `pending`: the item's text is being fetched."""
@@ -131,6 +132,9 @@ def article_text(
     sources = item.sources if item is not None else entry.sources
     out.append_text(text.text(", ".join(sources), "italic"))
     out.append("\n")
+    if pickup:  # who ran its story first (`core.stories.pickup_line`)
+        out.append_text(text.text(pickup, "dim"))
+        out.append("\n")
     published = item.published if item is not None else entry.published
     when = format.long_time(published, tz)
     flag = item.date_flag if item is not None else entry.date_flag
@@ -210,6 +214,8 @@ class ArticlePane(ScrollView, can_focus=True):
         self.item: Item | None = None
         self.words: tuple[str, ...] = ()
         self.triage = TriageState()  # the analyst's, kept current by the screen
+        # the line saying who ran the shown item's story first, given by the screen
+        self.pickup: Callable[[str], str] = lambda entry_id: ""
         self._shown: tuple[tzinfo | None, bool, bool] = (None, False, False)  # tz, loading, pending
         self.content = Text("select an item", style="dim", end="")
         self._lines: list[Text] = []
@@ -241,6 +247,7 @@ class ArticlePane(ScrollView, can_focus=True):
                     loading=loading,
                     pending=pending,
                     triage=self.triage,
+                    pickup=self.pickup(entry.id),
                 )
             )
         if moved:
