@@ -58,24 +58,21 @@ from monitor.io.events import (
     Problem,
     Scheduled,
     SourcePolled,
-    TextArrived,
-    TextsDone,
-    TextsQueued,
     ViewChanged,
 )
 from monitor.io.live_stories import LiveStories
 from monitor.io.retention import RetentionMixin
 from monitor.io.store import Store
+from monitor.io.text_actions import TextMixin
 from monitor.io.triage import Triage
 from monitor.io.triage_actions import TriageMixin
 from monitor.io.watch_actions import WatchMixin
-from monitor.model import Entry, Item, PollReport, SourceResult, SourceState, TextJob
+from monitor.model import Entry, PollReport, SourceResult, SourceState, TextJob
 
 log = logging.getLogger(__name__)
 
 IDLE = 3600.0  # seconds between checks when no source is enabled
 READ_ONLY_EVERY = 2.0  # a read-only session looks this often for a batch committed
-TEXT_RELOAD = 1.0  # seconds: arriving texts re-read the store at most this often
 
 
 class PollFn(Protocol):
@@ -94,7 +91,7 @@ class AnnotateFn(Protocol):
     ) -> Awaitable[int]: ...
 
 
-class Session(TriageMixin, WatchMixin, RetentionMixin):
+class Session(TriageMixin, WatchMixin, RetentionMixin, TextMixin):
     """The store, the schedule, the queues after each poll, the dashboard's filter, and
     the analyst's triage (`io.triage_actions`: star, tag, note, mark_seen, rest).
 
@@ -576,59 +573,3 @@ class Session(TriageMixin, WatchMixin, RetentionMixin):
                 self.emit(ActorsFound(done, 0, backlog=True))
                 await self.auto_tag_ids(ids)
         return jobs, pending
-
-    # -- article texts -----------------------------------------------------------------------
-
-    def fetch_texts(self, jobs: Sequence[TextJob], backlog: int = 0) -> None:
-        """Queue these items' article pages; the queue is polite per host across calls."""
-        if self.articles is None:
-            if jobs:
-                self.emit(TextsQueued(len(jobs), backlog, skipped=True))
-            return
-        jobs = [j for j in jobs if j.item_id not in self.fetching]
-        if not jobs:
-            return
-        self.fetching.update(j.item_id for j in jobs)
-        self.emit(TextsQueued(len(jobs), min(backlog, len(jobs))))
-        self._spawn(self._run_texts(jobs))
-
-    async def _run_texts(self, jobs: Sequence[TextJob]) -> None:
-        assert self.articles is not None
-        fetched, failed = 0, {}
-        try:
-            with self.reported("fetching article texts"):
-                report = await self.articles.run(jobs, progress=self._text_arrived)
-                log.info("article text: %d fetched, failed %s", report.fetched, report.failed)
-                fetched, failed = report.fetched, dict(report.failed)
-            await self.auto_tag_arrived()
-        finally:
-            self.fetching.difference_update(j.item_id for j in jobs)
-            self.emit(TextsDone(fetched, failed, len(self.fetching)))
-
-    def _text_arrived(self, done: int, total: int, item: Item) -> None:
-        self.fetching.discard(item.id)
-        self.emit(TextArrived(item, done, total))
-        self.auto_tag_later(item)  # a text can match a [[tags]] query its summary did not
-        if self.views and self._reload_handle is None and self._loop is not None:
-            # entries (has_text, search text) re-read at most once a second
-            self._reload_handle = self._loop.call_later(TEXT_RELOAD, self._reload_texts)
-
-    def _reload_texts(self) -> None:
-        self._reload_handle = None
-        if not self.polling:
-            self._spawn(self._reread())
-
-    async def refetch(self, entry: Entry) -> str:
-        """Fetch `entry`'s page again, on the analyst's request; says what it did."""
-        if self.articles is None:
-            return "read-only: fetching is disabled"
-        if entry.id in self.fetching:
-            return "the text is already being fetched"
-        if not entry.url:
-            return "this item has no link"
-        item = await asyncio.to_thread(self.store.get, entry.id)
-        job = backlog.text_job(item, self._sources.get, self.now(), again=True) if item else None
-        if job is None:
-            return "cannot fetch this item's page (its source is gone from the config)"
-        self.fetch_texts([job])
-        return "fetching the article text…"
