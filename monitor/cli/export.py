@@ -37,10 +37,7 @@ def cmd_export(args: argparse.Namespace) -> int:
         raise CliError("--bom: only with --format csv", EXIT_CONFIG)
     settings = settings_of(args)
     since = since_of(args.since)
-    try:
-        triage = triage_state(settings)
-    except TriageError as exc:
-        raise CliError(str(exc)) from None
+    triage = triage_of(settings)
     store = store_of(settings, readonly=True)
     try:
         items = _Counted(selected_items(settings, store, query, since, triage))
@@ -70,6 +67,14 @@ def _to_stdout(text: Iterable[str]) -> None:
             out.write(piece.encode("utf-8"))
     with writing_stdout():
         out.flush()
+
+
+def triage_of(settings: Settings) -> TriageState:
+    """The analyst's triage, for a command that reads it; a CliError if it cannot be."""
+    try:
+        return triage_state(settings)
+    except TriageError as exc:
+        raise CliError(str(exc)) from None
 
 
 def since_of(age: str | None) -> datetime | None:

@@ -9,17 +9,14 @@ from datetime import UTC, datetime
 
 from monitor.cli.common import (
     EXIT_OK,
-    CliError,
     one_line,
     parse_or_fail,
     settings_of,
     store_of,
     write_lines,
 )
-from monitor.cli.export import selected_items, since_of
+from monitor.cli.export import selected_items, since_of, triage_of
 from monitor.core.stories import story_rows
-from monitor.io.context import triage_state
-from monitor.io.triage import TriageError
 
 DEFAULT_SINCE = "24h"
 
@@ -28,10 +25,7 @@ def cmd_stories(args: argparse.Namespace) -> int:
     query = parse_or_fail(args.query) if args.query else None
     settings = settings_of(args)
     since = since_of(args.since or DEFAULT_SINCE)
-    try:
-        triage = triage_state(settings)
-    except TriageError as exc:
-        raise CliError(str(exc)) from None
+    triage = triage_of(settings)
     store = store_of(settings, readonly=True)
     try:
         items = list(selected_items(settings, store, query, since, triage))
@@ -44,11 +38,12 @@ def cmd_stories(args: argparse.Namespace) -> int:
         return EXIT_OK
     lines = [f"{'score':>5} {'items':>5} {'srcs':>4} {'1h':>3}  first  last   story"]
     for r in rows:
-        first, last = r.first_seen.astimezone(), r.last_seen.astimezone()
-        actors = f"; {one_line(', '.join(r.actors))}" if r.actors else ""
+        s = r.story
+        first, last = s.first_seen.astimezone(), r.last_seen.astimezone()
+        actors = f"; {one_line(', '.join(s.actors))}" if s.actors else ""
         lines.append(
-            f"{r.score:>5} {r.items:>5} {len(r.sources):>4} {r.growth_1h:>3}  "
-            f"{first:%H:%M}  {last:%H:%M}  {one_line(r.title)}"
+            f"{r.score:>5} {len(s.items):>5} {len(s.sources):>4} {r.growth_1h:>3}  "
+            f"{first:%H:%M}  {last:%H:%M}  {one_line(s.title)}"
             f"  (first: {one_line(r.first_source)}{actors})"
         )
     write_lines(lines)

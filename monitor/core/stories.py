@@ -27,6 +27,7 @@ from monitor.core.cluster import (
     signatures,
     word_shingles,
 )
+from monitor.core.digest import Story, make_story
 from monitor.core.fold import folded_words
 from monitor.model import Entry, Item
 
@@ -191,38 +192,33 @@ def members(items: Iterable[tuple[str, datetime, Iterable[int]]]) -> list[Member
 
 @dataclass(frozen=True, slots=True)
 class StoryRow:
-    """One story as `monitor stories` and the digest show it (a JSON contract: see
-    `to_json`). `score` ranks the rows: its sources, plus twice its items of the last
+    """One story as `monitor stories` shows it: the digest's `Story` of its items (title,
+    sources in the order they ran it, languages, top actors), its id, and what a live
+    story adds. `score` ranks the rows: its sources, plus twice its items of the last
     hour, so that a story many outlets run and one that is growing now come first."""
 
-    id: str
-    title: str  # its earliest item's
-    items: int
-    sources: tuple[str, ...]  # in the order they ran it
-    languages: tuple[str, ...]
-    first_seen: datetime
+    id: str  # its earliest item's
+    story: Story
     last_seen: datetime
     first_source: str
     growth_1h: int  # items first seen in the hour before now
-    actors: tuple[str, ...]  # most mentioned first
     score: int
 
     def to_json(self) -> dict[str, object]:
+        """A contract: fields are added, never renamed."""
+        s = self.story
         return {
             "id": self.id,
-            "title": self.title,
-            "items": self.items,
-            "sources": list(self.sources),
-            "languages": list(self.languages),
-            "first_seen": self.first_seen.isoformat(),
+            "title": s.title,
+            "items": len(s.items),
+            "sources": list(s.sources),
+            "languages": list(s.languages),
+            "first_seen": s.first_seen.isoformat(),
             "last_seen": self.last_seen.isoformat(),
             "first_source": self.first_source,
             "growth_1h": self.growth_1h,
-            "actors": list(self.actors),
+            "actors": list(s.actors),
         }
-
-
-TOP_ACTORS = 5  # actors named per story
 
 
 def story_rows(items: Sequence[Item], now: datetime) -> list[StoryRow]:
@@ -231,29 +227,18 @@ def story_rows(items: Sequence[Item], now: datetime) -> list[StoryRow]:
     index.add(Member(it.id, it.first_seen, frozenset(shingles(it))) for it in items)
     by_id = {it.id: it for it in items}
     rows: list[StoryRow] = []
-    for story, ids in index.stories().items():
-        members = sorted((by_id[i] for i in ids), key=lambda it: (it.first_seen, it.id))
-        first = by_id[story]
-        sources: dict[str, None] = {}
-        mentions: dict[str, int] = {}
-        for it in members:
-            sources.update(dict.fromkeys(it.sources))
-            for actor in it.actors:
-                mentions[actor.name] = mentions.get(actor.name, 0) + max(actor.mentions, 1)
-        growth = sum(1 for it in members if now - it.first_seen <= timedelta(hours=1))
+    for story_id, ids in index.stories().items():
+        story = make_story([by_id[i] for i in ids])
+        first = by_id[story_id]
+        growth = sum(1 for it in story.items if now - it.first_seen <= timedelta(hours=1))
         rows.append(
             StoryRow(
-                id=story,
-                title=first.title,
-                items=len(members),
-                sources=tuple(sources),
-                languages=tuple(sorted({it.language for it in members if it.language})),
-                first_seen=members[0].first_seen,
-                last_seen=members[-1].first_seen,
+                id=story_id,
+                story=story,
+                last_seen=max(it.first_seen for it in story.items),
                 first_source=first.sources[0] if first.sources else "",
                 growth_1h=growth,
-                actors=tuple(sorted(mentions, key=lambda n: (-mentions[n], n))[:TOP_ACTORS]),
-                score=len(sources) + 2 * growth,
+                score=len(story.sources) + 2 * growth,
             )
         )
     rows.sort(key=lambda r: (-r.score, -r.last_seen.timestamp(), r.id))
