@@ -34,6 +34,21 @@ class LiveStories:
             self._index.forget_before(now - WINDOW)
         return len(fresh)
 
+    def story_of(self, entry_id: str) -> str | None:
+        """The id of the entry's story (its earliest item's id); None: in no story yet."""
+        with self._lock:
+            return self._index.story_of(entry_id) if entry_id in self._index else None
+
+    def groups(self) -> dict[str, list[Entry]]:
+        """Every story of the recent entries: its id and its entries, oldest first."""
+        with self._lock:
+            stories = self._index.stories()
+            entries = self._entries
+            return {
+                sid: sorted((entries[i] for i in ids if i in entries), key=_order)
+                for sid, ids in stories.items()
+            }
+
     def line(self, entry_id: str, clock: Callable[[datetime], str]) -> str:
         """Who ran the entry's story first, and who followed (`pickup_line`); empty when
         no other source carries it, or the entry is in no story yet."""
@@ -43,3 +58,7 @@ class LiveStories:
             ids = self._index.members(entry_id)
             entries = [self._entries[i] for i in ids if i in self._entries]
         return pickup_line(entries, entry_id, clock)
+
+
+def _order(entry: Entry) -> tuple[datetime, str]:
+    return entry.first_seen, entry.id
