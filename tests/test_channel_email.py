@@ -263,3 +263,20 @@ def test_render_is_pure_and_escapes() -> None:
     assert "&lt;b&gt;x&lt;/b&gt;" in page and "(no title)" not in page
     msg = build_message([{}], EmailSettings(host="h", sender="a@b.org", to=("c@d.org",)))
     assert msg["Subject"] == "[monitor] watch: (no title)"
+
+
+def test_a_story_in_several_sources_gets_its_pickup_chart() -> None:
+    items = [
+        {"sources": ["Agence <Alpha>"], "published": "2026-12-04T10:04:00+00:00"},
+        {"sources": ["Le Quotidien"], "published": "2026-12-04T10:16:00+00:00"},
+        {"sources": ["Evening Globe"], "published": "not a date"},  # left out, not fatal
+        "not an item",
+    ]
+    page = render_html([{"title": "t", "items": items}])
+    tags = Tags()
+    tags.feed(page)
+    names = [tag for tag, _ in tags.tags]
+    assert names.count("svg") == 1 and "script" not in names
+    assert "first: Agence &lt;Alpha&gt;, 10:04" in page and "2 sources in 12 min" in page
+    one = render_html([{"title": "t", "items": items[:1]}])
+    assert "<svg" not in one  # one source: nothing to chart

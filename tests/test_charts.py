@@ -6,7 +6,7 @@ from __future__ import annotations
 import xml.etree.ElementTree as ET
 from datetime import UTC, datetime, timedelta
 
-from monitor.core.charts import FIRST, actors_chart, hours_chart, hours_of, pickup_chart
+from monitor.core.charts import FIRST, actors_chart, hours_chart, hours_of, pickup_chart, story_runs
 from monitor.core.digest import DayActor, Story
 from monitor.model import Item
 
@@ -78,7 +78,7 @@ def test_pickup_chart_marks_who_ran_it_first() -> None:
     story = Story(
         "Poutine et Trump", None, ("Agence Alpha", "Le Quotidien", HOSTILE), T0, ("fr",), (), items
     )
-    svg = pickup_chart(story, UTC)
+    svg = pickup_chart(story_runs(story), UTC)
     root = parsed(svg)
     assert "first: Agence Alpha, 09:04" in texts(root) and "3 sources in 40 min" in texts(root)
     ticks = [el for el in root.iter(f"{SVG}line") if el.get("stroke-width") == "2"]

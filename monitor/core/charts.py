@@ -10,7 +10,7 @@ resource: they stay inert under the digest's Content-Security-Policy.
 from __future__ import annotations
 
 import html
-from collections.abc import Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime, tzinfo
 
 from monitor.core.digest import DayActor, Story
@@ -75,14 +75,24 @@ def actors_chart(actors: Sequence[DayActor], limit: int = 8, width: int = 480) -
     return _svg(width, height, "mentions of the top actors, against the day before", body)
 
 
-def pickup_chart(story: Story, zone: tzinfo, width: int = 480) -> str:
-    """A story's pickup: each source a tick on a time axis where it first ran the story,
-    the first one marked and named."""
+def first_runs(runs: Iterable[tuple[Sequence[str], datetime]]) -> dict[str, datetime]:
+    """When each source first ran a story, from its items' (sources, time) pairs."""
     firsts: dict[str, datetime] = {}
-    for it in story.items:
-        for source in it.sources:
-            if source not in firsts or it.first_seen < firsts[source]:
-                firsts[source] = it.first_seen
+    for sources, when in runs:
+        for source in sources:
+            if source not in firsts or when < firsts[source]:
+                firsts[source] = when
+    return firsts
+
+
+def story_runs(story: Story) -> dict[str, datetime]:
+    """`first_runs` of a digest story: when each source first had one of its items."""
+    return first_runs((it.sources, it.first_seen) for it in story.items)
+
+
+def pickup_chart(firsts: Mapping[str, datetime], zone: tzinfo, width: int = 480) -> str:
+    """A story's pickup: each source a tick on a time axis where it first ran the story
+    (`first_runs`), the first one marked and named."""
     if not firsts:
         return ""
     start, end = min(firsts.values()), max(firsts.values())

@@ -17,7 +17,7 @@ from typing import Any
 
 import nh3
 
-from monitor.core.charts import actors_chart, hours_chart, hours_of, pickup_chart
+from monitor.core.charts import actors_chart, hours_chart, hours_of, pickup_chart, story_runs
 from monitor.core.digest import Clipping, DayQuote, Digest, Story, to_json
 from monitor.core.normalize import plain_line
 from monitor.core.urls import check_url
@@ -276,6 +276,8 @@ def render_html(d: Digest, template: str) -> str:
         # charts: markup made by core/charts.py, whose only outside text it escapes
         "hours_chart": Markup(hours_chart(hours_of([it.first_seen for it in d.items], d.zone))),
         "actors_chart": Markup(actors_chart(d.actors)) if d.actors else "",
-        "pickup": lambda s: Markup(pickup_chart(s, d.zone)) if len(s.sources) > 1 else "",
+        "pickup": lambda s: (
+            Markup(pickup_chart(story_runs(s), d.zone)) if len(s.sources) > 1 else ""
+        ),
     }
     return env.from_string(template).render(context)

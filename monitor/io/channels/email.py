@@ -5,7 +5,8 @@ the password from the environment variable named by `password_env` (never the fi
 
 The message has a plain-text part and an HTML part from `templates/alert.html`:
 Jinja2 autoescapes every value, and the only markup built from feed data (the link and
-the highlighted words) is made here, through the digest's nh3 cleaner for links.
+the highlighted words) is made here, through the digest's nh3 cleaner for links; the
+pickup chart of a story that ran in several sources is the digest's inline SVG.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from importlib import resources
 from typing import Any
 
 from monitor.config import AlertSettings, EmailSettings
+from monitor.core.charts import first_runs, pickup_chart
 from monitor.core.digest_render import html_link
 from monitor.io.channels import ChannelError
 from monitor.io.channels.words import headline, line, more_sources, plain, sources_of, subject
@@ -85,10 +87,29 @@ def render_html(alerts: Sequence[dict[str, Any]]) -> str:
             "sources": sources_of(a),
             "at": line(a.get("at"), 40),
             "context": Markup(highlight(line(a.get("context"), 500), a.get("matched"))),
+            "chart": Markup(pickup(a)),
         }
         for a in alerts
     ]
     return env.from_string(template()).render(headline=headline(alerts), alerts=shown)
+
+
+def pickup(alert: dict[str, Any]) -> str:
+    """The digest's pickup chart (`core.charts`) of an alert whose story ran in more than
+    one source: when each source first ran it (its items' publication times, in UTC).
+    Items whose fields are not what the contract says are left out."""
+    runs: list[tuple[list[str], datetime]] = []
+    items = alert.get("items")
+    for it in items if isinstance(items, list | tuple) else ():
+        when = it.get("published") if isinstance(it, dict) else None
+        try:
+            moment = datetime.fromisoformat(when) if isinstance(when, str) else None
+        except ValueError:
+            moment = None
+        if moment is not None and moment.tzinfo is not None:
+            runs.append((sources_of(it), moment))
+    firsts = first_runs(runs)
+    return pickup_chart(firsts, UTC) if len(firsts) > 1 else ""
 
 
 def highlight(text: str, matched: object) -> str:
