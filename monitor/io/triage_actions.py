@@ -71,6 +71,7 @@ class TriageMixin:
         index: EntryIndex
         view: View
         stories: LiveStories
+        annotate: bool
         now: Callable[[], datetime]
 
         def emit(self, event: Event) -> None: ...
@@ -282,17 +283,20 @@ class TriageMixin:
         )
 
     async def story_copies(self, fresh: Sequence[str]) -> None:
-        """The new items `fresh` that joined a story marked seen after it was marked: seen,
-        or, bringing an actor or a quote the story had not, left unread and flagged "new
-        angle" (`core.angles`). Called once their actors and quotes are found (or with what
-        they have, annotation off); only the items of seen stories are read whole."""
+        """The items that joined a story marked seen after it was marked: seen, or, when
+        they bring an actor or a quote the story had not, left unread and flagged "new
+        angle" (`core.angles`). After each poll, once the actors and quotes of its new
+        items (`fresh`) are found: those are judged with what was found, and so is any
+        copy left unjudged earlier (a crash, a story still being read at the start), once
+        it has its actors. Only the items of seen stories are read whole."""
         triage = self.triage
         if not fresh or triage is None or self.read_only or not self.triage_state.stories:
             return
         stories, store, entries, now = self.stories, self.store, self.index.entries, self.now()
+        wanted, annotating = set(fresh), self.annotate
 
         def settle() -> tuple[Decision, Snapshot] | None:
-            stories.update(entries, now)  # the new items in their stories, now
+            stories.update([e for e in entries if e.id in wanted], now)  # in their stories
             current: dict[str, SeenStory] = {}  # a story now -> its record(s), joined
             for record in triage.seen_stories().values():
                 sid = stories.story_of(record.id)
@@ -301,13 +305,14 @@ class TriageMixin:
                     current[sid] = record if known is None else joined(known, record)
             state = triage.state()
             copies: dict[str, list[Copy]] = {}
-            for item_id in fresh:
-                sid = stories.story_of(item_id)
-                if sid is None or sid not in current or item_id in state.seen:
-                    continue
-                item = store.get(item_id) if item_id not in state.angles else None
-                if item is not None:
-                    copies.setdefault(sid, []).append(copy_of(item))
+            for sid in current:
+                for item_id in stories.members(sid):
+                    if item_id in state.seen or item_id in state.angles:
+                        continue
+                    item = store.get(item_id)
+                    # another poll's copy waits for its actors, in its own turn
+                    if item is not None and (item_id in wanted or item.annotated or not annotating):
+                        copies.setdefault(sid, []).append(copy_of(item))
             decision = later_copies((current[sid], found) for sid, found in copies.items())
             if not decision.seen and not decision.angles:
                 return None
