@@ -66,3 +66,27 @@ async def test_m_marks_the_story_seen_and_a_new_angle_shows(size: tuple[int, int
             await settle(pilot)
         assert "new angle: new quote" in app.main.article.plain
         assert "new angle: new quote" in screen_text(app)
+
+
+async def test_the_palettes_mark_story_unread_undoes_m() -> None:
+    sets = settings()
+    begun_yesterday(sets.storage)
+    store = MemoryStore(
+        [
+            copy(1, -60, "Le Monde", [PUTIN, TRUMP], [QUOTE], title=f"First: {TITLE}"),
+            copy(2, -50, "BBC World", [PUTIN], [], title=f"Second: {TITLE}"),
+        ]
+    )
+    app = make_app(store=store, settings=sets)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        await pilot.press("M")
+        await settle(pilot)
+        assert app.session.triage_state.stories == {"id000001"}
+        await pilot.press("ctrl+p")
+        await settle(pilot)
+        await pilot.press(*"mark story unread", "enter")
+        await settle(pilot)
+        assert "marked the story unread (2 items)" in notes(app)
+        assert not app.session.triage_state.stories
+        assert row(app, "First:").startswith("•") and row(app, "Second:").startswith("•")

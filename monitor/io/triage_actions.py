@@ -292,32 +292,13 @@ class TriageMixin:
         triage = self.triage
         if not fresh or triage is None or self.read_only or not self.triage_state.stories:
             return
-        stories, store, entries, now = self.stories, self.store, self.index.entries, self.now()
+        entries, now, stories, store = self.index.entries, self.now(), self.stories, self.store
         wanted, annotating = set(fresh), self.annotate
 
         def settle() -> tuple[Decision, Snapshot] | None:
-            stories.update([e for e in entries if e.id in wanted], now)  # in their stories
-            current: dict[str, SeenStory] = {}  # a story now -> its record(s), joined
-            for record in triage.seen_stories().values():
-                sid = stories.story_of(record.id)
-                if sid is not None:
-                    known = current.get(sid)
-                    current[sid] = record if known is None else joined(known, record)
-            state = triage.state()
-            copies: dict[str, list[Copy]] = {}
-            for sid in current:
-                for item_id in stories.members(sid):
-                    if item_id in state.seen or item_id in state.angles:
-                        continue
-                    item = store.get(item_id)
-                    # another poll's copy waits for its actors, in its own turn
-                    if item is not None and (item_id in wanted or item.annotated or not annotating):
-                        copies.setdefault(sid, []).append(copy_of(item))
-            decision = later_copies((current[sid], found) for sid, found in copies.items())
-            if not decision.seen and not decision.angles:
-                return None
-            triage.settle_copies(decision)
-            return decision, triage.snapshot()
+            new = [e for e in entries if e.id in wanted]
+            decision = judge_copies(triage, stories, store, wanted, annotating, new, now)
+            return None if decision is None else (decision, triage.snapshot())
 
         with self.reported("marking the copies of seen stories"):
             async with self._writing:
@@ -481,6 +462,42 @@ class TriageMixin:
                     await self.refresh_view()
                 said = ", ".join(f"{name} {n}" for name, n in counts.items())
                 self.emit(TriageChanged(frozenset(tagged), f"auto-tagged: {said}", counts))
+
+
+def judge_copies(
+    triage: Triage,
+    stories: LiveStories,
+    store: Store,
+    fresh: set[str],
+    annotating: bool,
+    new: Sequence[Entry],
+    now: datetime,
+) -> Decision | None:
+    """In a thread: the later copies of the stories marked seen, judged and written
+    (`TriageMixin.story_copies`); None when there was none. `new`: the entries of `fresh`,
+    put in their stories first."""
+    stories.update(new, now)  # what a read of the store queued may not be done yet
+    current: dict[str, SeenStory] = {}  # a story now -> its record(s), joined
+    for record in triage.seen_stories().values():
+        sid = stories.story_of(record.id)
+        if sid is not None:
+            known = current.get(sid)
+            current[sid] = record if known is None else joined(known, record)
+    state = triage.state()
+    copies: dict[str, list[Copy]] = {}
+    for sid in current:
+        for item_id in stories.members(sid):
+            if item_id in state.seen or item_id in state.angles:
+                continue
+            item = store.get(item_id)
+            # another poll's copy waits for its actors, in that poll's turn
+            if item is not None and (item_id in fresh or item.annotated or not annotating):
+                copies.setdefault(sid, []).append(copy_of(item))
+    decision = later_copies((current[sid], found) for sid, found in copies.items())
+    if not decision.seen and not decision.angles:
+        return None
+    triage.settle_copies(decision)
+    return decision
 
 
 def _angles_said(decision: Decision) -> str:

@@ -63,6 +63,12 @@ class TriageKeys(Screen[None]):
         if entry is not None:
             self.run_triage(lambda: self.session.mark_story_seen(entry.id))
 
+    def action_story_unread(self) -> None:
+        """Undo `M`: the story's items unread again, and the story forgotten."""
+        entry = self.current_or_say("mark unread")
+        if entry is not None:
+            self.run_triage(lambda: self.session.mark_story_seen(entry.id, on=False))
+
     def tag_names(self) -> list[str]:
         """The tags to complete from: in use, most used first, then the `[[tags]]` ones."""
         state = self.session.triage_state
