@@ -27,6 +27,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from bench.watches import Items  # a store that only gets items
 from monitor.core.angles import seen_story
 from monitor.core.entries import entry_of
 from monitor.io.live_stories import LiveStories
@@ -37,16 +38,6 @@ from monitor.model import Actor, Item, Quote
 NOW = datetime(2026, 12, 5, 8, 0, tzinfo=UTC)
 WORDS = [f"w{n}" for n in range(20_000)]
 NAMES = [f"Person {n}" for n in range(500)]
-
-
-class Items:
-    """A store that only gets items (what judging and marking ask of one)."""
-
-    def __init__(self, items: list[Item]) -> None:
-        self.by_id = {i.id: i for i in items}
-
-    def get(self, item_id: str) -> Item | None:
-        return self.by_id.get(item_id)
 
 
 def make(

@@ -11,6 +11,7 @@ from datetime import datetime, timedelta
 import pytest
 from msgspec.structs import replace
 
+from monitor.config import Settings
 from monitor.core.angles import Copy, later_copies, quote_key, seen_story
 from monitor.io.events import TriageChanged
 from monitor.io.session import Session
@@ -53,6 +54,17 @@ def session_of(store: MemoryStore, sets: object, clock: Clock, seen: Recorder) -
         text=False,
         views=True,
     )
+
+
+async def marked(sets: Settings) -> tuple[MemoryStore, Clock, Session]:
+    """A store of two copies of the story, and a session that marked it seen."""
+    store = MemoryStore([copy(1, -60, "Le Monde", [PUTIN], [QUOTE]), copy(2, -50, "BBC World")])
+    clock = Clock()
+    session = session_of(store, sets, clock, Recorder())
+    await session.load()
+    await session.settle()
+    assert await session.mark_story_seen("id000001") == "marked the story seen (2 items)"
+    return store, clock, session
 
 
 async def poll(session: Session, batch: Sequence[Item], clock: Clock, minutes: float) -> None:
@@ -156,12 +168,7 @@ async def test_another_analysts_triage_is_unaffected() -> None:
     sets = settings()
     begun_yesterday(sets.storage)
     begun_yesterday(sets.storage, user="colleague")
-    store = MemoryStore([copy(1, -60, "Le Monde", [PUTIN], [QUOTE]), copy(2, -50, "BBC World")])
-    clock = Clock()
-    session = session_of(store, sets, clock, Recorder())
-    await session.load()
-    await session.settle()
-    await session.mark_story_seen("id000001")
+    _, clock, session = await marked(sets)
     await poll(session, [copy(3, 5, "El País", [MACRON]), copy(4, 6, "Der Spiegel")], clock, 10)
     assert set(session.triage_state.angles) == {"id000003"}
     assert {"id000001", "id000002", "id000004"} <= session.triage_state.seen
@@ -182,9 +189,7 @@ async def test_copies_are_judged_after_their_actors_and_quotes_are_found() -> No
     and only then are they judged."""
     sets = settings()
     begun_yesterday(sets.storage)
-    store = MemoryStore([copy(1, -60, "Le Monde", [PUTIN], [QUOTE]), copy(2, -50, "BBC World")])
-    clock = Clock()
-    session = session_of(store, sets, clock, Recorder())
+    store, clock, session = await marked(sets)
     found = {
         "id000003": ((PUTIN,), (QUOTE,)),
         "id000004": ((PUTIN,), ("Sanctions will stay",)),
@@ -206,9 +211,6 @@ async def test_copies_are_judged_after_their_actors_and_quotes_are_found() -> No
 
     session.annotate_fn = annotate
     session.annotate = True
-    await session.load()
-    await session.settle()
-    await session.mark_story_seen("id000001")
     await poll(session, [copy(3, 5, "El País"), copy(4, 6, "Der Spiegel")], clock, 10)
     assert {"id000003", "id000004"} <= set(asked) and not judged
     assert "id000003" in session.triage_state.seen
@@ -250,12 +252,7 @@ async def test_a_copy_left_unjudged_is_judged_after_the_next_poll() -> None:
     poll, whatever that poll brought."""
     sets = settings()
     begun_yesterday(sets.storage)
-    store = MemoryStore([copy(1, -60, "Le Monde", [PUTIN], [QUOTE]), copy(2, -50, "BBC World")])
-    clock = Clock()
-    session = session_of(store, sets, clock, Recorder())
-    await session.load()
-    await session.settle()
-    await session.mark_story_seen("id000001")
+    store, clock, session = await marked(sets)
     await session.close()
 
     store.write([copy(3, 5, "El País", [PUTIN]), copy(4, 6, "Der Spiegel", [MACRON])], [])

@@ -267,19 +267,14 @@ class TriageMixin:
         story, ids, records = await asyncio.to_thread(collect)
         if on:
             self._seen_now.update(ids)
-            return await self._write(
-                "marking the story seen",
-                ids,
-                lambda t: t.mark_story(story, ids),
-                lambda n: f"marked the story seen ({items(len(ids))})",
-            )
-        self._seen_now.difference_update(ids)
-        self._seen_queue.difference_update(ids)
+        else:
+            self._seen_now.difference_update(ids)
+            self._seen_queue.difference_update(ids)
         return await self._write(
-            "marking the story unread",
+            "marking the story seen" if on else "marking the story unread",
             ids,
-            lambda t: t.unmark_story(records, ids),
-            lambda n: f"marked the story unread ({items(n)})",
+            lambda t: t.mark_story(story, ids) if on else t.unmark_story(records, ids),
+            lambda n: f"marked the story {'seen' if on else 'unread'} ({items(n)})",
         )
 
     async def story_copies(self, fresh: Sequence[str]) -> None:
