@@ -5,17 +5,19 @@ test on its own."""
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime, timedelta
+from pathlib import Path
 
 import pytest
 from msgspec.structs import replace
 
 from monitor.config import Settings
-from monitor.core.angles import Copy, later_copies, quote_key, seen_story
+from monitor.core.angles import Angle, Copy, Decision, later_copies, quote_key, seen_story
 from monitor.io.events import TriageChanged
 from monitor.io.session import Session
-from monitor.io.triage import Triage
+from monitor.io.triage import FILE, Triage
 from monitor.model import Actor, Item, Quote, SeenStory
 from tests.support.dashboard import FakePoll
 from tests.support.events import Recorder
@@ -265,3 +267,29 @@ async def test_a_copy_left_unjudged_is_judged_after_the_next_poll() -> None:
     assert again.triage_state.angles == {"id000004": "new actor Emmanuel Macron"}
     assert unread(again) == {"id000004", "id000005"}
     await again.close()
+
+
+def test_a_triage_file_from_before_stories_keeps_working(tmp_path: Path) -> None:
+    """A file made before the stories and angles tables gets them when opened, and its
+    rows stay; retention's `forget` drops the stories and angles of dropped items too."""
+    db = sqlite3.connect(tmp_path / FILE)
+    db.executescript(
+        "CREATE TABLE users(user TEXT PRIMARY KEY, since TEXT NOT NULL);"
+        "CREATE TABLE seen(user TEXT NOT NULL, id TEXT NOT NULL, PRIMARY KEY(user, id))"
+        " WITHOUT ROWID;"
+    )
+    db.execute("INSERT INTO users VALUES ('alice', ?)", (NOW.isoformat(),))
+    db.execute("INSERT INTO seen VALUES ('alice', 'old')")
+    db.commit()
+    db.close()
+    t = Triage(tmp_path, user="alice", now=lambda: NOW)
+    assert t.state().seen == {"old"} and not t.state().stories and not t.seen_stories()
+    story = SeenStory("s1", NOW, frozenset({"Vladimir Putin"}), frozenset({quote_key(QUOTE)}))
+    assert t.mark_story(story, ["s1", "s2"]) == 2
+    t.settle_copies(Decision(("s3",), (Angle("s4", "s1", "new quote"),), ()))
+    state = t.state()
+    assert state.stories == {"s1"} and state.angles == {"s4": "new quote"}
+    assert state.seen == {"old", "s1", "s2", "s3"} and t.seen_stories() == {"s1": story}
+    t.forget(["s1", "s4"])
+    assert not t.state().stories and not t.state().angles and not t.seen_stories()
+    t.close()
