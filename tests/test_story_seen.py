@@ -158,7 +158,7 @@ async def test_a_story_marked_seen_and_its_later_copies() -> None:
 
     # undone: the story's items unread again, its record and new angles forgotten
     said = await again.mark_story_seen("id000001", on=False)
-    assert said == "marked the story unread (8 items)"
+    assert said == "marked the story unread (11 items)"
     assert not again.triage_state.stories and not again.triage_state.angles
     assert {"id000001", "id000010", "id000020"} <= unread(again)
     await poll(again, [copy(30, 30, "El País", [PUTIN], [QUOTE])], clock, 31)

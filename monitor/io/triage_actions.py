@@ -274,7 +274,8 @@ class TriageMixin:
             "marking the story seen" if on else "marking the story unread",
             ids,
             lambda t: t.mark_story(story, ids) if on else t.unmark_story(records, ids),
-            lambda n: f"marked the story {'seen' if on else 'unread'} ({items(n)})",
+            # every item of it, however many were already so: the key was for the story
+            lambda n: f"marked the story {'seen' if on else 'unread'} ({items(len(ids))})",
         )
 
     async def story_copies(self, fresh: Sequence[str]) -> None:
