@@ -402,6 +402,9 @@ class TriageState:
     notes: dict[str, str] = field(default_factory=dict)  # id -> note
     seen: frozenset[str] = frozenset()
     since: datetime | None = None
+    # later copies of a story marked seen that stayed unread, and why ("new actor X")
+    angles: dict[str, str] = field(default_factory=dict)
+    stories: frozenset[str] = frozenset()  # the stories marked seen (`SeenStory.id`)
 
     def unread(self, item_id: str, first_seen: datetime) -> bool:
         if item_id in self.seen:
@@ -412,6 +415,19 @@ class TriageState:
         """The item's tags, as written, sorted."""
         found = [self.tag_names.get(k, k) for k, ids in self.tags.items() if item_id in ids]
         return sorted(found, key=str.casefold)
+
+
+@dataclass(frozen=True, slots=True)
+class SeenStory:
+    """A story the analyst marked seen, and what it said then: its later copies arrive
+    seen unless they bring an actor or a quote not in it (`core.angles`). `id` is the
+    story's id when marked (its earliest item's); stories merge, so its story now is the
+    story of that item. `quotes` are folded (`core.angles.quote_key`)."""
+
+    id: str
+    at: datetime  # aware, UTC: when it was marked
+    actors: frozenset[str] = frozenset()  # canonical names
+    quotes: frozenset[str] = frozenset()
 
 
 def tag_key(name: str) -> str:

@@ -48,7 +48,7 @@ async def test_star_tag_note_and_seen_change_the_view() -> None:
     event = seen.of(TriageChanged)[-1]
     assert isinstance(event, TriageChanged)
     assert event.ids == {"id000001", "id000002"} and event.message == "starred 2 items"
-    assert session.marks(session.index.entries[1]) == (False, True)
+    assert session.marks(session.index.entries[1]) == (False, True, False)
     assert await session.star(["id000001"]) == "already starred"
     assert await session.star(["id000002"], on=False) == "unstarred 1 item"
 

@@ -22,6 +22,7 @@
     status:page                     how the text was obtained: page, feed, failed, off,
                                     pending, or why not: paywall, blocked, timeout …
     is:unread  is:read  is:starred  the analyst's triage
+    is:new-angle                    later copies of a story marked seen, with a new angle
     tag:sanctions  #sanctions       tagged so (case-insensitive)
     has:note  has:tag  has:text     annotated; tagged at all; with a full text
 

@@ -30,7 +30,7 @@ FIELDS = (
     "has",
 )
 TEXT_FIELDS = ("title", "text", "author")  # words of one part of the item, not of all of it
-IS_VALUES = ("unread", "read", "starred")
+IS_VALUES = ("unread", "read", "starred", "new-angle")
 HAS_VALUES = ("note", "tag", "text")
 # status: how the text was obtained (Item.text_status), why it was not (Item.text_error),
 # or "pending" (not tried yet).

@@ -117,6 +117,9 @@ def triage_test(t: Term, triage: TriageState) -> Pred:
         if t.text == "starred":
             starred = triage.starred
             return lambda e: e.id in starred
+        if t.text == "new-angle":
+            angles = triage.angles
+            return lambda e: e.id in angles
         unread = t.text == "unread"
         return lambda e: triage.unread(e.id, e.first_seen) == unread
     if t.kind == "tag":

@@ -39,6 +39,12 @@ class LiveStories:
         with self._lock:
             return self._index.story_of(entry_id) if entry_id in self._index else None
 
+    def members(self, entry_id: str) -> list[str]:
+        """The ids of the items of the entry's story, in the order they joined; empty when
+        the entry is in no story yet."""
+        with self._lock:
+            return self._index.members(entry_id) if entry_id in self._index else []
+
     def groups(self) -> dict[str, list[Entry]]:
         """Every story of the recent entries: its id and its entries, oldest first."""
         with self._lock:

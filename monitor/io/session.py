@@ -5,7 +5,8 @@ A pass is defined here once:
 1. `poll`: fetch the due sources and store their items (`poller.poll_once`), read the
    store again;
 2. after it, in the background and one turn at a time (polls that end meanwhile join
-   the waiting turn): the new items' actors (`annotate_stored`), one bounded step of
+   the waiting turn): the new items' actors (`annotate_stored`), the later copies of
+   the stories the analyst marked seen (`story_copies`), one bounded step of
    catching up older items (`core.backlog`), then the article pages of the new items
    and of the recent ones left pending, queued (`fetch_texts`);
 3. `run`: the schedule. Poll due sources on their intervals, write the scheduled digest
@@ -523,6 +524,7 @@ class Session(TriageMixin, WatchMixin, RetentionMixin, TextMixin):
             fresh, self._after_fresh = sorted(set(self._after_fresh)), []
             texts, self._after_texts = self._after_texts, False
             await self._annotate_new(fresh)
+            await self.story_copies(fresh)  # after the actors: copies of seen stories
             await self.auto_tag_ids(fresh)  # after the actors: a query may name one
             with self.reported("catching up stored items"):
                 jobs, pending = await self._catch_up(fresh if texts else [])

@@ -9,12 +9,17 @@ Every row names its user: by default each analyst keeps their own triage (`user`
 their login name); with `[triage] shared = true` every analyst reads and writes the
 shared rows (user ""). Tags set by `[[tags]]` queries (auto-tags) belong to everyone and
 are marked `auto`. Retention keeps what any analyst starred, tagged by hand or annotated.
+
+The stories an analyst marked seen are kept with what they said then (`stories`: actors
+and folded quotes, as JSON lists), and the later copies that brought a new angle with
+why (`angles`): see `core.angles`.
 """
 
 from __future__ import annotations
 
 import contextlib
 import getpass
+import json
 import logging
 import sqlite3
 import threading
@@ -22,9 +27,10 @@ from collections.abc import Callable, Iterable
 from datetime import datetime
 from pathlib import Path
 
+from monitor.core.angles import Decision
 from monitor.io.clock import utcnow
 from monitor.io.sqlitefile import enable_wal, transaction
-from monitor.model import TriageState, tag_key
+from monitor.model import SeenStory, TriageState, tag_key
 
 log = logging.getLogger(__name__)
 
@@ -45,6 +51,12 @@ CREATE INDEX IF NOT EXISTS tags_key ON tags(key);
 CREATE TABLE IF NOT EXISTS notes(
     user TEXT NOT NULL, id TEXT NOT NULL, text TEXT NOT NULL, at TEXT NOT NULL,
     PRIMARY KEY(user, id)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS stories(
+    user TEXT NOT NULL, id TEXT NOT NULL, at TEXT NOT NULL, actors TEXT NOT NULL,
+    quotes TEXT NOT NULL, PRIMARY KEY(user, id)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS angles(
+    user TEXT NOT NULL, id TEXT NOT NULL, story TEXT NOT NULL, why TEXT NOT NULL,
+    at TEXT NOT NULL, PRIMARY KEY(user, id)) WITHOUT ROWID;
 """
 
 
@@ -148,6 +160,12 @@ class Triage:
                 notes = dict(
                     db.execute("SELECT id, text FROM notes WHERE user = ?", (user,)).fetchall()
                 )
+                angles = dict(
+                    db.execute("SELECT id, why FROM angles WHERE user = ?", (user,)).fetchall()
+                )
+                stories = frozenset(
+                    r[0] for r in db.execute("SELECT id FROM stories WHERE user = ?", (user,))
+                )
                 db.execute("COMMIT")
             except sqlite3.Error as exc:
                 with contextlib.suppress(sqlite3.Error):
@@ -165,6 +183,8 @@ class Triage:
                 notes=notes,
                 seen=seen,
                 since=datetime.fromisoformat(since_row[0]) if since_row else None,
+                angles=angles,
+                stories=stories,
             )
             self._cached = (version, self._writes, state)
         return rank, state
@@ -258,12 +278,91 @@ class Triage:
                 db, "DELETE FROM seen WHERE user = ? AND id = ?", ((self.user, i) for i in ids)
             )
 
+    # -- stories marked seen (`core.angles`) --------------------------------------------
+
+    def seen_stories(self) -> dict[str, SeenStory]:
+        """The stories this analyst marked seen, by their id when marked."""
+        with self._lock:
+            try:
+                rows = self._db.execute(
+                    "SELECT id, at, actors, quotes FROM stories WHERE user = ?", (self.user,)
+                ).fetchall()
+            except sqlite3.Error as exc:
+                raise TriageError(f"triage {self.path}: {exc}") from exc
+        return {
+            i: SeenStory(i, datetime.fromisoformat(at), _set(actors), _set(quotes))
+            for i, at, actors, quotes in rows
+        }
+
+    def mark_story(self, story: SeenStory, ids: Iterable[str]) -> int:
+        """Mark a story's items seen and keep what it said; how many items changed."""
+        rows = [(self.user, i) for i in ids]
+        with self._write() as db:
+            self._keep(db, [story])
+            return _many(db, "INSERT OR IGNORE INTO seen VALUES (?, ?)", rows)
+
+    def unmark_story(self, records: Iterable[str], ids: Iterable[str]) -> int:
+        """Undo `mark_story`: its items unread, its records (`SeenStory.id`, several when
+        stories merged) and the new angles of its items forgotten; how many items changed."""
+        rows = [(self.user, i) for i in ids]
+        with self._write() as db:
+            _many(
+                db,
+                "DELETE FROM stories WHERE user = ? AND id = ?",
+                ((self.user, r) for r in records),
+            )
+            _many(db, "DELETE FROM angles WHERE user = ? AND id = ?", rows)
+            return _many(db, "DELETE FROM seen WHERE user = ? AND id = ?", rows)
+
+    def settle_copies(self, decision: Decision) -> None:
+        """Later copies of seen stories: seen, or flagged new angles, in one transaction,
+        with what the stories now know."""
+        now = self.now().isoformat()
+        with self._write() as db:
+            _many(
+                db,
+                "INSERT OR IGNORE INTO seen VALUES (?, ?)",
+                ((self.user, i) for i in decision.seen),
+            )
+            _many(
+                db,
+                "INSERT OR REPLACE INTO angles VALUES (?, ?, ?, ?, ?)",
+                ((self.user, a.id, a.story, a.why, now) for a in decision.angles),
+            )
+            self._keep(db, decision.stories)
+
+    def _keep(self, db: sqlite3.Connection, stories: Iterable[SeenStory]) -> None:
+        _many(
+            db,
+            "INSERT OR REPLACE INTO stories VALUES (?, ?, ?, ?, ?)",
+            (
+                (self.user, s.id, s.at.isoformat(), _json(s.actors), _json(s.quotes))
+                for s in stories
+            ),
+        )
+
     def forget(self, ids: Iterable[str]) -> None:
         """Drop every row of these items (retention dropped them from the store)."""
         rows = [(i,) for i in ids]
         with self._write() as db:
-            for table in ("seen", "starred", "tags", "notes"):
+            for table in ("seen", "starred", "tags", "notes", "stories", "angles"):
                 _many(db, f"DELETE FROM {table} WHERE id = ?", rows)
+
+
+def _json(values: Iterable[str]) -> str:
+    return json.dumps(sorted(values), ensure_ascii=False)
+
+
+def _set(raw: str) -> frozenset[str]:
+    try:
+        values = json.loads(raw)
+    except ValueError:  # a damaged row: the story knows nothing, its copies are new angles
+        return frozenset()
+    return (
+        frozenset(v for v in values if isinstance(v, str))
+        if isinstance(values, list)
+        else frozenset()
+    )
 
 
 def _many(db: sqlite3.Connection, sql: str, rows: Iterable[tuple[str, ...]]) -> int:

@@ -10,6 +10,10 @@ did shows at the next read.
 Rows seen under the dashboard's cursor are not written one by one: a row is seen once the
 cursor has rested on it `seen_after` seconds, and the rows seen meanwhile are written
 together `SEEN_FLUSH` seconds later (and when the session closes).
+
+A story marked seen (`mark_story_seen`) marks all its items seen, and its later copies
+arrive seen unless they bring a new actor or quote (`story_copies`, after each poll's
+actors are found; `core.angles`): those stay unread, flagged "new angle".
 """
 
 from __future__ import annotations
@@ -23,17 +27,19 @@ from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, TypeVar
 
+from monitor.core.angles import Copy, Decision, copy_of, joined, later_copies, seen_story
 from monitor.core.entries import entry_of
 from monitor.core.index import EntryIndex
 from monitor.io.context import open_triage
 from monitor.io.events import Event, Problem, TriageChanged
 from monitor.io.triage import Triage, TriageError
-from monitor.model import Entry, Item, TriageState, tag_key
+from monitor.model import Entry, Item, SeenStory, TriageState, tag_key
 
 if TYPE_CHECKING:
     from monitor.config import Settings
     from monitor.core.query import Context, Query
     from monitor.core.view import View
+    from monitor.io.live_stories import LiveStories
     from monitor.io.store import Store
 
 log = logging.getLogger(__name__)
@@ -64,6 +70,8 @@ class TriageMixin:
         views: bool
         index: EntryIndex
         view: View
+        stories: LiveStories
+        annotate: bool
         now: Callable[[], datetime]
 
         def emit(self, event: Event) -> None: ...
@@ -133,9 +141,10 @@ class TriageMixin:
             entry.id, entry.first_seen
         )
 
-    def marks(self, entry: Entry) -> tuple[bool, bool]:
-        """(unread, starred): the marks of the entry's row."""
-        return self.unread(entry), entry.id in self.triage_state.starred
+    def marks(self, entry: Entry) -> tuple[bool, bool, bool]:
+        """(unread, starred, new angle): the marks of the entry's row."""
+        state = self.triage_state
+        return self.unread(entry), entry.id in state.starred, entry.id in state.angles
 
     def unread_test(self) -> Callable[[Entry], bool]:
         """`unread` as of now, on copies: for a thread, while the loop marks rows seen."""
@@ -234,6 +243,70 @@ class TriageMixin:
             return [e.id for e in shown if unread(e)]
 
         return await self.mark_seen(await asyncio.to_thread(find))
+
+    # -- stories marked seen -----------------------------------------------------------------
+
+    async def mark_story_seen(self, story_id: str, on: bool = True) -> str | None:
+        """Mark every item of the story of `story_id` (an item's id: its story now, merges
+        may have grown it) seen, and keep what the story says, so that its later copies
+        arrive seen unless they bring a new angle (`story_copies`). Not `on`: its items
+        unread again, and the story forgotten."""
+        stories, store, now, marked = (
+            self.stories,
+            self.store,
+            self.now(),
+            self.triage_state.stories,
+        )
+
+        def collect() -> tuple[SeenStory, list[str], list[str]]:
+            sid = stories.story_of(story_id) or story_id
+            found = [it for it in map(store.get, stories.members(sid) or [sid]) if it is not None]
+            records = [r for r in marked if r == sid or stories.story_of(r) == sid]
+            return seen_story(sid, now, found), [it.id for it in found], records
+
+        story, ids, records = await asyncio.to_thread(collect)
+        if on:
+            self._seen_now.update(ids)
+        else:
+            self._seen_now.difference_update(ids)
+            self._seen_queue.difference_update(ids)
+        return await self._write(
+            "marking the story seen" if on else "marking the story unread",
+            ids,
+            lambda t: t.mark_story(story, ids) if on else t.unmark_story(records, ids),
+            # every item of it, however many were already so: the key was for the story
+            lambda n: f"marked the story {'seen' if on else 'unread'} ({items(len(ids))})",
+        )
+
+    async def story_copies(self, fresh: Sequence[str]) -> None:
+        """The items that joined a story marked seen after it was marked: seen, or, when
+        they bring an actor or a quote the story had not, left unread and flagged "new
+        angle" (`core.angles`). After each poll, once the actors and quotes of its new
+        items (`fresh`) are found: those are judged with what was found, and so is any
+        copy left unjudged earlier (a crash, a story still being read at the start), once
+        it has its actors. Only the items of seen stories are read whole."""
+        triage = self.triage
+        if not fresh or triage is None or self.read_only or not self.triage_state.stories:
+            return
+        entries, now, stories, store = self.index.entries, self.now(), self.stories, self.store
+        wanted, annotating = set(fresh), self.annotate
+
+        def settle() -> tuple[Decision, Snapshot] | None:
+            new = [e for e in entries if e.id in wanted]
+            decision = judge_copies(triage, stories, store, wanted, annotating, new, now)
+            return None if decision is None else (decision, triage.snapshot())
+
+        with self.reported("marking the copies of seen stories"):
+            async with self._writing:
+                done = await asyncio.to_thread(settle)
+            if done is None:
+                return
+            decision, snapshot = done
+            self.took_triage(snapshot, None)
+            if self.views:
+                await self.refresh_view()
+            ids = frozenset([*decision.seen, *(a.id for a in decision.angles)])
+            self.emit(TriageChanged(ids, _angles_said(decision)))
 
     # -- seen under the cursor -------------------------------------------------------------
 
@@ -385,6 +458,50 @@ class TriageMixin:
                     await self.refresh_view()
                 said = ", ".join(f"{name} {n}" for name, n in counts.items())
                 self.emit(TriageChanged(frozenset(tagged), f"auto-tagged: {said}", counts))
+
+
+def judge_copies(
+    triage: Triage,
+    stories: LiveStories,
+    store: Store,
+    fresh: set[str],
+    annotating: bool,
+    new: Sequence[Entry],
+    now: datetime,
+) -> Decision | None:
+    """In a thread: the later copies of the stories marked seen, judged and written
+    (`TriageMixin.story_copies`); None when there was none. `new`: the entries of `fresh`,
+    put in their stories first."""
+    stories.update(new, now)  # what a read of the store queued may not be done yet
+    current: dict[str, SeenStory] = {}  # a story now -> its record(s), joined
+    for record in triage.seen_stories().values():
+        sid = stories.story_of(record.id)
+        if sid is not None:
+            known = current.get(sid)
+            current[sid] = record if known is None else joined(known, record)
+    state = triage.state()
+    copies: dict[str, list[Copy]] = {}
+    for sid in current:
+        for item_id in stories.members(sid):
+            if item_id in state.seen or item_id in state.angles:
+                continue
+            item = store.get(item_id)
+            # another poll's copy waits for its actors, in that poll's turn
+            if item is not None and (item_id in fresh or item.annotated or not annotating):
+                copies.setdefault(sid, []).append(copy_of(item))
+    decision = later_copies((current[sid], found) for sid, found in copies.items())
+    if not decision.seen and not decision.angles:
+        return None
+    triage.settle_copies(decision)
+    return decision
+
+
+def _angles_said(decision: Decision) -> str:
+    """What the dashboard says of later copies: nothing unless one is a new angle."""
+    angles = decision.angles
+    if len(angles) == 1:
+        return f"new angle on a story marked seen: {angles[0].why}"
+    return f"{len(angles)} new angles on stories marked seen (is:new-angle)" if angles else ""
 
 
 def _write_read(triage: Triage, write: Callable[[Triage], T]) -> tuple[T, Snapshot]:

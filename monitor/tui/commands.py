@@ -26,6 +26,8 @@ class MonitorCommands(Provider):
         yield "Tag item", app.main.action_tag, "tag the current item (t)"
         yield "Tag view", app.main.action_tag_view, "tag every item in view (T)"
         yield "Note", app.main.action_note, "the current item's note (n)"
+        yield "Mark story seen", app.main.action_story_seen, "every copy of the item's story (M)"
+        yield "Mark story unread", app.main.action_story_unread, "undo M: its copies unread again"
         yield "Export digest", app.action_digest, "today's digest under the current filter"
         for saved in app.settings.filters:
             name = f"Filter {saved.key}: {text.clean(saved.name)}"

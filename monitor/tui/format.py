@@ -20,6 +20,8 @@ TIME_WIDTH = 5  # "14:05": every row of today
 # The timeline row: columns separated by one space, filling the row exactly.
 MARK_WIDTH = 3  # "•★ ": unread, starred, then a space
 UNREAD, STARRED = "•", "★"  # one cell each (★ is ambiguous-width: one cell in tmux, xterm)
+NEW_ANGLE = "new angle"  # before the headline of a later copy of a seen story that is not
+NEW_ANGLE_STYLE = "bold magenta"
 LANGUAGE_WIDTH = 3  # the codes normalize keeps: "en", "fil"
 SOURCE_MIN, SOURCE_MAX = 8, 18  # and a fifth of the row at most
 ACTORS_MIN, ACTORS_MAX = 12, 32  # narrower than 12, names are unreadable: no column
@@ -133,10 +135,12 @@ def entry_row(
     unread: bool,
     starred: bool = False,
     words: tuple[str, ...] = (),
+    angle: bool = False,
 ) -> Text:
     """One timeline row in `layout`: marks (unread, starred), time, source(s), language,
-    title (the filter's words marked; bold while unread), and the top 2 actors when there
-    is a column for them."""
+    title (the filter's words marked; bold while unread; after "new angle" for a later
+    copy of a seen story that brought one), and the top 2 actors when there is a column
+    for them."""
     row = Text(no_wrap=True, end="")
     row.append(UNREAD if unread else " ", style="bold")
     row.append(STARRED if starred else " ", style="bold yellow")
@@ -155,6 +159,8 @@ def entry_row(
         row.append_text(cell(text.clean(entry.language or ""), layout.language, right=True))
         row.append(" ")
     title = highlight(text.text(entry.title, "bold" if unread else ""), words)
+    if angle:
+        title = Text.assemble((NEW_ANGLE, NEW_ANGLE_STYLE), " ", title, end="")
     row.append_text(cell(title, layout.title))
     if layout.actors:
         row.append(" ")

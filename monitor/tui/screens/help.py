@@ -66,6 +66,8 @@ def render_help(
     out.append("  • unread: stored since your triage began and not seen yet. A row is seen\n")
     out.append("    once the cursor has rested on it a second; m marks the view seen.\n")
     out.append("  ★ starred (f). Tags (t, T) and the note (n) show in the article.\n")
+    out.append("  new angle: M marks an item's whole story seen, and its later copies arrive\n")
+    out.append("    seen, except those with a new actor or quote (is:new-angle).\n")
     out.append("  Kept in triage.sqlite in the store folder: they survive a restart.\n")
     out.append("\nChange a key under [keys] in config.toml, by id", style="dim")
     out.append(': "app.poll" = "ctrl+r"', style="dim")

@@ -71,6 +71,7 @@ class MainScreen(TriageKeys):
         Binding("t", "tag", "Tag the item (-tag removes it)", id="triage.tag"),
         Binding("T", "tag_view", "Tag every item in view", id="triage.tag_view"),
         Binding("n", "note", "Edit the item's note", id="triage.note"),
+        Binding("M", "story_seen", "Mark the item's whole story seen", id="triage.story_seen"),
     ]
 
     def __init__(self, session: Session, tz: tzinfo | None) -> None:

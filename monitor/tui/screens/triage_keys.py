@@ -1,5 +1,6 @@
-"""The main screen's triage keys: star (`f`), tag (`t`, `T` for the view), note (`n`).
-The core does the work (`Session.star`, `tag`, `note`) off the keys and says what it did
+"""The main screen's triage keys: star (`f`), tag (`t`, `T` for the view), note (`n`),
+the item's whole story seen (`M`). The core does the work (`Session.star`, `tag`, `note`,
+`mark_story_seen`) off the keys and says what it did
 (`TriageChanged`); this part asks for the tag or the note and passes it on."""
 
 from __future__ import annotations
@@ -54,6 +55,19 @@ class TriageKeys(Screen[None]):
         if entry is not None:
             on = entry.id not in self.session.triage_state.starred
             self.run_triage(lambda: self.session.star([entry.id], on))
+
+    def action_story_seen(self) -> None:
+        """Every item of the current item's story seen; its later copies arrive seen unless
+        they bring a new angle."""
+        entry = self.current_or_say("mark seen")
+        if entry is not None:
+            self.run_triage(lambda: self.session.mark_story_seen(entry.id))
+
+    def action_story_unread(self) -> None:
+        """Undo `M`: the story's items unread again, and the story forgotten."""
+        entry = self.current_or_say("mark unread")
+        if entry is not None:
+            self.run_triage(lambda: self.session.mark_story_seen(entry.id, on=False))
 
     def tag_names(self) -> list[str]:
         """The tags to complete from: in use, most used first, then the `[[tags]]` ones."""

@@ -79,15 +79,26 @@ def _annotations(item: Item) -> Text:
     return out
 
 
-def triage_of(item_id: str, state: TriageState) -> tuple[bool, tuple[str, ...], str]:
-    """What the pane shows of the analyst's triage: (starred, tags, note)."""
-    return item_id in state.starred, tuple(state.tags_of(item_id)), state.notes.get(item_id, "")
+def triage_of(item_id: str, state: TriageState) -> tuple[bool, tuple[str, ...], str, str]:
+    """What the pane shows of the analyst's triage: (starred, tags, note, why the item is
+    a new angle on a story marked seen)."""
+    return (
+        item_id in state.starred,
+        tuple(state.tags_of(item_id)),
+        state.notes.get(item_id, ""),
+        state.angles.get(item_id, ""),
+    )
 
 
-def triage_text(starred: bool, tags: Sequence[str], note: str) -> Text:
-    """The star, the tags and the note, each from the analyst (never markup), then a
-    blank line; nothing when there are none."""
+def triage_text(starred: bool, tags: Sequence[str], note: str, angle: str = "") -> Text:
+    """The new angle (why: "new actor X", "new quote"), the star, the tags and the note,
+    each from the analyst or the feeds (never markup), then a blank line; nothing when
+    there are none."""
     out = Text(end="")
+    if angle:
+        out.append(f"{format.NEW_ANGLE}: ", style=format.NEW_ANGLE_STYLE)
+        out.append_text(text.text(angle))
+        out.append("\n")
     if starred:
         out.append(f"{format.STARRED} starred", style="bold yellow")
     if tags:

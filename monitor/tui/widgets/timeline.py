@@ -13,12 +13,13 @@ from monitor.model import Entry
 from monitor.tui import format, text
 from monitor.tui.widgets.row_list import RowList, cursor_bindings
 
-Marks = Callable[[Entry], tuple[bool, bool]]  # an entry -> (unread, starred)
+Marks = Callable[[Entry], tuple[bool, bool, bool]]  # an entry -> (unread, starred, new angle)
 
 
 class Timeline(RowList):
     """The items of the current view, newest first. Unread rows carry a "•", starred ones
-    a "★": `marks` says which (the session's triage, which the screen keeps current)."""
+    a "★", new angles on seen stories "new angle": `marks` says which (the session's
+    triage, which the screen keeps current)."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
         *cursor_bindings("timeline"),
@@ -32,7 +33,7 @@ class Timeline(RowList):
         self,
         *,
         now: Callable[[], datetime],
-        marks: Marks = lambda entry: (False, False),
+        marks: Marks = lambda entry: (False, False, False),
         tz: tzinfo | None = None,
         id: str | None = None,
         classes: str | None = None,
@@ -93,7 +94,7 @@ class Timeline(RowList):
 
     def render_row(self, index: int, width: int) -> Text:
         entry = self.entries[index]
-        unread, starred = self.marks(entry)
+        unread, starred, angle = self.marks(entry)
         layout = format.row_layout(width, self.time_width())
         return format.entry_row(
             entry,
@@ -103,6 +104,7 @@ class Timeline(RowList):
             unread=unread,
             starred=starred,
             words=self.words,
+            angle=angle,
         )
 
     def set_empty(self, lines: Sequence[str]) -> None:
