@@ -19,6 +19,7 @@ TIME_WIDTH = 5  # "14:05": every row of today
 
 # The timeline row: columns separated by one space, filling the row exactly.
 MARK_WIDTH = 3  # "•★ ": unread, starred, then a space
+FIRST = "first"  # before the title of the item that ran its story first
 UNREAD, STARRED = "•", "★"  # one cell each (★ is ambiguous-width: one cell in tmux, xterm)
 LANGUAGE_WIDTH = 3  # the codes normalize keeps: "en", "fil"
 SOURCE_MIN, SOURCE_MAX = 8, 18  # and a fifth of the row at most
@@ -133,10 +134,11 @@ def entry_row(
     unread: bool,
     starred: bool = False,
     words: tuple[str, ...] = (),
+    ran_first: bool = False,
 ) -> Text:
     """One timeline row in `layout`: marks (unread, starred), time, source(s), language,
-    title (the filter's words marked; bold while unread), and the top 2 actors when there
-    is a column for them."""
+    title (the filter's words marked; bold while unread; after FIRST when it is the item
+    that ran its story first), and the top 2 actors when there is a column for them."""
     row = Text(no_wrap=True, end="")
     row.append(UNREAD if unread else " ", style="bold")
     row.append(STARRED if starred else " ", style="bold yellow")
@@ -155,6 +157,8 @@ def entry_row(
         row.append_text(cell(text.clean(entry.language or ""), layout.language, right=True))
         row.append(" ")
     title = highlight(text.text(entry.title, "bold" if unread else ""), words)
+    if ran_first:
+        title = Text(FIRST, style="bold reverse", end="") + Text(" ", end="") + title
     row.append_text(cell(title, layout.title))
     if layout.actors:
         row.append(" ")

@@ -12,6 +12,8 @@ from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
+from monitor.core.story_view import SCORE_WORDS
+
 
 class HelpScreen(ModalScreen[None]):
     """Every key, generated from the bindings, with the keymap applied."""
@@ -67,6 +69,10 @@ def render_help(
     out.append("    once the cursor has rested on it a second; m marks the view seen.\n")
     out.append("  ★ starred (f). Tags (t, T) and the note (n) show in the article.\n")
     out.append("  Kept in triage.sqlite in the store folder: they survive a restart.\n")
+    out.append("\nStories (S)\n", style="bold underline")
+    out.append(f"  {SCORE_WORDS}.\n")
+    out.append("  src: sources, items, lang: languages, 24h: items per hour (sparkline),\n")
+    out.append("  +1h: items of the last hour, first seen, last update, the lead headline.\n")
     out.append("\nChange a key under [keys] in config.toml, by id", style="dim")
     out.append(': "app.poll" = "ctrl+r"', style="dim")
     return out

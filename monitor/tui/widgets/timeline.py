@@ -1,4 +1,5 @@
-"""The timeline: the items of the current view, newest first."""
+"""The timeline: the items of the current view, newest first (one story's: oldest first,
+the first one marked)."""
 
 from __future__ import annotations
 
@@ -47,6 +48,7 @@ class Timeline(RowList):
         # (entries, today, utc) -> the time column's width, kept while they are the same
         self._time_width: tuple[Sequence[Entry], date, bool, int] | None = None
         self.empty: tuple[str, ...] = ()  # why there are no rows; () says `empty_text`
+        self.first: str | None = None  # the id of the item marked "first" (a story's)
 
     @property
     def zone(self) -> tzinfo | None:
@@ -89,6 +91,7 @@ class Timeline(RowList):
             self.utc,
             self.words,
             self.time_width(),  # an older item in view widens every row's time
+            entry.id == self.first,
         )
 
     def render_row(self, index: int, width: int) -> Text:
@@ -103,6 +106,7 @@ class Timeline(RowList):
             unread=unread,
             starred=starred,
             words=self.words,
+            ran_first=entry.id == self.first,
         )
 
     def set_empty(self, lines: Sequence[str]) -> None:
