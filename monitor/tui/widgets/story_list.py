@@ -67,6 +67,8 @@ def story_layout(width: int) -> StoryLayout:
         ("spark", SPARK_NARROW),
         ("langs", LANGS_NARROW),
         ("last", 0),
+        ("spark", 0),  # under 60 columns or so
+        ("langs", 0),
     ):
         if rest() >= floor:
             break
@@ -89,10 +91,12 @@ def header_line(layout: StoryLayout) -> Text:
     line.append(" ")
     line.append_text(format.cell("items", ITEMS, right=True))
     line.append(" ")
-    line.append_text(format.cell("lang", layout.langs))
-    line.append(" ")
-    line.append_text(format.cell("24h", layout.spark))
-    line.append(" ")
+    if layout.langs:
+        line.append_text(format.cell("lang", layout.langs))
+        line.append(" ")
+    if layout.spark:
+        line.append_text(format.cell("24h", layout.spark))
+        line.append(" ")
     line.append_text(format.cell("+1h", GROWTH, right=True))
     line.append(" ")
     if layout.first:
@@ -146,13 +150,13 @@ def story_row(
     row.append(" ")
     row.append_text(format.cell(str(len(story.entries)), ITEMS, right=True))
     row.append(" ")
-    row.append_text(format.cell(langs_text(summary.languages, layout.langs), layout.langs))
-    row.append(" ")
+    if layout.langs:
+        row.append_text(format.cell(langs_text(summary.languages, layout.langs), layout.langs))
+        row.append(" ")
+    if layout.spark:
+        row.append_text(format.cell(sparkline(summary.hourly, layout.spark), layout.spark))
+        row.append(" ")
     hot = story.growth_1h > 0
-    row.append_text(
-        format.cell(Text(sparkline(summary.hourly, layout.spark), end=""), layout.spark)
-    )
-    row.append(" ")
     grown = Text(f"+{story.growth_1h}" if hot else "", style="bold" if hot else "", end="")
     row.append_text(format.cell(grown, GROWTH, right=True))
     row.append(" ")
