@@ -18,6 +18,7 @@ from textual.widgets import Input, Static
 
 from monitor.core.humanize import dropped_words, empty_reason
 from monitor.core.query import QueryError, actor_query, source_query
+from monitor.core.story_view import SCORE_SHORT
 from monitor.core.urls import check_url
 from monitor.core.view import View
 from monitor.io.events import (
@@ -109,7 +110,8 @@ class MainScreen(StoryKeys):
         stories = StoryList(now=self.now, unread=self.session.unread, tz=self.tz, id="stories")
         with Horizontal(id="top"):
             yield timeline
-            with Vertical(id="stories-box", classes="pane"):
+            with Vertical(id="stories-box", classes="pane") as box:
+                box.border_title, box.border_subtitle = "Stories", SCORE_SHORT
                 yield Static(id="stories-header")
                 yield stories
             yield actors

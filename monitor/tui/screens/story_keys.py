@@ -1,6 +1,7 @@
 """The main screen's Stories view: `S` shows the stories of the last seven days in place
-of the timeline (and back), ranked in a thread (`core.story_view.rank_stories`) when it
-opens and whenever the stories take in new items (`StoriesUpdated`). `Enter` shows a
+of the timeline (and back). They are ranked in a thread (`core.story_view.rank_stories`)
+whenever the stories take in new items (`StoriesUpdated`), so that `S` shows them at
+once, and again when the view opens on a ranking older than a minute. `Enter` shows a
 story's items in the timeline (the filter `story:ID`: oldest first, the first marked),
 `m` marks them all seen, Escape goes back. The article pane shows the selected story's
 headline item, with who ran it first."""
@@ -25,6 +26,9 @@ from monitor.tui.widgets.story_list import StoryList
 
 if TYPE_CHECKING:
     from monitor.tui.widgets.article_pane import ArticlePane
+
+
+RERANK_AFTER = 60.0  # seconds: an older ranking is made again when the view opens
 
 
 class StoryKeys(TriageKeys):
@@ -59,7 +63,9 @@ class StoryKeys(TriageKeys):
         self.set_class(on, "-stories")
         self.focus_pane("stories" if on else "timeline")
         if on:
-            self.rank_stories()
+            rows = self.story_list
+            if not rows.rows or (self.now() - rows.ranked_at).total_seconds() > RERANK_AFTER:
+                self.rank_stories()  # shown when ranked; the earlier ranking meanwhile
             self.show_lead()
 
     @work(group="stories", exclusive=True, exit_on_error=False)
@@ -75,7 +81,7 @@ class StoryKeys(TriageKeys):
     def stories_event(self, event: Event) -> None:
         """What the core reports, as far as the Stories view is concerned."""
         match event:
-            case StoriesUpdated() if self.stories_shown:
+            case StoriesUpdated():  # ranked now, so that `S` shows them at once
                 self.rank_stories()
             case Loaded() | TriageChanged():  # what was seen may have changed
                 self.story_list.refresh()
