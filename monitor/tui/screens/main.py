@@ -179,6 +179,9 @@ class MainScreen(StoryKeys):
         self.focus_pane("article")
 
     def focus_pane(self, pane: str) -> None:
+        if pane == "timeline" and self.stories_shown:  # a filter applied: see its items
+            self.show_stories(False)
+            return
         self.set_pane(pane)
         # At once, not on the next turn: keys typed right after go to the new pane.
         self.set_focus(self.query_one(f"#{pane}"))
@@ -551,7 +554,11 @@ class MainScreen(StoryKeys):
             self.app.open_url(url)
 
     def mark_seen(self) -> None:
-        self.run_triage(self.session.mark_view_seen)
+        story = self.story_list.current if self.stories_shown else None
+        if story is not None:  # `m` in the Stories view, wherever the focus is
+            self.mark_story_seen(story)
+        else:
+            self.run_triage(self.session.mark_view_seen)
 
     def arm_day_timer(self) -> None:
         """Redraw the times once at midnight ("HH:MM" becomes a date)."""

@@ -8,9 +8,9 @@ the visible 30 cost.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Hashable, Sequence
+from collections.abc import Callable, Hashable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, tzinfo
+from datetime import date, datetime, tzinfo
 from typing import ClassVar
 
 from rich.text import Text
@@ -23,7 +23,7 @@ from monitor.core.story_view import RankedStory, StorySummary, summarize
 from monitor.model import Entry
 from monitor.tui import format, text
 from monitor.tui.widgets.actor_list import sparkline
-from monitor.tui.widgets.row_list import RowList, cursor_bindings
+from monitor.tui.widgets.row_list import ClockedList, cursor_bindings
 
 Unread = Callable[[Entry], bool]
 
@@ -82,33 +82,37 @@ def story_layout(width: int) -> StoryLayout:
     return StoryLayout(cols["langs"], cols["spark"], cols["first"], cols["last"], headline, actors)
 
 
+def columns(layout: StoryLayout) -> list[tuple[str, int, bool]]:
+    """The columns shown in `layout`, in order: (name in the header, width, right-aligned)."""
+    every = (
+        ("score", SCORE, True),
+        ("src", SOURCES, True),
+        ("items", ITEMS, True),
+        ("lang", layout.langs, False),
+        ("24h", layout.spark, False),
+        ("+1h", GROWTH, True),
+        ("first", layout.first, False),
+        ("last", layout.last, False),
+        ("headline", layout.headline, False),
+        ("top actors", layout.actors, False),
+    )
+    return [column for column in every if column[1]]
+
+
+def line_of(mark: Text, layout: StoryLayout, values: Mapping[str, Text | str]) -> Text:
+    """A line: the mark (MARK cells), then each column's value in its cells."""
+    line = Text(no_wrap=True, end="")
+    line.append_text(format.cell(mark, MARK))
+    for n, (name, width, right) in enumerate(columns(layout)):
+        if n:
+            line.append(" ")
+        line.append_text(format.cell(values[name], width, right=right))
+    return line
+
+
 def header_line(layout: StoryLayout) -> Text:
     """The column names, aligned with the rows."""
-    line = Text(" " * MARK, no_wrap=True, end="")
-    line.append_text(format.cell("score", SCORE, right=True))
-    line.append(" ")
-    line.append_text(format.cell("src", SOURCES, right=True))
-    line.append(" ")
-    line.append_text(format.cell("items", ITEMS, right=True))
-    line.append(" ")
-    if layout.langs:
-        line.append_text(format.cell("lang", layout.langs))
-        line.append(" ")
-    if layout.spark:
-        line.append_text(format.cell("24h", layout.spark))
-        line.append(" ")
-    line.append_text(format.cell("+1h", GROWTH, right=True))
-    line.append(" ")
-    if layout.first:
-        line.append_text(format.cell("first", layout.first))
-        line.append(" ")
-    if layout.last:
-        line.append_text(format.cell("last", layout.last))
-        line.append(" ")
-    line.append_text(format.cell("headline", layout.headline))
-    if layout.actors:
-        line.append(" ")
-        line.append_text(format.cell("top actors", layout.actors))
+    line = line_of(Text(""), layout, {name: name for name, _, _ in columns(layout)})
     line.stylize("bold")
     return line
 
@@ -141,41 +145,23 @@ def story_row(
     sparkline, items of the last hour, first seen and last update, headline (bold while
     unread) and top actors. Feed text through the gate."""
     story = summary.story
-    row = Text(no_wrap=True, end="")
-    row.append(format.UNREAD if unread else " ", style="bold")
-    row.append(" ")
-    row.append_text(format.cell(score_text(story.score), SCORE, right=True))
-    row.append(" ")
-    row.append_text(format.cell(str(story.sources), SOURCES, right=True))
-    row.append(" ")
-    row.append_text(format.cell(str(len(story.entries)), ITEMS, right=True))
-    row.append(" ")
-    if layout.langs:
-        row.append_text(format.cell(langs_text(summary.languages, layout.langs), layout.langs))
-        row.append(" ")
-    if layout.spark:
-        row.append_text(format.cell(sparkline(summary.hourly, layout.spark), layout.spark))
-        row.append(" ")
     hot = story.growth_1h > 0
-    grown = Text(f"+{story.growth_1h}" if hot else "", style="bold" if hot else "", end="")
-    row.append_text(format.cell(grown, GROWTH, right=True))
-    row.append(" ")
-    if layout.first:
-        row.append_text(format.cell(format.short_time(summary.first_seen, today, tz), layout.first))
-        row.append(" ")
-    if layout.last:
-        row.append_text(format.cell(format.short_time(story.last_seen, today, tz), layout.last))
-        row.append(" ")
-    row.append_text(
-        format.cell(text.text(summary.lead.title, "bold" if unread else ""), layout.headline)
-    )
-    if layout.actors:
-        row.append(" ")
-        row.append_text(format.cell(text.text(", ".join(summary.actors), "dim"), layout.actors))
-    return row
+    values: dict[str, Text | str] = {
+        "score": score_text(story.score),
+        "src": str(story.sources),
+        "items": str(len(story.entries)),
+        "lang": langs_text(summary.languages, layout.langs),
+        "24h": sparkline(summary.hourly, layout.spark) if layout.spark else "",
+        "+1h": Text(f"+{story.growth_1h}" if hot else "", style="bold", end=""),
+        "first": format.short_time(summary.first_seen, today, tz),
+        "last": format.short_time(story.last_seen, today, tz),
+        "headline": text.text(summary.lead.title, "bold" if unread else ""),
+        "top actors": text.text(", ".join(summary.actors), "dim"),
+    }
+    return line_of(Text(format.UNREAD if unread else "", style="bold", end=""), layout, values)
 
 
-class StoryList(RowList):
+class StoryList(ClockedList):
     """The stories, ranked. Enter shows the story's items in the timeline; `m` marks them
     all seen; Escape goes back to the timeline. `header`, when set, shows the column
     names for the list's width."""
@@ -213,20 +199,13 @@ class StoryList(RowList):
         id: str | None = None,
         classes: str | None = None,
     ) -> None:
-        super().__init__(id=id, classes=classes)
+        super().__init__(now=now, tz=tz, id=id, classes=classes)
         self.rows: Sequence[RankedStory] = ()
         self.ranked_at: datetime = now()  # the clock reading the rows were ranked at
-        self.now = now
         self.unread = unread
-        self.tz = tz
-        self.utc = False
         self.header: Static | None = None
         self._summaries: dict[str, StorySummary] = {}
         self._header_width = -1
-
-    @property
-    def zone(self) -> tzinfo | None:
-        return UTC if self.utc else self.tz
 
     @property
     def current(self) -> RankedStory | None:
@@ -255,13 +234,6 @@ class StoryList(RowList):
         self.rows_changed()
         self.scroll_cursor_visible()
         self.border_title = f"Stories · {len(rows):,}"
-
-    def set_utc(self, utc: bool) -> None:
-        self.utc = utc
-        self.refresh()
-
-    def today(self) -> date:
-        return format.local(self.now(), self.zone).date()
 
     # -- RowList --------------------------------------------------------------------------
 
