@@ -202,3 +202,26 @@ async def test_the_stories_view_on_a_small_screen_is_one_pane() -> None:
         await pilot.press("tab")
         await settle(pilot)
         assert app.focused is stories
+
+
+async def test_in_the_stories_view_m_marks_the_story_even_from_the_article() -> None:
+    app = stories_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        stories = await open_stories(pilot, app)
+        await pilot.press("tab")  # the article: the story's headline item
+        await settle(pilot)
+        assert app.focused is app.main.article
+        await pilot.press("m")
+        await settle(pilot)
+        assert not any(app.session.unread(e) for e in stories.rows[0].entries)
+        assert all(app.session.unread(r.entries[0]) for r in stories.rows[1:])  # not the view
+
+
+async def test_a_filter_typed_in_the_stories_view_shows_its_items_in_the_timeline() -> None:
+    app = stories_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await open_stories(pilot, app)
+        await pilot.press("slash", *"japan", "enter")
+        await settle(pilot, 0.3)
+        assert not app.main.stories_shown and app.focused is app.main.timeline
+        assert [e.id for e in app.main.timeline.entries] == ["id000012"]
