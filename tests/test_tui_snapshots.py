@@ -192,3 +192,9 @@ def test_small_screen_sources_pane(snap_compare: Snap) -> None:
 
 def test_small_screen_actors_pane(snap_compare: Snap) -> None:
     assert snap_compare(app(), terminal_size=(80, 24), run_before=keys("tab"))
+
+
+@pytest.mark.parametrize("size", [(120, 40), (80, 24)])
+def test_stories_view(snap_compare: Snap, size: tuple[int, int]) -> None:
+    """`S`: the stories ranked, the columns named, the lead item in the article pane."""
+    assert snap_compare(app(), terminal_size=size, run_before=keys("S"))

@@ -42,7 +42,7 @@ def cmd_stories(args: argparse.Namespace) -> int:
         first, last = s.first_seen.astimezone(), r.last_seen.astimezone()
         actors = f"; {one_line(', '.join(s.actors))}" if s.actors else ""
         lines.append(
-            f"{r.score:>5} {len(s.items):>5} {len(s.sources):>4} {r.growth_1h:>3}  "
+            f"{r.score:>5.1f} {len(s.items):>5} {len(s.sources):>4} {r.growth_1h:>3}  "
             f"{first:%H:%M}  {last:%H:%M}  {one_line(s.title)}"
             f"  (first: {one_line(r.first_source)}{actors})"
         )

@@ -11,7 +11,7 @@ from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
-from typing import Any
+from typing import Any, Protocol, TypeVar
 
 from monitor.core.cluster import cluster
 from monitor.core.entries import entry_of
@@ -176,6 +176,25 @@ def _sources(items: Iterable[Item]) -> list[str]:
     return list(dict.fromkeys(s for it in items for s in it.sources))
 
 
+class Carried(Protocol):
+    """What the lead rule reads of an item (an `Item` or an `Entry`)."""
+
+    @property
+    def sources(self) -> tuple[str, ...]: ...
+
+    @property
+    def first_seen(self) -> datetime: ...
+
+
+C = TypeVar("C", bound=Carried)
+
+
+def story_lead(items: Sequence[C]) -> C:
+    """The item that stands for a story (its headline): carried by the most sources,
+    then the earliest; the first given among equals."""
+    return max(items, key=lambda it: (len(it.sources), -it.first_seen.timestamp()))
+
+
 def make_story(items: Sequence[Item]) -> Story:
     if len(items) == 1 and not items[0].actors:  # most stories: one item, fast
         it = items[0]
@@ -184,7 +203,7 @@ def make_story(items: Sequence[Item]) -> Story:
             it.title, it.url, tuple(dict.fromkeys(it.sources)), it.first_seen, langs, (), (it,)
         )
     ordered = sorted(items, key=_sort_key)
-    lead = max(ordered, key=lambda it: (len(it.sources), -it.first_seen.timestamp()))
+    lead = story_lead(ordered)
     mentions, _ = _mentions(ordered)
     top = sorted(mentions.items(), key=lambda kv: (-kv[1], kv[0]))[:STORY_ACTORS]
     return Story(

@@ -139,7 +139,7 @@ class Part:
         rows = (pairs % max(n, 1)).astype(_rows_dtype(n))
         published = np.fromiter((micros(e.published) for e in entries), np.int64, n)
         languages, language = _ids([e.language or "" for e in entries])
-        actor_count = np.array([c for e in entries for c in _mentions(e)], np.int32)
+        actor_count = np.array([c for e in entries for c in entry_mentions(e)], np.int32)
         return cls(
             n,
             words,
@@ -262,7 +262,7 @@ def decode_parts(data: bytes | memoryview) -> list[Part]:
     return [Part.decode(c) for c in chunks]
 
 
-def _mentions(e: Entry) -> tuple[int, ...]:
+def entry_mentions(e: Entry) -> tuple[int, ...]:
     """Mentions per actor of `e`: 1 each where the entry does not say."""
     if len(e.mentions) == len(e.actors):
         return e.mentions

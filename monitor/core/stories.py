@@ -29,6 +29,7 @@ from monitor.core.cluster import (
 )
 from monitor.core.digest import Story, make_story
 from monitor.core.fold import folded_words
+from monitor.core.story_view import growth, quiet_hours, story_score
 from monitor.model import Entry, Item
 
 WINDOW = timedelta(hours=72)  # a story takes in items this close to its last one
@@ -194,15 +195,15 @@ def members(items: Iterable[tuple[str, datetime, Iterable[int]]]) -> list[Member
 class StoryRow:
     """One story as `monitor stories` shows it: the digest's `Story` of its items (title,
     sources in the order they ran it, languages, top actors), its id, and what a live
-    story adds. `score` ranks the rows: its sources, plus twice its items of the last
-    hour, so that a story many outlets run and one that is growing now come first."""
+    story adds. `score` ranks the rows as the dashboard's Stories view does
+    (`core.story_view.story_score`: sources, growth in the last hour, recency)."""
 
     id: str  # its earliest item's
     story: Story
     last_seen: datetime
     first_source: str
     growth_1h: int  # items first seen in the hour before now
-    score: int
+    score: float
 
     def to_json(self) -> dict[str, object]:
         """A contract: fields are added, never renamed."""
@@ -230,15 +231,16 @@ def story_rows(items: Sequence[Item], now: datetime) -> list[StoryRow]:
     for story_id, ids in index.stories().items():
         story = make_story([by_id[i] for i in ids])
         first = by_id[story_id]
-        growth = sum(1 for it in story.items if now - it.first_seen <= timedelta(hours=1))
+        grown = growth((it.first_seen for it in story.items), now)
+        last = max(it.first_seen for it in story.items)
         rows.append(
             StoryRow(
                 id=story_id,
                 story=story,
-                last_seen=max(it.first_seen for it in story.items),
+                last_seen=last,
                 first_source=first.sources[0] if first.sources else "",
-                growth_1h=growth,
-                score=len(story.sources) + 2 * growth,
+                growth_1h=grown,
+                score=story_score(len(story.sources), grown, quiet_hours(last, now)),
             )
         )
     rows.sort(key=lambda r: (-r.score, -r.last_seen.timestamp(), r.id))

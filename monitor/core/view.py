@@ -10,6 +10,7 @@ from datetime import datetime, timedelta
 
 from monitor.core.index import EntryIndex
 from monitor.core.query import NO_CONTEXT, Context, Query, actor_query, parse_query, source_query
+from monitor.core.story_view import filtered_story
 from monitor.core.trends import ActorStat, actor_stats
 from monitor.model import Entry
 
@@ -44,6 +45,12 @@ class Filter:
         """The words to highlight."""
         return self.query.highlights() if self.query is not None else ()
 
+    @property
+    def story(self) -> str | None:
+        """The story a `story:ID` term asks for (`core.story_view.filtered_story`): its
+        items are shown oldest first, so that the one that ran it first leads."""
+        return filtered_story(self.text)
+
     def as_query(self) -> Query | None:
         """The filter with its picked source as one query (the digest's); the picked actor
         is left to the digest's own actor sections."""
@@ -76,4 +83,7 @@ def compute_view(index: EntryIndex, flt: Filter, now: datetime, ctx: Context = N
         if flt.actor not in {a.name for a in actors}:
             actors.append(ActorStat(flt.actor, 0, 0, 0, 0, (0,) * 24, 1.0))
     rows = [SourceRow(n, shown.get(n, 0), day.get(n, 0)) for n in names]
-    return View(index.rows(view), rows, actors)
+    entries = index.rows(view)
+    if flt.story is not None:  # one story: how it spread, the first item on top
+        entries.sort(key=lambda e: (e.first_seen, e.id))
+    return View(entries, rows, actors)

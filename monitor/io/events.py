@@ -25,6 +25,13 @@ class Loaded:
 
 
 @dataclass(frozen=True, slots=True)
+class StoriesUpdated:
+    """The stories (`Session.stories`) took in the entries of a read of the store."""
+
+    added: int  # entries new to the stories
+
+
+@dataclass(frozen=True, slots=True)
 class ViewChanged:
     view: View
 
@@ -146,6 +153,7 @@ class Problem:
 
 Event = (
     Loaded
+    | StoriesUpdated
     | ViewChanged
     | PollStarted
     | SourcePolled

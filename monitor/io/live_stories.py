@@ -27,8 +27,12 @@ class LiveStories:
         with self._lock:
             known = self._index
             fresh = [e for e in entries if e.id not in known and now - e.first_seen <= RECENT]
+            # the newer reading of the entries already in: actors found, sources added
+            kept = self._entries
+            newer = [e for e in entries if e.id in kept and kept[e.id] is not e]
         members = [entry_member(e) for e in fresh]  # the slow part, outside the lock
         with self._lock:
+            self._entries.update((e.id, e) for e in newer)
             self._entries.update((e.id, e) for e in fresh)
             self._index.add(members)
             self._index.forget_before(now - WINDOW)

@@ -59,6 +59,7 @@ from monitor.io.events import (
     Problem,
     Scheduled,
     SourcePolled,
+    StoriesUpdated,
     ViewChanged,
 )
 from monitor.io.live_stories import LiveStories
@@ -270,10 +271,14 @@ class Session(TriageMixin, WatchMixin, RetentionMixin, TextMixin):
         self.emit(Loaded(frozenset() if first else frozenset(ids - old), first))
         if first and not self.read_only:
             self._spawn(self.recheck(index))
-        self._spawn(asyncio.to_thread(self.stories.update, index.entries, self.now()))
+        self._spawn(self._update_stories(index.entries))
         if self.views:
             await self.refresh_view()
             await asyncio.to_thread(index.key_order)  # now, not on the first filter key
+
+    async def _update_stories(self, entries: list[Entry]) -> None:
+        added = await asyncio.to_thread(self.stories.update, entries, self.now())
+        self.emit(StoriesUpdated(added))
 
     def context(self) -> Context:
         """What queries are evaluated with now: the text index, the triage, categories."""

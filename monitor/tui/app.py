@@ -40,6 +40,7 @@ from monitor.tui.screens.tag_prompt import TagPrompt
 from monitor.tui.widgets.actor_list import ActorList
 from monitor.tui.widgets.article_pane import ArticlePane
 from monitor.tui.widgets.source_list import SourceList
+from monitor.tui.widgets.story_list import StoryList
 from monitor.tui.widgets.table_list import TableList
 from monitor.tui.widgets.tag_input import TagInput
 from monitor.tui.widgets.timeline import Timeline
@@ -276,6 +277,7 @@ class MonitorApp(App[int]):
             ("Everywhere", self.BINDINGS),
             ("Dashboard", MainScreen.BINDINGS),
             ("Timeline", Timeline.BINDINGS),
+            ("Stories view (S)", StoryList.BINDINGS),
             ("Actors pane", ActorList.BINDINGS),
             ("Sources pane", SourceList.BINDINGS),
             ("Article pane", ArticlePane.BINDINGS),

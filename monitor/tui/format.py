@@ -19,6 +19,7 @@ TIME_WIDTH = 5  # "14:05": every row of today
 
 # The timeline row: columns separated by one space, filling the row exactly.
 MARK_WIDTH = 3  # "•★ ": unread, starred, then a space
+FIRST = "first"  # before the title of the item that ran its story first
 UNREAD, STARRED = "•", "★"  # one cell each (★ is ambiguous-width: one cell in tmux, xterm)
 NEW_ANGLE = "new angle"  # before the headline of a later copy of a seen story that is not
 NEW_ANGLE_STYLE = "bold magenta"
@@ -136,11 +137,12 @@ def entry_row(
     starred: bool = False,
     words: tuple[str, ...] = (),
     angle: bool = False,
+    ran_first: bool = False,
 ) -> Text:
     """One timeline row in `layout`: marks (unread, starred), time, source(s), language,
     title (the filter's words marked; bold while unread; after "new angle" for a later
-    copy of a seen story that brought one), and the top 2 actors when there is a column
-    for them."""
+    copy of a seen story that brought one, after FIRST when it is the item that ran its
+    story first), and the top 2 actors when there is a column for them."""
     row = Text(no_wrap=True, end="")
     row.append(UNREAD if unread else " ", style="bold")
     row.append(STARRED if starred else " ", style="bold yellow")
@@ -161,6 +163,8 @@ def entry_row(
     title = highlight(text.text(entry.title, "bold" if unread else ""), words)
     if angle:
         title = Text.assemble((NEW_ANGLE, NEW_ANGLE_STYLE), " ", title, end="")
+    if ran_first:
+        title = Text.assemble((FIRST, "bold reverse"), " ", title, end="")
     row.append_text(cell(title, layout.title))
     if layout.actors:
         row.append(" ")

@@ -12,6 +12,8 @@ from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
+from monitor.core.story_view import SCORE_WORDS
+
 
 class HelpScreen(ModalScreen[None]):
     """Every key, generated from the bindings, with the keymap applied."""
@@ -69,6 +71,10 @@ def render_help(
     out.append("  new angle: M marks an item's whole story seen, and its later copies arrive\n")
     out.append("    seen, except those with a new actor or quote (is:new-angle).\n")
     out.append("  Kept in triage.sqlite in the store folder: they survive a restart.\n")
+    out.append("\nStories (S)\n", style="bold underline")
+    out.append(f"  {SCORE_WORDS}.\n")
+    out.append("  src: sources, items, lang: languages, 24h: items per hour (sparkline),\n")
+    out.append("  +1h: items of the last hour, first seen, last update, the lead headline.\n")
     out.append("\nChange a key under [keys] in config.toml, by id", style="dim")
     out.append(': "app.poll" = "ctrl+r"', style="dim")
     return out

@@ -14,10 +14,11 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.timer import Timer
-from textual.widgets import Input
+from textual.widgets import Input, Static
 
 from monitor.core.humanize import dropped_words, empty_reason
 from monitor.core.query import QueryError, actor_query, source_query
+from monitor.core.story_view import SCORE_SHORT
 from monitor.core.urls import check_url
 from monitor.core.view import View
 from monitor.io.events import (
@@ -41,7 +42,7 @@ from monitor.io.events import (
 from monitor.io.session import Session
 from monitor.model import Alert, Entry
 from monitor.tui import format, text
-from monitor.tui.screens.triage_keys import TriageKeys
+from monitor.tui.screens.story_keys import StoryKeys
 from monitor.tui.widgets.actor_list import ActorList
 from monitor.tui.widgets.article_pane import ArticlePane
 from monitor.tui.widgets.filter_bar import FilterBar, FilterInput
@@ -49,6 +50,7 @@ from monitor.tui.widgets.pane_tabs import PaneTabs
 from monitor.tui.widgets.row_list import RowList
 from monitor.tui.widgets.source_list import SourceList
 from monitor.tui.widgets.status_bar import StatusBar, status_text
+from monitor.tui.widgets.story_list import StoryList
 from monitor.tui.widgets.timeline import Timeline
 
 if TYPE_CHECKING:
@@ -61,12 +63,13 @@ SIDES = ("actors", "sources")  # what the side pane shows; `a` switches
 NARROW_WIDTH, NARROW_HEIGHT = 100, 30  # below either, one pane at a time
 
 
-class MainScreen(TriageKeys):
+class MainScreen(StoryKeys):
     """The dashboard's panes. Tab cycles them; on small screens only the current one shows."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("tab", "next_pane", "Next pane", id="pane.next"),
         Binding("shift+tab", "previous_pane", "Previous pane", id="pane.previous"),
+        Binding("S", "toggle_stories", "Stories view / timeline", id="stories.toggle"),
         Binding("f", "star", "Star / unstar the item", id="triage.star"),
         Binding("t", "tag", "Tag the item (-tag removes it)", id="triage.tag"),
         Binding("T", "tag_view", "Tag every item in view", id="triage.tag_view"),
@@ -88,7 +91,9 @@ class MainScreen(TriageKeys):
         self._ready = False  # mounted: the core's events can be shown
 
     @property
-    def panes(self) -> tuple[str, str, str]:
+    def panes(self) -> tuple[str, ...]:
+        if self.stories_shown:  # the stories take the timeline's and the side pane's room
+            return ("stories", "article")
         return ("timeline", self.side, "article")
 
     def compose(self) -> ComposeResult:
@@ -103,8 +108,13 @@ class MainScreen(TriageKeys):
         sources.border_title, sources.border_subtitle = "Sources", "view · 24h"
         article = ArticlePane(id="article", classes="pane")
         article.border_title = "Article"
+        stories = StoryList(now=self.now, unread=self.session.unread, tz=self.tz, id="stories")
         with Horizontal(id="top"):
             yield timeline
+            with Vertical(id="stories-box", classes="pane") as box:
+                box.border_title, box.border_subtitle = "Stories", SCORE_SHORT
+                yield Static(id="stories-header")
+                yield stories
             yield actors
             yield sources
         yield article
@@ -114,6 +124,7 @@ class MainScreen(TriageKeys):
 
     def on_mount(self) -> None:
         self.query_one("#filter", FilterBar).display = False
+        self.story_list.header = self.query_one("#stories-header", Static)
         stories = self.session.stories
         self.article.pickup = lambda entry_id: stories.line(
             entry_id, lambda moment: f"{format.local(moment, self.zone):%H:%M}"
@@ -144,7 +155,7 @@ class MainScreen(TriageKeys):
 
     def set_pane(self, pane: str) -> None:
         self.pane = pane
-        for name in (*self.panes, *SIDES):
+        for name in ("timeline", "stories", *SIDES, "article"):
             self.set_class(name == pane, f"-pane-{name}")
         self.query_one(PaneTabs).set_current(pane, self.panes)
 
@@ -169,6 +180,9 @@ class MainScreen(TriageKeys):
         self.focus_pane("article")
 
     def focus_pane(self, pane: str) -> None:
+        if pane == "timeline" and self.stories_shown:  # a filter applied: see its items
+            self.show_stories(False)
+            return
         self.set_pane(pane)
         # At once, not on the next turn: keys typed right after go to the new pane.
         self.set_focus(self.query_one(f"#{pane}"))
@@ -231,6 +245,7 @@ class MainScreen(TriageKeys):
                     self.announce(alert)
         if not self._ready or not self.is_attached:
             return  # not yet mounted (`on_mount` shows the state then), or closing
+        self.stories_event(event)
         match event:
             case Loaded(_, first):
                 if self.session.settings.watches:
@@ -363,6 +378,7 @@ class MainScreen(TriageKeys):
     def apply_view(self, view: View) -> None:
         self.article.set_triage(self.session.triage_state)
         before = self.timeline.current
+        self.timeline.first = self.session.filter.story  # one story's items: its first marked
         self.timeline.set_entries(view.entries)
         self.timeline.border_title = f"Timeline · {len(view.entries):,}"
         self.sources_pane.set_rows(view.sources, self.session.filter.source)
@@ -380,6 +396,9 @@ class MainScreen(TriageKeys):
     # -- the article ---------------------------------------------------------------------------
 
     def show_article(self, entry: Entry | None) -> None:
+        if self.stories_shown:  # the article follows the stories' cursor
+            self.show_lead()
+            return
         if entry is None:
             self.article.show(None, None, tz=self.zone)
             return
@@ -519,6 +538,7 @@ class MainScreen(TriageKeys):
     def toggle_utc(self) -> None:
         self.utc = not self.utc
         self.timeline.set_utc(self.utc)
+        self.story_list.set_utc(self.utc)
         self.show_article(self.timeline.current)
         self.say("times in UTC" if self.utc else "times in the local zone")
 
@@ -535,7 +555,11 @@ class MainScreen(TriageKeys):
             self.app.open_url(url)
 
     def mark_seen(self) -> None:
-        self.run_triage(self.session.mark_view_seen)
+        story = self.story_list.current if self.stories_shown else None
+        if story is not None:  # `m` in the Stories view, wherever the focus is
+            self.mark_story_seen(story)
+        else:
+            self.run_triage(self.session.mark_view_seen)
 
     def arm_day_timer(self) -> None:
         """Redraw the times once at midnight ("HH:MM" becomes a date)."""

@@ -13,6 +13,7 @@ class PaneTabs(Static):
 
     NAMES: ClassVar[dict[str, str]] = {
         "timeline": "Timeline",
+        "stories": "Stories",
         "actors": "Actors",
         "sources": "Sources",
         "article": "Article",

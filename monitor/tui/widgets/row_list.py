@@ -6,8 +6,9 @@ looks like. No widget per row, so 100,000 rows cost what the visible 30 cost.
 
 from __future__ import annotations
 
-from collections.abc import Hashable, Sequence
+from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass
+from datetime import UTC, date, datetime, tzinfo
 from typing import ClassVar, Generic, Protocol, TypeVar
 
 from rich.text import Text
@@ -208,6 +209,36 @@ class RowList(ScrollView, can_focus=True):
             self.move_cursor(index, scroll=False)
             if event.chain >= 2:
                 self.action_choose()
+
+
+class ClockedList(RowList):
+    """A list whose rows show times, as the dashboard's clock reads: in the zone given
+    (None: the system's), or in UTC (`u`)."""
+
+    def __init__(
+        self,
+        *,
+        now: Callable[[], datetime],
+        tz: tzinfo | None = None,
+        id: str | None = None,
+        classes: str | None = None,
+    ) -> None:
+        super().__init__(id=id, classes=classes)
+        self.now = now
+        self.tz = tz
+        self.utc = False
+
+    @property
+    def zone(self) -> tzinfo | None:
+        return UTC if self.utc else self.tz
+
+    def today(self) -> date:
+        """Today where the times are shown: rows of today show only the time."""
+        return format.local(self.now(), self.zone).date()
+
+    def set_utc(self, utc: bool) -> None:
+        self.utc = utc
+        self.refresh()
 
 
 class Named(Protocol):

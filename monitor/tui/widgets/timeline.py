@@ -1,9 +1,10 @@
-"""The timeline: the items of the current view, newest first."""
+"""The timeline: the items of the current view, newest first (one story's: oldest first,
+the first one marked)."""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Collection, Hashable, Sequence
-from datetime import UTC, date, datetime, tzinfo
+from datetime import date, datetime, tzinfo
 from typing import ClassVar
 
 from rich.text import Text
@@ -11,12 +12,12 @@ from textual.binding import Binding, BindingType
 
 from monitor.model import Entry
 from monitor.tui import format, text
-from monitor.tui.widgets.row_list import RowList, cursor_bindings
+from monitor.tui.widgets.row_list import ClockedList, cursor_bindings
 
 Marks = Callable[[Entry], tuple[bool, bool, bool]]  # an entry -> (unread, starred, new angle)
 
 
-class Timeline(RowList):
+class Timeline(ClockedList):
     """The items of the current view, newest first. Unread rows carry a "•", starred ones
     a "★", new angles on seen stories "new angle": `marks` says which (the session's
     triage, which the screen keeps current)."""
@@ -38,30 +39,20 @@ class Timeline(RowList):
         id: str | None = None,
         classes: str | None = None,
     ) -> None:
-        super().__init__(id=id, classes=classes)
+        super().__init__(now=now, tz=tz, id=id, classes=classes)
         self.entries: Sequence[Entry] = ()
         self.marks = marks
-        self.now = now
-        self.tz = tz
-        self.utc = False
         self.words: tuple[str, ...] = ()  # the filter's words, highlighted in titles
         # (entries, today, utc) -> the time column's width, kept while they are the same
         self._time_width: tuple[Sequence[Entry], date, bool, int] | None = None
         self.empty: tuple[str, ...] = ()  # why there are no rows; () says `empty_text`
-
-    @property
-    def zone(self) -> tzinfo | None:
-        return UTC if self.utc else self.tz
+        self.first: str | None = None  # the id of the item marked "first" (a story's)
 
     @property
     def current(self) -> Entry | None:
         if 0 <= self.cursor < len(self.entries):
             return self.entries[self.cursor]
         return None
-
-    def today(self) -> date:
-        """Today where the times are shown: rows of today show only the time."""
-        return format.local(self.now(), self.zone).date()
 
     def time_width(self) -> int:
         """The time column's width: the widest time in view, so no row has a gap after it."""
@@ -90,6 +81,7 @@ class Timeline(RowList):
             self.utc,
             self.words,
             self.time_width(),  # an older item in view widens every row's time
+            entry.id == self.first,
         )
 
     def render_row(self, index: int, width: int) -> Text:
@@ -105,6 +97,7 @@ class Timeline(RowList):
             starred=starred,
             words=self.words,
             angle=angle,
+            ran_first=entry.id == self.first,
         )
 
     def set_empty(self, lines: Sequence[str]) -> None:
@@ -173,7 +166,3 @@ class Timeline(RowList):
         for i in range(top, min(len(self.entries), top + height)):
             if self.entries[i].id in ids:
                 self.refresh_row(i)
-
-    def set_utc(self, utc: bool) -> None:
-        self.utc = utc
-        self.refresh()
