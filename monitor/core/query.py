@@ -22,6 +22,8 @@
     status:page                     how the text was obtained: page, feed, failed, off,
                                     pending, or why not: paywall, blocked, timeout …
     is:unread  is:read  is:starred  the analyst's triage
+    story:ID                        the items of the story item ID is in (`core.stories`)
+    is:story-lead                   the earliest item of its story (one row per story)
     tag:sanctions  #sanctions       tagged so (case-insensitive)
     has:note  has:tag  has:text     annotated; tagged at all; with a full text
 
@@ -69,6 +71,7 @@ from monitor.core.query_syntax import (
     MAX_DEPTH,
     MAX_LENGTH,
     MAX_TERMS,
+    STORY_LEAD,
     And,
     Near,
     Node,
@@ -98,6 +101,7 @@ from monitor.core.query_terms import (
     site_test,
     source_test,
     status_test,
+    story_test,
     text_test,
     triage_test,
 )
@@ -112,6 +116,7 @@ __all__ = [
     "Query",
     "QueryError",
     "QueryTooLong",
+    "StoryLookup",
     "actor_query",
     "filter_entries",
     "highlight_spans",
@@ -133,15 +138,26 @@ class TextSearch(Protocol):
         ...
 
 
+class StoryLookup(Protocol):
+    """The stories of the recent items (`io.live_stories.LiveStories`): which story an
+    item is in, by the story's id (its earliest item's id)."""
+
+    def story_of(self, entry_id: str) -> str | None:
+        """The id of the item's story; None: the item is in no story."""
+        ...
+
+
 @dataclass(frozen=True, slots=True)
 class Context:
     """What a query needs besides the entries: the whole-text index (None: words match
-    `Entry.search` only), the analyst's triage (None: nothing is starred, tagged or read)
-    and the category of each source (folded, by source name)."""
+    `Entry.search` only), the analyst's triage (None: nothing is starred, tagged or read),
+    the category of each source (folded, by source name) and the stories (None: each
+    item is a story of its own)."""
 
     text: TextSearch | None = None
     triage: TriageState | None = None
     categories: Mapping[str, str] = field(default_factory=dict)
+    stories: StoryLookup | None = None
 
 
 NO_CONTEXT = Context()
@@ -220,12 +236,16 @@ def _compile_term(t: Term, now: datetime, ctx: Context) -> _Pred:
         return lambda e: on_site[e.url]
     if kind == "status":
         return status_test(t.text)
+    if kind == "story" or (kind == "is" and t.text == STORY_LEAD):
+        return story_test(t, ctx.stories)
     return triage_test(t, ctx.triage or TriageState())
 
 
 def _asks_triage(node: Node) -> bool:
     match node:
-        case Term(kind="is" | "tag"):
+        case Term(kind="is", text=text):
+            return text != STORY_LEAD
+        case Term(kind="tag"):
             return True
         case Term(kind="has", text=text):
             return text in ("note", "tag")
@@ -233,6 +253,17 @@ def _asks_triage(node: Node) -> bool:
             return _asks_triage(child)
         case And(children) | Or(children):
             return any(_asks_triage(c) for c in children)
+    return False
+
+
+def _asks_stories(node: Node) -> bool:
+    match node:
+        case Term(kind="story") | Term(kind="is", text="story-lead"):
+            return True
+        case Not(child):
+            return _asks_stories(child)
+        case And(children) | Or(children):
+            return any(_asks_stories(c) for c in children)
     return False
 
 
@@ -301,6 +332,11 @@ class Query:
         """Whether the query asks about the analyst's triage (is:, tag:, has:note, has:tag),
         which its context must then hold."""
         return self._tree is not None and _asks_triage(self._tree)
+
+    def uses_stories(self) -> bool:
+        """Whether the query asks about stories (story:, is:story-lead), which its context
+        must then hold."""
+        return self._tree is not None and _asks_stories(self._tree)
 
     def highlights(self) -> tuple[str, ...]:
         """Folded words and phrases worth highlighting (not the negated ones), for

@@ -12,7 +12,7 @@ follows the window, not the history; their story memberships stay.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -29,6 +29,7 @@ from monitor.core.cluster import (
 )
 from monitor.core.digest import Story, make_story
 from monitor.core.fold import folded_words
+from monitor.core.query import StoryLookup
 from monitor.model import Entry, Item
 
 WINDOW = timedelta(hours=72)  # a story takes in items this close to its last one
@@ -113,6 +114,31 @@ class StoryIndex:
                     bucket.remove(item_id)
         return len(old)
 
+    def restore(self, members: Iterable[Member], stories: Mapping[str, str]) -> list[str]:
+        """Put items back in the stories they were found in before (`stories`: item id ->
+        story id, as saved), comparing nothing: items of one saved story are one story
+        again, whatever a new matching would say. Items already in are skipped; those
+        with shingles (give them for the window's items only) go into the buckets, so
+        that new items can join them. Returns the ids restored, oldest first."""
+        new = sorted(
+            {m.id: m for m in members if m.id not in self._parent and m.id in stories}.values(),
+            key=lambda m: (m.when, m.id),
+        )
+        for m in new:
+            self._parent[m.id] = m.id
+            self._first[m.id] = (m.when, m.id)
+            self._last[m.id] = m.when
+            self._members[m.id] = [m.id]
+        joined: dict[str, str] = {}  # story id -> the item its other items join
+        for m in new:
+            story = stories[m.id]
+            lead = joined.setdefault(story, story if story in self._parent else m.id)
+            self._union(lead, m.id)
+        shingled = [m for m in new if m.shingles]
+        for m, keys in zip(shingled, self._band_keys([m.shingles for m in shingled]), strict=True):
+            self._file(m, keys)
+        return [m.id for m in new]
+
     # -- inside -----------------------------------------------------------------------
 
     def _add(self, member: Member, keys: list[int]) -> None:
@@ -141,6 +167,11 @@ class StoryIndex:
             tried[root] = tried.get(root, 0) + 1
             if same_story(member.shingles, self._recent[other].shingles):
                 self._union(item_id, other)
+        self._file(member, keys)
+
+    def _file(self, member: Member, keys: list[int]) -> None:
+        """Put a member in the buckets of its band keys, where later items find it."""
+        item_id, buckets = member.id, self._buckets
         self._recent[item_id] = member
         self._keys[item_id] = keys
         for key in keys:
@@ -221,15 +252,27 @@ class StoryRow:
         }
 
 
-def story_rows(items: Sequence[Item], now: datetime) -> list[StoryRow]:
-    """The stories of `items`, highest score first (then the most recently updated)."""
+def story_rows(
+    items: Sequence[Item], now: datetime, grouping: StoryLookup | None = None
+) -> list[StoryRow]:
+    """The stories of `items`, highest score first (then the most recently updated): by
+    the live stories (`grouping`, as saved), matched here for the items in none."""
+    groups: dict[str, list[str]] = {}
+    loose = []
+    for it in items:
+        found = grouping.story_of(it.id) if grouping is not None else None
+        if found is None:
+            loose.append(it)
+        else:
+            groups.setdefault(found, []).append(it.id)
     index = StoryIndex()
-    index.add(Member(it.id, it.first_seen, frozenset(shingles(it))) for it in items)
+    index.add(Member(it.id, it.first_seen, frozenset(shingles(it))) for it in loose)
+    groups.update(index.stories())
     by_id = {it.id: it for it in items}
     rows: list[StoryRow] = []
-    for story_id, ids in index.stories().items():
+    for story_id, ids in groups.items():
         story = make_story([by_id[i] for i in ids])
-        first = by_id[story_id]
+        first = min((by_id[i] for i in ids), key=lambda it: (it.first_seen, it.id))
         growth = sum(1 for it in story.items if now - it.first_seen <= timedelta(hours=1))
         rows.append(
             StoryRow(

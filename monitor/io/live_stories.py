@@ -1,38 +1,87 @@
 """The stories of the dashboard's items, kept up to date as they arrive (`core.stories`):
 each read of the store adds only the entries not yet seen, of the recent days, in a
-worker thread; the article pane asks who ran the shown item's story first."""
+worker thread; the article pane asks who ran the shown item's story first, queries ask
+which story an item is in (`story:`, `is:story-lead`), the digest and the alerts group
+by them.
+
+The stories are saved beside the store (`io.story_file`, derived data): at the first
+update the items saved keep their story (only the window's items are shingled again,
+for the band buckets) and only the entries the file does not have are matched, so a
+restart never matches the history again. The writer saves what each update changed:
+new members, and the members of stories that merged (a merge gives the absorbed
+story's items the earlier story's id). A reader (a read-only dashboard, a command)
+reads the file, and matches in memory what the writer has not saved yet. A missing or
+damaged file is made again from the recent entries, never fatal.
+"""
 
 from __future__ import annotations
 
+import logging
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from datetime import datetime, timedelta
+from pathlib import Path
 
-from monitor.core.stories import WINDOW, StoryIndex, entry_member, pickup_line
+from monitor.core.stories import WINDOW, Member, StoryIndex, entry_member, pickup_line
+from monitor.io.story_file import Row, StoryFile
 from monitor.model import Entry
+
+log = logging.getLogger(__name__)
 
 RECENT = timedelta(days=7)  # entries older than this (first seen) are left out of stories
 
 
 class LiveStories:
-    """A story index over entries, safe to read while a worker thread adds to it."""
+    """A story index over entries, safe to read while a worker thread adds to it; saved
+    in `folder` (None: kept in memory only), written there by the `writer` only."""
 
-    def __init__(self) -> None:
+    def __init__(self, folder: Path | None = None, *, writer: bool = False) -> None:
         self._index = StoryIndex()
         self._entries: dict[str, Entry] = {}
-        self._lock = threading.Lock()
+        self._lock = threading.Lock()  # the index and the entries
+        self._updating = threading.Lock()  # one update at a time
+        self._file = StoryFile(folder, writer=writer) if folder is not None else None
+        self._writer = writer and folder is not None
+        self._loaded = False  # the file was read (at the first update)
+        self._saved: dict[str, str] = {}  # the writer's: item -> story, as in the file
+        self._save_all = False  # the file was lost: write every membership again
 
     def update(self, entries: Sequence[Entry], now: datetime) -> int:
-        """Add the entries not yet in a story (first seen within RECENT); how many."""
-        with self._lock:
-            known = self._index
-            fresh = [e for e in entries if e.id not in known and now - e.first_seen <= RECENT]
-        members = [entry_member(e) for e in fresh]  # the slow part, outside the lock
-        with self._lock:
-            self._entries.update((e.id, e) for e in fresh)
-            self._index.add(members)
-            self._index.forget_before(now - WINDOW)
+        """Add the entries not yet in a story (first seen within RECENT): those the file
+        has go back into their saved story, the others are matched; then save what
+        changed. Returns how many were added."""
+        with self._updating:
+            with self._lock:
+                known, seen = self._index, self._entries
+                recent = [e for e in entries if now - e.first_seen <= RECENT]
+                fresh = [e for e in recent if e.id not in known]
+                later = [e for e in recent if e.annotated and e.id in seen]
+                later = [e for e in later if not seen[e.id].annotated]
+            saved = self._read_saved(fresh, now)
+            cutoff = now - WINDOW
+            placed = [_member(e, cutoff) for e in fresh if e.id in saved]
+            matched = [entry_member(e) for e in fresh if e.id not in saved]  # the slow part
+            with self._lock:
+                self._entries.update((e.id, e) for e in fresh)
+                self._index.restore(placed, saved)
+                self._index.add(matched)
+                self._index.forget_before(cutoff)
+            touched = self.refeed(later)
+            self._save([e.id for e in fresh] + touched, now)
         return len(fresh)
+
+    def refeed(self, entries: Sequence[Entry]) -> list[str]:
+        """Entries already in a story whose actors came since they joined it (their
+        `annotated` turned true): the entries kept are these, with their actors. Stories
+        compare words only today; once they compare actors as well (`core.stories`),
+        their features go to the index here, in one line:
+        `self._index.refresh([entry_member(e) for e in entries])`. Returns the ids
+        whose story may have changed (saved again when it did)."""
+        if not entries:
+            return []
+        with self._lock:
+            self._entries.update((e.id, e) for e in entries)
+        return [e.id for e in entries]
 
     def story_of(self, entry_id: str) -> str | None:
         """The id of the entry's story (its earliest item's id); None: in no story yet."""
@@ -58,6 +107,82 @@ class LiveStories:
             ids = self._index.members(entry_id)
             entries = [self._entries[i] for i in ids if i in self._entries]
         return pickup_line(entries, entry_id, clock)
+
+    def close(self) -> None:
+        """Close the file, once an update under way is done (what is held stays)."""
+        with self._updating:
+            if self._file is not None:
+                self._file.close()
+
+    # -- the file -----------------------------------------------------------------------
+
+    def _read_saved(self, fresh: Sequence[Entry], now: datetime) -> dict[str, str]:
+        """The saved story of each fresh entry that has one: the whole file at the first
+        update; then, for a reader, what the writer saved since."""
+        file = self._file
+        if file is None or not fresh:
+            self._loaded = True
+            return {}
+        if self._loaded:
+            return {} if self._writer else file.stories_of([e.id for e in fresh])
+        self._loaded = True
+        saved = file.load(now - RECENT)
+        if saved is None:
+            if file.missing:
+                log.warning("no stories file: the stories of %d items are made again", len(fresh))
+            return {}
+        if self._writer:
+            self._saved = dict(saved)
+        return saved
+
+    def _save(self, ids: Collection[str], now: datetime) -> None:
+        """The writer: save the memberships that differ from the file's, among the
+        stories of `ids` (every story after the file was lost)."""
+        if not self._writer or self._file is None or not (ids or self._save_all):
+            return
+        with self._lock:
+            index, entries = self._index, self._entries
+            if self._save_all:
+                stories = index.stories()
+            else:
+                stories = {}
+                for i in ids:
+                    story = index.story_of(i)
+                    if story not in stories:
+                        stories[story] = index.members(i)
+            saved = self._saved
+            rows: list[Row] = [
+                (i, story, entries[i].first_seen)
+                for story, members in stories.items()
+                for i in members
+                if saved.get(i) != story and i in entries
+            ]
+        if not rows and not self._save_all:
+            return
+        if self._file.save(rows, now - RECENT):
+            self._saved.update((i, story) for i, story, _ in rows)
+            self._save_all = False
+        else:  # the file is gone: it is written whole next time
+            self._saved, self._save_all = {}, True
+
+
+def read_stories(folder: Path, entries: Sequence[Entry], now: datetime) -> LiveStories:
+    """For a command that only reads the store: the stories the writer saved in `folder`,
+    and those of the recent entries it has not saved yet, matched here."""
+    stories = LiveStories(folder)
+    try:
+        stories.update(entries, now)
+    finally:
+        stories.close()  # what is read stays in memory
+    return stories
+
+
+def _member(entry: Entry, cutoff: datetime) -> Member:
+    """An entry going back into its saved story: shingled only when new items may still
+    join it through the buckets (within the window)."""
+    if entry.first_seen >= cutoff:
+        return entry_member(entry)
+    return Member(entry.id, entry.first_seen, frozenset())
 
 
 def _order(entry: Entry) -> tuple[datetime, str]:

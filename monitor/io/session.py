@@ -58,6 +58,7 @@ from monitor.io.events import (
     Problem,
     Scheduled,
     SourcePolled,
+    StoriesUpdated,
     ViewChanged,
 )
 from monitor.io.live_stories import LiveStories
@@ -149,7 +150,9 @@ class Session(TriageMixin, WatchMixin, RetentionMixin, TextMixin):
         self.index = EntryIndex([], [])  # every stored item's entry, and their index
         self.text_ready = True  # the full texts are indexed (else words match titles only)
         self.ids: set[str] = set()
-        self.stories = LiveStories()  # the recent items' stories (`io.live_stories`)
+        # the recent items' stories (`io.live_stories`), saved beside the store by the writer
+        self.stories = LiveStories(settings.storage, writer=not read_only)
+        self._stories_turn: asyncio.Task[Any] | None = None  # the latest update of them
         self.set_aside = 0  # stored records that cannot be read (`Store.quarantined`)
         self.damage: list[str] = []  # damaged day files and what was saved (`Store.damage`)
         self.states: dict[str, SourceState] = {}
@@ -239,6 +242,7 @@ class Session(TriageMixin, WatchMixin, RetentionMixin, TextMixin):
             await self.articles.aclose()
         await self.close_triage()
         await self.close_watches()
+        await asyncio.to_thread(self.stories.close)  # after an update under way
 
     # -- reading the store ---------------------------------------------------------------------
 
@@ -267,16 +271,32 @@ class Session(TriageMixin, WatchMixin, RetentionMixin, TextMixin):
         self.index, self.states, self.ids, self.loaded = index, states, ids, True
         self.took_triage(*triage)
         self.emit(Loaded(frozenset() if first else frozenset(ids - old), first))
+        # the stories first: the pass's auto-tags and watches wait for them (`evaluate`)
+        self._stories_turn = self._spawn(self._update_stories(index.entries))
         if first and not self.read_only:
             self._spawn(self.recheck(index))
-        self._spawn(asyncio.to_thread(self.stories.update, index.entries, self.now()))
         if self.views:
             await self.refresh_view()
             await asyncio.to_thread(index.key_order)  # now, not on the first filter key
 
+    async def _update_stories(self, entries: Sequence[Entry]) -> None:
+        """Bring the stories up to date with a read of the store, in a thread (one update
+        at a time: `LiveStories.update`), and say so."""
+        with self.reported("finding the stories"):
+            added = await asyncio.to_thread(self.stories.update, entries, self.now())
+            self.emit(StoriesUpdated(added))
+
+    async def stories_ready(self) -> None:
+        """Wait until the stories hold every item of the latest read of the store: the
+        auto-tags and watches of a pass group by story and may ask for one (`story:`)."""
+        turn = self._stories_turn
+        if turn is not None and not turn.done():
+            await asyncio.wait({turn})
+
     def context(self) -> Context:
-        """What queries are evaluated with now: the text index, the triage, categories."""
-        ctx = query_context(self.settings, self.store, self.triage_now())
+        """What queries are evaluated with now: the text index, the triage, categories,
+        the stories."""
+        ctx = query_context(self.settings, self.store, self.triage_now(), self.stories)
         self.text_ready = ctx.text is not None or not self.store.text_backlog()
         return ctx
 
