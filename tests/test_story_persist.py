@@ -196,3 +196,22 @@ def test_the_digest_groups_by_the_saved_stories(tmp_path: Path) -> None:
     found = stories([a, b, c, c2], Only())
     assert sorted(sorted(it.id for it in s.items) for s in found) == [[a.id, b.id], [c.id, c2.id]]
     assert len(stories([a, b, c, c2])) == 3  # without the stories: by the words alone
+
+
+async def test_a_story_whose_first_item_was_dropped_is_saved_under_the_next(
+    tmp_path: Path,
+) -> None:
+    """Retention dropped a story's earliest item: its other items stay one story, named
+    by the earliest left, and the file follows."""
+    a, b, c = (copy(n, STORY, f"Wire {n}", 40 - 10 * n) for n in (1, 2, 3))
+    file = StoryFile(tmp_path, writer=True)
+    assert file.save([(it.id, a.id, it.first_seen) for it in (a, b, c)], a.first_seen)
+    file.close()
+    s = await loaded(session(MemoryStore([b, c]), tmp_path))
+    assert s.stories.story_of(c.id) == b.id
+    await s.close()
+    assert StoryFile(tmp_path, writer=False).stories_of([a.id, b.id, c.id]) == {
+        a.id: a.id,
+        b.id: b.id,
+        c.id: b.id,
+    }

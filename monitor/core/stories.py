@@ -174,8 +174,9 @@ class StoryIndex:
         item_id, buckets = member.id, self._buckets
         self._recent[item_id] = member
         self._keys[item_id] = keys
+        get = buckets.get
         for key in keys:
-            bucket = buckets.get(key)
+            bucket = get(key)
             if bucket is None:  # most buckets hold one member: no list for it
                 buckets[key] = item_id
             elif isinstance(bucket, str):

@@ -66,8 +66,11 @@ class LiveStories:
                 self._index.restore(placed, saved)
                 self._index.add(matched)
                 self._index.forget_before(cutoff)
-            touched = self.refeed(later)
-            self._save([e.id for e in fresh] + touched, now)
+            # a restored item's story id changes only when its saved one is gone (an
+            # item retention dropped, or older than RECENT): saved again then
+            moved = [m.id for m in placed if saved[m.id] not in known]
+            touched = [m.id for m in matched] + moved + self.refeed(later)
+            self._save(touched, now)
         return len(fresh)
 
     def refeed(self, entries: Sequence[Entry]) -> list[str]:
