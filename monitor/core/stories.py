@@ -139,6 +139,15 @@ class StoryIndex:
             self._file(m, keys)
         return [m.id for m in new]
 
+    def refile(self, members: Iterable[Member]) -> int:
+        """Put items restored without shingles into the buckets after all (a reader
+        that has items to match after all); returns how many."""
+        late = [m for m in members if m.shingles and m.id in self._parent]
+        late = [m for m in late if m.id not in self._recent]
+        for m, keys in zip(late, self._band_keys([m.shingles for m in late]), strict=True):
+            self._file(m, keys)
+        return len(late)
+
     # -- inside -----------------------------------------------------------------------
 
     def _add(self, member: Member, keys: list[int]) -> None:

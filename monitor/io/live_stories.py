@@ -45,6 +45,7 @@ class LiveStories:
         self._loaded = False  # the file was read (at the first update)
         self._saved: dict[str, str] = {}  # the writer's: item -> story, as in the file
         self._save_all = False  # the file was lost: write every membership again
+        self._unfiled = False  # a reader's: items of the window restored without shingles
 
     def update(self, entries: Sequence[Entry], now: datetime) -> int:
         """Add the entries not yet in a story (first seen within RECENT): those the file
@@ -59,13 +60,18 @@ class LiveStories:
                 later = [e for e in later if not seen[e.id].annotated]
             saved = self._read_saved(fresh, now)
             cutoff = now - WINDOW
-            placed = [_member(e, cutoff) for e in fresh if e.id in saved]
             matched = [entry_member(e) for e in fresh if e.id not in saved]  # the slow part
+            # a reader with nothing to match leaves the buckets empty until it has
+            shingle = self._writer or bool(matched)
+            placed = [_member(e, cutoff, shingle) for e in fresh if e.id in saved]
+            late = self._late(cutoff) if matched and self._unfiled else []
             with self._lock:
                 self._entries.update((e.id, e) for e in fresh)
                 self._index.restore(placed, saved)
+                self._index.refile(late)
                 self._index.add(matched)
                 self._index.forget_before(cutoff)
+                self._unfiled = (self._unfiled or not shingle) and not matched
             # a restored item's story id changes only when its saved one is gone (an
             # item retention dropped, or older than RECENT): saved again then
             moved = [m.id for m in placed if saved[m.id] not in known]
@@ -119,6 +125,12 @@ class LiveStories:
 
     # -- the file -----------------------------------------------------------------------
 
+    def _late(self, cutoff: datetime) -> list[Member]:
+        """The window's items a reader restored without shingles, shingled now."""
+        with self._lock:
+            window = [e for e in self._entries.values() if e.first_seen >= cutoff]
+        return [entry_member(e) for e in window]
+
     def _read_saved(self, fresh: Sequence[Entry], now: datetime) -> dict[str, str]:
         """The saved story of each fresh entry that has one: the whole file at the first
         update; then, for a reader, what the writer saved since."""
@@ -131,7 +143,7 @@ class LiveStories:
         self._loaded = True
         saved = file.load(now - RECENT)
         if saved is None:
-            if file.missing:
+            if file.missing and self._writer:  # a reader matches, and waits for the writer
                 log.warning("no stories file: the stories of %d items are made again", len(fresh))
             return {}
         if self._writer:
@@ -180,10 +192,10 @@ def read_stories(folder: Path, entries: Sequence[Entry], now: datetime) -> LiveS
     return stories
 
 
-def _member(entry: Entry, cutoff: datetime) -> Member:
+def _member(entry: Entry, cutoff: datetime, shingle: bool) -> Member:
     """An entry going back into its saved story: shingled only when new items may still
-    join it through the buckets (within the window)."""
-    if entry.first_seen >= cutoff:
+    join it through the buckets (within the window), and ones are to be matched."""
+    if shingle and entry.first_seen >= cutoff:
         return entry_member(entry)
     return Member(entry.id, entry.first_seen, frozenset())
 
