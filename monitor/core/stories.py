@@ -114,30 +114,33 @@ class StoryIndex:
                     bucket.remove(item_id)
         return len(old)
 
-    def restore(self, members: Iterable[Member], stories: Mapping[str, str]) -> list[str]:
+    def restore(self, members: Iterable[Member], stories: Mapping[str, str]) -> int:
         """Put items back in the stories they were found in before (`stories`: item id ->
         story id, as saved), comparing nothing: items of one saved story are one story
-        again, whatever a new matching would say. Items already in are skipped; those
-        with shingles (give them for the window's items only) go into the buckets, so
-        that new items can join them. Returns the ids restored, oldest first."""
-        new = sorted(
-            {m.id: m for m in members if m.id not in self._parent and m.id in stories}.values(),
-            key=lambda m: (m.when, m.id),
-        )
-        for m in new:
-            self._parent[m.id] = m.id
-            self._first[m.id] = (m.when, m.id)
-            self._last[m.id] = m.when
-            self._members[m.id] = [m.id]
-        joined: dict[str, str] = {}  # story id -> the item its other items join
-        for m in new:
-            story = stories[m.id]
-            lead = joined.setdefault(story, story if story in self._parent else m.id)
-            self._union(lead, m.id)
-        shingled = [m for m in new if m.shingles]
+        again, whatever a new matching would say (named by their earliest item). Items
+        already in are skipped; those with shingles (give them for the window's items
+        only) go into the buckets, so that new items can join them. Returns how many."""
+        parent, first, last, joined = self._parent, self._first, self._last, self._members
+        groups: dict[str, list[Member]] = {}
+        for m in {m.id: m for m in members if m.id not in parent and m.id in stories}.values():
+            groups.setdefault(stories[m.id], []).append(m)
+        count = 0
+        for story, group in groups.items():
+            group.sort(key=_when)
+            ids = [m.id for m in group]
+            root = self._root(story) if story in parent else ids[0]
+            if root == ids[0]:
+                first[root], last[root], joined[root] = (group[0].when, root), group[0].when, []
+            for i in ids:
+                parent[i] = root
+            first[root] = min(first[root], (group[0].when, ids[0]))
+            last[root] = max(last[root], group[-1].when)
+            joined[root] += ids
+            count += len(ids)
+        shingled = sorted((m for g in groups.values() for m in g if m.shingles), key=_when)
         for m, keys in zip(shingled, self._band_keys([m.shingles for m in shingled]), strict=True):
             self._file(m, keys)
-        return [m.id for m in new]
+        return count
 
     def refile(self, members: Iterable[Member]) -> int:
         """Put items restored without shingles into the buckets after all (a reader
@@ -224,6 +227,10 @@ class StoryIndex:
         for row, i in zip(bands, full, strict=True):
             out[i] = [(value << 5) | band for band, value in enumerate(row)]
         return out
+
+
+def _when(member: Member) -> tuple[datetime, str]:
+    return member.when, member.id
 
 
 def members(items: Iterable[tuple[str, datetime, Iterable[int]]]) -> list[Member]:
