@@ -13,16 +13,16 @@ import pytest
 from msgspec.structs import replace as changed
 
 from monitor.config import Watch
-from monitor.core.cluster import shingles
 from monitor.io.events import AlertRaised
 from monitor.io.ledger import FILE, SCHEMA, Ledger, Match
 from monitor.io.session import Session
 from monitor.io.story_file import StoryFile
-from monitor.model import AlertItem, Item
-from tests.support.dashboard import FakePoll
+from monitor.model import Item
+from tests.support.dashboard import FakePoll, quiet_session
 from tests.support.events import Recorder
-from tests.support.items import NOW, fixed_now, item, settings
+from tests.support.items import NOW, item, settings
 from tests.support.memstore import MemoryStore
+from tests.test_ledger import match as ledger_match
 
 pytestmark = [pytest.mark.anyio, pytest.mark.timeout(60)]
 
@@ -32,17 +32,8 @@ FRENCH = "le président a déclaré lundi que les pourparlers avec le kremlin co
 FISH = "a different story about the kremlin and fishing quotas in the north sea this year"
 
 
-def match(n: int, text: str, story: str | None, watch: str = "K") -> Match:
-    it = item(n, text)
-    return Match(
-        watch=watch,
-        key=it.id,
-        item=AlertItem(it.id, it.title, it.url, it.sources, it.published),
-        matched=("kremlin",),
-        context=text,
-        shingles=shingles(it),
-        story=story,
-    )
+def match(n: int, text: str, story: str | None) -> Match:
+    return replace(ledger_match("K", n, "Wire", text), story=story)
 
 
 def test_matches_join_the_alert_of_their_story_and_no_other(tmp_path: Path) -> None:
@@ -89,15 +80,7 @@ def test_a_ledger_of_the_schema_before_stories_opens(tmp_path: Path) -> None:
 
 def watched(store: MemoryStore, folder: Path, seen: Recorder) -> Session:
     sets = replace(settings(), storage=folder, watches=(Watch("Kremlin", "kremlin"),))
-    return Session(
-        sets,
-        store,
-        listener=seen,
-        now=fixed_now,
-        poll=FakePoll(),
-        annotate=False,
-        text=False,
-    )
+    return quiet_session(sets, store, listener=seen)
 
 
 def copy(n: int, text: str, source: str, minutes: float) -> Item:

@@ -9,6 +9,7 @@ import sqlite3
 from dataclasses import replace
 from datetime import UTC
 from pathlib import Path
+from typing import Any
 
 import pytest
 from msgspec.structs import replace as changed
@@ -19,9 +20,9 @@ from monitor.io.live_stories import LiveStories, read_stories
 from monitor.io.session import Session
 from monitor.io.story_file import FILE, StoryFile
 from monitor.model import Item
-from tests.support.dashboard import FakePoll
+from tests.support.dashboard import quiet_session
 from tests.support.events import Recorder
-from tests.support.items import NOW, fixed_now, item, settings
+from tests.support.items import NOW, item, settings
 from tests.support.memstore import MemoryStore
 
 pytestmark = [pytest.mark.anyio, pytest.mark.timeout(60)]
@@ -40,19 +41,8 @@ STORY = words(0, 40)
 OTHER = words(1000, 40)
 
 
-def session(
-    store: MemoryStore, folder: Path, seen: Recorder | None = None, **kw: object
-) -> Session:
-    return Session(
-        replace(settings(), storage=folder),
-        store,
-        listener=seen,
-        now=fixed_now,
-        poll=FakePoll(),
-        annotate=False,
-        text=False,
-        **kw,  # type: ignore[arg-type]
-    )
+def session(store: MemoryStore, folder: Path, seen: Recorder | None = None, **kw: Any) -> Session:
+    return quiet_session(replace(settings(), storage=folder), store, listener=seen, **kw)
 
 
 async def loaded(s: Session) -> Session:

@@ -25,7 +25,7 @@ from collections.abc import Collection, Iterable
 from datetime import datetime
 from pathlib import Path
 
-from monitor.io.sqlitefile import enable_wal, transaction
+from monitor.io.sqlitefile import check_format, enable_wal, remove_file, transaction
 
 log = logging.getLogger(__name__)
 
@@ -150,9 +150,7 @@ class StoryFile:
         uri = f"{self.path.resolve().as_uri()}?mode=ro"
         db = sqlite3.connect(uri, uri=True, check_same_thread=False, isolation_level=None)
         try:
-            found = db.execute("SELECT v FROM meta WHERE k = 'format'").fetchone()
-            if found is None or found[0] != FORMAT:
-                raise sqlite3.DatabaseError(f"format {found[0] if found else None!r}, not {FORMAT}")
+            check_format(db, FORMAT)
         except BaseException:
             db.close()
             raise
@@ -164,13 +162,7 @@ class StoryFile:
         try:
             enable_wal(db)
             db.execute("PRAGMA synchronous=NORMAL")  # derived data: a lost commit is redone
-            if db.execute("SELECT name FROM sqlite_master WHERE name = 'meta'").fetchone():
-                row = db.execute("SELECT v FROM meta WHERE k = 'format'").fetchone()
-                found = row[0] if row else None
-                if found != FORMAT:
-                    raise sqlite3.DatabaseError(f"format {found!r}, not {FORMAT}")
-            db.executescript(_SCHEMA)
-            db.execute("INSERT OR REPLACE INTO meta VALUES ('format', ?)", (FORMAT,))
+            check_format(db, FORMAT, _SCHEMA)
         except BaseException:
             db.close()
             raise
@@ -184,5 +176,4 @@ class StoryFile:
             return
         log.warning("stories file %s not usable (%s): making it again", self.path, exc)
         with contextlib.suppress(OSError):
-            for suffix in ("", "-wal", "-shm"):
-                Path(f"{self.path}{suffix}").unlink(missing_ok=True)
+            remove_file(self.path)
