@@ -270,6 +270,12 @@ class Stories:
     def story_of(self, entry_id: str) -> str | None:
         return {"A": "A", "C": "A"}.get(entry_id)
 
+    def members(self, entry_id: str) -> list[str]:
+        return ["A", "C"] if self.story_of(entry_id) else []
+
+    def followers(self) -> list[str]:
+        return ["C"]
+
 
 @pytest.mark.parametrize(
     ("query", "with_stories", "without"),

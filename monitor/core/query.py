@@ -59,7 +59,7 @@ The parser and the syntax tree are in `core/query_syntax.py`; this module evalua
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Protocol
@@ -144,6 +144,14 @@ class StoryLookup(Protocol):
 
     def story_of(self, entry_id: str) -> str | None:
         """The id of the item's story; None: the item is in no story."""
+        ...
+
+    def members(self, entry_id: str) -> Collection[str]:
+        """The ids of the items of the item's story (none: it is in no story)."""
+        ...
+
+    def followers(self) -> Collection[str]:
+        """The ids of the items in a story that are not its earliest one."""
         ...
 
 
@@ -447,6 +455,13 @@ def _select_term(t: Term, index: EntryIndex, now: datetime, ctx: Context) -> Mas
             return index.named(names, test)
         named: Mask = index.memo((kind, t.text), lambda: index.named(names, test))
         return named.copy()
+    if kind == "story":  # as `story_test` decides, by ids rather than entry by entry
+        ids = set(ctx.stories.members(t.text)) if ctx.stories is not None else set()
+        return index.ids_in(ids or {t.text})
+    if kind == "is" and t.text == STORY_LEAD:
+        if ctx.stories is None:
+            return index.every()
+        return ~index.ids_in(frozenset(ctx.stories.followers()))
     pred = _compile_term(t, now, ctx)
     if kind == "site":
         sites: Mask = index.memo(("site", t.text), lambda: index.check(index.every(), pred))

@@ -46,6 +46,7 @@ class LiveStories:
         self._saved: dict[str, str] = {}  # the writer's: item -> story, as in the file
         self._save_all = False  # the file was lost: write every membership again
         self._unfiled = False  # a reader's: items of the window restored without shingles
+        self._followers: frozenset[str] | None = None  # `followers`, until the next change
 
     def update(self, entries: Sequence[Entry], now: datetime) -> int:
         """Add the entries not yet in a story (first seen within RECENT): those the file
@@ -72,6 +73,8 @@ class LiveStories:
                 self._index.add(matched)
                 self._index.forget_before(cutoff)
                 self._unfiled = (self._unfiled or not shingle) and not matched
+                if fresh:
+                    self._followers = None
             # a restored item's story id changes only when its saved one is gone (an
             # item retention dropped, or older than RECENT): saved again then
             moved = [m.id for m in placed if saved[m.id] not in known]
@@ -90,12 +93,29 @@ class LiveStories:
             return []
         with self._lock:
             self._entries.update((e.id, e) for e in entries)
+            self._followers = None  # once features change, stories may merge
         return [e.id for e in entries]
 
     def story_of(self, entry_id: str) -> str | None:
         """The id of the entry's story (its earliest item's id); None: in no story yet."""
         with self._lock:
             return self._index.story_of(entry_id) if entry_id in self._index else None
+
+    def members(self, entry_id: str) -> list[str]:
+        """The ids of the items of the entry's story ([]: in no story yet)."""
+        with self._lock:
+            return self._index.members(entry_id) if entry_id in self._index else []
+
+    def followers(self) -> frozenset[str]:
+        """The ids of the items in a story that are not its earliest (for
+        `is:story-lead`), made once per update that changed the stories."""
+        with self._lock:
+            if self._followers is None:
+                stories = self._index.stories()
+                self._followers = frozenset(
+                    i for story, ids in stories.items() for i in ids if i != story
+                )
+            return self._followers
 
     def groups(self) -> dict[str, list[Entry]]:
         """Every story of the recent entries: its id and its entries, oldest first."""
