@@ -9,7 +9,9 @@ as a restart would, a new `LiveStories` restores them from the file: every saved
 back into its story, the items of the last 72 hours shingled again for the band
 buckets, nothing matched. Prints, as medians: the CPU and wall time of that first
 update at open (writer, and a read-only reader), of the matching it replaces (no file),
-and of a later update with nothing new; the file's size.
+and of a later update with nothing new; the file's size; then the wall time of
+`is:story-lead` and `story:ID` over the entries' index with the stories restored, as the
+dashboard's filter asks them.
 """
 
 from __future__ import annotations
@@ -29,6 +31,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.stories import START, generate
 from monitor.core.entries import entry_of
+from monitor.core.index import EntryIndex
+from monitor.core.query import Context, parse_query
 from monitor.io.live_stories import LiveStories
 from monitor.io.story_file import FILE
 from monitor.model import Entry
@@ -76,6 +80,14 @@ def main() -> None:
             reader = LiveStories(folder)
             read.append(timed(lambda reader=reader: reader.update(listed, now)))
             reader.close()
+        index, ctx = EntryIndex.build(listed), Context(stories=reader)
+        biggest = max(reader.groups().values(), key=len)[-1].id
+        asked: dict[str, list[float]] = {}
+        for text in ("is:story-lead", f"story:{biggest}"):
+            query = parse_query(text)
+            for _ in range(args.repeats):
+                took = timed(lambda query=query: query.select(index, now, ctx))[1]
+                asked.setdefault(text, []).append(took)
     finally:
         shutil.rmtree(folder, ignore_errors=True)
 
@@ -93,6 +105,10 @@ def main() -> None:
     print(f"restore at open, read-only reader: median {median(read)}")
     print(f"matching them all instead (no file): median {median(matched)}")
     print(f"a later update with nothing new: median {median(again)}")
+    for text, walls in asked.items():
+        print(
+            f"{text} over the {args.entries:,} entries: median {statistics.median(walls) * 1000:.0f} ms"
+        )
 
 
 if __name__ == "__main__":
