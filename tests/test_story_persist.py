@@ -207,3 +207,16 @@ async def test_a_story_whose_first_item_was_dropped_is_saved_under_the_next(
         b.id: b.id,
         c.id: b.id,
     }
+
+
+async def test_items_retention_dropped_leave_their_story_led_by_the_earliest_left(
+    tmp_path: Path,
+) -> None:
+    a, b, c = (copy(n, STORY, f"Wire {n}", 40 - 10 * n) for n in (1, 2, 3))
+    live = LiveStories(tmp_path, writer=True)
+    live.update([entry_of(it) for it in (a, b, c)], NOW)
+    assert live.followers() == {b.id, c.id}
+    live.update([entry_of(it) for it in (b, c)], NOW)  # a was dropped
+    assert live.followers() == {c.id} and live.story_of(c.id) == a.id
+    assert live.groups() == {a.id: [entry_of(b), entry_of(c)]}
+    live.close()

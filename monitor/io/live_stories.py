@@ -47,14 +47,22 @@ class LiveStories:
         self._save_all = False  # the file was lost: write every membership again
         self._unfiled = False  # a reader's: items of the window restored without shingles
         self._followers: frozenset[str] | None = None  # `followers`, until the next change
+        # items in stories the store no longer has (retention): their stories keep their
+        # id until the next start (restored under the earliest item left), but no longer
+        # show them, and the earliest item left leads them
+        self._gone: set[str] = set()
 
     def update(self, entries: Sequence[Entry], now: datetime) -> int:
         """Add the entries not yet in a story (first seen within RECENT): those the file
         has go back into their saved story, the others are matched; then save what
-        changed. Returns how many were added."""
+        changed. `entries`: every stored one (those missing were dropped: retention).
+        Returns how many were added."""
         with self._updating:
             with self._lock:
                 known, seen = self._index, self._entries
+                gone = seen.keys() - {e.id for e in entries}
+                if gone != self._gone:
+                    self._gone, self._followers = gone, None
                 recent = [e for e in entries if now - e.first_seen <= RECENT]
                 fresh = [e for e in recent if e.id not in known]
                 later = [e for e in recent if e.annotated and e.id in seen]
@@ -111,21 +119,27 @@ class LiveStories:
         `is:story-lead`), made once per update that changed the stories."""
         with self._lock:
             if self._followers is None:
-                stories = self._index.stories()
-                self._followers = frozenset(
-                    i for story, ids in stories.items() for i in ids if i != story
-                )
+                gone, entries = self._gone, self._entries
+                out: set[str] = set()
+                for story, ids in self._index.stories().items():
+                    lead = story
+                    if story in gone:
+                        left = [entries[i] for i in ids if i not in gone and i in entries]
+                        lead = min(left, key=_order).id if left else story
+                    out.update(i for i in ids if i != lead and i not in gone)
+                self._followers = frozenset(out)
             return self._followers
 
     def groups(self) -> dict[str, list[Entry]]:
         """Every story of the recent entries: its id and its entries, oldest first."""
         with self._lock:
             stories = self._index.stories()
-            entries = self._entries
-            return {
-                sid: sorted((entries[i] for i in ids if i in entries), key=_order)
+            entries, gone = self._entries, self._gone
+            found = {
+                sid: sorted((entries[i] for i in ids if i in entries and i not in gone), key=_order)
                 for sid, ids in stories.items()
             }
+            return {sid: group for sid, group in found.items() if group}
 
     def line(self, entry_id: str, clock: Callable[[datetime], str]) -> str:
         """Who ran the entry's story first, and who followed (`pickup_line`); empty when
