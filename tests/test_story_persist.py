@@ -20,7 +20,7 @@ from monitor.io.live_stories import LiveStories, read_stories
 from monitor.io.session import Session
 from monitor.io.story_file import FILE, StoryFile
 from monitor.model import Item
-from tests.support.dashboard import quiet_session
+from tests.support.dashboard import FakePoll, quiet_session
 from tests.support.events import Recorder
 from tests.support.items import NOW, item, settings
 from tests.support.memstore import MemoryStore
@@ -160,6 +160,11 @@ async def test_story_queries_in_the_dashboard(tmp_path: Path) -> None:
     s.set_filter("is:story-lead")
     await s.settle()
     assert sorted(e.id for e in s.view.entries) == [a.id, c.id]
+    poll: FakePoll = s.poll_fn  # type: ignore[assignment]
+    poll.queue = [copy(4, STORY, "Wire D", 5), copy(5, words(3000, 40), "Wire E", 4)]
+    await s.poll()
+    await s.settle()  # the view is made again once the new items are in their stories
+    assert sorted(e.id for e in s.view.entries) == [a.id, c.id, "id000005"]
     await s.close()
 
 
@@ -183,6 +188,12 @@ def test_the_digest_groups_by_the_saved_stories(tmp_path: Path) -> None:
     class Only:  # a and b in one story; the copies of c in none
         def story_of(self, entry_id: str) -> str | None:
             return a.id if entry_id in (a.id, b.id) else None
+
+        def members(self, entry_id: str) -> list[str]:
+            return [a.id, b.id] if self.story_of(entry_id) else []
+
+        def followers(self) -> list[str]:
+            return [b.id]
 
     c2 = copy(4, words(2000, 40), "Wire D", 5)
     found = stories([a, b, c, c2], Only())

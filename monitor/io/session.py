@@ -11,6 +11,9 @@ A pass is defined here once:
 3. `run`: the schedule. Poll due sources on their intervals, write the scheduled digest
    when due, wait for the next due source or a request (`poll_now`).
 
+After each read of the store the new items join their stories (`io/live_stories.py`,
+saved beside the store) before the pass's auto-tags and watches look at them.
+
 Retention (`[storage] keep`) runs in the writer after a poll, at most once an hour:
 items published before the UTC day `keep` ago are dropped, except those any analyst
 starred, tagged by hand or annotated (`io/retention.py`).
@@ -150,8 +153,7 @@ class Session(TriageMixin, WatchMixin, RetentionMixin, TextMixin):
         self.index = EntryIndex([], [])  # every stored item's entry, and their index
         self.text_ready = True  # the full texts are indexed (else words match titles only)
         self.ids: set[str] = set()
-        # the recent items' stories (`io.live_stories`), saved beside the store by the writer
-        self.stories = LiveStories(settings.storage, writer=not read_only)
+        self.stories = LiveStories(settings.storage, writer=not read_only)  # `io.live_stories`
         self._stories_turn: asyncio.Task[Any] | None = None  # the latest update of them
         self.set_aside = 0  # stored records that cannot be read (`Store.quarantined`)
         self.damage: list[str] = []  # damaged day files and what was saved (`Store.damage`)
@@ -281,17 +283,19 @@ class Session(TriageMixin, WatchMixin, RetentionMixin, TextMixin):
 
     async def _update_stories(self, entries: Sequence[Entry]) -> None:
         """Bring the stories up to date with a read of the store, in a thread (one update
-        at a time: `LiveStories.update`), and say so."""
+        at a time: `LiveStories.update`), and say so; a view that asks for them again."""
         with self.reported("finding the stories"):
             added = await asyncio.to_thread(self.stories.update, entries, self.now())
             self.emit(StoriesUpdated(added))
+            query = self.filter.query
+            if added and self.views and query is not None and query.uses_stories():
+                await self.refresh_view()
 
     async def stories_ready(self) -> None:
-        """Wait until the stories hold every item of the latest read of the store: the
-        auto-tags and watches of a pass group by story and may ask for one (`story:`)."""
-        turn = self._stories_turn
-        if turn is not None and not turn.done():
-            await asyncio.wait({turn})
+        """Wait until the stories hold every item of the latest read of the store (the
+        pass's auto-tags and watches may ask for them)."""
+        if self._stories_turn is not None and not self._stories_turn.done():
+            await asyncio.wait({self._stories_turn})
 
     def context(self) -> Context:
         """What queries are evaluated with now: the text index, the triage, categories,
@@ -512,6 +516,7 @@ class Session(TriageMixin, WatchMixin, RetentionMixin, TextMixin):
 
         if self._after_task is not None:  # the actors of the items just polled
             await asyncio.wait({self._after_task})
+        await self.stories_ready()  # the digest groups by them
         ran = None
         try:
             ctx = self.context()  # saved filters may ask for the analyst's triage
