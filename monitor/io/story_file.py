@@ -97,7 +97,7 @@ class StoryFile:
     def save(self, rows: Iterable[Row], before: datetime) -> bool:
         """The writer: save these memberships (new, or moved to another story by a
         merge), and drop the rows of items first seen before `before`, in one commit.
-        False when it failed (the file is then made again at the next load)."""
+        False when it failed: the file is removed, and the caller writes it whole."""
         if not self.writer:
             return False
         values = [(item, story, seen.timestamp()) for item, story, seen in rows]
