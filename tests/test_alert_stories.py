@@ -18,22 +18,22 @@ from monitor.io.ledger import FILE, SCHEMA, Ledger, Match
 from monitor.io.session import Session
 from monitor.io.story_file import StoryFile
 from monitor.model import Item
+from tests.support.alerts import WIRE
+from tests.support.alerts import match as ledger_match
 from tests.support.dashboard import FakePoll, quiet_session
 from tests.support.events import Recorder
 from tests.support.items import NOW, item, settings
 from tests.support.memstore import MemoryStore
-from tests.test_ledger import match as ledger_match
 
 pytestmark = [pytest.mark.anyio, pytest.mark.timeout(60)]
 
 AT = datetime(2026, 12, 4, 10, 0, tzinfo=UTC)
-WIRE = "the president said on monday that talks with the kremlin would go on next week"
 FRENCH = "le président a déclaré lundi que les pourparlers avec le kremlin continueraient"
 FISH = "a different story about the kremlin and fishing quotas in the north sea this year"
 
 
 def match(n: int, text: str, story: str | None) -> Match:
-    return replace(ledger_match("K", n, "Wire", text), story=story)
+    return ledger_match("K", n, "Wire", text, story)
 
 
 def test_matches_join_the_alert_of_their_story_and_no_other(tmp_path: Path) -> None:
