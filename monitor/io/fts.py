@@ -37,7 +37,7 @@ from monitor.core.entries import doc_key
 from monitor.core.fold import folded_words
 from monitor.core.index import Ints
 from monitor.core.query_syntax import Near, Node, Not, Or, Term, short_prefix
-from monitor.io.sqlitefile import check_format, enable_wal, remove_file
+from monitor.io.sqlitefile import check_format, enable_wal, made_again, remove_file
 from monitor.model import Item
 
 log = logging.getLogger(__name__)
@@ -134,10 +134,7 @@ class TextIndex:
             return True
 
     def _replaced(self) -> bool:
-        try:
-            return self.path.stat().st_ino != self._inode
-        except OSError:
-            return True
+        return made_again(self.path, self._inode)
 
     def _connect(self) -> sqlite3.Connection:
         if self.readonly:

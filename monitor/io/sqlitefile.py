@@ -75,3 +75,12 @@ def remove_file(path: Path) -> None:
     made again)."""
     for suffix in ("", "-wal", "-shm"):
         Path(f"{path}{suffix}").unlink(missing_ok=True)
+
+
+def made_again(path: Path, inode: int) -> bool:
+    """Whether the file a reader opened (its `inode`) was replaced since: the writer made
+    it again (or it is gone)."""
+    try:
+        return path.stat().st_ino != inode
+    except OSError:
+        return True

@@ -25,7 +25,13 @@ from collections.abc import Collection, Iterable
 from datetime import datetime
 from pathlib import Path
 
-from monitor.io.sqlitefile import check_format, enable_wal, remove_file, transaction
+from monitor.io.sqlitefile import (
+    check_format,
+    enable_wal,
+    made_again,
+    remove_file,
+    transaction,
+)
 
 log = logging.getLogger(__name__)
 
@@ -138,10 +144,7 @@ class StoryFile:
             return self._db
 
     def _replaced(self) -> bool:
-        try:
-            return self.path.stat().st_ino != self._inode
-        except OSError:
-            return True
+        return made_again(self.path, self._inode)
 
     def _connect_read(self) -> sqlite3.Connection | None:
         if not self.path.exists():
