@@ -31,11 +31,14 @@ START = datetime(2026, 11, 1, tzinfo=UTC)
 DAYS = 30
 
 
-def generate(n: int, rng: random.Random, words: list[str], start: int = 0) -> list[Item]:
-    """`n` items, about a third of them edited copies of an earlier one."""
+def generate(
+    n: int, rng: random.Random, words: list[str], start: int = 0, days: int = DAYS
+) -> list[Item]:
+    """`n` items over `days` from START, about a third of them edited copies of an
+    earlier one."""
     out: list[Item] = []
     for i in range(n):
-        when = START + timedelta(seconds=rng.uniform(0, DAYS * 86400))
+        when = START + timedelta(seconds=rng.uniform(0, days * 86400))
         if out and rng.random() < 0.33:
             base = rng.choice(out[-500:])
             body = base.text.split() if base.text else []

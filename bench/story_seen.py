@@ -136,8 +136,7 @@ def main() -> None:
                 triage.mark_story(seen_story(story_id, NOW - timedelta(minutes=20), items), ids)
                 marking.append(time.perf_counter() - start)
             start = time.process_time()
-            wanted = [e for e in entries if e.id in fresh]
-            decision = judge_copies(triage, stories, store, fresh, True, wanted, NOW)  # type: ignore[arg-type]
+            decision = judge_copies(triage, stories, store, fresh, True)  # type: ignore[arg-type]
             judging.append(time.process_time() - start)
             triage.close()
     assert decision is not None

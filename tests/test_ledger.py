@@ -9,26 +9,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from monitor.core.alerts import due_at, keyword_context
-from monitor.io.ledger import Ledger, Match
-from monitor.model import AlertItem
-
-NOW = datetime(2026, 12, 4, 10, 0, tzinfo=UTC)
-WIRE = "the president said on monday that talks with the kremlin would go on next week"
-
-
-def match(watch: str, n: int, source: str, text: str = WIRE) -> Match:
-    from monitor.core.cluster import shingles
-    from tests.support.items import item
-
-    it = item(n, text, sources=[source])
-    return Match(
-        watch=watch,
-        key=it.id,
-        item=AlertItem(it.id, it.title, it.url, it.sources, it.published),
-        matched=("kremlin",),
-        context=text,
-        shingles=shingles(it),
-    )
+from monitor.io.ledger import Ledger
+from tests.support.alerts import NOW, match
 
 
 def test_one_alert_per_story_and_no_match_twice(tmp_path: Path) -> None:

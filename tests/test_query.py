@@ -16,6 +16,7 @@ from monitor.core.query import (
     MAX_DEPTH,
     MAX_LENGTH,
     MAX_TERMS,
+    Context,
     Query,
     QueryError,
     QueryTooLong,
@@ -263,6 +264,45 @@ def test_long_queries_do_not_recurse_deeply() -> None:
     assert parse_query("-" * (MAX_LENGTH - 7) + "russie").matches(B, NOW)
 
 
+class Stories:
+    """A story lookup: A and C are one story (A the earliest), B is in none."""
+
+    def story_of(self, entry_id: str) -> str | None:
+        return {"A": "A", "C": "A"}.get(entry_id)
+
+    def members(self, entry_id: str) -> list[str]:
+        return ["A", "C"] if self.story_of(entry_id) else []
+
+    def followers(self) -> list[str]:
+        return ["C"]
+
+
+@pytest.mark.parametrize(
+    ("query", "with_stories", "without"),
+    [
+        ("story:A", "AC", "A"),
+        ("story:C", "AC", "C"),  # any item of the story names it
+        ("story:B", "B", "B"),  # an item in no story is a story of its own
+        ("story:nothing", "", ""),
+        ('story:"C"', "AC", "C"),
+        ("is:story-lead", "AB", "ABC"),  # one row per story
+        ("-is:story-lead", "C", ""),
+        ("is:story-lead lang:fr", "A", "AC"),
+        ("story:C -is:story-lead", "C", ""),
+        ("story:A OR story:B", "ABC", "AB"),
+    ],
+)
+def test_story_terms(query: str, with_stories: str, without: str) -> None:
+    q = parse_query(query)
+    assert q.uses_stories() and not q.uses_triage()
+    index = EntryIndex.build(ALL)
+    for ctx, ids in ((Context(stories=Stories()), with_stories), (Context(), without)):
+        assert "".join(e.id for e in ALL if q.matches(e, NOW, ctx)) == ids
+        assert "".join(e.id for e in index.rows(q.select(index, NOW, ctx))) == ids
+    assert not parse_query("russie is:unread").uses_stories()
+    assert parse_query("is:story-lead is:unread").uses_triage()
+
+
 # --- errors ------------------------------------------------------------------------------------
 
 
@@ -309,6 +349,10 @@ def test_long_queries_do_not_recurse_deeply() -> None:
         ("after:yesterday", 6, "takes a date"),
         ("before:16-11-14", 7, "takes a date"),
         ('before:"2016-11-14', 7, "quote is never closed"),
+        ("story:", 0, "story: needs a value"),
+        ('story:""', 0, "story: needs a value"),
+        ("is:story", 3, "is: takes one of unread, read, starred, new-angle, story-lead"),
+        ("is:lead", 3, "story-lead"),
         ("(" * (MAX_DEPTH + 1) + "a" + ")" * (MAX_DEPTH + 1), MAX_DEPTH, "nested"),
     ],
 )

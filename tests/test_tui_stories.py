@@ -9,9 +9,7 @@ from datetime import timedelta
 import pytest
 from msgspec.structs import replace
 
-from monitor.core.query import parse_query
 from monitor.core.story_view import SCORE_WORDS
-from monitor.core.view import Filter
 from monitor.io.triage import Triage
 from monitor.model import Item
 from monitor.tui.app import MonitorApp
@@ -96,44 +94,21 @@ async def test_S_toggles_the_ranked_stories_with_the_timeline() -> None:
         assert not app.main.stories_shown and app.focused is app.main.timeline
 
 
-async def test_enter_filters_the_timeline_to_the_story() -> None:
-    """`Enter` sets the filter `story:ID`. Until the query term `story:` is in the query
-    language, the filter line says it does not know it; see the xfail test below."""
-    app = stories_app()
-    async with app.run_test(size=(120, 40)) as pilot:
-        await open_stories(pilot, app)
-        await pilot.press("enter")
-        await settle(pilot)
-        assert not app.main.stories_shown and app.focused is not story_list(app)
-        if app.session.filter.text != "story:id000001":  # the term is not known yet
-            assert 'unknown field "story:"' in screen_text(app)
-
-
-@pytest.mark.xfail(reason="the story: query term is not in the query language yet", strict=True)
 async def test_enter_shows_the_story_oldest_first_with_the_first_marked() -> None:
-    app = stories_app()
-    async with app.run_test(size=(120, 40)) as pilot:
-        await open_stories(pilot, app)
-        await pilot.press("enter")
-        await settle(pilot)
-        assert app.session.filter.text == "story:id000001"
-        assert [e.id for e in app.main.timeline.entries] == ["id000001", "id000002", "id000003"]
-        first = next(line for line in screen_text(app).splitlines() if "first" in line)
-        assert TALKS[:20] in first and SOURCES[0] in first
-
-
-async def test_a_story_filter_lists_its_items_oldest_first_the_first_marked() -> None:
-    """The order and the mark, with a query that selects the story's items standing in
-    for the `story:` term."""
+    """`Enter` sets the filter `story:ID`: the story's items, oldest first, the first one
+    marked "first" (the timeline is newest first otherwise)."""
     app = stories_app()
     async with app.run_test(size=(120, 40)) as pilot:
         await settle(pilot)
         assert app.main.timeline.entries[0].id == "id000010"  # newest first, as ever
-        app.session._refilter(Filter("story:id000001", parse_query("title:kremlin")))
+        await open_stories(pilot, app)
+        await pilot.press("enter")
         await settle(pilot)
+        assert not app.main.stories_shown and app.focused is not story_list(app)
+        assert app.session.filter.text == "story:id000001"
         assert [e.id for e in app.main.timeline.entries] == ["id000001", "id000002", "id000003"]
         lines = [line for line in screen_text(app).splitlines() if TALKS[:12] in line]
-        assert "first " + TALKS[:12] in lines[0]
+        assert "first " + TALKS[:12] in lines[0] and SOURCES[0] in lines[0]
         assert all("first" not in line for line in lines[1:])
 
 

@@ -98,14 +98,17 @@ def cmd_watches_test(args: argparse.Namespace) -> int:
         whole = store.entry_index()
         since = now - timedelta(days=args.days)
         recent = [e for e in whole.entries if e.first_seen >= since]
-        ctx = context_of(settings, store, query)
+        ctx = context_of(settings, store, query, stories=True)  # alerts group by story
         matches = find_matches(
             [(watch, query)], recent, whole, store, now, ctx, settings, since=since
         )
-        items = [it for it in (store.get(m.item.id) for m in matches if m.key == m.item.id) if it]
+        loose = [m.item.id for m in matches if m.key == m.item.id and m.story is None]
+        items = [it for it in map(store.get, loose) if it]
     finally:
         store.close()
-    stories = len(cluster(items)) + len({m.key for m in matches if m.key != m.item.id})
+    grouped = {m.story for m in matches if m.story is not None}
+    rules = {m.key for m in matches if m.key != m.item.id}
+    stories = len(grouped) + len(cluster(items)) + len(rules)
     lines = []
     for m in sorted(matches, key=lambda m: m.item.published, reverse=True):
         when = m.item.published.astimezone(UTC)

@@ -18,7 +18,7 @@ from monitor.core.normalize import plain_line, plain_text
 if TYPE_CHECKING:
     from datetime import timedelta
 
-    from monitor.core.query import Context, Query
+    from monitor.core.query import Context, Query, StoryLookup
     from monitor.io.store import Store
 
 # The statuses (README, Commands): 1 when the command could not do its work (the store
@@ -135,9 +135,19 @@ def parse_or_fail(text: str) -> Query:
         raise CliError(f"bad query: {exc.message}\n  {shown}\n  {caret}", EXIT_CONFIG) from None
 
 
-def context_of(settings: Settings, store: Store, *queries: Query | None) -> Context:
-    """What `queries` are evaluated with: the store's text index, the categories, and the
-    analyst's triage when one of them asks about it (is:, tag:, has:note)."""
+def stories_of(settings: Settings, store: Store) -> StoryLookup:
+    """The stories of the recent items, as the writer saved them (`io.live_stories`)."""
+    from monitor.io.context import saved_stories
+
+    return saved_stories(settings, store)
+
+
+def context_of(
+    settings: Settings, store: Store, *queries: Query | None, stories: bool = False
+) -> Context:
+    """What `queries` are evaluated with: the store's text index, the categories, the
+    analyst's triage when one of them asks about it (is:, tag:, has:note), and the
+    stories when one asks about them (story:, is:story-lead) or `stories` (the digest)."""
     from monitor.io.context import query_context
 
     triage = None
@@ -149,7 +159,9 @@ def context_of(settings: Settings, store: Store, *queries: Query | None) -> Cont
             triage = triage_state(settings)
         except TriageError as exc:
             say(f"monitor: {exc}: no item counts as starred, tagged or read", file=sys.stderr)
-    return query_context(settings, store, triage)
+    if not stories:
+        stories = any(q is not None and q.uses_stories() for q in queries)
+    return query_context(settings, store, triage, stories_of(settings, store) if stories else None)
 
 
 def write_lines(lines: list[str]) -> None:

@@ -19,12 +19,13 @@ from monitor.cli.common import (
     save,
     settings_of,
     store_of,
+    stories_of,
     writing_stdout,
 )
 from monitor.config import Settings
 from monitor.core.export import chunks
 from monitor.core.names import apply_names, entry_names
-from monitor.core.query import Query
+from monitor.core.query import Query, StoryLookup
 from monitor.io.context import query_context, triage_state
 from monitor.io.store import Store
 from monitor.io.triage import TriageError
@@ -95,17 +96,21 @@ def selected_items(
     query: Query | None,
     since: datetime | None,
     triage: TriageState,
+    stories: StoryLookup | None = None,
 ) -> Iterator[Item]:
     """The items to export, newest first: all of them (from `since`), or those `query`
     matches, found in the store's index and read one by one. An actor has one spelling
-    and one kind throughout (`entry_names`, from the index of the items exported)."""
+    and one kind throughout (`entry_names`, from the index of the items exported).
+    `stories`: those `story:` and `is:story-lead` ask about (read when not given)."""
     if query is None:
         names = entry_names(e for e in store.entries() if since is None or e.published >= since)
         for item in store.items(since=since):
             yield apply_names(item, names)
         return
     index = store.entry_index()
-    ctx = query_context(settings, store, triage)
+    if stories is None and query.uses_stories():
+        stories = stories_of(settings, store)
+    ctx = query_context(settings, store, triage, stories)
     found = index.rows(query.select(index, datetime.now(UTC), ctx))
     found.sort(key=lambda e: e.published, reverse=True)  # newest first, ties kept in order
     if since is not None:

@@ -191,6 +191,7 @@ query syntax (case and accents never matter):
   title:x  text:x  author:x   in the title; in the summary or full text; in the author
   site:lemonde.fr  category:politique  status:page|feed|failed|pending|paywall|blocked …
   is:unread  is:read  is:starred  tag:NAME  #NAME  has:note  has:tag  has:text
+  story:ID  is:story-lead     the items of item ID's story; the earliest item of each story
 """
 
 
@@ -323,7 +324,7 @@ def cmd_digest(args: argparse.Namespace) -> int:
     store = store_of(settings, readonly=True)
     try:
         saved = [parse_query(f.query) for f in settings.filters if _parses(f.query)]
-        ctx = context_of(settings, store, query, *saved)
+        ctx = context_of(settings, store, query, *saved, stories=True)  # the digest groups
         try:
             digest = make_digest(settings, store, day, tz, tz_name, now, query, ctx)
         except OverflowError:  # the day before or after is not in the calendar

@@ -13,6 +13,7 @@ from monitor.cli.common import (
     parse_or_fail,
     settings_of,
     store_of,
+    stories_of,
     write_lines,
 )
 from monitor.cli.export import selected_items, since_of, triage_of
@@ -28,11 +29,12 @@ def cmd_stories(args: argparse.Namespace) -> int:
     triage = triage_of(settings)
     store = store_of(settings, readonly=True)
     try:
-        items = list(selected_items(settings, store, query, since, triage))
+        grouping = stories_of(settings, store)
+        items = list(selected_items(settings, store, query, since, triage, grouping))
     finally:
         store.close()
     now = datetime.now(UTC)
-    rows = story_rows(items, now)[: args.limit]
+    rows = story_rows(items, now, grouping)[: args.limit]
     if args.format == "json":
         write_lines([json.dumps([r.to_json() for r in rows], ensure_ascii=False, indent=2)])
         return EXIT_OK

@@ -17,7 +17,7 @@ from monitor.core.cluster import cluster
 from monitor.core.entries import entry_of
 from monitor.core.index import EntryIndex
 from monitor.core.names import settle_items
-from monitor.core.query import NO_CONTEXT, Context, Query, QueryError, parse_query
+from monitor.core.query import NO_CONTEXT, Context, Query, QueryError, StoryLookup, parse_query
 from monitor.model import ActorKind, Item, SourceState, TriageState
 
 SCHEMA = 1  # the digest JSON's schema version (docs/digest.md)
@@ -217,9 +217,20 @@ def make_story(items: Sequence[Item]) -> Story:
     )
 
 
-def stories(items: Sequence[Item]) -> list[Story]:
-    """Clustered stories, ranked by number of sources, then the most recent first."""
-    found = [make_story([items[i] for i in group]) for group in cluster(items)]
+def stories(items: Sequence[Item], grouping: StoryLookup | None = None) -> list[Story]:
+    """The items' stories, ranked by number of sources, then the most recent first: by
+    the live stories (`grouping`: the same clusters as the dashboard and the alerts),
+    and clustered here for the items in none of them (all, without `grouping`)."""
+    groups: dict[str, list[Item]] = {}
+    loose: list[Item] = []
+    for it in items:
+        story = grouping.story_of(it.id) if grouping is not None else None
+        if story is None:
+            loose.append(it)
+        else:
+            groups.setdefault(story, []).append(it)
+    found = [make_story(group) for group in groups.values()]
+    found += [make_story([loose[i] for i in group]) for group in cluster(loose)]
     found.sort(key=lambda s: (-len(s.sources), -s.items[-1].published.timestamp(), s.title))
     return found
 
@@ -323,7 +334,7 @@ def build_digest(
         sources=tuple(sorted(_sources(today))),
         configured=len(source_names),
         failed=tuple(failed_sources(states or {}, source_names, day, zone)),
-        stories=tuple(stories(today)),
+        stories=tuple(stories(today, ctx.stories)),
         actors=tuple(actors),
         quotes=tuple(day_quotes(today, actors)),
         sections=tuple(sections(today, filters, generated_at, ctx)),

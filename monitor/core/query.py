@@ -23,6 +23,8 @@
                                     pending, or why not: paywall, blocked, timeout …
     is:unread  is:read  is:starred  the analyst's triage
     is:new-angle                    later copies of a story marked seen, with a new angle
+    story:ID                        the items of the story item ID is in (`core.stories`)
+    is:story-lead                   the earliest item of its story (one row per story)
     tag:sanctions  #sanctions       tagged so (case-insensitive)
     has:note  has:tag  has:text     annotated; tagged at all; with a full text
 
@@ -58,7 +60,7 @@ The parser and the syntax tree are in `core/query_syntax.py`; this module evalua
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Protocol
@@ -70,6 +72,7 @@ from monitor.core.query_syntax import (
     MAX_DEPTH,
     MAX_LENGTH,
     MAX_TERMS,
+    STORY_LEAD,
     And,
     Near,
     Node,
@@ -99,6 +102,7 @@ from monitor.core.query_terms import (
     site_test,
     source_test,
     status_test,
+    story_test,
     text_test,
     triage_test,
 )
@@ -113,6 +117,7 @@ __all__ = [
     "Query",
     "QueryError",
     "QueryTooLong",
+    "StoryLookup",
     "actor_query",
     "filter_entries",
     "highlight_spans",
@@ -134,15 +139,34 @@ class TextSearch(Protocol):
         ...
 
 
+class StoryLookup(Protocol):
+    """The stories of the recent items (`io.live_stories.LiveStories`): which story an
+    item is in, by the story's id (its earliest item's id)."""
+
+    def story_of(self, entry_id: str) -> str | None:
+        """The id of the item's story; None: the item is in no story."""
+        ...
+
+    def members(self, entry_id: str) -> Collection[str]:
+        """The ids of the items of the item's story (none: it is in no story)."""
+        ...
+
+    def followers(self) -> Collection[str]:
+        """The ids of the items in a story that are not its earliest one."""
+        ...
+
+
 @dataclass(frozen=True, slots=True)
 class Context:
     """What a query needs besides the entries: the whole-text index (None: words match
-    `Entry.search` only), the analyst's triage (None: nothing is starred, tagged or read)
-    and the category of each source (folded, by source name)."""
+    `Entry.search` only), the analyst's triage (None: nothing is starred, tagged or read),
+    the category of each source (folded, by source name) and the stories (None: each
+    item is a story of its own)."""
 
     text: TextSearch | None = None
     triage: TriageState | None = None
     categories: Mapping[str, str] = field(default_factory=dict)
+    stories: StoryLookup | None = None
 
 
 NO_CONTEXT = Context()
@@ -221,12 +245,16 @@ def _compile_term(t: Term, now: datetime, ctx: Context) -> _Pred:
         return lambda e: on_site[e.url]
     if kind == "status":
         return status_test(t.text)
+    if kind == "story" or (kind == "is" and t.text == STORY_LEAD):
+        return story_test(t, ctx.stories)
     return triage_test(t, ctx.triage or TriageState())
 
 
 def _asks_triage(node: Node) -> bool:
     match node:
-        case Term(kind="is" | "tag"):
+        case Term(kind="is", text=text):
+            return text != STORY_LEAD
+        case Term(kind="tag"):
             return True
         case Term(kind="has", text=text):
             return text in ("note", "tag")
@@ -234,6 +262,17 @@ def _asks_triage(node: Node) -> bool:
             return _asks_triage(child)
         case And(children) | Or(children):
             return any(_asks_triage(c) for c in children)
+    return False
+
+
+def _asks_stories(node: Node) -> bool:
+    match node:
+        case Term(kind="story") | Term(kind="is", text="story-lead"):
+            return True
+        case Not(child):
+            return _asks_stories(child)
+        case And(children) | Or(children):
+            return any(_asks_stories(c) for c in children)
     return False
 
 
@@ -302,6 +341,11 @@ class Query:
         """Whether the query asks about the analyst's triage (is:, tag:, has:note, has:tag),
         which its context must then hold."""
         return self._tree is not None and _asks_triage(self._tree)
+
+    def uses_stories(self) -> bool:
+        """Whether the query asks about stories (story:, is:story-lead), which its context
+        must then hold."""
+        return self._tree is not None and _asks_stories(self._tree)
 
     def highlights(self) -> tuple[str, ...]:
         """Folded words and phrases worth highlighting (not the negated ones), for
@@ -412,6 +456,13 @@ def _select_term(t: Term, index: EntryIndex, now: datetime, ctx: Context) -> Mas
             return index.named(names, test)
         named: Mask = index.memo((kind, t.text), lambda: index.named(names, test))
         return named.copy()
+    if kind == "story":  # as `story_test` decides, by ids rather than entry by entry
+        ids = set(ctx.stories.members(t.text)) if ctx.stories is not None else set()
+        return index.ids_in(ids or {t.text})
+    if kind == "is" and t.text == STORY_LEAD:
+        if ctx.stories is None:
+            return index.every()
+        return ~index.ids_in(frozenset(ctx.stories.followers()))
     pred = _compile_term(t, now, ctx)
     if kind == "site":
         sites: Mask = index.memo(("site", t.text), lambda: index.check(index.every(), pred))

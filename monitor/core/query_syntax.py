@@ -28,9 +28,11 @@ FIELDS = (
     "is",
     "tag",
     "has",
+    "story",
 )
 TEXT_FIELDS = ("title", "text", "author")  # words of one part of the item, not of all of it
-IS_VALUES = ("unread", "read", "starred", "new-angle")
+STORY_LEAD = "story-lead"  # is:story-lead: the earliest item of its story
+IS_VALUES = ("unread", "read", "starred", "new-angle", STORY_LEAD)
 HAS_VALUES = ("note", "tag", "text")
 # status: how the text was obtained (Item.text_status), why it was not (Item.text_error),
 # or "pending" (not tried yet).
@@ -82,10 +84,12 @@ class QueryTooLong(QueryError):
 @dataclass(frozen=True, slots=True)
 class Term:
     # word | phrase | actor | source | lang | since | before | after | site | category |
-    # status | is | tag | has
+    # status | is | tag | has | story
     kind: str
     words: tuple[str, ...] = ()  # folded words (word, phrase, actor)
-    text: str = ""  # folded text (actor, source, lang, …) or the highlight form (word, phrase)
+    # folded text (actor, source, lang, …), the highlight form (word, phrase), or the item
+    # id as written (story)
+    text: str = ""
     seconds: float | None = None  # since: a duration
     day: datetime = DAWN  # since:, before:, after: a day's start
     field: str = ""  # word, phrase: "" for anywhere, or one of TEXT_FIELDS
@@ -310,6 +314,8 @@ def _field(name: str, value: str, pos: int, vpos: int, quoted: bool = False) -> 
         return Term(term.kind, term.words, term.text, field=name)
     if name in ("site", "category"):
         return Term(name, text=folded)
+    if name == "story":  # an item id, as stored: not folded
+        return Term("story", text=value.strip())
     if name == "tag":
         return Term("tag", text=" ".join(value.casefold().split()))
     for field_name, values in (("is", IS_VALUES), ("has", HAS_VALUES), ("status", STATUS_VALUES)):

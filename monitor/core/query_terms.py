@@ -7,13 +7,16 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from monitor.core.fold import WORD, fold_text
 from monitor.core.names import name_key
 from monitor.core.query_syntax import DAWN, Near, Term
 from monitor.model import Entry, TriageState
+
+if TYPE_CHECKING:
+    from monitor.core.query import StoryLookup
 
 Pred = Callable[[Entry], bool]
 
@@ -132,6 +135,16 @@ def triage_test(t: Term, triage: TriageState) -> Pred:
         any_tag = frozenset().union(*triage.tags.values())
         return lambda e: e.id in any_tag
     return lambda e: e.has_text
+
+
+def story_test(t: Term, stories: StoryLookup | None) -> Pred:
+    """`story:ID`: the items of the story item ID is in; `is:story-lead`: each story's
+    earliest item. An item in no story (or no `stories` at all) is a story of its own."""
+    story_of = stories.story_of if stories is not None else lambda _: None
+    if t.kind == "is":  # is:story-lead
+        return lambda e: story_of(e.id) in (None, e.id)
+    wanted = story_of(t.text) or t.text
+    return lambda e: (story_of(e.id) or e.id) == wanted
 
 
 def moment(t: Term, now: datetime) -> datetime:

@@ -12,7 +12,7 @@ follows the window, not the history; their story memberships stay.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -29,6 +29,7 @@ from monitor.core.cluster import (
 )
 from monitor.core.digest import Story, make_story
 from monitor.core.fold import folded_words
+from monitor.core.query import StoryLookup
 from monitor.core.story_view import growth, quiet_hours, story_score
 from monitor.model import Entry, Item
 
@@ -114,6 +115,43 @@ class StoryIndex:
                     bucket.remove(item_id)
         return len(old)
 
+    def restore(self, members: Iterable[Member], stories: Mapping[str, str]) -> int:
+        """Put items back in the stories they were found in before (`stories`: item id ->
+        story id, as saved), comparing nothing: items of one saved story are one story
+        again, whatever a new matching would say (named by their earliest item). Items
+        already in are skipped; those with shingles (give them for the window's items
+        only) go into the buckets, so that new items can join them. Returns how many."""
+        parent, first, last, joined = self._parent, self._first, self._last, self._members
+        groups: dict[str, list[Member]] = {}
+        for m in {m.id: m for m in members if m.id not in parent and m.id in stories}.values():
+            groups.setdefault(stories[m.id], []).append(m)
+        count = 0
+        for story, group in groups.items():
+            group.sort(key=_when)
+            ids = [m.id for m in group]
+            root = self._root(story) if story in parent else ids[0]
+            if root == ids[0]:
+                first[root], last[root], joined[root] = (group[0].when, root), group[0].when, []
+            for i in ids:
+                parent[i] = root
+            first[root] = min(first[root], (group[0].when, ids[0]))
+            last[root] = max(last[root], group[-1].when)
+            joined[root] += ids
+            count += len(ids)
+        shingled = sorted((m for g in groups.values() for m in g if m.shingles), key=_when)
+        for m, keys in zip(shingled, self._band_keys([m.shingles for m in shingled]), strict=True):
+            self._file(m, keys)
+        return count
+
+    def refile(self, members: Iterable[Member]) -> int:
+        """Put items restored without shingles into the buckets after all (a reader
+        that has items to match after all); returns how many."""
+        late = [m for m in members if m.shingles and m.id in self._parent]
+        late = [m for m in late if m.id not in self._recent]
+        for m, keys in zip(late, self._band_keys([m.shingles for m in late]), strict=True):
+            self._file(m, keys)
+        return len(late)
+
     # -- inside -----------------------------------------------------------------------
 
     def _add(self, member: Member, keys: list[int]) -> None:
@@ -142,10 +180,16 @@ class StoryIndex:
             tried[root] = tried.get(root, 0) + 1
             if same_story(member.shingles, self._recent[other].shingles):
                 self._union(item_id, other)
+        self._file(member, keys)
+
+    def _file(self, member: Member, keys: list[int]) -> None:
+        """Put a member in the buckets of its band keys, where later items find it."""
+        item_id, buckets = member.id, self._buckets
         self._recent[item_id] = member
         self._keys[item_id] = keys
+        get = buckets.get
         for key in keys:
-            bucket = buckets.get(key)
+            bucket = get(key)
             if bucket is None:  # most buckets hold one member: no list for it
                 buckets[key] = item_id
             elif isinstance(bucket, str):
@@ -186,6 +230,10 @@ class StoryIndex:
         return out
 
 
+def _when(member: Member) -> tuple[datetime, str]:
+    return member.when, member.id
+
+
 def members(items: Iterable[tuple[str, datetime, Iterable[int]]]) -> list[Member]:
     """`Member`s from (id, time, shingles) triples."""
     return [Member(item_id, when, frozenset(s)) for item_id, when, s in items]
@@ -222,15 +270,27 @@ class StoryRow:
         }
 
 
-def story_rows(items: Sequence[Item], now: datetime) -> list[StoryRow]:
-    """The stories of `items`, highest score first (then the most recently updated)."""
+def story_rows(
+    items: Sequence[Item], now: datetime, grouping: StoryLookup | None = None
+) -> list[StoryRow]:
+    """The stories of `items`, highest score first (then the most recently updated): by
+    the live stories (`grouping`, as saved), matched here for the items in none."""
+    groups: dict[str, list[str]] = {}
+    loose = []
+    for it in items:
+        found = grouping.story_of(it.id) if grouping is not None else None
+        if found is None:
+            loose.append(it)
+        else:
+            groups.setdefault(found, []).append(it.id)
     index = StoryIndex()
-    index.add(Member(it.id, it.first_seen, frozenset(shingles(it))) for it in items)
+    index.add(Member(it.id, it.first_seen, frozenset(shingles(it))) for it in loose)
+    groups.update(index.stories())
     by_id = {it.id: it for it in items}
     rows: list[StoryRow] = []
-    for story_id, ids in index.stories().items():
+    for story_id, ids in groups.items():
         story = make_story([by_id[i] for i in ids])
-        first = by_id[story_id]
+        first = min((by_id[i] for i in ids), key=lambda it: (it.first_seen, it.id))
         grown = growth((it.first_seen for it in story.items), now)
         last = max(it.first_seen for it in story.items)
         rows.append(

@@ -8,7 +8,7 @@ from datetime import datetime
 
 from monitor.config import Settings
 from monitor.core.fold import fold_text
-from monitor.core.query import Context
+from monitor.core.query import Context, StoryLookup
 from monitor.io.clock import utcnow
 from monitor.io.store import Store
 from monitor.io.triage import FILE, Triage
@@ -20,8 +20,24 @@ def categories(settings: Settings) -> dict[str, str]:
     return {s.name: " ".join(fold_text(s.category).split()) for s in settings.sources if s.category}
 
 
-def query_context(settings: Settings, store: Store, triage: TriageState | None = None) -> Context:
-    return Context(text=store.text_search(), triage=triage, categories=categories(settings))
+def query_context(
+    settings: Settings,
+    store: Store,
+    triage: TriageState | None = None,
+    stories: StoryLookup | None = None,
+) -> Context:
+    return Context(
+        text=store.text_search(), triage=triage, categories=categories(settings), stories=stories
+    )
+
+
+def saved_stories(settings: Settings, store: Store, now: datetime | None = None) -> StoryLookup:
+    """The stories of the recent items, for a command that only reads: those the writer
+    saved beside the store, and those of the items it has not saved yet, matched here
+    (`io.live_stories`). The one place commands get them from."""
+    from monitor.io.live_stories import read_stories
+
+    return read_stories(settings.storage, store.entries(), now or utcnow())
 
 
 def open_triage(settings: Settings, now: Callable[[], datetime] = utcnow) -> Triage:

@@ -16,6 +16,7 @@ from monitor.core.digest import Digest, build_digest, day_bounds, scheduled_day
 from monitor.core.digest_render import SUFFIX, render_html, render_json, render_markdown
 from monitor.core.query import Context, Query
 from monitor.io.context import query_context, triage_state
+from monitor.io.context import saved_stories as stories
 from monitor.io.files import write_file
 from monitor.io.store import Store
 from monitor.io.triage import TriageError
@@ -56,7 +57,8 @@ def make_digest(
 ) -> Digest:
     """The digest of `day` from the store: that day's items and the day before's; the
     analyst's triage (for the clippings) read from the store's folder unless given; `ctx`
-    as `query_context` makes it, by default."""
+    as `query_context` makes it, with the saved stories (the digest groups by them), by
+    default."""
     if triage is None:
         triage = _triage(settings)
     start, end = day_bounds(day, tz)
@@ -73,7 +75,9 @@ def make_digest(
         source_names=[s.name for s in settings.sources if s.enabled],
         filters=[(f.name, f.query) for f in settings.filters],
         query=query,
-        ctx=ctx if ctx is not None else query_context(settings, store, triage),
+        ctx=ctx
+        if ctx is not None
+        else query_context(settings, store, triage, stories(settings, store, now)),
         triage=triage,
     )
 

@@ -25,13 +25,6 @@ class Loaded:
 
 
 @dataclass(frozen=True, slots=True)
-class StoriesUpdated:
-    """The stories (`Session.stories`) took in the entries of a read of the store."""
-
-    added: int  # entries new to the stories
-
-
-@dataclass(frozen=True, slots=True)
 class ViewChanged:
     view: View
 
@@ -144,6 +137,14 @@ class ChannelNotice:
 
 
 @dataclass(frozen=True, slots=True)
+class StoriesUpdated:
+    """The stories were brought up to date with a read of the store (`io.live_stories`):
+    `added` entries joined or started a story (0: none, but a view of them may redraw)."""
+
+    added: int
+
+
+@dataclass(frozen=True, slots=True)
 class Problem:
     """A step failed; it is logged and said, and the rest goes on."""
 
@@ -153,7 +154,6 @@ class Problem:
 
 Event = (
     Loaded
-    | StoriesUpdated
     | ViewChanged
     | PollStarted
     | SourcePolled
@@ -168,6 +168,7 @@ Event = (
     | TriageChanged
     | AlertRaised
     | ChannelNotice
+    | StoriesUpdated
     | Problem
 )
 Listener = Callable[[Event], None]

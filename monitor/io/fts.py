@@ -37,7 +37,7 @@ from monitor.core.entries import doc_key
 from monitor.core.fold import folded_words
 from monitor.core.index import Ints
 from monitor.core.query_syntax import Near, Node, Not, Or, Term, short_prefix
-from monitor.io.sqlitefile import enable_wal
+from monitor.io.sqlitefile import check_format, enable_wal, made_again, remove_file
 from monitor.model import Item
 
 log = logging.getLogger(__name__)
@@ -134,19 +134,17 @@ class TextIndex:
             return True
 
     def _replaced(self) -> bool:
-        try:
-            return self.path.stat().st_ino != self._inode
-        except OSError:
-            return True
+        return made_again(self.path, self._inode)
 
     def _connect(self) -> sqlite3.Connection:
         if self.readonly:
             self._inode = self.path.stat().st_ino  # raises when there is no file
             db = sqlite3.connect(f"{self.path.as_uri()}?mode=ro", uri=True, check_same_thread=False)
-            found = db.execute("SELECT v FROM meta WHERE k = 'format'").fetchone()
-            if found is None or found[0] != FORMAT:
+            try:
+                check_format(db, FORMAT)
+            except BaseException:
                 db.close()
-                raise sqlite3.DatabaseError("another format")
+                raise
             return db
         db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
         try:
@@ -155,14 +153,7 @@ class TextIndex:
             db.execute("PRAGMA page_size=8192")
             enable_wal(db)
             db.execute("PRAGMA synchronous=NORMAL")  # derived data: a lost commit is redone
-            found = None
-            if db.execute("SELECT name FROM sqlite_master WHERE name = 'meta'").fetchone():
-                row = db.execute("SELECT v FROM meta WHERE k = 'format'").fetchone()
-                found = row[0] if row else None
-                if found != FORMAT:
-                    raise sqlite3.DatabaseError(f"format {found!r}, not {FORMAT}")
-            db.executescript(_SCHEMA)
-            db.execute("INSERT OR REPLACE INTO meta VALUES ('format', ?)", (FORMAT,))
+            check_format(db, FORMAT, _SCHEMA)
             self._stamps = dict(db.execute("SELECT day, stamp FROM days").fetchall())
         except BaseException:
             db.close()
@@ -170,8 +161,7 @@ class TextIndex:
         return db
 
     def _remove(self) -> None:
-        for suffix in ("", "-wal", "-shm"):
-            Path(f"{self.path}{suffix}").unlink(missing_ok=True)
+        remove_file(self.path)
 
     def close(self) -> None:
         self._close_read()

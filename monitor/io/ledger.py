@@ -1,6 +1,11 @@
 """The alerts ledger: every (watch, item) match, every alert (one per watch and story) and
 every delivery, in one SQLite file beside the store (`alerts.sqlite`), like the triage.
 
+A match joins the alert of its watch whose story it is in: the live stories' (`Match.story`,
+`io.live_stories`: the clusters of the dashboard and the digest), else, for a match in
+no story and for rows recorded before matches had one, the same test on shingles
+(`core.alerts.Stories`).
+
 A match, its alert and the alert's pending deliveries are written in one transaction, and
 UNIQUE(watch, item) with INSERT OR IGNORE keeps a restart, a re-poll or a second process
 from recording the same match twice. Deliveries stay `pending` until a sender takes the
@@ -15,7 +20,7 @@ import contextlib
 import json
 import sqlite3
 import threading
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -25,6 +30,7 @@ from monitor.io.sqlitefile import enable_wal, transaction
 from monitor.model import Alert, AlertItem, ChannelHealth
 
 FILE = "alerts.sqlite"
+SCHEMA = 1  # PRAGMA user_version: 1 = matches have a story column
 SCREEN = ("dashboard", "bell")  # delivered by the dashboard itself, not by a sender
 
 _SCHEMA = """
@@ -62,6 +68,7 @@ class Match:
     matched: tuple[str, ...]
     context: str
     shingles: set[int]
+    story: str | None = None  # the item's live story (None: in none, or a rule's match)
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,14 +113,29 @@ class Ledger:
             )
             enable_wal(self._db)
             self._db.executescript(_SCHEMA)
-            if not self._has_tried_at():  # a ledger from before `tried_at`
+            if not self._has("deliveries", "tried_at"):  # a ledger from before `tried_at`
                 self._db.execute("ALTER TABLE deliveries ADD COLUMN tried_at TEXT")
+            self._migrate()
         except (sqlite3.Error, OSError) as exc:
             raise LedgerError(f"alerts ledger {self.path}: {exc}") from exc
 
     def _has_tried_at(self) -> bool:
-        columns = self._db.execute("PRAGMA table_info(deliveries)").fetchall()
-        return any(c[1] == "tried_at" for c in columns)
+        return self._has("deliveries", "tried_at")
+
+    def _has(self, table: str, column: str) -> bool:
+        columns = self._db.execute(f"PRAGMA table_info({table})").fetchall()
+        return any(c[1] == column for c in columns)
+
+    def _migrate(self) -> None:
+        """Bring a ledger of an earlier schema up to SCHEMA, in one transaction (another
+        process may be doing it too: the column is added once)."""
+        with self._write() as db:
+            version = db.execute("PRAGMA user_version").fetchone()[0]
+            if version >= SCHEMA:
+                return
+            if not self._has("matches", "story"):  # rows from before: no story (NULL)
+                db.execute("ALTER TABLE matches ADD COLUMN story TEXT")
+            db.execute(f"PRAGMA user_version = {SCHEMA}")
 
     def close(self) -> None:
         with self._lock:
@@ -127,17 +149,22 @@ class Ledger:
     # -- recording ---------------------------------------------------------------------------
 
     def record(
-        self, matches: Sequence[Match], channels: dict[str, dict[str, datetime]], now: datetime
+        self,
+        matches: Sequence[Match],
+        channels: dict[str, dict[str, datetime]],
+        now: datetime,
+        story_of: Callable[[str], str | None] | None = None,
     ) -> Recorded:
         """Record `matches` not recorded yet, in one transaction. Each joins the alert of
-        its watch whose story it tells (`core.alerts.Stories`, over the watch's matches of
-        the last STORY_HOURS), or raises a new alert with a pending delivery for each of
-        `channels[watch]` (channel -> when due; the screen's own channels are left out)."""
+        its watch whose story it is in (`_Recent`, over the watch's matches of the last
+        STORY_HOURS; `story_of` gives their items' stories now, after merges), or raises
+        a new alert with a pending delivery for each of `channels[watch]` (channel ->
+        when due; the screen's own channels are left out)."""
         raised: dict[int, Alert] = {}
         joined: dict[int, Alert] = {}
         since = (now - timedelta(hours=STORY_HOURS)).isoformat()
         with self._write() as db:
-            recent: dict[str, Stories] = {}
+            recent: dict[str, _Recent] = {}
             for m in matches:
                 exists = db.execute(
                     "SELECT 1 FROM matches WHERE watch = ? AND item = ?", (m.watch, m.key)
@@ -146,14 +173,15 @@ class Ledger:
                     continue
                 if m.watch not in recent:
                     rows = db.execute(
-                        "SELECT alert, shingles FROM matches WHERE watch = ? AND at >= ?"
-                        " ORDER BY at",
+                        "SELECT alert, item, story, shingles FROM matches"
+                        " WHERE watch = ? AND at >= ? ORDER BY at",
                         (m.watch, since),
                     )
-                    recent[m.watch] = stories = Stories()
-                    for a, s in rows:
-                        stories.add(a, unpack(s))
-                alert_id = recent[m.watch].story_of(m.shingles)
+                    recent[m.watch] = stories = _Recent()
+                    for a, item, story, s in rows:
+                        now_in = story_of(item) if story_of is not None and story else None
+                        stories.add(a, now_in or story, unpack(s))
+                alert_id = recent[m.watch].alert_of(m.story, m.shingles)
                 alert = _get(db, alert_id) if alert_id is not None else None
                 if alert is not None and alert_id is not None:
                     alert = replace(alert, items=(*alert.items, m.item))
@@ -194,7 +222,9 @@ class Ledger:
                                 (alert_id, m.watch, channel, due.isoformat()),
                             )
                 db.execute(
-                    "INSERT OR IGNORE INTO matches VALUES (?, ?, ?, ?, ?, ?, ?)",
+                    "INSERT OR IGNORE INTO matches"
+                    "(watch, item, alert, words, context, at, shingles, story)"
+                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                     (
                         m.watch,
                         m.key,
@@ -203,9 +233,10 @@ class Ledger:
                         m.context,
                         now.isoformat(),
                         pack(m.shingles),
+                        m.story,
                     ),
                 )
-                recent[m.watch].add(alert_id, m.shingles)
+                recent[m.watch].add(alert_id, m.story, m.shingles)
         return Recorded(tuple(raised.values()), tuple(joined.values()))
 
     # -- reading -----------------------------------------------------------------------------
@@ -371,6 +402,31 @@ class Ledger:
                     )
                 )
         return out
+
+
+class _Recent:
+    """One watch's recent matches, by story: a match joins the alert of an earlier match
+    in its live story; a match in no story, or one whose story none of them is in, is
+    compared on shingles with those recorded in no story (`core.alerts.Stories`): two
+    items the live stories keep apart stay apart."""
+
+    def __init__(self) -> None:
+        self.by_story: dict[str, int] = {}  # story -> the alert of its earliest match
+        self.loose = Stories()  # matches in no story
+        self.every = Stories()  # all of them, for a match in no story
+
+    def add(self, alert: int, story: str | None, shingles: set[int]) -> None:
+        if story is not None:
+            self.by_story.setdefault(story, alert)
+        else:
+            self.loose.add(alert, shingles)
+        self.every.add(alert, shingles)
+
+    def alert_of(self, story: str | None, shingles: set[int]) -> int | None:
+        if story is None:
+            return self.every.story_of(shingles)
+        found = self.by_story.get(story)
+        return found if found is not None else self.loose.story_of(shingles)
 
 
 def _moment(value: str | None) -> datetime | None:

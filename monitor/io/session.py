@@ -12,6 +12,9 @@ A pass is defined here once:
 3. `run`: the schedule. Poll due sources on their intervals, write the scheduled digest
    when due, wait for the next due source or a request (`poll_now`).
 
+After each read of the store the new items join their stories (`io/live_stories.py`,
+saved beside the store) before the pass's auto-tags and watches look at them.
+
 Retention (`[storage] keep`) runs in the writer after a poll, at most once an hour:
 items published before the UTC day `keep` ago are dropped, except those any analyst
 starred, tagged by hand or annotated (`io/retention.py`).
@@ -151,7 +154,8 @@ class Session(TriageMixin, WatchMixin, RetentionMixin, TextMixin):
         self.index = EntryIndex([], [])  # every stored item's entry, and their index
         self.text_ready = True  # the full texts are indexed (else words match titles only)
         self.ids: set[str] = set()
-        self.stories = LiveStories()  # the recent items' stories (`io.live_stories`)
+        self.stories = LiveStories(settings.storage, writer=not read_only)  # `io.live_stories`
+        self._stories_turn: asyncio.Task[Any] | None = None  # the latest update of them
         self.set_aside = 0  # stored records that cannot be read (`Store.quarantined`)
         self.damage: list[str] = []  # damaged day files and what was saved (`Store.damage`)
         self.states: dict[str, SourceState] = {}
@@ -241,6 +245,7 @@ class Session(TriageMixin, WatchMixin, RetentionMixin, TextMixin):
             await self.articles.aclose()
         await self.close_triage()
         await self.close_watches()
+        await asyncio.to_thread(self.stories.close)  # after an update under way
 
     # -- reading the store ---------------------------------------------------------------------
 
@@ -269,20 +274,34 @@ class Session(TriageMixin, WatchMixin, RetentionMixin, TextMixin):
         self.index, self.states, self.ids, self.loaded = index, states, ids, True
         self.took_triage(*triage)
         self.emit(Loaded(frozenset() if first else frozenset(ids - old), first))
+        # the stories first: the pass's auto-tags and watches wait for them (`evaluate`)
+        self._stories_turn = self._spawn(self._update_stories(index.entries))
         if first and not self.read_only:
             self._spawn(self.recheck(index))
-        self._spawn(self._update_stories(index.entries))
         if self.views:
             await self.refresh_view()
             await asyncio.to_thread(index.key_order)  # now, not on the first filter key
 
-    async def _update_stories(self, entries: list[Entry]) -> None:
-        added = await asyncio.to_thread(self.stories.update, entries, self.now())
-        self.emit(StoriesUpdated(added))
+    async def _update_stories(self, entries: Sequence[Entry]) -> None:
+        """Bring the stories up to date with a read of the store, in a thread (one update
+        at a time: `LiveStories.update`), and say so; a view that asks for them again."""
+        with self.reported("finding the stories"):
+            added = await asyncio.to_thread(self.stories.update, entries, self.now())
+            self.emit(StoriesUpdated(added))
+            query = self.filter.query
+            if added and self.views and query is not None and query.uses_stories():
+                await self.refresh_view()
+
+    async def stories_ready(self) -> None:
+        """Wait until the stories hold every item of the latest read of the store (the
+        pass's auto-tags and watches may ask for them)."""
+        if self._stories_turn is not None and not self._stories_turn.done():
+            await asyncio.wait({self._stories_turn})
 
     def context(self) -> Context:
-        """What queries are evaluated with now: the text index, the triage, categories."""
-        ctx = query_context(self.settings, self.store, self.triage_now())
+        """What queries are evaluated with now: the text index, the triage, categories,
+        the stories."""
+        ctx = query_context(self.settings, self.store, self.triage_now(), self.stories)
         self.text_ready = ctx.text is not None or not self.store.text_backlog()
         return ctx
 
@@ -498,6 +517,7 @@ class Session(TriageMixin, WatchMixin, RetentionMixin, TextMixin):
 
         if self._after_task is not None:  # the actors of the items just polled
             await asyncio.wait({self._after_task})
+        await self.stories_ready()  # the digest groups by them
         ran = None
         try:
             ctx = self.context()  # saved filters may ask for the analyst's triage

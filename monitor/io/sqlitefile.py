@@ -1,5 +1,5 @@
-"""What the SQLite side files (text index, triage, alert ledger) share: WAL mode set
-safely, and one write transaction at a time."""
+"""What the SQLite side files (text index, stories, triage, alert ledger) share: WAL mode
+set safely, one write transaction at a time, and the format of a derived file."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ import sqlite3
 import threading
 import time
 from collections.abc import Callable, Iterator
+from pathlib import Path
 
 WAL_WAIT = 30.0  # seconds, as the connections' busy timeout
 
@@ -52,3 +53,34 @@ def transaction(
             with contextlib.suppress(sqlite3.Error):
                 db.execute("ROLLBACK")
             raise fail(exc) from exc
+
+
+def check_format(db: sqlite3.Connection, fmt: str, schema: str | None = None) -> None:
+    """A derived file's format, noted in its `meta` table (k, v): raises DatabaseError
+    when it is another (the writer then makes the file again). `schema` (the writer's):
+    the tables, made when the file is new, and the format noted."""
+    new = not db.execute("SELECT name FROM sqlite_master WHERE name = 'meta'").fetchone()
+    if not new or schema is None:
+        row = db.execute("SELECT v FROM meta WHERE k = 'format'").fetchone()
+        found = row[0] if row else None
+        if found != fmt:
+            raise sqlite3.DatabaseError(f"format {found!r}, not {fmt}")
+    if schema is not None:
+        db.executescript(schema)
+        db.execute("INSERT OR REPLACE INTO meta VALUES ('format', ?)", (fmt,))
+
+
+def remove_file(path: Path) -> None:
+    """Delete an SQLite file with its WAL and shared-memory files (a derived file, to be
+    made again)."""
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{path}{suffix}").unlink(missing_ok=True)
+
+
+def made_again(path: Path, inode: int) -> bool:
+    """Whether the file a reader opened (its `inode`) was replaced since: the writer made
+    it again (or it is gone)."""
+    try:
+        return path.stat().st_ino != inode
+    except OSError:
+        return True

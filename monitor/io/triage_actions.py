@@ -79,6 +79,7 @@ class TriageMixin:
         def _spawn(self, coro: Coroutine[Any, Any, Any]) -> asyncio.Task[Any]: ...
         def context(self) -> Context: ...
         async def refresh_view(self) -> None: ...
+        async def stories_ready(self) -> None: ...
         def _watching(self) -> bool: ...
         async def watch(
             self, entries: Sequence[Entry], index: EntryIndex | None = None
@@ -288,12 +289,12 @@ class TriageMixin:
         triage = self.triage
         if not fresh or triage is None or self.read_only or not self.triage_state.stories:
             return
-        entries, now, stories, store = self.index.entries, self.now(), self.stories, self.store
+        stories, store = self.stories, self.store
         wanted, annotating = set(fresh), self.annotate
+        await self.stories_ready()  # the read of the store after the poll put them in
 
         def settle() -> tuple[Decision, Snapshot] | None:
-            new = [e for e in entries if e.id in wanted]
-            decision = judge_copies(triage, stories, store, wanted, annotating, new, now)
+            decision = judge_copies(triage, stories, store, wanted, annotating)
             return None if decision is None else (decision, triage.snapshot())
 
         with self.reported("marking the copies of seen stories"):
@@ -425,6 +426,7 @@ class TriageMixin:
         for a tag), over one index of just these items, never the whole store."""
         if not entries:
             return
+        await self.stories_ready()  # alerts group by story; a query may ask for one
         index = await asyncio.to_thread(EntryIndex.build, entries)
         await self.auto_tag(entries, index)
         await self.watch(entries, index)
@@ -466,13 +468,10 @@ def judge_copies(
     store: Store,
     fresh: set[str],
     annotating: bool,
-    new: Sequence[Entry],
-    now: datetime,
 ) -> Decision | None:
     """In a thread: the later copies of the stories marked seen, judged and written
-    (`TriageMixin.story_copies`); None when there was none. `new`: the entries of `fresh`,
-    put in their stories first."""
-    stories.update(new, now)  # what a read of the store queued may not be done yet
+    (`TriageMixin.story_copies`); None when there was none. The stories hold `fresh`
+    already (`Session.stories_ready`)."""
     current: dict[str, SeenStory] = {}  # a story now -> its record(s), joined
     for record in triage.seen_stories().values():
         sid = stories.story_of(record.id)

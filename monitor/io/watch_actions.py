@@ -175,7 +175,7 @@ class WatchMixin:
             channels = {
                 w.name: {c: due_at(now, w.every, w.quiet, tz) for c in w.notify} for w, _ in queries
             }
-            done = ledger.record(matches, channels, now)
+            done = ledger.record(matches, channels, now, _stories(ctx))
             return done.raised, done.joined, ledger.unseen()
 
         with self.reported("matching the watches"):
@@ -255,6 +255,11 @@ class WatchMixin:
             self.emit(ChannelNotice(channel, said, ok=False))
 
 
+def _stories(ctx: Context) -> Callable[[str], str | None] | None:
+    """The story of an item, now (a story that merged has its earlier story's id)."""
+    return ctx.stories.story_of if ctx.stories is not None else None
+
+
 def _failures(n: int) -> str:
     return "1 failure" if n == 1 else f"{n} failures"
 
@@ -283,6 +288,7 @@ def find_matches(
             items[entry_id] = store.get(entry_id)
         return items[entry_id]
 
+    story_of = ctx.stories.story_of if ctx.stories is not None else None
     found: list[tuple[datetime, Match]] = []
     for w, query in queries:
         rows = index.rows(query.select(index, now, ctx)) if query is not None else entries
@@ -294,7 +300,7 @@ def find_matches(
             for e in picked:
                 it = item(e.id)
                 if it is not None:
-                    found.append((e.published, _match(w.name, e.id, it, words)))
+                    found.append((e.published, _match(w.name, e.id, it, words, story_of=story_of)))
             continue
         if w.quoted is not None:
             name = fold_text(w.quoted)
@@ -304,7 +310,9 @@ def find_matches(
                 it = item(e.id)
                 quotes = [q.text for q in it.quotes if fold_text(q.actor) == name] if it else []
                 if it is not None and quotes:
-                    m = _match(w.name, e.id, it, (w.quoted,), (quotes[0], it.title))
+                    m = _match(
+                        w.name, e.id, it, (w.quoted,), (quotes[0], it.title), story_of=story_of
+                    )
                     found.append((e.published, m))
         if w.new_actor or w.rising:
             for key, actor, e in _actor_rules(w, picked, whole, now, settings):
@@ -322,15 +330,20 @@ def _match(
     item: Item,
     words: Sequence[str],
     texts: Sequence[str | None] | None = None,
+    *,
+    story_of: Callable[[str], str | None] | None = None,
 ) -> Match:
+    """A match of `item`, in the story `story_of` says (a rule's alert is its own)."""
     context, matched = keyword_context(texts or (item.title, item.summary, item.text), words)
+    own = key == item.id
     return Match(
         watch=watch,
         key=key,
         item=AlertItem(item.id, item.title, item.url, item.sources, item.published),
         matched=matched,
         context=context,
-        shingles=shingles(item) if key == item.id else set(),  # a rule's alert is its own
+        shingles=shingles(item) if own else set(),
+        story=story_of(item.id) if own and story_of is not None else None,
     )
 
 

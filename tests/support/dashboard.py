@@ -4,6 +4,7 @@ fixed clock, the screen as text, and a wait for its work to settle."""
 from __future__ import annotations
 
 from datetime import UTC
+from typing import TYPE_CHECKING, Any
 
 from textual.pilot import Pilot
 
@@ -13,6 +14,9 @@ from monitor.model import Item, PollReport, SourceResult, SourceState
 from monitor.tui.app import MonitorApp
 from tests.support.items import NOW, fixed_now, items, settings
 from tests.support.memstore import MemoryStore
+
+if TYPE_CHECKING:
+    from monitor.io.session import Session
 
 
 class FakePoll:
@@ -38,6 +42,16 @@ class FakePoll:
             if only is None or s.name in only
         )
         return PollReport(started=NOW, finished=NOW, results=results)
+
+
+def quiet_session(settings: Settings, store: Store, **kw: Any) -> Session:
+    """A session over `store` with the fixed clock and a fake poll, no article pages and no
+    actors: what the core does with the items, and nothing else."""
+    from monitor.io.session import Session
+
+    return Session(
+        settings, store, now=fixed_now, poll=FakePoll(), annotate=False, text=False, **kw
+    )
 
 
 def make_app(
