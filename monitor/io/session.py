@@ -35,7 +35,6 @@ from collections.abc import Awaitable, Callable, Coroutine, Iterator, Sequence
 from concurrent.futures import Executor
 from datetime import datetime, timedelta
 from functools import partial
-from pathlib import Path
 from typing import Any, Protocol
 
 import httpx
@@ -50,9 +49,9 @@ from monitor.io.articles import ArticleFetcher
 from monitor.io.clock import utcnow
 from monitor.io.context import query_context
 from monitor.io.deliver import SendFn
+from monitor.io.digest_actions import DigestMixin
 from monitor.io.events import (
     ActorsFound,
-    DigestWritten,
     Dropped,
     Event,
     Listener,
@@ -96,7 +95,7 @@ class AnnotateFn(Protocol):
     ) -> Awaitable[int]: ...
 
 
-class Session(TriageMixin, WatchMixin, RetentionMixin, TextMixin):
+class Session(TriageMixin, WatchMixin, RetentionMixin, TextMixin, DigestMixin):
     """The store, the schedule, the queues after each poll, the dashboard's filter, and
     the analyst's triage (`io.triage_actions`: star, tag, note, mark_seen, rest).
 
@@ -355,19 +354,6 @@ class Session(TriageMixin, WatchMixin, RetentionMixin, TextMixin):
         self.filter = flt
         self._spawn(self.refresh_view())
 
-    async def export_digest(self) -> list[Path]:
-        """Today's digest so far under the current filter, in every configured format."""
-        from monitor.io.digest import export_today
-
-        return await asyncio.to_thread(
-            export_today,
-            self.settings,
-            self.store,
-            self.now(),
-            self.filter.as_query(),
-            self.context(),
-        )
-
     # -- polling -------------------------------------------------------------------------------
 
     def _real_poll(
@@ -502,32 +488,6 @@ class Session(TriageMixin, WatchMixin, RetentionMixin, TextMixin):
             self.waiting.clear()
             sleeper.cancel()
             waker.cancel()
-
-    async def _digest_if_due(self) -> None:
-        """Write the scheduled digest if due: at the first check (catching up a missed
-        one) and at each `[digest] at`, once the new items' actors are known."""
-        at = self.settings.digest.at
-        if self.read_only or not at:
-            return
-        now = self.now()
-        if self.next_digest is not None and now < self.next_digest:
-            return
-        from monitor.core.digest import next_run
-        from monitor.io.digest import run_schedule, zone
-
-        if self._after_task is not None:  # the actors of the items just polled
-            await asyncio.wait({self._after_task})
-        await self.stories_ready()  # the digest groups by them
-        ran = None
-        try:
-            ctx = self.context()  # saved filters may ask for the analyst's triage
-            ran = await asyncio.to_thread(run_schedule, self.settings, self.store, now, ctx)
-        except OSError as exc:  # a full disk or a bad folder: say so, keep polling
-            log.error("cannot write the digest: %s", exc)
-            self.emit(Problem("digest", f"cannot write the scheduled digest: {exc}"))
-        self.next_digest = next_run(now, zone(self.settings.digest.timezone)[0], at)
-        if ran is not None:
-            self.emit(DigestWritten(ran))
 
     # -- after a poll ----------------------------------------------------------------------
 
