@@ -1,6 +1,7 @@
 """Live stories: the cost of adding one poll's items to the stories of a large store.
 
 Run: uv run python bench/stories.py [--store 100000] [--poll 25000] [--repeats 3]
+     uv run python bench/stories.py --memory
 
 Generated news-like items (10-word titles, 60-word bodies from a 20,000-word vocabulary,
 a third of them copies of an earlier item with a few words changed, as wire copy is)
@@ -8,6 +9,9 @@ spread over 30 days: --store of them are added first (one poll a day), then --po
 in one poll. Prints, as medians: the CPU time of that poll (shingles, signatures, bucket
 lookups and exact comparisons), its cost per item, and how the index's memory follows
 the 72-hour window rather than the history (items kept in the buckets).
+
+--memory: the index's memory (tracemalloc, what is held once built) with 10,000, 25,000
+and 75,000 items in the window, each with ten features (actors and numbers).
 """
 
 from __future__ import annotations
@@ -23,8 +27,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from monitor.core.cluster import shingles
-from monitor.core.stories import WINDOW, Member, StoryIndex
+from monitor.core.stories import WINDOW, Member, StoryIndex, item_members
+from monitor.core.story_features import features
 from monitor.model import Item
 
 START = datetime(2026, 11, 1, tzinfo=UTC)
@@ -71,7 +75,7 @@ def run(store: int, poll: int, seed: int) -> tuple[float, float, int, int]:
     for day in range(DAYS):  # the store as it grew, a poll a day
         cut = START + timedelta(days=day + 1)
         batch = [it for it in old if cut - timedelta(days=1) <= it.first_seen < cut]
-        index.add(Member(it.id, it.first_seen, frozenset(shingles(it))) for it in batch)
+        index.add(item_members(batch))
         index.forget_before(cut - WINDOW)
     end = START + timedelta(days=DAYS)
     new = [
@@ -79,7 +83,7 @@ def run(store: int, poll: int, seed: int) -> tuple[float, float, int, int]:
         for it in generate(poll, rng, words, start=store)
     ]
     started = time.process_time()
-    fresh = [Member(it.id, it.first_seen, frozenset(shingles(it))) for it in new]
+    fresh = item_members(new)
     made = time.process_time()
     index.add(fresh)
     index.forget_before(end - WINDOW)
@@ -87,12 +91,38 @@ def run(store: int, poll: int, seed: int) -> tuple[float, float, int, int]:
     return done - started, made - started, len(index), len(index._recent)
 
 
+def memory(window: int) -> float:
+    """MiB held by an index of `window` items, all within the window."""
+    rng = random.Random(window)
+    words = [f"w{k}" for k in range(20_000)]
+    actors = [f"Actor {k}" for k in range(3_000)]
+    items = generate(window, rng, words)
+    named = [rng.sample(actors, 8) for _ in items]
+    tracemalloc.start()  # from here: the members' shingles and features, and the index
+    members = [
+        Member(m.id, m.when, m.shingles, "en", features(names, ["12 1,200"]))
+        for m, names in zip(item_members(items), named, strict=True)
+    ]
+    index = StoryIndex()
+    for start in range(0, window, 5_000):
+        index.add(members[start : start + 5_000])
+    held, _ = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    assert len(index._recent) == window
+    return held / 2**20
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--store", type=int, default=100_000)
     ap.add_argument("--poll", type=int, default=25_000)
     ap.add_argument("--repeats", type=int, default=3)
+    ap.add_argument("--memory", action="store_true", help="the index's memory, by window size")
     args = ap.parse_args()
+    if args.memory:
+        for window in (10_000, 25_000, 75_000):
+            print(f"{window:,} items in the window: {memory(window):.0f} MiB")
+        return
     runs = [run(args.store, args.poll, seed) for seed in range(args.repeats)]
     cpu = statistics.median(r[0] for r in runs)
     made = statistics.median(r[1] for r in runs)

@@ -3,14 +3,15 @@ window, incrementally, and as the digest's batch clustering would group them."""
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import msgspec
 import pytest
 
-from monitor.core.cluster import cluster, shingles
-from monitor.core.stories import WINDOW, Member, StoryIndex
+from monitor.core.cluster import cluster
+from monitor.core.stories import WINDOW, Member, StoryIndex, item_members
 from monitor.model import Item
 from tests.support.shared import SEED, need_shared
 
@@ -35,7 +36,7 @@ def make(n: int, title: str, text: str, *, hours: float = 0, source: str = "a") 
 
 
 def member(it: Item) -> Member:
-    return Member(it.id, it.first_seen, frozenset(shingles(it)))
+    return item_members([it])[0]
 
 
 CLIMATE = (
@@ -104,15 +105,16 @@ def test_old_items_leave_the_buckets_but_not_their_stories() -> None:
     assert index.story_of("id2") == "id1"
     [story] = index.add([member(make(3, "COP22", CLIMATE, hours=3))])
     assert story == "id3"  # nothing left to join through
-    assert not index._buckets or all("id1" not in b for b in index._buckets.values())
+    assert len(index._bands) == 32 and set(index._recent) == {"id3"}  # only id3's 32 bands
 
 
 def test_an_item_already_in_is_not_added_again_and_an_empty_one_stands_alone() -> None:
     index = StoryIndex()
     index.add([member(make(1, "Séisme", QUAKE))])
     assert index.add([member(make(1, "Séisme", QUAKE))]) == []
-    empty = Member("e", T0, frozenset())
-    assert index.add([empty, Member("f", T0, frozenset())]) == ["e", "f"]
+    empty = item_members([make(7, "", "")])[0]
+    assert not len(empty.shingles)
+    assert index.add([empty, dataclasses.replace(empty, id="id8")]) == ["id7", "id8"]
     assert len(index) == 3
 
 
