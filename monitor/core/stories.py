@@ -17,6 +17,7 @@ its features then, and it may join a story across languages through them.
 
 from __future__ import annotations
 
+import itertools
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -52,7 +53,8 @@ WINDOW = timedelta(hours=72)  # a story takes in items this close to its last on
 TITLE_WORDS = 20  # words of a title read before a summary's, from an entry
 PER_STORY = 3  # members of one story compared with a new item: its copies are alike
 XLANG_CHECK = 10  # items in other languages compared with a new one, most alike first
-COMMON = 0.1  # a feature more of the recent items carry finds no candidates (only scores)
+LOOKUPS = 100  # recent items read through an item's features, for a match across languages
+COMMON = 0.1  # a feature more of the recent items carry is not read
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -83,6 +85,7 @@ class StoryIndex:
         self._bands = Bands()
         self._rarity = Rarity()  # of the recent members' features
         self._having: dict[int, dict[str, None]] = {}  # feature -> recent members with it
+        self._languages: Counter[str] = Counter()  # of the recent members with features
 
     def __len__(self) -> int:
         return len(self._parent)
@@ -177,6 +180,10 @@ class StoryIndex:
     def _count(self, member: Member, step: int) -> None:
         feats = member.features.tolist()
         self._rarity.count(feats, step)
+        if feats and member.language:
+            self._languages[member.language] += step
+            if self._languages[member.language] <= 0:
+                del self._languages[member.language]
         having = self._having
         for f in feats:
             if step > 0:
@@ -204,20 +211,35 @@ class StoryIndex:
 
     def _join_across(self, member: Member) -> None:
         """Join the stories of recent items in other languages that its features say tell
-        its story: found through its rarer features, those sharing the most first."""
+        its story (`story_features.same_event_score`). They are found through its
+        features, the rarest first: the items sharing at least MIN_SHARED of them, the
+        most first, among the LOOKUPS recent items read, each feature's newest first (a
+        big story's newest items are likely in it); a feature more than COMMON of the
+        items carry is not read, it only counts in the score."""
         if not member.language or len(member.features) < MIN_SHARED:
             return
-        rarity = self._rarity
-        common = max(2, int(COMMON * rarity.items))
-        shared: Counter[str] = Counter()
-        for f in member.features.tolist():
-            ids = self._having.get(f)
-            if ids is not None and len(ids) <= common:
-                shared.update(ids.keys())
-        tried = 0
-        for other_id, n in shared.most_common():
-            if n < MIN_SHARED or tried >= XLANG_CHECK:
+        if len(self._languages) < 2 and member.language in self._languages:
+            return  # every recent item is in its language: nothing to look for
+        common = max(MIN_SHARED, int(COMMON * self._rarity.items))
+        having = self._having
+        postings = [ids for f in member.features.tolist() if (ids := having.get(f)) is not None]
+        postings.sort(key=len)
+        found: Counter[str] = Counter()
+        left = LOOKUPS
+        for ids in postings:  # the rarest first, then the newest of the commoner
+            if len(ids) > common or left <= 0:
                 break
+            found.update(itertools.islice(reversed(ids.keys()), left))
+            left -= len(ids)
+        candidates = sorted(
+            ((n, other) for other, n in found.items() if n >= MIN_SHARED and other != member.id),
+            reverse=True,
+        )
+        if not candidates:
+            return
+        decide = self._rarity.judge(member.features)
+        tried = 0
+        for _, other_id in candidates:
             other = self._recent[other_id]
             if not other.language or other.language == member.language:
                 continue
@@ -225,8 +247,10 @@ class StoryIndex:
                 continue
             if self._root(other_id) == self._root(member.id):
                 continue
+            if tried >= XLANG_CHECK:
+                break
             tried += 1
-            if rarity.same_event(member.features, other.features):
+            if decide(other.features)[0]:
                 self._union(member.id, other_id)
 
     def _root(self, item_id: str) -> str:
@@ -267,7 +291,10 @@ def item_members(items: Sequence[Item]) -> list[Member]:
             it.first_seen,
             sh,
             language_of(it.language),
-            features([a.name for a in it.actors], (it.title, it.summary)),
+            features(
+                [a.name for a in sorted(it.actors, key=lambda a: -a.mentions)],
+                (it.title, it.summary),
+            ),
         )
         for it, sh in zip(items, found, strict=True)
     ]

@@ -6,17 +6,19 @@ and the same numbers. An item's features are those actors and the numbers of its
 and summary, written one way ("1 200", "1,200", "1.200" and "1200" are all 1200; "7,8"
 is 7.8; years and percentages are kept). Two items in different languages, close in
 time, tell one story when they share more than one feature, one of them an actor, and
-the features they share are rare enough in the window (`Rarity`) not to be shared by
-chance: "Putin" alone, or "Putin" and "Russia", is shared by half a day's news.
+the features they share weigh enough against those they do not, each weighed by its
+rarity in the window (`Rarity`): "Putin" or "Russia", named by half a day's news, weighs
+little, so two Putin stories that share only those stay apart.
 The thresholds were chosen on labelled pairs: docs/stories.md.
 """
 
 from __future__ import annotations
 
+import itertools
 import math
 import re
 import zlib
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
@@ -30,7 +32,10 @@ if TYPE_CHECKING:
 XLANG_WINDOW = timedelta(hours=36)  # translated copies this close in time: see docs/stories.md
 MIN_SHARED = 2  # features two items share, at least: one shared actor is not a story
 EVIDENCE = 2.0  # nats of shared rarity beyond chance (`Rarity.evidence`): docs/stories.md
-MIN_OVERLAP = 0.5  # of the rarity of the poorer item's features, shared: docs/stories.md
+MIN_SIMILARITY = (
+    0.4  # weighted Jaccard of two items' features (`same_event_score`): docs/stories.md
+)
+MAX_ACTORS = 8  # an item's most mentioned actors: a long text names many in passing
 SMALL = 10  # integers below this are left out: written as words in one language, digits in another
 _ACTOR = 0x8000_0000  # the high bit marks an actor's feature, clear for a number's
 _LOW = 0x7FFF_FFFF
@@ -67,9 +72,13 @@ def numbers(text: str) -> list[str]:
 
 
 def features(actors: Iterable[str], texts: Iterable[str]) -> Features:
-    """An item's features: its canonical actors and the numbers of its texts (title,
-    summary), hashed into a sorted array of distinct uint32, actors' with the high bit."""
-    found = {zlib.crc32(name.encode("utf-8", "surrogatepass")) | _ACTOR for name in actors}
+    """An item's features: its MAX_ACTORS first canonical actors (most mentioned first)
+    and the numbers of its texts (title, summary), hashed into a sorted array of distinct
+    uint32, actors' with the high bit."""
+    found = {
+        zlib.crc32(name.encode("utf-8", "surrogatepass")) | _ACTOR
+        for name in itertools.islice(actors, MAX_ACTORS)
+    }
     found.update(zlib.crc32(n.encode()) & _LOW for text in texts for n in numbers(text))
     if not found:
         return EMPTY
@@ -100,34 +109,42 @@ class Rarity:
                 df.pop(f, None)
 
     def weight(self, feature: int) -> float:
-        """A feature's rarity: log(N / df), at least 0 (N: the recent items)."""
+        """A feature's rarity: log(N / df), N the recent items (0 for one they all carry)."""
+        return math.log(max(self.items, 1) / max(self.df.get(feature, 1), 1))
+
+    def judge(self, a: Features) -> Callable[[Features], tuple[bool, float, float]]:
+        """`same_event_score` with `a` as one side, its weights reckoned once: for an item
+        compared with several."""
         n = max(self.items, 1)
-        return max(0.0, math.log(n / max(self.df.get(feature, 1), 1)))
+        df = self.df
+        log = math.log
+        mine = {f: log(n / max(df.get(f, 1), 1)) for f in a.tolist()}
+        mine_total = sum(mine.values())
+        chance = log(n)
 
-    def evidence(self, shared: Iterable[int]) -> float:
-        """How far sharing these features is from chance: the log of the number of recent
-        items expected to share them all by chance, negated (features independent)."""
-        return sum(self.weight(f) for f in shared) - math.log(max(self.items, 1))
+        def decide(b: Features) -> tuple[bool, float, float]:
+            theirs = b.tolist()
+            shared = [f for f in theirs if f in mine]
+            if len(shared) < MIN_SHARED or not any(f & _ACTOR for f in shared):
+                return False, 0.0, 0.0
+            common = sum(mine[f] for f in shared)
+            total = sum(mine[f] if f in mine else log(n / max(df.get(f, 1), 1)) for f in theirs)
+            evidence = common - chance
+            either = mine_total + total - common
+            similarity = common / either if either > 0 else 0.0
+            return evidence >= EVIDENCE and similarity >= MIN_SIMILARITY, evidence, similarity
 
-    def same_event(self, a: Features, b: Features) -> bool:
-        """Whether two items' features say they tell one story (`same_event_score`)."""
-        return same_event_score(self, a, b)[0]
+        return decide
 
 
 def same_event_score(rarity: Rarity, a: Features, b: Features) -> tuple[bool, float, float]:
-    """The decision, the evidence and the overlap for two items' features: they share at
-    least MIN_SHARED features, one an actor; the evidence reaches EVIDENCE; and the rarity
-    they share is at least MIN_OVERLAP of the rarity of the item that has less."""
-    if len(a) < MIN_SHARED or len(b) < MIN_SHARED:
-        return False, 0.0, 0.0
-    shared = np.intersect1d(a, b, assume_unique=True).tolist()
-    if len(shared) < MIN_SHARED or not any(is_actor(f) for f in shared):
-        return False, 0.0, 0.0
-    weight = rarity.weight
-    evidence = rarity.evidence(shared)
-    poorer = min(sum(map(weight, a.tolist())), sum(map(weight, b.tolist())))
-    overlap = sum(map(weight, shared)) / poorer if poorer > 0 else 0.0
-    return evidence >= EVIDENCE and overlap >= MIN_OVERLAP, evidence, overlap
+    """Whether two items' features say they tell one story, with the evidence and the
+    similarity. They must share at least MIN_SHARED features, one an actor; the evidence,
+    the log of how unlikely it is that a recent item shares them all by chance (the rarity
+    of the shared features, less log N: features taken as independent), must reach
+    EVIDENCE; and their weighted Jaccard similarity (the rarity they share over the rarity
+    of either) must reach MIN_SIMILARITY."""
+    return rarity.judge(a)(b)
 
 
 def language_of(code: str | None) -> str:
