@@ -10,7 +10,7 @@ from pathlib import Path
 import msgspec
 import pytest
 
-from monitor.core.cluster import cluster
+from monitor.core.cluster import cluster, shingles
 from monitor.core.stories import (
     WINDOW,
     Member,
@@ -361,3 +361,12 @@ def test_numbers_are_written_one_way() -> None:
         "1200", "1200", "1200", "1200", "7.8", "7.8", "12", "12%", "12", "12%", "2016"
     ]  # fmt: skip
     assert numbers("w123 5G 10.5.2024") == []  # parts of words and dates are not numbers
+
+
+def test_a_member_made_with_a_set_of_shingles_holds_them_as_an_array() -> None:
+    it = make(1, "Séisme", QUAKE)
+    from_set = Member("id1", T0, frozenset(shingles(it)))  # type: ignore[arg-type]
+    assert from_set.shingles.tolist() == item_members([it])[0].shingles.tolist()
+    index = StoryIndex()
+    index.add([from_set, item_members([make(2, "Séisme", QUAKE, hours=1)])[0]])
+    assert index.size("id1") == 2

@@ -69,6 +69,11 @@ class Member:
     language: str = ""
     features: Features = field(default_factory=lambda: EMPTY)
 
+    def __post_init__(self) -> None:
+        if not isinstance(self.shingles, np.ndarray):  # a set, as the digest has them
+            found = np.array(sorted(set(self.shingles)), dtype=np.uint32)
+            object.__setattr__(self, "shingles", found)
+
 
 class StoryIndex:
     """Every item added, in one story each; a story's id is its earliest item's id."""

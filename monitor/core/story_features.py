@@ -47,6 +47,8 @@ _NUMBER = re.compile(
     r"(?![\w]|[.,]\d)(\s?%)?"
 )
 _SEPARATORS = re.compile(r"[ \u00a0\u202f.,'’]")
+_ACTOR_HASHES: dict[str, int] = {}  # a memo of actors' feature hashes
+_MEMO = 100_000
 EMPTY: Features = np.zeros(0, dtype=np.uint32)
 EMPTY.flags.writeable = False  # shared by every item without features
 
@@ -75,10 +77,16 @@ def features(actors: Iterable[str], texts: Iterable[str]) -> Features:
     """An item's features: its MAX_ACTORS first canonical actors (most mentioned first)
     and the numbers of its texts (title, summary), hashed into a sorted array of distinct
     uint32, actors' with the high bit."""
-    found = {
-        zlib.crc32(name.encode("utf-8", "surrogatepass")) | _ACTOR
-        for name in itertools.islice(actors, MAX_ACTORS)
-    }
+    memo = _ACTOR_HASHES
+    found: set[int] = set()
+    for name in itertools.islice(actors, MAX_ACTORS):
+        h = memo.get(name)
+        if h is None:  # news names the same actors again and again: hashed once
+            h = zlib.crc32(name.encode("utf-8", "surrogatepass")) | _ACTOR
+            if len(memo) >= _MEMO:
+                memo.clear()
+            memo[name] = h
+        found.add(h)
     found.update(zlib.crc32(n.encode()) & _LOW for text in texts for n in numbers(text))
     if not found:
         return EMPTY
