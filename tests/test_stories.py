@@ -370,3 +370,32 @@ def test_a_member_made_with_a_set_of_shingles_holds_them_as_an_array() -> None:
     index = StoryIndex()
     index.add([from_set, item_members([make(2, "Séisme", QUAKE, hours=1)])[0]])
     assert index.size("id1") == 2
+
+
+def test_a_text_has_the_same_shingles_alone_or_in_a_batch() -> None:
+    from monitor.core.cluster import shingle_arrays, word_shingles
+
+    texts = [QUAKE.lower().split(), [], ["un"], ["deux", "mots"], CLIMATE.lower().split() * 2]
+    batch = shingle_arrays(texts)
+    for words, found in zip(texts, batch, strict=True):
+        assert found.tolist() == sorted(word_shingles(words))  # sorted, distinct
+        assert found.tolist() == shingle_arrays([words])[0].tolist()
+    assert [len(a) for a in batch[1:4]] == [0, 1, 1]  # a short text: one shingle
+    assert batch[2].tolist() != batch[3].tolist()
+
+
+def test_bands_compare_a_new_item_with_the_newest_of_each_bucket_only() -> None:
+    import numpy as np
+
+    from monitor.core.story_bands import BUCKET_CHECK, Bands
+
+    bands = Bands()
+    same = np.arange(32, dtype=np.uint64).reshape(1, 32)  # every item in the same 32 buckets
+    for slot in range(BUCKET_CHECK + 5):
+        mine, theirs = bands.add(same, np.array([slot], dtype=np.uint32))
+        assert set(mine) <= {slot} and theirs == list(
+            range(slot - 1, max(-1, slot - 1 - BUCKET_CHECK), -1)
+        )
+    bands.remove(np.arange(10, dtype=np.uint32))
+    mine, theirs = bands.add(same, np.array([99], dtype=np.uint32))
+    assert theirs == list(range(BUCKET_CHECK + 4, 9, -1))  # the 35 left, newest first

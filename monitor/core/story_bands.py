@@ -79,9 +79,10 @@ class Bands:
             return [], []
         a = np.concatenate(mine).astype(np.uint64)
         b = np.concatenate(theirs).astype(np.uint64)
+        a, b = a[a != b], b[a != b]  # an item whose keys collide is not its own candidate
         pairs = (a << np.uint64(32)) | (~b & _LOW)  # by slot, then the other newest first
         pairs.sort()
-        pairs = pairs[np.concatenate(([True], pairs[1:] != pairs[:-1]))]
+        pairs = pairs[np.concatenate((pairs[:1] == pairs[:1], pairs[1:] != pairs[:-1]))]
         return (pairs >> np.uint64(32)).tolist(), (~pairs & _LOW).tolist()
 
     def remove(self, slots: Slots) -> None:
