@@ -88,8 +88,7 @@ class StoryIndex:
         self._at: dict[int, Member] = {}  # slot -> recent member
         self._next = 0  # the next slot
         self._bands = Bands()
-        self._rarity = Rarity()  # of the recent members' features
-        self._having: dict[int, dict[str, None]] = {}  # feature -> recent members with it
+        self._rarity = Rarity()  # the recent members' features
         self._languages: Counter[str] = Counter()  # of the recent members with features
 
     def __len__(self) -> int:
@@ -184,20 +183,11 @@ class StoryIndex:
 
     def _count(self, member: Member, step: int) -> None:
         feats = member.features.tolist()
-        self._rarity.count(feats, step)
+        self._rarity.count(member.id, feats, step)
         if feats and member.language:
             self._languages[member.language] += step
             if self._languages[member.language] <= 0:
                 del self._languages[member.language]
-        having = self._having
-        for f in feats:
-            if step > 0:
-                having.setdefault(f, {})[member.id] = None
-            else:
-                ids = having[f]
-                del ids[member.id]
-                if not ids:
-                    del having[f]
 
     def _join_alike(self, member: Member, candidates: Sequence[int]) -> None:
         """Join the stories of the candidates (slots, newest first) whose shingles say
@@ -226,7 +216,7 @@ class StoryIndex:
         if len(self._languages) < 2 and member.language in self._languages:
             return  # every recent item is in its language: nothing to look for
         common = max(MIN_SHARED, int(COMMON * self._rarity.items))
-        having = self._having
+        having = self._rarity.having
         postings = [ids for f in member.features.tolist() if (ids := having.get(f)) is not None]
         postings.sort(key=len)
         found: Counter[str] = Counter()
@@ -236,15 +226,14 @@ class StoryIndex:
                 break
             found.update(itertools.islice(reversed(ids.keys()), left))
             left -= len(ids)
-        candidates = sorted(
-            ((n, other) for other, n in found.items() if n >= MIN_SHARED and other != member.id),
-            reverse=True,
-        )
+        found.pop(member.id, None)
+        candidates = [other for other, n in found.items() if n >= MIN_SHARED]
         if not candidates:
             return
+        candidates.sort(key=found.__getitem__, reverse=True)  # the most shared first
         decide = self._rarity.judge(member.features)
         tried = 0
-        for _, other_id in candidates:
+        for other_id in candidates:
             other = self._recent[other_id]
             if not other.language or other.language == member.language:
                 continue

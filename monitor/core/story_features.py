@@ -98,35 +98,38 @@ def is_actor(feature: int) -> bool:
 
 
 class Rarity:
-    """How many of the recent items carry each feature (their document frequency), kept
-    as items come and go, and what sharing features is worth given it."""
+    """The recent items that carry each feature, kept as items come and go: how rare a
+    feature is (its document frequency), what sharing features is worth given it, and
+    where to look for the items that share them."""
 
     def __init__(self) -> None:
-        self.df: dict[int, int] = {}
+        self.having: dict[int, dict[str, None]] = {}  # feature -> the items with it
         self.items = 0  # the recent items counted, with features or not
 
-    def count(self, feats: Sequence[int], step: int) -> None:
+    def count(self, item_id: str, feats: Sequence[int], step: int) -> None:
         """Count an item's features in (step 1) or out (step -1)."""
         self.items += step
-        df = self.df
+        having = self.having
         for f in feats:
-            n = df.get(f, 0) + step
-            if n > 0:
-                df[f] = n
+            if step > 0:
+                having.setdefault(f, {})[item_id] = None
             else:
-                df.pop(f, None)
+                ids = having[f]
+                del ids[item_id]
+                if not ids:
+                    del having[f]
 
     def weight(self, feature: int) -> float:
         """A feature's rarity: log(N / df), N the recent items (0 for one they all carry)."""
-        return math.log(max(self.items, 1) / max(self.df.get(feature, 1), 1))
+        return math.log(max(self.items, 1) / max(len(self.having.get(feature, ())), 1))
 
     def judge(self, a: Features) -> Callable[[Features], tuple[bool, float, float]]:
         """`same_event_score` with `a` as one side, its weights reckoned once: for an item
         compared with several."""
         n = max(self.items, 1)
-        df = self.df
+        having = self.having
         log = math.log
-        mine = {f: log(n / max(df.get(f, 1), 1)) for f in a.tolist()}
+        mine = {f: log(n / max(len(having.get(f, ())), 1)) for f in a.tolist()}
         mine_total = sum(mine.values())
         chance = log(n)
 
@@ -136,7 +139,9 @@ class Rarity:
             if len(shared) < MIN_SHARED or not any(f & _ACTOR for f in shared):
                 return False, 0.0, 0.0
             common = sum(mine[f] for f in shared)
-            total = sum(mine[f] if f in mine else log(n / max(df.get(f, 1), 1)) for f in theirs)
+            total = sum(
+                mine[f] if f in mine else log(n / max(len(having.get(f, ())), 1)) for f in theirs
+            )
             evidence = common - chance
             either = mine_total + total - common
             similarity = common / either if either > 0 else 0.0

@@ -119,7 +119,7 @@ def score(corpus: Path) -> list[Scored]:
         rarity = Rarity()  # of the items an index would hold when the later one comes
         for it in everything.values():
             if later - WINDOW <= it.first_seen <= later:
-                rarity.count(members[it.id].features.tolist(), 1)
+                rarity.count(it.id, members[it.id].features.tolist(), 1)
         fa, fb = members[a.id].features, members[b.id].features
         ok, evidence, similarity = same_event_score(rarity, fa, fb)
         common = set(fa.tolist()) & set(fb.tolist())
