@@ -3,6 +3,7 @@ window, incrementally, and as the digest's batch clustering would group them."""
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -10,8 +11,16 @@ import msgspec
 import pytest
 
 from monitor.core.cluster import cluster, shingles
-from monitor.core.stories import WINDOW, Member, StoryIndex
-from monitor.model import Item
+from monitor.core.stories import (
+    WINDOW,
+    Member,
+    StoryIndex,
+    entry_member,
+    entry_members,
+    item_members,
+)
+from monitor.core.story_features import XLANG_WINDOW, numbers
+from monitor.model import Actor, Entry, Item
 from tests.support.shared import SEED, need_shared
 
 T0 = datetime(2016, 11, 14, 18, 0, tzinfo=UTC)
@@ -35,7 +44,7 @@ def make(n: int, title: str, text: str, *, hours: float = 0, source: str = "a") 
 
 
 def member(it: Item) -> Member:
-    return Member(it.id, it.first_seen, frozenset(shingles(it)))
+    return item_members([it])[0]
 
 
 CLIMATE = (
@@ -104,15 +113,16 @@ def test_old_items_leave_the_buckets_but_not_their_stories() -> None:
     assert index.story_of("id2") == "id1"
     [story] = index.add([member(make(3, "COP22", CLIMATE, hours=3))])
     assert story == "id3"  # nothing left to join through
-    assert not index._buckets or all("id1" not in b for b in index._buckets.values())
+    assert len(index._bands) == 32 and set(index._recent) == {"id3"}  # only id3's 32 bands
 
 
 def test_an_item_already_in_is_not_added_again_and_an_empty_one_stands_alone() -> None:
     index = StoryIndex()
     index.add([member(make(1, "Séisme", QUAKE))])
     assert index.add([member(make(1, "Séisme", QUAKE))]) == []
-    empty = Member("e", T0, frozenset())
-    assert index.add([empty, Member("f", T0, frozenset())]) == ["e", "f"]
+    empty = item_members([make(7, "", "")])[0]
+    assert not len(empty.shingles)
+    assert index.add([empty, dataclasses.replace(empty, id="id8")]) == ["id7", "id8"]
     assert len(index) == 3
 
 
@@ -229,3 +239,170 @@ async def test_the_article_pane_says_who_ran_the_story_first() -> None:
         await settle(pilot)
         shown = app.screen.article.content.plain  # type: ignore[attr-defined]
         assert "also in 1 source; first: Agence Alpha 11:10 (+12 min Le Quotidien)" in shown
+
+
+# -- across languages ------------------------------------------------------------------
+
+PUTIN, RUSSIA = "Vladimir Putin", "Russia"
+
+
+def annotated(
+    n: int, title: str, summary: str, actors: list[str], *, language: str, hours: float = 0
+) -> Entry:
+    """An entry as the store has it once annotated: canonical actors, most named first."""
+    from monitor.core.entries import entry_of
+
+    it = msgspec.structs.replace(
+        make(n, title, "", hours=hours, source=f"s{n}"),
+        summary=summary,
+        language=language,
+        actors=tuple(Actor(a, "person", len(actors) - k) for k, a in enumerate(actors)),
+    )
+    return entry_of(it)
+
+
+def news_of_the_day() -> list[Entry]:
+    """A day of other news in English: most of it names Putin and Russia, as a day's news
+    does, so that sharing them says little."""
+    out = [
+        annotated(100 + k, f"Dépêche {k}", f"Other news {k}.", [PUTIN, RUSSIA, f"Person {k}"],
+                  language="en", hours=k / 10)
+        for k in range(30)
+    ]  # fmt: skip
+    out += [
+        annotated(200 + k, f"Brève {k}", f"More news {k}.", [f"Place {k}", f"Group {k}"],
+                  language="en", hours=k / 10)
+        for k in range(10)
+    ]  # fmt: skip
+    return out
+
+
+CALL_FR = annotated(
+    1,
+    "Poutine et Trump veulent normaliser les relations entre Moscou et Washington",
+    "Lors de leur premier entretien téléphonique, le président russe et le président élu "
+    "américain ont évoqué les 200 ans de relations diplomatiques et une rencontre.",
+    ["Vladimir Putin", "Donald Trump", "Russia", "United States", "Moscow", "Washington"],
+    language="fr",
+    hours=1,
+)
+CALL_EN = annotated(
+    2,
+    "Putin and Trump agree to normalise relations in first phone call",
+    "The Kremlin said the Russian president and the US president-elect discussed the 200 "
+    "years of diplomatic ties between Moscow and Washington and agreed to meet.",
+    ["Vladimir Putin", "Donald Trump", "United States", "Russia", "Washington", "Moscow"],
+    language="en",
+    hours=2,
+)
+SOCHI_EN = annotated(
+    3,
+    "Putin hosts Erdogan in Sochi for talks on Syria",
+    "Russia's president received the Turkish leader at his Black Sea residence.",
+    ["Vladimir Putin", "Recep Tayyip Erdoğan", "Russia", "Turkey", "Sochi", "Syria"],
+    language="en",
+    hours=3,
+)
+
+
+def test_a_french_and_an_english_copy_of_one_event_are_one_story() -> None:
+    index = StoryIndex()
+    index.add(entry_members(news_of_the_day()))
+    index.add(entry_members([CALL_FR]))
+    [story] = index.add(entry_members([CALL_EN]))
+    assert story == "id1" and sorted(index.members("id2")) == ["id1", "id2"]
+
+
+def test_two_putin_stories_of_the_same_day_stay_apart() -> None:
+    index = StoryIndex()
+    index.add(entry_members(news_of_the_day()))
+    index.add(entry_members([CALL_FR, SOCHI_EN]))
+    assert index.story_of("id3") == "id3" and index.size("id1") == 1
+    # sharing only Putin and Russia is not a story, even with a French copy alone
+    only = annotated(4, "Poutine", "Le président russe.", [PUTIN, RUSSIA], language="fr", hours=4)
+    [story] = index.add(entry_members([only]))
+    assert story == "id4" and index.size("id3") == 1
+
+
+def test_an_item_annotated_after_it_was_added_joins_across_languages_then() -> None:
+    bare = [
+        msgspec.structs.replace(e, actors=(), mentions=(), kinds=()) for e in (CALL_FR, CALL_EN)
+    ]
+    index = StoryIndex()
+    index.add(entry_members(news_of_the_day()))
+    assert index.add(entry_members(bare)) == ["id1", "id2"]  # no actors yet: apart
+    assert index.refresh(entry_member(CALL_FR)) == "id1" and index.size("id1") == 1
+    assert index.refresh(entry_member(CALL_EN)) == "id1"  # and now the pair is one story
+    assert sorted(index.members("id1")) == ["id1", "id2"]
+    gone = dataclasses.replace(entry_member(CALL_EN), id="never added")
+    assert index.refresh(gone) is None and "never added" not in index
+    index.forget_before(T0 + timedelta(days=9))  # out of the window: refreshing changes nothing
+    assert index.refresh(entry_member(SOCHI_EN)) is None
+
+
+def test_the_same_language_is_left_to_shingles_and_far_apart_is_not_one_story() -> None:
+    index = StoryIndex()
+    index.add(entry_members(news_of_the_day()))
+    en_again = msgspec.structs.replace(CALL_FR, language="en")  # same features, no shingle
+    index.add(entry_members([en_again, CALL_EN]))
+    assert index.size("id1") == 1  # shingles decide within a language
+    late = msgspec.structs.replace(
+        CALL_EN, id="late", first_seen=CALL_FR.first_seen + XLANG_WINDOW * 2
+    )
+    index2 = StoryIndex()
+    index2.add(entry_members(news_of_the_day()))
+    index2.add(entry_members([CALL_FR, late]))
+    assert index2.size("id1") == 1
+
+
+def test_numbers_are_written_one_way() -> None:
+    text = "1 200 morts, 1,200 dead, 1.200 Tote, 1200; 7,8 et 7.8; 12 % et 12%; en 2016, 3 blessés"
+    assert numbers(text) == [
+        "1200", "1200", "1200", "1200", "7.8", "7.8", "12", "12%", "12", "12%", "2016"
+    ]  # fmt: skip
+    assert numbers("w123 5G 10.5.2024") == []  # parts of words and dates are not numbers
+
+
+def test_a_member_made_with_a_set_of_shingles_holds_them_as_an_array() -> None:
+    it = make(1, "Séisme", QUAKE)
+    from_set = Member("id1", T0, frozenset(shingles(it)))  # type: ignore[arg-type]
+    assert from_set.shingles.tolist() == item_members([it])[0].shingles.tolist()
+    index = StoryIndex()
+    index.add([from_set, item_members([make(2, "Séisme", QUAKE, hours=1)])[0]])
+    assert index.size("id1") == 2
+
+
+def test_a_text_has_the_same_shingles_alone_or_in_a_batch() -> None:
+    from monitor.core.cluster import shingle_arrays, word_shingles
+
+    texts = [QUAKE.lower().split(), [], ["un"], ["deux", "mots"], CLIMATE.lower().split() * 2]
+    batch = shingle_arrays(texts)
+    for words, found in zip(texts, batch, strict=True):
+        assert found.tolist() == sorted(word_shingles(words))  # sorted, distinct
+        assert found.tolist() == shingle_arrays([words])[0].tolist()
+    assert [len(a) for a in batch[1:4]] == [0, 1, 1]  # a short text: one shingle
+    assert batch[2].tolist() != batch[3].tolist()
+
+
+def test_bands_compare_a_new_item_with_the_newest_of_each_bucket_only() -> None:
+    import numpy as np
+
+    from monitor.core.story_bands import BUCKET_CHECK, Bands
+
+    bands = Bands()
+    same = np.arange(32, dtype=np.uint64).reshape(1, 32)  # every item in the same 32 buckets
+    for slot in range(BUCKET_CHECK + 5):
+        mine, theirs = bands.add(same, np.array([slot], dtype=np.uint32))
+        assert set(mine) <= {slot} and theirs == list(
+            range(slot - 1, max(-1, slot - 1 - BUCKET_CHECK), -1)
+        )
+    bands.remove(np.arange(10, dtype=np.uint32))
+    mine, theirs = bands.add(same, np.array([99], dtype=np.uint32))
+    assert theirs == list(range(BUCKET_CHECK + 4, 9, -1))  # the 35 left, newest first
+
+
+def test_no_text_makes_no_shingles() -> None:
+    from monitor.core.cluster import shingle_arrays
+    from monitor.core.stories import entry_members
+
+    assert shingle_arrays([]) == [] and entry_members([]) == []

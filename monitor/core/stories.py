@@ -3,50 +3,78 @@
 The test is the digest's (`core.cluster`): word shingles of the title and the start of
 the body, MinHash signatures cut into LSH bands, and an exact Jaccard similarity of at
 least THRESHOLD. Here it is incremental: each item added is looked up in the band
-buckets of the items already there and joins the story of every one it tells the same
-story as, when that story was active within WINDOW of it. So a poll costs its own
-items' signatures and lookups, never a pass over the history, and a story that keeps
-growing stays one story. `forget_before` takes old items out of the buckets: memory
-follows the window, not the history; their story memberships stay.
+buckets of the items already there (`core.story_bands`) and joins the story of every one
+it tells the same story as, when that story was active within WINDOW of it. So a poll
+costs its own items' signatures and lookups, never a pass over the history, and a story
+that keeps growing stays one story. `forget_before` takes old items out of the buckets:
+memory follows the window, not the history; their story memberships stay.
+
+Shingles never match across languages: an item also joins an item in another language,
+close in time, that names the same rare actors and numbers (`core.story_features`).
+Items get their actors after they are first stored: `refresh` gives an item already in
+its features then, and it may join a story across languages through them.
 """
 
 from __future__ import annotations
 
+import itertools
+from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from monitor.core.cluster import (
     BODY_WORDS,
-    LSH_BANDS,
-    NUM_PERM,
-    same_story,
-    shingles,
-    signatures,
-    word_shingles,
+    item_words,
+    same_story_arrays,
+    shingle_arrays,
 )
 from monitor.core.digest import Story, make_story
 from monitor.core.fold import folded_words
 from monitor.core.query import StoryLookup
+from monitor.core.story_bands import Bands, band_keys
+from monitor.core.story_features import (
+    EMPTY,
+    MIN_SHARED,
+    XLANG_WINDOW,
+    Rarity,
+    features,
+    language_of,
+)
 from monitor.core.story_view import growth, quiet_hours, story_score
 from monitor.model import Entry, Item
 
+if TYPE_CHECKING:
+    from monitor.core.cluster import Shingles
+    from monitor.core.story_features import Features
+
 WINDOW = timedelta(hours=72)  # a story takes in items this close to its last one
-BUCKET_CHECK = 40  # members of one band bucket compared with a new item, newest first
 TITLE_WORDS = 20  # words of a title read before a summary's, from an entry
 PER_STORY = 3  # members of one story compared with a new item: its copies are alike
-assert NUM_PERM // LSH_BANDS == 2 and LSH_BANDS <= 32  # `_band_keys` packs a band so
+XLANG_CHECK = 10  # items in other languages compared with a new one, most alike first
+LOOKUPS = 100  # recent items read through an item's features, for a match across languages
+COMMON = 0.1  # a feature more of the recent items carry is not read
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, eq=False)
 class Member:
-    """One item as stories see it: its id, its time and its shingles (`cluster.shingles`)."""
+    """One item as stories see it: its id, its time, its shingles (`cluster.shingles`, a
+    sorted uint32 array), its language ("" unknown) and its features across languages
+    (`story_features.features`, a sorted uint32 array: empty before its actors are known)."""
 
     id: str
     when: datetime
-    shingles: frozenset[int]
+    shingles: Shingles
+    language: str = ""
+    features: Features = field(default_factory=lambda: EMPTY)
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.shingles, np.ndarray):  # a set, as the digest has them
+            found = np.array(sorted(set(self.shingles)), dtype=np.uint32)
+            object.__setattr__(self, "shingles", found)
 
 
 class StoryIndex:
@@ -58,9 +86,12 @@ class StoryIndex:
         self._last: dict[str, datetime] = {}  # root -> latest member's time
         self._members: dict[str, list[str]] = {}  # root -> its item ids
         self._recent: dict[str, Member] = {}  # members still in the buckets
-        self._keys: dict[str, list[int]] = {}  # member -> its band keys
-        # band key -> its member's id, or their ids oldest first when there are several
-        self._buckets: dict[int, str | list[str]] = {}
+        self._slot: dict[str, int] = {}  # recent member -> its slot in the bands
+        self._at: dict[int, Member] = {}  # slot -> recent member
+        self._next = 0  # the next slot
+        self._bands = Bands()
+        self._rarity = Rarity()  # the recent members' features
+        self._languages: Counter[str] = Counter()  # of the recent members with features
 
     def __len__(self) -> int:
         return len(self._parent)
@@ -75,10 +106,38 @@ class StoryIndex:
             {m.id: m for m in members if m.id not in self._parent}.values(),
             key=lambda m: (m.when, m.id),
         )
-        keys = self._band_keys([m.shingles for m in new])
-        for member, member_keys in zip(new, keys, strict=True):
-            self._add(member, member_keys)
+        first = self._next
+        self._next += len(new)
+        full = [n for n, m in enumerate(new) if len(m.shingles)]
+        keys = band_keys([new[n].shingles for n in full])
+        mine, theirs = self._bands.add(keys, np.array(full, dtype=np.uint32) + np.uint32(first))
+        at = 0
+        for n, member in enumerate(new):
+            slot = first + n
+            self._start(member, slot)
+            end = at
+            while end < len(mine) and mine[end] == slot:
+                end += 1
+            self._join_alike(member, theirs[at:end])
+            at = end
+            self._join_across(member)
         return [self.story_of(m.id) for m in new]
+
+    def refresh(self, member: Member) -> str | None:
+        """Give an item already in its features and language as they are now (its actors
+        came after it was added): it may join a story across languages through them. Its
+        shingles stay those it was added with. Returns its story's id; None for an item
+        not in the window any more (or never added), which is left as it is."""
+        old = self._recent.get(member.id)
+        if old is None:
+            return None
+        if old.language != member.language or not np.array_equal(old.features, member.features):
+            self._count(old, -1)
+            kept = Member(old.id, old.when, old.shingles, member.language, member.features)
+            self._recent[old.id] = self._at[self._slot[old.id]] = kept
+            self._count(kept, 1)
+            self._join_across(kept)
+        return self.story_of(member.id)
 
     def story_of(self, item_id: str) -> str:
         """The id of the story the item is in (KeyError for an item never added)."""
@@ -102,17 +161,13 @@ class StoryIndex:
     def forget_before(self, moment: datetime) -> int:
         """Take the items older than `moment` out of the buckets (they stay in their
         stories; new items can no longer join through them). Returns how many."""
-        old = [m.id for m in self._recent.values() if m.when < moment]
-        for item_id in old:
-            del self._recent[item_id]
-            for key in self._keys.pop(item_id, ()):
-                bucket = self._buckets.get(key)
-                if bucket is None:
-                    continue
-                if isinstance(bucket, str) or len(bucket) == 1:
-                    del self._buckets[key]
-                else:
-                    bucket.remove(item_id)
+        old = [m for m in self._recent.values() if m.when < moment]
+        for member in old:
+            del self._recent[member.id]
+            del self._at[self._slot[member.id]]
+            self._count(member, -1)
+        slots = [self._slot.pop(m.id) for m in old]
+        self._bands.remove(np.array(slots, dtype=np.uint32))
         return len(old)
 
     def restore(self, members: Iterable[Member], stories: Mapping[str, str]) -> int:
@@ -138,64 +193,109 @@ class StoryIndex:
             last[root] = max(last[root], group[-1].when)
             joined[root] += ids
             count += len(ids)
-        shingled = sorted((m for g in groups.values() for m in g if m.shingles), key=_when)
-        for m, keys in zip(shingled, self._band_keys([m.shingles for m in shingled]), strict=True):
-            self._file(m, keys)
+        self._file(sorted((m for g in groups.values() for m in g if len(m.shingles)), key=_when))
         return count
 
     def refile(self, members: Iterable[Member]) -> int:
         """Put items restored without shingles into the buckets after all (a reader
         that has items to match after all); returns how many."""
-        late = [m for m in members if m.shingles and m.id in self._parent]
-        late = [m for m in late if m.id not in self._recent]
-        for m, keys in zip(late, self._band_keys([m.shingles for m in late]), strict=True):
-            self._file(m, keys)
+        late = [m for m in members if len(m.shingles) and m.id in self._parent]
+        late = sorted((m for m in late if m.id not in self._recent), key=_when)
+        self._file(late)
         return len(late)
 
     # -- inside -----------------------------------------------------------------------
 
-    def _add(self, member: Member, keys: list[int]) -> None:
+    def _start(self, member: Member, slot: int) -> None:
+        """The member in a story of its own, and in the window."""
         item_id = member.id
         self._parent[item_id] = item_id
         self._first[item_id] = (member.when, item_id)
         self._last[item_id] = member.when
         self._members[item_id] = [item_id]
-        buckets = self._buckets
-        candidates: set[str] = set()
-        for key in keys:
-            bucket = buckets.get(key)
-            if bucket is None:
-                continue
-            if isinstance(bucket, str):
-                candidates.add(bucket)
-            else:
-                candidates.update(bucket[-BUCKET_CHECK:])
+        self._recent[item_id] = self._at[slot] = member
+        self._slot[item_id] = slot
+        self._count(member, 1)
+
+    def _file(self, members: Sequence[Member]) -> None:
+        """Put members already in their stories into the window and its buckets, where
+        later items find them, comparing nothing."""
+        if not members:
+            return
+        first = self._next
+        self._next += len(members)
+        for n, member in enumerate(members):
+            self._recent[member.id] = self._at[first + n] = member
+            self._slot[member.id] = first + n
+            self._count(member, 1)
+        slots = np.arange(first, first + len(members), dtype=np.uint32)
+        self._bands.add(band_keys([m.shingles for m in members]), slots)
+
+    def _count(self, member: Member, step: int) -> None:
+        feats = member.features.tolist()
+        self._rarity.count(member.id, feats, step)
+        if feats and member.language:
+            self._languages[member.language] += step
+            if self._languages[member.language] <= 0:
+                del self._languages[member.language]
+
+    def _join_alike(self, member: Member, candidates: Sequence[int]) -> None:
+        """Join the stories of the candidates (slots, newest first) whose shingles say
+        they tell the member's story, each story through at most PER_STORY of them."""
         tried: dict[str, int] = {}
-        for other in candidates:
-            root = self._root(other)
-            if root == self._root(item_id) or tried.get(root, 0) >= PER_STORY:
+        for slot in candidates:
+            other = self._at[slot]
+            root = self._root(other.id)
+            if root == self._root(member.id) or tried.get(root, 0) >= PER_STORY:
                 continue  # already joined, or enough of its members compared
             if abs(member.when - self._last[root]) > WINDOW:
                 continue  # a story gone quiet: this is a new one
             tried[root] = tried.get(root, 0) + 1
-            if same_story(member.shingles, self._recent[other].shingles):
-                self._union(item_id, other)
-        self._file(member, keys)
+            if same_story_arrays(member.shingles, other.shingles):
+                self._union(member.id, other.id)
 
-    def _file(self, member: Member, keys: list[int]) -> None:
-        """Put a member in the buckets of its band keys, where later items find it."""
-        item_id, buckets = member.id, self._buckets
-        self._recent[item_id] = member
-        self._keys[item_id] = keys
-        get = buckets.get
-        for key in keys:
-            bucket = get(key)
-            if bucket is None:  # most buckets hold one member: no list for it
-                buckets[key] = item_id
-            elif isinstance(bucket, str):
-                buckets[key] = [bucket, item_id]
-            else:
-                bucket.append(item_id)
+    def _join_across(self, member: Member) -> None:
+        """Join the stories of recent items in other languages that its features say tell
+        its story (`story_features.same_event_score`). They are found through its
+        features, the rarest first: the items sharing at least MIN_SHARED of them, the
+        most first, among the LOOKUPS recent items read, each feature's newest first (a
+        big story's newest items are likely in it); a feature more than COMMON of the
+        items carry is not read, it only counts in the score."""
+        if not member.language or len(member.features) < MIN_SHARED:
+            return
+        if len(self._languages) < 2 and member.language in self._languages:
+            return  # every recent item is in its language: nothing to look for
+        common = max(MIN_SHARED, int(COMMON * self._rarity.items))
+        having = self._rarity.having
+        postings = [ids for f in member.features.tolist() if (ids := having.get(f)) is not None]
+        postings.sort(key=len)
+        found: Counter[str] = Counter()
+        left = LOOKUPS
+        for ids in postings:  # the rarest first, then the newest of the commoner
+            if len(ids) > common or left <= 0:
+                break
+            found.update(itertools.islice(reversed(ids.keys()), left))
+            left -= len(ids)
+        found.pop(member.id, None)
+        candidates = [other for other, n in found.items() if n >= MIN_SHARED]
+        if not candidates:
+            return
+        candidates.sort(key=found.__getitem__, reverse=True)  # the most shared first
+        decide = self._rarity.judge(member.features)
+        tried = 0
+        for other_id in candidates:
+            other = self._recent[other_id]
+            if not other.language or other.language == member.language:
+                continue
+            if abs(other.when - member.when) > XLANG_WINDOW:
+                continue
+            if self._root(other_id) == self._root(member.id):
+                continue
+            if tried >= XLANG_CHECK:
+                break
+            tried += 1
+            if decide(other.features)[0]:
+                self._union(member.id, other_id)
 
     def _root(self, item_id: str) -> str:
         parent = self._parent
@@ -215,20 +315,6 @@ class StoryIndex:
         self._last[ra] = max(self._last[ra], self._last.pop(rb))
         self._members[ra] += self._members.pop(rb)
 
-    @staticmethod
-    def _band_keys(sets: Sequence[frozenset[int]]) -> list[list[int]]:
-        """Each set's LSH band keys (its rows' values in a band, and the band's number);
-        none for an empty set, which joins no story."""
-        full = [i for i, s in enumerate(sets) if s]
-        out: list[list[int]] = [[] for _ in sets]
-        if not full:
-            return out
-        # two 32-bit rows a band: one 64-bit value, shifted to make room for the band
-        bands = signatures([set(sets[i]) for i in full]).view(np.uint64).tolist()
-        for row, i in zip(bands, full, strict=True):
-            out[i] = [(value << 5) | band for band, value in enumerate(row)]
-        return out
-
 
 def _when(member: Member) -> tuple[datetime, str]:
     return member.when, member.id
@@ -236,7 +322,30 @@ def _when(member: Member) -> tuple[datetime, str]:
 
 def members(items: Iterable[tuple[str, datetime, Iterable[int]]]) -> list[Member]:
     """`Member`s from (id, time, shingles) triples."""
-    return [Member(item_id, when, frozenset(s)) for item_id, when, s in items]
+    out = []
+    for item_id, when, found in items:
+        array = np.array(sorted(set(found)), dtype=np.uint32)
+        out.append(Member(item_id, when, array))
+    return out
+
+
+def item_members(items: Sequence[Item]) -> list[Member]:
+    """Items as stories see them: their shingles (`cluster.shingles`, made for all at
+    once), language, and features from their actors, title and summary."""
+    found = shingle_arrays([item_words(it) for it in items])
+    return [
+        Member(
+            it.id,
+            it.first_seen,
+            sh,
+            language_of(it.language),
+            features(
+                [a.name for a in sorted(it.actors, key=lambda a: -a.mentions)],
+                (it.title, it.summary),
+            ),
+        )
+        for it, sh in zip(items, found, strict=True)
+    ]
 
 
 @dataclass(frozen=True, slots=True)
@@ -284,7 +393,7 @@ def story_rows(
         else:
             groups.setdefault(found, []).append(it.id)
     index = StoryIndex()
-    index.add(Member(it.id, it.first_seen, frozenset(shingles(it))) for it in loose)
+    index.add(item_members(loose))
     groups.update(index.stories())
     by_id = {it.id: it for it in items}
     rows: list[StoryRow] = []
@@ -308,15 +417,35 @@ def story_rows(
 
 
 def entry_member(entry: Entry) -> Member:
-    """An entry as stories see it: the shingles of its title and summary, read from its
-    folded search text without the source names at its end (`core.entries.search_text`),
-    so that copies from different sources compare on what they say."""
-    words = entry.search.split(" ")
-    tail = folded_words(" ".join(entry.sources)).split()
-    if tail and words[-len(tail) :] == tail:
-        words = words[: -len(tail)]
-    found = word_shingles([w for w in words[: BODY_WORDS + TITLE_WORDS] if w])
-    return Member(entry.id, entry.first_seen, frozenset(found))
+    """An entry as stories see it (`entry_members`)."""
+    return entry_members([entry])[0]
+
+
+def entry_members(entries: Sequence[Entry]) -> list[Member]:
+    """Entries as stories see them: the shingles of their title and summary, read from
+    their folded search text without the source names at its end (`core.entries.
+    search_text`), so that copies from different sources compare on what they say; their
+    language; and their features: their actors and the numbers of their title and
+    summary (from the folded text, where "1,200" reads "1 200": `story_features.numbers`
+    takes it for 1200)."""
+    texts: list[list[str]] = []
+    for entry in entries:
+        words = entry.search.split(" ")
+        tail = folded_words(" ".join(entry.sources)).split()
+        if tail and words[-len(tail) :] == tail:
+            words = words[: -len(tail)]
+        texts.append([w for w in words[: BODY_WORDS + TITLE_WORDS] if w])
+    found = shingle_arrays(texts)
+    return [
+        Member(
+            e.id,
+            e.first_seen,
+            sh,
+            language_of(e.language),
+            features(e.actors, (e.title, " ".join(words))),
+        )
+        for e, sh, words in zip(entries, found, texts, strict=True)
+    ]
 
 
 def pickup_line(entries: Sequence[Entry], shown: str, clock: Callable[[datetime], str]) -> str:

@@ -22,7 +22,8 @@ from collections.abc import Callable, Collection, Sequence
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from monitor.core.stories import WINDOW, Member, StoryIndex, entry_member, pickup_line
+from monitor.core.stories import WINDOW, Member, StoryIndex, entry_members, pickup_line
+from monitor.core.story_features import EMPTY, language_of
 from monitor.io.story_file import Row, StoryFile
 from monitor.model import Entry
 
@@ -70,10 +71,10 @@ class LiveStories:
                 later = [e for e in newer if e.annotated and not seen[e.id].annotated]
             saved = self._read_saved(fresh, now)
             cutoff = now - WINDOW
-            matched = [entry_member(e) for e in fresh if e.id not in saved]  # the slow part
+            matched = entry_members([e for e in fresh if e.id not in saved])  # the slow part
             # a reader with nothing to match leaves the buckets empty until it has
             shingle = self._writer or bool(matched)
-            placed = [_member(e, cutoff, shingle) for e in fresh if e.id in saved]
+            placed = _members([e for e in fresh if e.id in saved], cutoff, shingle)
             late = self._late(cutoff) if matched and self._unfiled else []
             with self._lock:
                 self._entries.update((e.id, e) for e in newer)
@@ -94,15 +95,17 @@ class LiveStories:
 
     def refeed(self, entries: Sequence[Entry]) -> list[str]:
         """Entries already in a story whose actors came since they joined it (their
-        `annotated` turned true): the entries kept are these, with their actors. Stories
-        compare words only today; once they compare actors as well (`core.stories`),
-        their features go to the index here, in one line:
-        `self._index.refresh([entry_member(e) for e in entries])`. Returns the ids
-        whose story may have changed (saved again when it did)."""
+        `annotated` turned true): the entries kept are these, with their actors, and
+        their features go to the index, where they may join a story in another language
+        (`StoryIndex.refresh`). Returns the ids whose story may have changed (saved again
+        when it did)."""
         if not entries:
             return []
+        fed = entry_members(entries)
         with self._lock:
             self._entries.update((e.id, e) for e in entries)
+            for member in fed:
+                self._index.refresh(member)
             self._followers = None  # once features change, stories may merge
         return [e.id for e in entries]
 
@@ -165,7 +168,7 @@ class LiveStories:
         """The window's items a reader restored without shingles, shingled now."""
         with self._lock:
             window = [e for e in self._entries.values() if e.first_seen >= cutoff]
-        return [entry_member(e) for e in window]
+        return entry_members(window)
 
     def _read_saved(self, fresh: Sequence[Entry], now: datetime) -> dict[str, str]:
         """The saved story of each fresh entry that has one: the whole file at the first
@@ -228,12 +231,17 @@ def read_stories(folder: Path, entries: Sequence[Entry], now: datetime) -> LiveS
     return stories
 
 
-def _member(entry: Entry, cutoff: datetime, shingle: bool) -> Member:
-    """An entry going back into its saved story: shingled only when new items may still
-    join it through the buckets (within the window), and ones are to be matched."""
-    if shingle and entry.first_seen >= cutoff:
-        return entry_member(entry)
-    return Member(entry.id, entry.first_seen, frozenset())
+def _members(entries: Sequence[Entry], cutoff: datetime, shingle: bool) -> list[Member]:
+    """Entries going back into their saved stories: shingled only when new items may still
+    join them through the buckets (within the window), and ones are to be matched."""
+    window = [e for e in entries if shingle and e.first_seen >= cutoff]
+    inside = {e.id for e in window}
+    bare = [
+        Member(e.id, e.first_seen, EMPTY, language_of(e.language))
+        for e in entries
+        if e.id not in inside
+    ]
+    return entry_members(window) + bare
 
 
 def _order(entry: Entry) -> tuple[datetime, str]:
