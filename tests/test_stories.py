@@ -406,3 +406,33 @@ def test_no_text_makes_no_shingles() -> None:
     from monitor.core.stories import entry_members
 
     assert shingle_arrays([]) == [] and entry_members([]) == []
+
+
+def test_who_ran_it_first_goes_by_publication_when_a_poll_brings_them_together() -> None:
+    """After a night, one poll brings every copy at once: their publication times say who
+    ran the story first; a date in doubt, or one after the item was seen, does not."""
+    from monitor.core.entries import entry_of
+    from monitor.core.pickup import pickup_line, ran_at
+
+    text = founding()
+    seen = T0 + timedelta(hours=8)
+    copies = [
+        msgspec.structs.replace(
+            make(n, "Poutine et Trump", text, source=source),
+            first_seen=seen,
+            published=T0 + timedelta(minutes=minutes),
+            date_flag=flag,
+        )
+        for n, source, minutes, flag in [
+            (1, "Le Quotidien", 40, None),
+            (2, "Agence Alpha", 4, None),
+            (3, "Evening Globe", 16, None),
+            (4, "Tagesblick", 1, "missing"),  # the feed gave no date: when it was seen
+            (5, "Nordic Review", 60 * 9, None),  # "published" after it was seen: doubtful
+        ]
+    ]
+    entries = [entry_of(it) for it in copies]
+    assert [ran_at(e) for e in entries[3:]] == [seen, seen]
+    line = pickup_line(entries, "id1", lambda m: f"{m:%H:%M}")
+    assert line.startswith("also in 4 sources; first: Agence Alpha 18:04 (+12 min Evening Globe")
+    assert line.endswith("+36 min Le Quotidien, +8 h Nordic Review, +8 h Tagesblick)")

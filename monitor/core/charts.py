@@ -10,11 +10,12 @@ resource: they stay inert under the digest's Content-Security-Policy.
 from __future__ import annotations
 
 import html
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime, tzinfo
 
 from monitor.core.digest import DayActor, Story
 from monitor.core.normalize import plain_line
+from monitor.core.pickup import first_runs, lead_time, ran_at
 
 INK, SOFT, FIRST = "#3b5bdb", "#c5cae9", "#e8590c"  # bars, the day before, the first source
 FONT = 'font-family="system-ui, sans-serif" font-size="10"'
@@ -75,19 +76,10 @@ def actors_chart(actors: Sequence[DayActor], limit: int = 8, width: int = 480) -
     return _svg(width, height, "mentions of the top actors, against the day before", body)
 
 
-def first_runs(runs: Iterable[tuple[Sequence[str], datetime]]) -> dict[str, datetime]:
-    """When each source first ran a story, from its items' (sources, time) pairs."""
-    firsts: dict[str, datetime] = {}
-    for sources, when in runs:
-        for source in sources:
-            if source not in firsts or when < firsts[source]:
-                firsts[source] = when
-    return firsts
-
-
 def story_runs(story: Story) -> dict[str, datetime]:
-    """`first_runs` of a digest story: when each source first had one of its items."""
-    return first_runs((it.sources, it.first_seen) for it in story.items)
+    """`first_runs` of a digest story: when each source first ran one of its items
+    (`pickup.ran_at`)."""
+    return first_runs((it.sources, ran_at(it)) for it in story.items)
 
 
 def pickup_chart(firsts: Mapping[str, datetime], zone: tzinfo, width: int = 480) -> str:
@@ -103,10 +95,9 @@ def pickup_chart(firsts: Mapping[str, datetime], zone: tzinfo, width: int = 480)
     for source, when in sorted(firsts.items(), key=lambda p: (p[1], p[0])):
         x = round(left + (right - left) * (when - start).total_seconds() / span, 1)
         color = FIRST if source == lead else INK
-        minutes = round((when - start).total_seconds() / 60)
         body.append(
             f'<line x1="{x}" y1="6" x2="{x}" y2="22" stroke="{color}" stroke-width="2">'
-            f"<title>{_text(source)}: +{minutes} min</title></line>"
+            f"<title>{_text(source)}: +{lead_time((when - start).total_seconds())}</title></line>"
         )
     body.append(
         f'<text x="{left}" y="32" {FONT} fill="{FIRST}">first: {_text(lead)},'
@@ -114,7 +105,7 @@ def pickup_chart(firsts: Mapping[str, datetime], zone: tzinfo, width: int = 480)
     )
     body.append(
         f'<text x="{right}" y="32" {FONT} text-anchor="end">{len(firsts)} sources'
-        f" in {round(span / 60)} min</text>"
+        f" in {lead_time(span)}</text>"
     )
     return _svg(width, height, "when each source ran the story", body)
 

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import itertools
 from collections import Counter
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
@@ -34,6 +34,7 @@ from monitor.core.cluster import (
 )
 from monitor.core.digest import Story, make_story
 from monitor.core.fold import folded_words
+from monitor.core.pickup import ran_at
 from monitor.core.query import StoryLookup
 from monitor.core.story_bands import Bands, band_keys
 from monitor.core.story_features import (
@@ -399,7 +400,7 @@ def story_rows(
     rows: list[StoryRow] = []
     for story_id, ids in groups.items():
         story = make_story([by_id[i] for i in ids])
-        first = min((by_id[i] for i in ids), key=lambda it: (it.first_seen, it.id))
+        first = min((by_id[i] for i in ids), key=lambda it: (ran_at(it), it.id))
         grown = growth((it.first_seen for it in story.items), now)
         last = max(it.first_seen for it in story.items)
         rows.append(
@@ -446,28 +447,3 @@ def entry_members(entries: Sequence[Entry]) -> list[Member]:
         )
         for e, sh, words in zip(entries, found, texts, strict=True)
     ]
-
-
-def pickup_line(entries: Sequence[Entry], shown: str, clock: Callable[[datetime], str]) -> str:
-    """Who ran the story of `shown` first and when the others followed, for the article
-    pane: "also in 2 sources; first: Agence Alpha 10:04 (+12 min Le Quotidien, +40 min
-    Evening Globe)". Empty when no other source carries it. Plain text: gate it."""
-    firsts: dict[str, datetime] = {}
-    for e in sorted(entries, key=lambda e: (e.first_seen, e.id)):
-        for source in e.sources:
-            firsts.setdefault(source, e.first_seen)
-    mine = next((e for e in entries if e.id == shown), None)
-    others = [s for s in firsts if mine is None or s not in mine.sources]
-    if not others:
-        return ""
-    order = sorted(firsts, key=lambda s: (firsts[s], s))
-    lead = order[0]
-    start = firsts[lead]
-    later = [f"+{round((firsts[s] - start).total_seconds() / 60)} min {s}" for s in order[1:]]
-    shown_later = ", ".join(later[:LATER_SHOWN]) + (", …" if len(later) > LATER_SHOWN else "")
-    tail = f" ({shown_later})" if later else ""
-    n = len(others)
-    return f"also in {n} source{'s' if n != 1 else ''}; first: {lead} {clock(start)}{tail}"
-
-
-LATER_SHOWN = 4  # later sources named in the pickup line

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from monitor.core.index import EntryIndex
+from monitor.core.pickup import ran_at
 from monitor.core.query import NO_CONTEXT, Context, Query, actor_query, parse_query, source_query
 from monitor.core.story_view import filtered_story
 from monitor.core.trends import ActorStat, actor_stats
@@ -85,5 +86,5 @@ def compute_view(index: EntryIndex, flt: Filter, now: datetime, ctx: Context = N
     rows = [SourceRow(n, shown.get(n, 0), day.get(n, 0)) for n in names]
     entries = index.rows(view)
     if flt.story is not None:  # one story: how it spread, the first item on top
-        entries.sort(key=lambda e: (e.first_seen, e.id))
+        entries.sort(key=lambda e: (ran_at(e), e.id))
     return View(entries, rows, actors)

@@ -22,7 +22,8 @@ from collections.abc import Callable, Collection, Sequence
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from monitor.core.stories import WINDOW, Member, StoryIndex, entry_members, pickup_line
+from monitor.core.pickup import pickup_line
+from monitor.core.stories import WINDOW, Member, StoryIndex, entry_members
 from monitor.core.story_features import EMPTY, language_of
 from monitor.io.story_file import Row, StoryFile
 from monitor.model import Entry

@@ -27,8 +27,9 @@ from importlib import resources
 from typing import Any
 
 from monitor.config import AlertSettings, EmailSettings
-from monitor.core.charts import first_runs, pickup_chart
+from monitor.core.charts import pickup_chart
 from monitor.core.digest_render import html_link
+from monitor.core.pickup import first_runs
 from monitor.io.channels import ChannelError
 from monitor.io.channels.words import headline, line, more_sources, plain, sources_of, subject
 

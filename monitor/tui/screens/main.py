@@ -378,7 +378,9 @@ class MainScreen(StoryKeys):
     def apply_view(self, view: View) -> None:
         self.article.set_triage(self.session.triage_state)
         before = self.timeline.current
-        self.timeline.first = self.session.filter.story  # one story's items: its first marked
+        # one story's items, in the order they ran: the first marked
+        story = self.session.filter.story is not None and view.entries
+        self.timeline.first = view.entries[0].id if story else None
         self.timeline.set_entries(view.entries)
         self.timeline.border_title = f"Timeline · {len(view.entries):,}"
         self.sources_pane.set_rows(view.sources, self.session.filter.source)

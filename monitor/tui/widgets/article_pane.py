@@ -143,7 +143,7 @@ def article_text(
     sources = item.sources if item is not None else entry.sources
     out.append_text(text.text(", ".join(sources), "italic"))
     out.append("\n")
-    if pickup:  # who ran its story first (`core.stories.pickup_line`)
+    if pickup:  # who ran its story first (`core.pickup.pickup_line`)
         out.append_text(text.text(pickup, "dim"))
         out.append("\n")
     published = item.published if item is not None else entry.published

@@ -118,8 +118,11 @@ def header_line(layout: StoryLayout) -> Text:
 
 
 def score_text(score: float) -> str:
-    """Short: "12", "3.5", "0.4"."""
-    return f"{score:.0f}" if score >= 10 else f"{score:.1f}"
+    """Short: "12", "6", "3.5", "0.4": a whole score without decimals, so that a list
+    of fresh stories reads as the counts it adds up."""
+    if score >= 10 or abs(score - round(score)) < 0.05:
+        return f"{score:.0f}"
+    return f"{score:.1f}"
 
 
 def langs_text(languages: Sequence[str], width: int) -> str:
