@@ -435,4 +435,4 @@ def test_who_ran_it_first_goes_by_publication_when_a_poll_brings_them_together()
     assert [ran_at(e) for e in entries[3:]] == [seen, seen]
     line = pickup_line(entries, "id1", lambda m: f"{m:%H:%M}")
     assert line.startswith("also in 4 sources; first: Agence Alpha 18:04 (+12 min Evening Globe")
-    assert line.endswith("+36 min Le Quotidien, +8 h Nordic Review, +8 h Tagesblick)")
+    assert line.endswith("+36 min Le Quotidien, +8 h Tagesblick, +8 h Nordic Review)")

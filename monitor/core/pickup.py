@@ -35,12 +35,13 @@ def pickup_line(entries: Sequence[Entry], shown: str, clock: Callable[[datetime]
     """Who ran the story of `shown` first and when the others followed, for the article
     pane: "also in 2 sources; first: Agence Alpha 10:04 (+12 min Le Quotidien, +40 min
     Evening Globe)". Empty when no other source carries it. Plain text: gate it."""
-    firsts = first_runs((e.sources, ran_at(e)) for e in entries)
+    runs = sorted(((e.sources, ran_at(e)) for e in entries), key=lambda run: run[1])
+    firsts = first_runs(runs)  # a tie: the item's own first source first
     mine = next((e for e in entries if e.id == shown), None)
     others = [s for s in firsts if mine is None or s not in mine.sources]
     if not others:
         return ""
-    order = sorted(firsts, key=lambda s: (firsts[s], s))
+    order = sorted(firsts, key=firsts.__getitem__)
     lead = order[0]
     start = firsts[lead]
     later = [f"+{lead_time((firsts[s] - start).total_seconds())} {s}" for s in order[1:]]
