@@ -187,7 +187,11 @@ class StoryIndex:
         parent, first, last, joined = self._parent, self._first, self._last, self._members
         groups: dict[str, list[Member]] = {}
         for m in {m.id: m for m in members if m.id not in parent and m.id in stories}.values():
-            groups.setdefault(stories[m.id], []).append(m)
+            group = groups.get(stories[m.id])
+            if group is None:  # most stories: one item, one list made
+                groups[stories[m.id]] = [m]
+            else:
+                group.append(m)
         count = 0
         for story, group in groups.items():
             if len(group) == 1 and story not in parent:  # most stories: one item
@@ -207,7 +211,9 @@ class StoryIndex:
             last[root] = max(last[root], group[-1].when)
             joined[root] += ids
             count += len(ids)
-        self._file(sorted((m for g in groups.values() for m in g if len(m.shingles)), key=_when))
+        kept = [m for g in groups.values() for m in g if len(m.shingles)]
+        if kept:  # a reader restores without shingles: nothing to sort
+            self._file(sorted(kept, key=_when))
         return count
 
     def refile(self, members: Iterable[Member]) -> int:

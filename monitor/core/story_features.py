@@ -114,7 +114,11 @@ class Rarity(Generic[K]):
         having = self.having
         for f in feats:
             if step > 0:
-                having.setdefault(f, {})[item_id] = None
+                ids = having.get(f)
+                if ids is None:  # no new dict made for a feature already held
+                    having[f] = {item_id: None}
+                else:
+                    ids[item_id] = None
             else:
                 ids = having[f]
                 del ids[item_id]
