@@ -1,7 +1,7 @@
 """Live stories: the cost of adding one poll's items to the stories of a large store.
 
 Run: uv run python bench/stories.py [--store 100000] [--poll 25000] [--repeats 3]
-     uv run python bench/stories.py --memory
+     uv run python bench/stories.py --actors | --refresh | --memory
 
 Generated news-like items (10-word titles, 60-word bodies from a 20,000-word vocabulary,
 a third of them copies of an earlier item with a few words changed, as wire copy is)
@@ -12,6 +12,12 @@ the 72-hour window rather than the history (items kept in the buckets).
 
 --actors: each item names eight actors (a few of them in most items) and is in one of
 three languages, so that the test across languages (`core.story_features`) runs too.
+
+--refresh: the items' actors come after they were added (`StoryIndex.refresh`, as the
+dashboard does for entries annotated after they joined a story): a window of --poll × 3
+items with actors in three languages, one poll a day over three days, the last day's
+--poll items added without their features; prints the median CPU time of refreshing
+those --poll items with them.
 
 --memory: the index's memory (tracemalloc, what is held once built) with 10,000, 25,000
 and 75,000 items in the window, each with ten features (actors and numbers).
@@ -113,6 +119,24 @@ def run(store: int, poll: int, seed: int, actors: bool = False) -> tuple[float, 
     return done - started, made - started, len(index), len(index._recent)
 
 
+def refresh(poll: int, seed: int) -> float:
+    """CPU seconds of refreshing the features of a poll of `poll` items, the newest of a
+    window of three such polls."""
+    rng = random.Random(seed)
+    words = [f"w{k}" for k in range(20_000)]
+    items = sorted(generate(3 * poll, rng, words, actors=True, days=3), key=lambda i: i.first_seen)
+    full = item_members(items)
+    index = StoryIndex()
+    index.add(full[:poll])  # a poll a day
+    index.add(full[poll : 2 * poll])
+    late = full[-poll:]
+    index.add(Member(m.id, m.when, m.shingles, m.language) for m in late)  # no actors yet
+    started = time.process_time()
+    for member in late:
+        index.refresh(member)
+    return time.process_time() - started
+
+
 def memory(window: int) -> float:
     """MiB held by an index of `window` items, all within the window."""
     rng = random.Random(window)
@@ -141,7 +165,15 @@ def main() -> None:
     ap.add_argument("--repeats", type=int, default=3)
     ap.add_argument("--memory", action="store_true", help="the index's memory, by window size")
     ap.add_argument("--actors", action="store_true", help="items name actors, in three languages")
+    ap.add_argument("--refresh", action="store_true", help="a poll's actors come after it")
     args = ap.parse_args()
+    if args.refresh:
+        cpu = statistics.median(refresh(args.poll, seed) for seed in range(args.repeats))
+        print(
+            f"refresh the features of {args.poll:,} items in a window of {3 * args.poll:,}:"
+            f" median {cpu:.2f} s CPU ({cpu / args.poll * 1e6:.0f} µs an item)"
+        )
+        return
     if args.memory:
         for window in (10_000, 25_000, 75_000):
             print(f"{window:,} items in the window: {memory(window):.0f} MiB")

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import itertools
 from collections import Counter
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
@@ -91,7 +91,7 @@ class StoryIndex:
         self._at: dict[int, Member] = {}  # slot -> recent member
         self._next = 0  # the next slot
         self._bands = Bands()
-        self._rarity = Rarity()  # the recent members' features
+        self._rarity: Rarity[int] = Rarity()  # the recent members' features, by slot
         self._languages: Counter[str] = Counter()  # of the recent members with features
 
     def __len__(self) -> int:
@@ -151,6 +151,14 @@ class StoryIndex:
             out.setdefault(self.story_of(item_id), []).append(item_id)
         return out
 
+    def groups(self) -> Iterator[tuple[str, list[str]]]:
+        """Every story: its id and its items' ids, in the order they joined it (not the
+        order they were added: cheaper than `stories`, for callers that sort them). The
+        lists are the index's own: read them, before the index changes."""
+        first = self._first
+        for root, ids in self._members.items():
+            yield first[root][1], ids
+
     def size(self, item_id: str) -> int:
         """How many items are in the item's story."""
         return len(self._members[self._root(item_id)])
@@ -180,9 +188,19 @@ class StoryIndex:
         parent, first, last, joined = self._parent, self._first, self._last, self._members
         groups: dict[str, list[Member]] = {}
         for m in {m.id: m for m in members if m.id not in parent and m.id in stories}.values():
-            groups.setdefault(stories[m.id], []).append(m)
+            group = groups.get(stories[m.id])
+            if group is None:  # most stories: one item, one list made
+                groups[stories[m.id]] = [m]
+            else:
+                group.append(m)
         count = 0
         for story, group in groups.items():
+            if len(group) == 1 and story not in parent:  # most stories: one item
+                only = group[0]
+                i = only.id
+                parent[i], first[i], last[i], joined[i] = i, (only.when, i), only.when, [i]
+                count += 1
+                continue
             group.sort(key=_when)
             ids = [m.id for m in group]
             root = self._root(story) if story in parent else ids[0]
@@ -194,7 +212,9 @@ class StoryIndex:
             last[root] = max(last[root], group[-1].when)
             joined[root] += ids
             count += len(ids)
-        self._file(sorted((m for g in groups.values() for m in g if len(m.shingles)), key=_when))
+        kept = [m for g in groups.values() for m in g if len(m.shingles)]
+        if kept:  # a reader restores without shingles: nothing to sort
+            self._file(sorted(kept, key=_when))
         return count
 
     def refile(self, members: Iterable[Member]) -> int:
@@ -234,7 +254,7 @@ class StoryIndex:
 
     def _count(self, member: Member, step: int) -> None:
         feats = member.features.tolist()
-        self._rarity.count(member.id, feats, step)
+        self._rarity.count(self._slot[member.id], feats, step)
         if feats and member.language:
             self._languages[member.language] += step
             if self._languages[member.language] <= 0:
@@ -270,33 +290,39 @@ class StoryIndex:
         having = self._rarity.having
         postings = [ids for f in member.features.tolist() if (ids := having.get(f)) is not None]
         postings.sort(key=len)
-        found: Counter[str] = Counter()
+        read: list[Iterable[int]] = []
         left = LOOKUPS
         for ids in postings:  # the rarest first, then the newest of the commoner
             if len(ids) > common or left <= 0:
                 break
-            found.update(itertools.islice(reversed(ids.keys()), left))
+            read.append(itertools.islice(reversed(ids.keys()), left))
             left -= len(ids)
-        found.pop(member.id, None)
-        candidates = [other for other, n in found.items() if n >= MIN_SHARED]
-        if not candidates:
-            return
-        candidates.sort(key=found.__getitem__, reverse=True)  # the most shared first
-        decide = self._rarity.judge(member.features)
+        if len(read) < MIN_SHARED:
+            return  # an item is counted once a feature: none can share MIN_SHARED
+        found = Counter(itertools.chain.from_iterable(read))
+        me = self._slot[member.id]
+        decide = None
         tried = 0
-        for other_id in candidates:
-            other = self._recent[other_id]
+        # the most shared first (a stable sort: then in the order found)
+        for slot, shared in found.most_common():
+            if shared < MIN_SHARED:
+                break
+            if slot == me:
+                continue
+            other = self._at[slot]
             if not other.language or other.language == member.language:
                 continue
             if abs(other.when - member.when) > XLANG_WINDOW:
                 continue
-            if self._root(other_id) == self._root(member.id):
+            if self._root(other.id) == self._root(member.id):
                 continue
             if tried >= XLANG_CHECK:
                 break
             tried += 1
+            if decide is None:
+                decide = self._rarity.judge(member.features)
             if decide(other.features)[0]:
-                self._union(member.id, other_id)
+                self._union(member.id, other.id)
 
     def _root(self, item_id: str) -> str:
         parent = self._parent
@@ -430,9 +456,12 @@ def entry_members(entries: Sequence[Entry]) -> list[Member]:
     summary (from the folded text, where "1,200" reads "1 200": `story_features.numbers`
     takes it for 1200)."""
     texts: list[list[str]] = []
+    tails: dict[tuple[str, ...], list[str]] = {}  # the same sources again and again
     for entry in entries:
         words = entry.search.split(" ")
-        tail = folded_words(" ".join(entry.sources)).split()
+        tail = tails.get(entry.sources)
+        if tail is None:
+            tail = tails[entry.sources] = folded_words(" ".join(entry.sources)).split()
         if tail and words[-len(tail) :] == tail:
             words = words[: -len(tail)]
         texts.append([w for w in words[: BODY_WORDS + TITLE_WORDS] if w])

@@ -18,9 +18,9 @@ import itertools
 import math
 import re
 import zlib
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Hashable, Iterable, Sequence
 from datetime import timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Generic, TypeVar
 
 import numpy as np
 
@@ -51,6 +51,7 @@ _ACTOR_HASHES: dict[str, int] = {}  # a memo of actors' feature hashes
 _MEMO = 100_000
 EMPTY: Features = np.zeros(0, dtype=np.uint32)
 EMPTY.flags.writeable = False  # shared by every item without features
+K = TypeVar("K", bound=Hashable)  # how `Rarity` names an item
 
 
 def numbers(text: str) -> list[str]:
@@ -97,22 +98,27 @@ def is_actor(feature: int) -> bool:
     return feature & _ACTOR != 0
 
 
-class Rarity:
+class Rarity(Generic[K]):
     """The recent items that carry each feature, kept as items come and go: how rare a
     feature is (its document frequency), what sharing features is worth given it, and
-    where to look for the items that share them."""
+    where to look for the items that share them. Items are named by a key: an id, or
+    (`core.stories`) a slot number, an int, cheaper to count than a string."""
 
     def __init__(self) -> None:
-        self.having: dict[int, dict[str, None]] = {}  # feature -> the items with it
+        self.having: dict[int, dict[K, None]] = {}  # feature -> the items with it
         self.items = 0  # the recent items counted, with features or not
 
-    def count(self, item_id: str, feats: Sequence[int], step: int) -> None:
+    def count(self, item_id: K, feats: Sequence[int], step: int) -> None:
         """Count an item's features in (step 1) or out (step -1)."""
         self.items += step
         having = self.having
         for f in feats:
             if step > 0:
-                having.setdefault(f, {})[item_id] = None
+                ids = having.get(f)
+                if ids is None:  # no new dict made for a feature already held
+                    having[f] = {item_id: None}
+                else:
+                    ids[item_id] = None
             else:
                 ids = having[f]
                 del ids[item_id]
@@ -150,7 +156,7 @@ class Rarity:
         return decide
 
 
-def same_event_score(rarity: Rarity, a: Features, b: Features) -> tuple[bool, float, float]:
+def same_event_score(rarity: Rarity[K], a: Features, b: Features) -> tuple[bool, float, float]:
     """Whether two items' features say they tell one story, with the evidence and the
     similarity. They must share at least MIN_SHARED features, one an actor; the evidence,
     the log of how unlikely it is that a recent item shares them all by chance (the rarity

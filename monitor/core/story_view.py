@@ -111,6 +111,7 @@ def rank_stories(groups: Mapping[str, Sequence[Entry]], now: datetime) -> list[R
     rows: list[RankedStory] = []
     add = rows.append
     score = story_score
+    make = tuple.__new__  # a RankedStory without the Python-level __new__ of a named tuple
     for sid, entries in groups.items():
         if not entries:
             continue
@@ -126,16 +127,8 @@ def rank_stories(groups: Mapping[str, Sequence[Entry]], now: datetime) -> list[R
                     break
                 grown += 1
         stamp = last.timestamp()
-        add(
-            RankedStory(
-                -score(sources, grown, (now_stamp - stamp) / 3600),
-                -stamp,
-                sid,
-                entries,
-                sources,
-                grown,
-            )
-        )
+        minus = -score(sources, grown, (now_stamp - stamp) / 3600)
+        add(make(RankedStory, (minus, -stamp, sid, entries, sources, grown)))
     rows.sort()
     return rows
 

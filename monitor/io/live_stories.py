@@ -24,7 +24,7 @@ from pathlib import Path
 
 from monitor.core.pickup import pickup_line
 from monitor.core.stories import WINDOW, Member, StoryIndex, entry_members
-from monitor.core.story_features import EMPTY, language_of
+from monitor.core.story_features import EMPTY
 from monitor.io.story_file import Row, StoryFile
 from monitor.model import Entry
 
@@ -65,7 +65,8 @@ class LiveStories:
                 gone = seen.keys() - {e.id for e in entries}
                 if gone != self._gone:
                     self._gone, self._followers = gone, None
-                recent = [e for e in entries if now - e.first_seen <= RECENT]
+                since = now - RECENT  # a comparison, not a subtraction an entry
+                recent = [e for e in entries if e.first_seen >= since]
                 fresh = [e for e in recent if e.id not in known]
                 # the newer reading of the entries already in: actors found, sources added
                 newer = [e for e in recent if e.id in seen and seen[e.id] is not e]
@@ -138,14 +139,20 @@ class LiveStories:
 
     def groups(self) -> dict[str, list[Entry]]:
         """Every story of the recent entries: its id and its entries, oldest first."""
+        out: dict[str, list[Entry]] = {}
         with self._lock:
-            stories = self._index.stories()
             entries, gone = self._entries, self._gone
-            found = {
-                sid: sorted((entries[i] for i in ids if i in entries and i not in gone), key=_order)
-                for sid, ids in stories.items()
-            }
-            return {sid: group for sid, group in found.items() if group}
+            for sid, ids in self._index.groups():
+                if len(ids) == 1:  # most stories: nothing to sort
+                    entry = entries.get(ids[0])
+                    if entry is not None and not (gone and entry.id in gone):
+                        out[sid] = [entry]
+                    continue
+                found = [entries[i] for i in ids if i in entries and i not in gone]
+                if found:
+                    found.sort(key=_order)
+                    out[sid] = found
+        return out
 
     def line(self, entry_id: str, clock: Callable[[datetime], str]) -> str:
         """Who ran the entry's story first, and who followed (`pickup_line`); empty when
@@ -235,13 +242,11 @@ def read_stories(folder: Path, entries: Sequence[Entry], now: datetime) -> LiveS
 def _members(entries: Sequence[Entry], cutoff: datetime, shingle: bool) -> list[Member]:
     """Entries going back into their saved stories: shingled only when new items may still
     join them through the buckets (within the window), and ones are to be matched."""
-    window = [e for e in entries if shingle and e.first_seen >= cutoff]
-    inside = {e.id for e in window}
-    bare = [
-        Member(e.id, e.first_seen, EMPTY, language_of(e.language))
-        for e in entries
-        if e.id not in inside
-    ]
+    if not shingle:
+        return [Member(e.id, e.first_seen, EMPTY) for e in entries]
+    window = [e for e in entries if e.first_seen >= cutoff]
+    # outside the buckets a member's language and features are never read
+    bare = [Member(e.id, e.first_seen, EMPTY) for e in entries if e.first_seen < cutoff]
     return entry_members(window) + bare
 
 
