@@ -54,6 +54,7 @@ if TYPE_CHECKING:
 
 WINDOW = timedelta(hours=72)  # a story takes in items this close to its last one
 TITLE_WORDS = 20  # words of a title read before a summary's, from an entry
+MEMBER_CHUNK = 1000  # entries made members at once (`entry_members`)
 PER_STORY = 3  # members of one story compared with a new item: its copies are alike
 XLANG_CHECK = 10  # items in other languages compared with a new one, most alike first
 LOOKUPS = 100  # recent items read through an item's features, for a match across languages
@@ -454,9 +455,19 @@ def entry_members(entries: Sequence[Entry]) -> list[Member]:
     search_text`), so that copies from different sources compare on what they say; their
     language; and their features: their actors and the numbers of their title and
     summary (from the folded text, where "1,200" reads "1 200": `story_features.numbers`
-    takes it for 1200)."""
-    texts: list[list[str]] = []
+    takes it for 1200). Made MEMBER_CHUNK entries at a time: a poll's words, one Python
+    string each, would otherwise be held all at once (hundreds of MB for 25,000)."""
     tails: dict[tuple[str, ...], list[str]] = {}  # the same sources again and again
+    out: list[Member] = []
+    for start in range(0, len(entries), MEMBER_CHUNK):
+        out += _entry_members(entries[start : start + MEMBER_CHUNK], tails)
+    return out
+
+
+def _entry_members(
+    entries: Sequence[Entry], tails: dict[tuple[str, ...], list[str]]
+) -> list[Member]:
+    texts: list[list[str]] = []
     for entry in entries:
         words = entry.search.split(" ")
         tail = tails.get(entry.sources)

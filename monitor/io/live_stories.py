@@ -31,6 +31,7 @@ from monitor.model import Entry
 log = logging.getLogger(__name__)
 
 RECENT = timedelta(days=7)  # entries older than this (first seen) are left out of stories
+LINE_WAIT = 0.01  # seconds `line` waits for an update under way, on the dashboard's loop
 
 
 class LiveStories:
@@ -156,12 +157,18 @@ class LiveStories:
 
     def line(self, entry_id: str, clock: Callable[[datetime], str]) -> str:
         """Who ran the entry's story first, and who followed (`pickup_line`); empty when
-        no other source carries it, or the entry is in no story yet."""
-        with self._lock:
+        no other source carries it, the entry is in no story yet, or a big update holds
+        the stories now: the dashboard asks on the loop, as the cursor moves, and must not
+        wait for it (it asks again after the update: `StoriesUpdated`)."""
+        if not self._lock.acquire(timeout=LINE_WAIT):
+            return ""
+        try:
             if entry_id not in self._index:
                 return ""
             ids = self._index.members(entry_id)
             entries = [self._entries[i] for i in ids if i in self._entries]
+        finally:
+            self._lock.release()
         return pickup_line(entries, entry_id, clock)
 
     def close(self) -> None:

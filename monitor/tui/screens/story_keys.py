@@ -83,6 +83,7 @@ class StoryKeys(TriageKeys):
         match event:
             case StoriesUpdated():  # ranked now, so that `S` shows them at once
                 self.rank_stories()
+                self.article.repick()  # who ran the shown item's story first
             case Loaded() | TriageChanged():  # what was seen may have changed
                 self.story_list.refresh()
 

@@ -227,6 +227,7 @@ class ArticlePane(ScrollView, can_focus=True):
         self.triage = TriageState()  # the analyst's, kept current by the screen
         # the line saying who ran the shown item's story first, given by the screen
         self.pickup: Callable[[str], str] = lambda entry_id: ""
+        self._pickup = ""  # the pickup line shown
         self._shown: tuple[tzinfo | None, bool, bool] = (None, False, False)  # tz, loading, pending
         self.content = Text("select an item", style="dim", end="")
         self._lines: list[Text] = []
@@ -258,17 +259,29 @@ class ArticlePane(ScrollView, can_focus=True):
                     loading=loading,
                     pending=pending,
                     triage=self.triage,
-                    pickup=self.pickup(entry.id),
+                    pickup=self._pick(entry.id),
                 )
             )
         if moved:
             self.scroll_to(y=0, animate=False)
+
+    def _pick(self, entry_id: str) -> str:
+        self._pickup = self.pickup(entry_id)
+        return self._pickup
 
     def set_triage(self, state: TriageState) -> None:
         """The analyst's triage changed: the shown item again, if its part changed."""
         old, self.triage = self.triage, state
         entry = self.entry
         if entry is None or triage_of(entry.id, old) == triage_of(entry.id, state):
+            return
+        tz, loading, pending = self._shown
+        self.show(entry, self.item, tz=tz, words=self.words, loading=loading, pending=pending)
+
+    def repick(self) -> None:
+        """The stories changed: the shown item again, if who ran its story first did."""
+        entry = self.entry
+        if entry is None or self.pickup(entry.id) == self._pickup:
             return
         tz, loading, pending = self._shown
         self.show(entry, self.item, tz=tz, words=self.words, loading=loading, pending=pending)
