@@ -436,3 +436,22 @@ def test_who_ran_it_first_goes_by_publication_when_a_poll_brings_them_together()
     line = pickup_line(entries, "id1", lambda m: f"{m:%H:%M}")
     assert line.startswith("also in 4 sources; first: Agence Alpha 18:04 (+12 min Evening Globe")
     assert line.endswith("+36 min Le Quotidien, +8 h Tagesblick, +8 h Nordic Review)")
+
+
+def test_the_pickup_line_does_not_wait_for_an_update_under_way() -> None:
+    """The dashboard asks for it on its loop as the cursor moves: while a big update holds
+    the stories, it is empty at once (and asked again after the update)."""
+    from monitor.core.entries import entry_of
+    from monitor.io.live_stories import LiveStories
+
+    text = founding()
+    copies = [
+        msgspec.structs.replace(make(n, "Poutine et Trump", text, source=s), summary=text[:600])
+        for n, s in [(1, "Agence Alpha"), (2, "Le Quotidien")]
+    ]
+    live = LiveStories()
+    live.update([entry_of(it) for it in copies], T0 + timedelta(hours=1))
+    clock = "{:%H:%M}".format
+    with live._lock:  # as an update under way holds it
+        assert live.line("id2", clock) == ""
+    assert live.line("id2", clock).startswith("also in 1 source; first: ")
