@@ -15,7 +15,6 @@ from monitor.core.stories import (
     WINDOW,
     Member,
     StoryIndex,
-    entry_member,
     entry_members,
     item_members,
 )
@@ -74,7 +73,7 @@ def test_the_founding_story_in_three_feeds_is_one_story() -> None:
     index.add(member(it) for it in [*copies[:2], *others[:1]])  # one poll
     index.add(member(it) for it in [copies[2], others[1]])  # the next
     stories = index.stories()
-    assert stories["id1"] == ["id1", "id2", "id3"]
+    assert sorted(stories["id1"]) == ["id1", "id2", "id3"]
     assert index.story_of("id3") == "id1" and index.size("id2") == 3
     assert {k: v for k, v in stories.items() if k != "id1"} == {"id4": ["id4"], "id5": ["id5"]}
 
@@ -331,13 +330,13 @@ def test_an_item_annotated_after_it_was_added_joins_across_languages_then() -> N
     index = StoryIndex()
     index.add(entry_members(news_of_the_day()))
     assert index.add(entry_members(bare)) == ["id1", "id2"]  # no actors yet: apart
-    assert index.refresh(entry_member(CALL_FR)) == "id1" and index.size("id1") == 1
-    assert index.refresh(entry_member(CALL_EN)) == "id1"  # and now the pair is one story
+    assert index.refresh(entry_members([CALL_FR])[0]) == "id1" and index.size("id1") == 1
+    assert index.refresh(entry_members([CALL_EN])[0]) == "id1"  # and now the pair is one story
     assert sorted(index.members("id1")) == ["id1", "id2"]
-    gone = dataclasses.replace(entry_member(CALL_EN), id="never added")
+    gone = dataclasses.replace(entry_members([CALL_EN])[0], id="never added")
     assert index.refresh(gone) is None and "never added" not in index
     index.forget_before(T0 + timedelta(days=9))  # out of the window: refreshing changes nothing
-    assert index.refresh(entry_member(SOCHI_EN)) is None
+    assert index.refresh(entry_members([SOCHI_EN])[0]) is None
 
 
 def test_the_same_language_is_left_to_shingles_and_far_apart_is_not_one_story() -> None:
@@ -455,3 +454,34 @@ def test_the_pickup_line_does_not_wait_for_an_update_under_way() -> None:
     with live._lock:  # as an update under way holds it
         assert live.line("id2", clock) == ""
     assert live.line("id2", clock).startswith("also in 1 source; first: ")
+
+
+def test_the_story_lead_is_the_item_that_ran_it_first() -> None:
+    """`is:story-lead` keeps the item the timeline marks "first": by publication when one
+    poll brought every copy, not by which was stored first; asked of the index or entry
+    by entry, the same."""
+    from monitor.core.entries import entry_of
+    from monitor.core.index import EntryIndex
+    from monitor.core.query import Context, parse_query
+    from monitor.io.live_stories import LiveStories
+
+    text = founding()
+    seen = T0 + timedelta(hours=8)
+    copies = [
+        msgspec.structs.replace(
+            make(n, "Poutine et Trump", text, source=source),
+            summary=text[:600],
+            first_seen=seen,
+            published=T0 + timedelta(minutes=minutes),
+        )
+        for n, source, minutes in [(1, "Le Quotidien", 40), (2, "Agence Alpha", 4)]
+    ]
+    entries = [entry_of(it) for it in copies]
+    live = LiveStories()
+    live.update(entries, seen)
+    assert live.story_of("id2") == "id1"  # the story's id: the item stored first
+    query, ctx = parse_query("is:story-lead"), Context(stories=live)
+    pred = query.predicate(seen, ctx)
+    assert pred is not None and [e.id for e in entries if pred(e)] == ["id2"]
+    index = EntryIndex.build(entries)
+    assert [e.id for e in index.rows(query.select(index, seen, ctx))] == ["id2"]

@@ -191,7 +191,7 @@ query syntax (case and accents never matter):
   title:x  text:x  author:x   in the title; in the summary or full text; in the author
   site:lemonde.fr  category:politique  status:page|feed|failed|pending|paywall|blocked …
   is:unread  is:read  is:starred  tag:NAME  #NAME  has:note  has:tag  has:text
-  story:ID  is:story-lead     the items of item ID's story; the earliest item of each story
+  story:ID  is:story-lead     the items of item ID's story; the item that ran each story first
 """
 
 

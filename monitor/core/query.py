@@ -24,7 +24,7 @@
     is:unread  is:read  is:starred  the analyst's triage
     is:new-angle                    later copies of a story marked seen, with a new angle
     story:ID                        the items of the story item ID is in (`core.stories`)
-    is:story-lead                   the earliest item of its story (one row per story)
+    is:story-lead                   the item that ran its story first (one a story)
     tag:sanctions  #sanctions       tagged so (case-insensitive)
     has:note  has:tag  has:text     annotated; tagged at all; with a full text
 
@@ -152,7 +152,7 @@ class StoryLookup(Protocol):
         ...
 
     def followers(self) -> Collection[str]:
-        """The ids of the items in a story that are not its earliest one."""
+        """The ids of the items in a story that did not run it first (`pickup.ran_at`)."""
         ...
 
 

@@ -31,7 +31,7 @@ FIELDS = (
     "story",
 )
 TEXT_FIELDS = ("title", "text", "author")  # words of one part of the item, not of all of it
-STORY_LEAD = "story-lead"  # is:story-lead: the earliest item of its story
+STORY_LEAD = "story-lead"  # is:story-lead: the item that ran its story first
 IS_VALUES = ("unread", "read", "starred", "new-angle", STORY_LEAD)
 HAS_VALUES = ("note", "tag", "text")
 # status: how the text was obtained (Item.text_status), why it was not (Item.text_error),

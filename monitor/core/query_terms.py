@@ -138,11 +138,13 @@ def triage_test(t: Term, triage: TriageState) -> Pred:
 
 
 def story_test(t: Term, stories: StoryLookup | None) -> Pred:
-    """`story:ID`: the items of the story item ID is in; `is:story-lead`: each story's
-    earliest item. An item in no story (or no `stories` at all) is a story of its own."""
-    story_of = stories.story_of if stories is not None else lambda _: None
+    """`story:ID`: the items of the story item ID is in; `is:story-lead`: the item of
+    each story that ran it first (`StoryLookup.followers` are the others). An item in no
+    story (or no `stories` at all) is a story of its own."""
     if t.kind == "is":  # is:story-lead
-        return lambda e: story_of(e.id) in (None, e.id)
+        followers = stories.followers() if stories is not None else frozenset()
+        return lambda e: e.id not in followers
+    story_of = stories.story_of if stories is not None else lambda _: None
     wanted = story_of(t.text) or t.text
     return lambda e: (story_of(e.id) or e.id) == wanted
 

@@ -146,11 +146,8 @@ class StoryIndex:
         return self._first[self._root(item_id)][1]
 
     def stories(self) -> dict[str, list[str]]:
-        """Every story: its id and its items' ids, in the order they were added."""
-        out: dict[str, list[str]] = {}
-        for item_id in self._parent:
-            out.setdefault(self.story_of(item_id), []).append(item_id)
-        return out
+        """Every story: its id and its items' ids, in the order they joined it."""
+        return {story: list(ids) for story, ids in self.groups()}
 
     def groups(self) -> Iterator[tuple[str, list[str]]]:
         """Every story: its id and its items' ids, in the order they joined it (not the
@@ -348,15 +345,6 @@ def _when(member: Member) -> tuple[datetime, str]:
     return member.when, member.id
 
 
-def members(items: Iterable[tuple[str, datetime, Iterable[int]]]) -> list[Member]:
-    """`Member`s from (id, time, shingles) triples."""
-    out = []
-    for item_id, when, found in items:
-        array = np.array(sorted(set(found)), dtype=np.uint32)
-        out.append(Member(item_id, when, array))
-    return out
-
-
 def item_members(items: Sequence[Item]) -> list[Member]:
     """Items as stories see them: their shingles (`cluster.shingles`, made for all at
     once), language, and features from their actors, title and summary."""
@@ -442,11 +430,6 @@ def story_rows(
         )
     rows.sort(key=lambda r: (-r.score, -r.last_seen.timestamp(), r.id))
     return rows
-
-
-def entry_member(entry: Entry) -> Member:
-    """An entry as stories see it (`entry_members`)."""
-    return entry_members([entry])[0]
 
 
 def entry_members(entries: Sequence[Entry]) -> list[Member]:

@@ -22,7 +22,7 @@ from collections.abc import Callable, Collection, Sequence
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from monitor.core.pickup import pickup_line
+from monitor.core.pickup import pickup_line, ran_at
 from monitor.core.stories import WINDOW, Member, StoryIndex, entry_members
 from monitor.core.story_features import EMPTY
 from monitor.io.story_file import Row, StoryFile
@@ -66,7 +66,7 @@ class LiveStories:
                 gone = seen.keys() - {e.id for e in entries}
                 if gone != self._gone:
                     self._gone, self._followers = gone, None
-                since = now - RECENT  # a comparison, not a subtraction an entry
+                since = now - RECENT  # one subtraction, not one per entry
                 recent = [e for e in entries if e.first_seen >= since]
                 fresh = [e for e in recent if e.id not in known]
                 # the newer reading of the entries already in: actors found, sources added
@@ -123,18 +123,20 @@ class LiveStories:
             return self._index.members(entry_id) if entry_id in self._index else []
 
     def followers(self) -> frozenset[str]:
-        """The ids of the items in a story that are not its earliest (for
-        `is:story-lead`), made once per update that changed the stories."""
+        """The ids of the items in a story that did not run it first (`pickup.ran_at`; for
+        `is:story-lead`, so that the lead is the item the timeline marks "first"), made
+        once per update that changed the stories."""
         with self._lock:
             if self._followers is None:
                 gone, entries = self._gone, self._entries
                 out: set[str] = set()
-                for story, ids in self._index.stories().items():
-                    lead = story
-                    if story in gone:
-                        left = [entries[i] for i in ids if i not in gone and i in entries]
-                        lead = min(left, key=_order).id if left else story
-                    out.update(i for i in ids if i != lead and i not in gone)
+                for _, ids in self._index.groups():
+                    if len(ids) == 1:  # most stories: their one item leads
+                        continue
+                    left = [entries[i] for i in ids if i not in gone and i in entries]
+                    if left:
+                        lead = min(left, key=_ran)
+                        out.update(e.id for e in left if e is not lead)
                 self._followers = frozenset(out)
             return self._followers
 
@@ -255,6 +257,10 @@ def _members(entries: Sequence[Entry], cutoff: datetime, shingle: bool) -> list[
     # outside the buckets a member's language and features are never read
     bare = [Member(e.id, e.first_seen, EMPTY) for e in entries if e.first_seen < cutoff]
     return entry_members(window) + bare
+
+
+def _ran(entry: Entry) -> tuple[datetime, str]:
+    return ran_at(entry), entry.id
 
 
 def _order(entry: Entry) -> tuple[datetime, str]:
