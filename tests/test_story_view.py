@@ -13,10 +13,10 @@ from monitor.core.cluster import shingles
 from monitor.core.digest import make_story
 from monitor.core.entries import entry_of
 from monitor.core.index import EntryIndex
+from monitor.core.query import Context, parse_query
 from monitor.core.stories import story_rows
 from monitor.core.story_view import (
     HOURS,
-    filtered_story,
     growth,
     hour_counts,
     rank_stories,
@@ -130,18 +130,32 @@ def test_monitor_stories_uses_the_same_score() -> None:
 
 def test_the_story_filter_term() -> None:
     assert story_filter("abc123") == "story:abc123"
-    assert filtered_story("story:abc123") == "abc123"
-    assert filtered_story('lang:fr story:"abc123"') == "abc123"
-    assert filtered_story("-story:abc123") is None
-    assert filtered_story("history:x storyline") is None
+    assert parse_query("story:abc123").story() == "abc123"
+    assert parse_query('lang:fr story:"abc123"').story() == "abc123"
+    assert parse_query("-story:abc123").story() is None
+    assert parse_query("story:a OR story:b").story() is None
+    assert parse_query("storyline").story() is None
+
+
+class OneStory:
+    """Every item in one story, e1's (`core.query.StoryLookup`)."""
+
+    def story_of(self, entry_id: str) -> str | None:
+        return "e1"
+
+    def members(self, entry_id: str) -> list[str]:
+        return ["e1", "e2", "e3"]
+
+    def followers(self) -> frozenset[str]:
+        return frozenset({"e1", "e3"})
 
 
 def test_a_story_filter_shows_its_items_oldest_first() -> None:
     entries = [entry(n, minutes=m) for n, m in ((1, 10), (2, 50), (3, 30))]
     index = EntryIndex.build(sorted(entries, key=lambda e: e.published, reverse=True))
-    # the `story:` term selects the story's items (query=None stands in for it here)
-    shown = compute_view(index, Filter(text=story_filter("e2")), NOW).entries
-    assert [e.id for e in shown] == ["e2", "e3", "e1"]
+    text = story_filter("e2")
+    shown = compute_view(index, Filter(text, parse_query(text)), NOW, Context(stories=OneStory()))
+    assert [e.id for e in shown.entries] == ["e2", "e3", "e1"]  # in the order they ran
     plain = compute_view(index, Filter(), NOW).entries
     assert [e.id for e in plain] == ["e1", "e3", "e2"]  # newest first, as ever
 

@@ -265,6 +265,15 @@ def _asks_triage(node: Node) -> bool:
     return False
 
 
+def _story_asked(node: Node) -> str | None:
+    match node:
+        case Term(kind="story"):
+            return node.text
+        case And(children):
+            return next((found for c in children if (found := _story_asked(c))), None)
+    return None
+
+
 def _asks_stories(node: Node) -> bool:
     match node:
         case Term(kind="story") | Term(kind="is", text="story-lead"):
@@ -346,6 +355,11 @@ class Query:
         """Whether the query asks about stories (story:, is:story-lead), which its context
         must then hold."""
         return self._tree is not None and _asks_stories(self._tree)
+
+    def story(self) -> str | None:
+        """The story the query asks for (`story:ID`, alone or in an AND, not negated), as
+        written; None when it asks for none."""
+        return _story_asked(self._tree) if self._tree is not None else None
 
     def highlights(self) -> tuple[str, ...]:
         """Folded words and phrases worth highlighting (not the negated ones), for

@@ -11,7 +11,6 @@ sparkline) and its top actors. The score is one sentence a user can check by han
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -161,17 +160,7 @@ def top_actors(entries: Iterable[Entry], limit: int = TOP_ACTORS) -> tuple[str, 
 
 # -- the timeline of one story ------------------------------------------------------------
 
-STORY_FIELD = "story:"
-_STORY_TERM = re.compile(r'(?:^|[\s(])story:"?([^\s")]+)')
-
 
 def story_filter(story_id: str) -> str:
     """The filter that shows one story's items (the query term `story:ID`)."""
-    return f"{STORY_FIELD}{story_id}"
-
-
-def filtered_story(text: str) -> str | None:
-    """The story a filter asks for with a `story:ID` term (not negated), else None: its
-    items are then shown oldest first, the first one marked."""
-    found = _STORY_TERM.search(text)
-    return found.group(1) if found else None
+    return f"story:{story_id}"

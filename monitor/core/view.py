@@ -11,7 +11,6 @@ from datetime import datetime, timedelta
 from monitor.core.index import EntryIndex
 from monitor.core.pickup import ran_at
 from monitor.core.query import NO_CONTEXT, Context, Query, actor_query, parse_query, source_query
-from monitor.core.story_view import filtered_story
 from monitor.core.trends import ActorStat, actor_stats
 from monitor.model import Entry
 
@@ -48,9 +47,9 @@ class Filter:
 
     @property
     def story(self) -> str | None:
-        """The story a `story:ID` term asks for (`core.story_view.filtered_story`): its
-        items are shown oldest first, so that the one that ran it first leads."""
-        return filtered_story(self.text)
+        """The story a `story:ID` term asks for (`Query.story`): its items are shown in
+        the order they ran, so that the one that ran it first leads."""
+        return self.query.story() if self.query is not None else None
 
     def as_query(self) -> Query | None:
         """The filter with its picked source as one query (the digest's); the picked actor
