@@ -2,9 +2,9 @@
 of the timeline (and back). They are ranked in a thread (`core.story_view.rank_stories`)
 whenever the stories take in new items (`StoriesUpdated`), so that `S` shows them at
 once, and again when the view opens on a ranking older than a minute. `Enter` shows a
-story's items in the timeline (the filter `story:ID`: oldest first, the first marked),
-`m` marks them all seen, Escape goes back. The article pane shows the selected story's
-headline item, with who ran it first."""
+story's items in the timeline (the filter `story:ID`: in the order they ran, the first
+marked), `m` marks them all seen, Escape goes back. The article pane shows the selected
+story's headline item, with who ran it first."""
 
 from __future__ import annotations
 
