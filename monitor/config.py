@@ -51,6 +51,9 @@ class ConfigError(Exception):
 class _Storage(msgspec.Struct, forbid_unknown_fields=True):
     path: str = "data/monitor.db"
     keep: str | int | None = None
+    backend: Literal["tinydb", "postgresql"] = "tinydb"
+    url: str | None = None
+    password_env: str | None = None
 
 
 class _Poll(msgspec.Struct, forbid_unknown_fields=True):
@@ -172,6 +175,16 @@ class TriageSettings:
 
 
 @dataclass(frozen=True, slots=True)
+class DatabaseSettings:
+    """`[storage] backend = "postgresql"`: the server to use. The URL holds no password:
+    it comes from the environment, from `$MONITOR_DATABASE_URL` (a whole URL that
+    replaces `url`) or from the variable `password_env` names, when connecting."""
+
+    url: str
+    password_env: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class AutoTag:
     """A `[[tags]]` entry: items matching `query` get the tag `name` as they are stored."""
 
@@ -197,6 +210,8 @@ class Settings:
     tags: tuple[AutoTag, ...] = ()
     watches: tuple[Watch, ...] = ()
     alerts: AlertSettings = field(default_factory=AlertSettings)
+    # [storage] backend = "postgresql": the database; None: the TinyDB folder `storage`
+    database: DatabaseSettings | None = None
 
     def source(self, name: str) -> Source | None:
         return next((s for s in self.sources if s.name == name), None)
@@ -337,6 +352,42 @@ def find_config(explicit: str | os.PathLike[str] | None = None) -> Path | None:
 
     user = Path(platformdirs.user_config_dir("monitor")) / "config.toml"
     return user if user.is_file() else None
+
+
+DATABASE_URL_VAR = "MONITOR_DATABASE_URL"
+
+
+def _database(raw: _Storage, fail: Any) -> DatabaseSettings | None:
+    """`[storage]`'s database, checked: a URL of PostgreSQL's, with no password in it."""
+    from urllib.parse import urlsplit
+
+    if raw.backend != "postgresql":
+        for key in ("url", "password_env"):
+            if getattr(raw, key) is not None:
+                raise fail(f"storage.{key}", 'only for backend = "postgresql"')
+        return None
+    env_url = os.environ.get(DATABASE_URL_VAR)
+    url = env_url or raw.url
+    if not url:
+        raise fail("storage.url", f'backend = "postgresql" needs a url (or ${DATABASE_URL_VAR})')
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 - raises on a port that is no number
+    except ValueError as exc:
+        raise fail("storage.url", f"not a URL: {exc}") from None
+    if parts.scheme not in ("postgresql", "postgres"):
+        raise fail("storage.url", "a postgresql://user@host:5432/database URL")
+    if parts.password is not None and not env_url:
+        raise fail(
+            "storage.url",
+            f"a password does not belong in the file: set ${DATABASE_URL_VAR}, or name "
+            "the variable that holds it with password_env",
+        )
+    if raw.password_env is not None and not re.fullmatch(
+        r"[A-Za-z_][A-Za-z0-9_]*", raw.password_env
+    ):
+        raise fail("storage.password_env", f"{raw.password_env!r} is no variable name")
+    return DatabaseSettings(url=url, password_env=raw.password_env)
 
 
 def load(path: Path) -> Settings:
@@ -510,6 +561,7 @@ def parse(text: str, path: Path | None = None) -> Settings:
     watches = parse_watches(raw.watches, fail, lambda key: locate(text, key))
 
     alerts = alert_settings(raw.alerts, fail, value, parse_duration)
+    database = _database(raw.storage, fail)
 
     return Settings(
         path=path,
@@ -526,4 +578,5 @@ def parse(text: str, path: Path | None = None) -> Settings:
         tags=tuple(tags),
         watches=watches,
         alerts=alerts,
+        database=database,
     )

@@ -133,3 +133,18 @@ def _create_database(url: str) -> None:
 
     with psycopg.connect(url, autocommit=True) as db:
         db.execute(f"CREATE DATABASE {DATABASE}")
+
+
+_made = 0
+
+
+def fresh_database(url: str) -> str:
+    """A new, empty database on the server of `url` (a test's own); its URL."""
+    import psycopg
+
+    global _made
+    _made += 1
+    name = f"t{os.getpid()}_{_made}"
+    with psycopg.connect(url, autocommit=True) as db:
+        db.execute(f"CREATE DATABASE {name}")
+    return url.rsplit("/", 1)[0] + "/" + name

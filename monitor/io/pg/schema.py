@@ -1,0 +1,141 @@
+"""The database's tables, as numbered migrations. `monitor store migrate` runs those a
+database lacks; every open checks the number: a database older or newer than this
+monitor is refused with words that say what to do. An empty database is made at once.
+
+Each part of the backend declares its tables in its own section below."""
+
+from __future__ import annotations
+
+import psycopg
+
+from monitor.io.store import StoreError
+
+# -- the store (io/pg/store.py) ------------------------------------------------------------
+STORE = """
+CREATE EXTENSION IF NOT EXISTS unaccent;
+CREATE SEQUENCE commits;
+CREATE TABLE items(
+    id text PRIMARY KEY,
+    doc bigint NOT NULL,             -- core.entries.doc_key(id): what searches return
+    day date NOT NULL,               -- the UTC day of `published`
+    published timestamptz NOT NULL,
+    first_seen timestamptz NOT NULL,
+    language text,
+    sources text[] NOT NULL,
+    actors text[] NOT NULL,          -- canonical names, folded (`actor:`)
+    annotated boolean NOT NULL,
+    has_text boolean NOT NULL,
+    record bytea NOT NULL,           -- the Item, msgpack
+    entry bytea NOT NULL,            -- its Entry, msgpack: what dashboards load
+    words tsvector NOT NULL,         -- io/pg/search.py
+    seq bigint NOT NULL              -- the commit that wrote it last
+);
+CREATE INDEX items_published ON items(published DESC);
+CREATE INDEX items_day ON items(day);
+CREATE INDEX items_doc ON items(doc);
+CREATE INDEX items_seq ON items(seq);
+CREATE INDEX items_first_seen ON items(first_seen);
+CREATE INDEX items_language ON items(language);
+CREATE INDEX items_sources ON items USING gin(sources);
+CREATE INDEX items_actors ON items USING gin(actors);
+CREATE INDEX items_words ON items USING gin(words);
+-- every identity key (guid, link, …) of every item: a copy seen again resolves to it
+CREATE TABLE item_keys(key text PRIMARY KEY, id text NOT NULL);
+CREATE INDEX item_keys_id ON item_keys(id);
+-- items dropped by retention, so that readers following the commits forget them
+CREATE TABLE dropped(id text NOT NULL, seq bigint NOT NULL);
+CREATE INDEX dropped_seq ON dropped(seq);
+-- records that could not be read, set aside by `monitor repair`
+CREATE TABLE quarantine(id text NOT NULL, record bytea NOT NULL, why text NOT NULL,
+    at timestamptz NOT NULL DEFAULT now());
+-- per source: its HTTP cache and health (SourceState, msgpack) and its lease
+CREATE TABLE sources(
+    name text PRIMARY KEY,
+    state bytea NOT NULL,
+    next_due timestamptz,
+    lease_owner text,
+    lease_until timestamptz
+);
+CREATE INDEX sources_due ON sources(next_due);
+"""
+
+# -- search (io/pg/search.py) ---------------------------------------------------------------
+SEARCH = """
+"""
+
+# -- triage (io/pg/triage.py) ---------------------------------------------------------------
+TRIAGE = """
+"""
+
+# -- the alert ledger (io/pg/ledger.py) -----------------------------------------------------
+LEDGER = """
+"""
+
+# -- stories (io/pg/stories.py) -------------------------------------------------------------
+STORIES = """
+"""
+
+# -- work queues (io/pg/queue.py) -----------------------------------------------------------
+WORK = """
+"""
+
+MIGRATIONS: dict[int, list[str]] = {
+    1: [STORE, SEARCH, TRIAGE, LEDGER, STORIES, WORK],
+}
+VERSION = max(MIGRATIONS)
+_LOCK = 7_000_001  # advisory lock: one process migrates at a time
+
+
+def version(conn: psycopg.Connection) -> int:
+    """The database's migration number; 0 for a database without monitor's tables."""
+    found = conn.execute("SELECT to_regclass('monitor_schema')").fetchone()
+    if found is None or found[0] is None:
+        return 0
+    row = conn.execute("SELECT max(version) FROM monitor_schema").fetchone()
+    return int(row[0]) if row and row[0] is not None else 0
+
+
+def migrate(conn: psycopg.Connection) -> tuple[int, int]:
+    """Run the migrations the database lacks, each in one transaction; returns the
+    number before and after. Refuses a database newer than this monitor."""
+    with conn.transaction():
+        conn.execute("SELECT pg_advisory_xact_lock(%s)", (_LOCK,))
+        before = version(conn)
+        if before > VERSION:
+            raise StoreError(_newer(before))
+        conn.execute(
+            "CREATE TABLE IF NOT EXISTS monitor_schema("
+            "version int PRIMARY KEY, at timestamptz NOT NULL DEFAULT now())"
+        )
+        for number in range(before + 1, VERSION + 1):
+            for script in MIGRATIONS[number]:
+                if script.strip():
+                    conn.execute(script)  # type: ignore[arg-type]  # our own constants
+            conn.execute("INSERT INTO monitor_schema(version) VALUES (%s)", (number,))
+    return before, VERSION
+
+
+def check(conn: psycopg.Connection, *, create: bool) -> None:
+    """At open: an empty database is made (with `create`); one of another number is
+    refused, saying what to do."""
+    found = version(conn)
+    if found == VERSION:
+        return
+    if found == 0 and create:
+        migrate(conn)
+        return
+    if found == 0:
+        raise StoreError("the database has no monitor tables yet: run `monitor store migrate`")
+    if found < VERSION:
+        raise StoreError(
+            f"the database is at schema version {found}, this monitor needs {VERSION}: "
+            "run `monitor store migrate` (back it up first: pg_dump)"
+        )
+    raise StoreError(_newer(found))
+
+
+def _newer(found: int) -> str:
+    return (
+        f"the database is at schema version {found}, newer than this monitor's {VERSION}: "
+        "upgrade monitor on this machine"
+    )
