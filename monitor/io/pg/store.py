@@ -160,6 +160,8 @@ class PgStore:
 
     def _notified(self, commit: int) -> None:
         """The listener's thread: a commit was made (-1: maybe some; read again)."""
+        if self._closed:
+            return
         if commit > 0:
             self._latest = max(self._latest, commit)
         for callback in list(self._followers):
