@@ -4,11 +4,12 @@ behaviour take the `where` fixture and run on both."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
-from monitor.config import DatabaseSettings
+from monitor.config import DatabaseSettings, Settings
 
 Where = Path | DatabaseSettings
 
@@ -22,3 +23,11 @@ def where(request: pytest.FixtureRequest, tmp_path: Path) -> Where:
 
 def in_folder(where: Where) -> bool:
     return isinstance(where, Path)
+
+
+def kept_in(settings: Settings, where: Where) -> Settings:
+    """`settings` with the side tables in `where`: the folder store's folder, or the
+    database."""
+    if isinstance(where, Path):
+        return replace(settings, storage=where)
+    return replace(settings, database=where)
