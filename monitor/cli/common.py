@@ -61,7 +61,7 @@ def store_of(settings: Settings, *, readonly: bool = False) -> Store:
     if readonly:  # a reader opens lazily: what is wrong with the path, said now
         _readable(settings.storage)
     try:
-        return open_store(settings.storage, readonly=readonly)
+        return open_store(settings, readonly=readonly)
     except StoreError as exc:
         raise CliError(str(exc)) from None
 
@@ -78,6 +78,26 @@ def _readable(path: Path) -> None:
         raise CliError(f"cannot read store {path}: {reason(exc)}") from None
     if not stat.S_ISDIR(mode):
         raise CliError(f"store {path} is not a folder")
+
+
+class Bar:
+    """A one-line progress bar on a terminal; plain lines otherwise."""
+
+    def __init__(self, out: TextIO) -> None:
+        self.out = out
+        self.tty = out.isatty()
+
+    def bar(self, done: int, total: int, label: str) -> None:
+        width = 30
+        fill = int(width * done / max(total, 1))
+        self.out.write(f"\r\x1b[K[{'#' * fill}{'.' * (width - fill)}] {done}/{total} {label}")
+        if done == total:
+            self.out.write("\r\x1b[K")
+        self.out.flush()
+
+    def line(self, text: str) -> None:
+        self.out.write(text + "\n")
+        self.out.flush()
 
 
 def table(rows: Sequence[Sequence[str]], out: TextIO) -> None:
