@@ -27,7 +27,7 @@ from monitor.core.fold import fold_text
 from monitor.core.humanize import span
 from monitor.core.index import EntryIndex
 from monitor.core.trends import BASELINE_DAYS, rising_score
-from monitor.io.backends import side_tables
+from monitor.io import backends
 from monitor.io.events import AlertRaised, ChannelNotice, Event
 from monitor.io.ledger import Ledger, LedgerError, Match, exists
 from monitor.model import Alert, AlertItem, ChannelHealth, Entry, Item
@@ -93,7 +93,7 @@ class WatchMixin:
         async with self._ledger_lock:
             if self.ledger is None and not self._ledger_closed:
                 with self.reported("opening the alerts ledger"):
-                    self.ledger = await asyncio.to_thread(Ledger, side_tables(self.settings))
+                    self.ledger = await asyncio.to_thread(backends.open_ledger, self.settings)
         return self.ledger
 
     async def close_watches(self) -> None:
@@ -137,7 +137,7 @@ class WatchMixin:
     async def channel_health(self) -> list[ChannelHealth]:
         """The alert channels' health, for the sources screen ([]: no ledger yet, and
         none is made for it)."""
-        if self.ledger is None and not exists(side_tables(self.settings)):
+        if self.ledger is None and not exists(backends.side_tables(self.settings)):
             return []
         ledger = await self.open_ledger()
         if ledger is None:
