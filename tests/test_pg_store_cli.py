@@ -44,6 +44,12 @@ def test_no_password_in_the_file(monkeypatch: pytest.MonkeyPatch) -> None:
         parse('[storage]\nbackend = "postgresql"\n')
     with pytest.raises(ConfigError, match='only for backend = "postgresql"'):
         parse('[storage]\nurl = "postgresql://u@h/db"\n')
+    with pytest.raises(ConfigError, match="storage.window.*at least 1d"):
+        parse('[storage]\nbackend = "postgresql"\nurl = "postgresql://u@h/db"\nwindow = "2h"\n')
+    windowed = parse(
+        '[storage]\nbackend = "postgresql"\nurl = "postgresql://u@h/db"\nwindow = "30d"\n'
+    )
+    assert windowed.database is not None and windowed.database.window == 30 * 86400
     got = parse(
         '[storage]\nbackend = "postgresql"\nurl = "postgresql://u@h:5433/db"\n'
         'password_env = "PGPASS_MONITOR"\n'
