@@ -110,7 +110,7 @@ class Ledger:
     write transaction (up to 30 s); in the database, pooled connections."""
 
     def __init__(self, where: Path | DatabaseSettings, *, read_only: bool = False) -> None:
-        self._engine = _open(where, read_only)
+        self._engine = open_engine(where, read_only)
 
     def close(self) -> None:
         self._engine.close()
@@ -464,7 +464,7 @@ def open_ledger(where: Path | DatabaseSettings, *, read_only: bool = False) -> L
     return Ledger(where, read_only=read_only)
 
 
-def _open(where: Path | DatabaseSettings, read_only: bool) -> Engine:
+def open_engine(where: Path | DatabaseSettings, read_only: bool) -> Engine:
     """The ledger's tables: in the database, or in the file in the store's folder (made,
     or brought up to SCHEMA, unless read-only). Raises LedgerError."""
 

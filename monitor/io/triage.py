@@ -97,7 +97,7 @@ class Triage:
         self._lock = threading.Lock()  # the cached state and the ranks of the reads
         self._cached: tuple[Hashable, TriageState] | None = None
         self._reads = 0
-        self._engine = _open(where)
+        self._engine = open_engine(where)
         try:
             with self._engine.write() as db:
                 db.execute(
@@ -332,7 +332,7 @@ def _ids(db: Tx, sql: str, user: str) -> frozenset[str]:
     return frozenset(r[0] for r in db.execute(sql, (user,)))
 
 
-def _open(where: Path | DatabaseSettings) -> Engine:
+def open_engine(where: Path | DatabaseSettings) -> Engine:
     """The triage's tables: in the database, or in the file in the store's folder (made
     when missing). Raises TriageError."""
 
