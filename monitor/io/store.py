@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
 from datetime import datetime
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 from monitor.core.index import EntryIndex
 from monitor.core.query import TextSearch
@@ -24,6 +24,24 @@ class StoreLocked(StoreError):
 class StoreUnwritable(StoreError):
     """The store can be read but not written here (a read-only file system, a full disk,
     no permission): a reader may still open it."""
+
+
+@runtime_checkable
+class Leasing(Protocol):
+    """A store that many pollers write at once (PostgreSQL): each due source is fetched
+    by the one poller it is leased to. A store with one writer (TinyStore) has no leases."""
+
+    def lease(
+        self, names: Sequence[str], now: datetime, seconds: float, *, force: bool = False
+    ) -> set[str]:
+        """Lease to this process those of `names` still due at `now` (any, with `force`)
+        and not leased to another, for `seconds`; renews the leases it holds. Writing a
+        source's state gives its lease back."""
+        ...
+
+    def release(self, names: Sequence[str]) -> None:
+        """Give back this process's leases on `names` (nothing of theirs was written)."""
+        ...
 
 
 class Store(Protocol):
