@@ -46,7 +46,9 @@ class _Done:
     result: SourceResult
 
 
-TAKEN = "polled by another poller"  # a due source leased to another process
+# a due source not leased to this pass: another poller holds it or has just fetched it, or
+# it is due within DUE_GRACE but not yet within the leases' own margin (leases.EARLY)
+TAKEN = "not leased: another poller has it, or it is not due yet"
 
 
 class _Leases:

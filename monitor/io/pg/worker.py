@@ -72,7 +72,8 @@ class Worker:
     ) -> None:
         self.settings = settings
         self.store = store
-        self.kinds: list[Kind] = [k for k, on in (("actors", actors), ("text", texts)) if on]
+        wanted = {"actors": actors, "text": texts}
+        self.kinds = [kind for kind in queue.KINDS if wanted[kind]]
         self.report = report
         self.now_fn = now_fn
         self.lease = lease
@@ -137,7 +138,11 @@ class Worker:
         """Work until cancelled."""
         loop = asyncio.get_running_loop()
         wake = self._wake = asyncio.Event()
-        self.store.follow(lambda _commit: loop.call_soon_threadsafe(wake.set))
+
+        def woken(_commit: int) -> None:  # the listener's thread
+            loop.call_soon_threadsafe(wake.set)
+
+        self.store.follow(woken)
         await self.backlog()
         await asyncio.gather(*(self._loop(kind) for kind in self.kinds))
 
