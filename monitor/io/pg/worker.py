@@ -99,11 +99,15 @@ class Worker:
         if not ids:
             return done
         renew = partial(self._db, lambda c: queue.renew(c, owner, kind, ids, self.lease))
-        async with renewing(renew, self.lease):
-            if kind == "actors":
-                done.done = await annotate_stored(self.store, ids, self.settings.actors)
-            else:
-                await self._texts(ids, done)
+        try:
+            async with renewing(renew, self.lease):
+                if kind == "actors":
+                    done.done = await annotate_stored(self.store, ids, self.settings.actors)
+                else:
+                    await self._texts(ids, done)
+        except asyncio.CancelledError:  # stopped: the jobs are free at once for another
+            await asyncio.shield(self._off(lambda c: queue.release(c, owner, kind, ids)))
+            raise
         await self._off(lambda c: queue.finish(c, kind, ids))
         if self.report is not None:
             self.report(done)
