@@ -46,9 +46,9 @@ class _Done:
     result: SourceResult
 
 
-# a due source not leased to this pass: another poller holds it or has just fetched it, or
-# it is due within DUE_GRACE but not yet within the leases' own margin (leases.EARLY)
-TAKEN = "not leased: another poller has it, or it is not due yet"
+# a source due by `schedule.is_due` that the leases left out: another poller holds it or
+# has just fetched it, or it is due within DUE_GRACE but not yet within `leases.EARLY`
+TAKEN = "polled by another poller, or not due yet"
 
 
 class _Leases:

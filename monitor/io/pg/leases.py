@@ -24,8 +24,9 @@ import psycopg
 
 log = logging.getLogger(__name__)
 
-# A pass that wakes a moment before its source is due still takes it. Not more: a second
-# poller passing a little before the due time would fetch a source fetched a moment ago.
+# A pass that wakes a moment before a source is due still takes it; not more. With many
+# pollers one wakes every few seconds: were it `schedule.DUE_GRACE` (30 s, for a lone
+# poller run by a timer), a source of a 1-minute interval would be fetched every 30 s.
 EARLY = timedelta(seconds=5)
 MARGIN = 2.0  # a lease lasts the poll timeout times this; it is renewed while fetching
 SHORTEST = 10.0  # seconds: no lease is shorter
