@@ -49,7 +49,7 @@ TIMEOUT = 5  # seconds: the poll timeout (leases last seconds_for(TIMEOUT))
 
 
 @contextlib.contextmanager
-def feed_server(args: argparse.Namespace, log: Path) -> Iterator[list[str]]:
+def feed_server(args: argparse.Namespace, log: Path, latency: float) -> Iterator[list[str]]:
     """The feeds, served by a process of their own; yields their URLs."""
     proc = subprocess.Popen(
         [
@@ -57,7 +57,7 @@ def feed_server(args: argparse.Namespace, log: Path) -> Iterator[list[str]]:
             str(HERE / "feedserver.py"),
             *("--feeds", str(args.feeds), "--hosts", str(args.hosts)),
             *("--items", str(args.items), "--item-bytes", "600"),
-            *("--latency", str(args.latency), "--log", str(log)),
+            *("--latency", str(latency), "--log", str(log)),
         ],
         stdout=subprocess.PIPE,
         text=True,
@@ -154,7 +154,7 @@ def throughput(args: argparse.Namespace, server: str, count: int, folder: Path) 
     """One first pass of `count` pollers into a fresh database."""
     url = database(server)
     log = folder / f"requests-{count}-{time.monotonic_ns()}.log"
-    with feed_server(args, log) as feeds:
+    with feed_server(args, log, args.latency) as feeds:
         config = folder / "config.toml"
         write_config(config, url, feeds)
         pollers = Pollers(config, count, folder)
@@ -189,7 +189,7 @@ def held_by(url: str, pid: int) -> list[str]:
 def schedule_and_kill(args: argparse.Namespace, server: str, folder: Path) -> None:
     url = database(server)
     log = folder / "requests-schedule.log"
-    with feed_server(args, log) as feeds:
+    with feed_server(args, log, args.slow) as feeds:  # passes that last: killed mid-pass
         config = folder / "config.toml"
         write_config(config, url, feeds)
         pollers = Pollers(config, 3, folder)
@@ -265,6 +265,7 @@ def main() -> None:
     p.add_argument("--hosts", type=int, default=50)
     p.add_argument("--items", type=int, default=10, help="items per feed")
     p.add_argument("--latency", type=float, default=0.05, help="seconds per response")
+    p.add_argument("--slow", type=float, default=1.0, help="seconds per response in the kill part")
     p.add_argument("--repeats", type=int, default=3)
     p.add_argument("--passes", type=int, default=2, help="intervals watched before the kill")
     args = p.parse_args()

@@ -4,11 +4,18 @@ database's work queues (PostgreSQL only), one line per batch done."""
 from __future__ import annotations
 
 import argparse
-import asyncio
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from monitor.cli.common import EXIT_CONFIG, EXIT_OK, CliError, one_line, settings_of, store_of
+from monitor.cli.common import (
+    EXIT_CONFIG,
+    EXIT_OK,
+    CliError,
+    one_line,
+    settings_of,
+    store_of,
+    until_stopped,
+)
 
 if TYPE_CHECKING:
     from monitor.io.pg.worker import Turn
@@ -55,33 +62,13 @@ def cmd_work(args: argparse.Namespace) -> int:
             " (with the folder store, monitor poll does this work itself)",
             EXIT_CONFIG,
         )
-    import signal
-
     from monitor.io.pg.store import PgStore
     from monitor.io.pg.worker import Worker
-    from monitor.io.store import StoreError
 
     store = store_of(settings)
     assert isinstance(store, PgStore)
     worker = Worker(settings, store, actors=args.actors, texts=args.texts, report=_line)
-
-    async def run() -> None:
-        task = asyncio.current_task()
-        assert task is not None
-        loop = asyncio.get_running_loop()
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            loop.add_signal_handler(sig, task.cancel)
-        await (worker.drain() if args.once else worker.run())
-
     kinds = " and ".join(k for k, on in (("actors", args.actors), ("texts", args.texts)) if on)
     print(f"monitor: working on {kinds} from {one_line(store.name)}", flush=True)
-    try:
-        asyncio.run(run())
-    except asyncio.CancelledError:
-        pass
-    except StoreError as exc:
-        raise CliError(str(exc)) from None
-    finally:
-        store.close()
-    print("monitor: stopped", flush=True)
+    until_stopped(worker.drain if args.once else worker.run, store)
     return EXIT_OK
