@@ -39,9 +39,8 @@ sys.path.insert(0, str(ROOT))
 
 from bench.feedserver import feed_url  # noqa: E402
 from bench.pyenv import cached_bytecode_env  # noqa: E402
-from monitor.core.schedule import DUE_GRACE  # noqa: E402
 from monitor.io.pg import schema  # noqa: E402
-from monitor.io.pg.leases import seconds_for  # noqa: E402
+from monitor.io.pg.leases import EARLY, seconds_for  # noqa: E402
 from tests.support.postgres import fresh_database, running_server  # noqa: E402
 
 INTERVAL = 60  # seconds: each source's interval
@@ -239,8 +238,8 @@ def report_schedule(
     for at, n in seen:
         times[n].append(at)
     gaps = []
-    early = 0  # a second request sooner than the interval less the grace: a double fetch
-    shortest = INTERVAL - DUE_GRACE.total_seconds()
+    early = 0  # a second request sooner than the interval less leases.EARLY: a double fetch
+    shortest = INTERVAL - EARLY.total_seconds()
     counts = []
     for n in range(args.feeds):
         ts = sorted(times.get(n, []))

@@ -48,9 +48,10 @@ def note_written(conn: psycopg.Connection, items: Sequence[Item]) -> None:
     of work an item needs, and those it no longer needs marked done."""
     if not items:
         return
+    needed = [(it.id, needs(it)) for it in items]
     for kind in KINDS:
-        wanted = [it.id for it in items if kind in needs(it)]
-        done = [it.id for it in items if kind not in needs(it)]
+        wanted = [i for i, kinds in needed if kind in kinds]
+        done = [i for i, kinds in needed if kind not in kinds]
         if wanted:
             conn.execute(
                 f"INSERT INTO work(kind, id) SELECT %s, unnest(%s::text[]) {_AGAIN}",

@@ -21,6 +21,7 @@ from typing import TypeVar
 
 import httpx
 import psycopg
+from psycopg_pool import PoolTimeout
 
 from monitor.config import Settings
 from monitor.core.backlog import text_job
@@ -31,6 +32,7 @@ from monitor.io.pg import queue
 from monitor.io.pg.leases import renewing
 from monitor.io.pg.queue import Kind
 from monitor.io.pg.store import PgStore
+from monitor.io.store import StoreError
 from monitor.model import TextJob
 
 log = logging.getLogger(__name__)
@@ -84,8 +86,11 @@ class Worker:
         self._backlog_at = 0.0
 
     def _db(self, fn: Callable[[psycopg.Connection], T]) -> T:
-        with self.store.db.connection() as conn:
-            return fn(conn)
+        try:
+            with self.store.db.connection() as conn:
+                return fn(conn)
+        except (psycopg.Error, PoolTimeout) as exc:
+            raise StoreError(f"database {self.store.name}: {exc}") from exc
 
     async def _off(self, fn: Callable[[psycopg.Connection], T]) -> T:
         return await asyncio.to_thread(self._db, fn)
@@ -156,11 +161,11 @@ class Worker:
             self._wake.clear()
             try:
                 taken = (await self.turn(kind)).taken
+                if time.monotonic() - self._backlog_at > BACKLOG_EVERY:
+                    await self.backlog()
             except Exception:  # the jobs go back to the queue when their lease ends
                 log.exception("%s jobs failed", kind)
                 taken = 0
-            if time.monotonic() - self._backlog_at > BACKLOG_EVERY:
-                await self.backlog()
             if taken:
                 continue
             with contextlib.suppress(TimeoutError):
