@@ -132,3 +132,13 @@ class Store(Protocol):
         ...
 
     def close(self) -> None: ...
+
+
+@runtime_checkable
+class Follows(Protocol):
+    """A store that hears at once of the commits of other processes (PostgreSQL's
+    NOTIFY): long-running drivers read them then, not at their next poll."""
+
+    def follow(self, callback: Callable[[int], None]) -> None:
+        """Call `callback(commit)`, from another thread, after any process commits."""
+        ...
