@@ -16,7 +16,9 @@ import hashlib
 import json
 import random
 import sys
+import time
 from datetime import UTC, datetime, timedelta
+from typing import TextIO
 
 TEXT = (
     "le président russe a déclaré que les relations entre les deux pays devaient "
@@ -55,8 +57,9 @@ def make_feed(n: int, items: int, item_bytes: int, *, seed: int = 0) -> bytes:
 
 
 class Server:
-    def __init__(self, feeds: dict[int, bytes], latency: float) -> None:
+    def __init__(self, feeds: dict[int, bytes], latency: float, log: TextIO | None = None) -> None:
         self.feeds = feeds
+        self.log = log  # a line per feed request: the wall-clock time and the feed's number
         self.etags = {n: '"' + hashlib.sha1(b).hexdigest()[:16] + '"' for n, b in feeds.items()}
         self.latency = latency
         self.requests = 0
@@ -81,6 +84,8 @@ class Server:
                     writer.write(b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n")
                     await writer.drain()
                     continue
+                if self.log is not None:
+                    self.log.write(f"{time.time():.3f} {n}\n")
                 etag = self.etags[n]
                 if headers.get("if-none-match") == etag:
                     head = f"HTTP/1.1 304 Not Modified\r\nETag: {etag}\r\nContent-Length: 0\r\n\r\n"
@@ -107,7 +112,8 @@ async def serve(args: argparse.Namespace) -> None:
     feeds = {
         n: make_feed(n, args.items, args.item_bytes, seed=args.seed) for n in range(args.feeds)
     }
-    server = Server(feeds, args.latency)
+    log = open(args.log, "a", buffering=1, encoding="utf-8") if args.log else None  # noqa: SIM115
+    server = Server(feeds, args.latency, log)
     hosts = [f"127.0.0.{1 + h}" for h in range(args.hosts)]
     first = await asyncio.start_server(server.handle, hosts[0], args.port, backlog=1024)
     port = first.sockets[0].getsockname()[1]
@@ -131,6 +137,7 @@ def main() -> None:
     p.add_argument("--latency", type=float, default=0.1)
     p.add_argument("--port", type=int, default=0)
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--log", metavar="FILE", help="append a line per feed request: time, feed")
     args = p.parse_args()
     try:
         asyncio.run(serve(args))

@@ -25,6 +25,7 @@ from monitor.cli.read import (
 from monitor.cli.store import add_parsers as add_store_parsers
 from monitor.cli.stories import cmd_stories
 from monitor.cli.triage import add_parsers as add_triage_parsers
+from monitor.cli.work import add_parser as add_work_parser
 
 __all__ = ["CliError", "build_parser", "main"]
 
@@ -189,6 +190,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_triage_parsers(sub, common)
     add_alert_parsers(sub, common)
     add_store_parsers(sub, common)
+    add_work_parser(sub, common)
     return parser
 
 

@@ -7,10 +7,10 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Coroutine, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 from monitor.config import ConfigError, Settings, find_config, load, parse_duration
 from monitor.core.normalize import plain_line, plain_text
@@ -64,6 +64,33 @@ def store_of(settings: Settings, *, readonly: bool = False) -> Store:
         return open_store(settings, readonly=readonly)
     except StoreError as exc:
         raise CliError(str(exc)) from None
+
+
+def until_stopped(work: Callable[[], Coroutine[Any, Any, None]], store: Store) -> None:
+    """Run `work()` until it ends or Ctrl+C or SIGTERM cancels it (`monitor poll --watch`,
+    `monitor work`); the store's failure as a CliError; the store closed; then a line."""
+    import asyncio
+    import signal
+
+    from monitor.io.store import StoreError
+
+    async def run() -> None:
+        task = asyncio.current_task()
+        assert task is not None
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, task.cancel)
+        await work()
+
+    try:
+        asyncio.run(run())
+    except asyncio.CancelledError:
+        pass
+    except StoreError as exc:
+        raise CliError(str(exc)) from None
+    finally:
+        store.close()
+    print("monitor: stopped", flush=True)
 
 
 def _readable(path: Path) -> None:

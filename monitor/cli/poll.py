@@ -21,6 +21,7 @@ from monitor.cli.common import (
     settings_of,
     store_of,
     table,
+    until_stopped,
 )
 from monitor.config import Settings
 from monitor.core.humanize import dropped_words, span
@@ -260,17 +261,9 @@ def _clock() -> str:
 
 def _watch(settings: Settings, *, fetch_text: bool, annotate: bool) -> int:
     """Poll until Ctrl+C or SIGTERM, one summary line per pass."""
-    import signal
-
     from monitor.io.session import Session
-    from monitor.io.store import StoreError
 
     async def run() -> None:
-        task = asyncio.current_task()
-        assert task is not None
-        loop = asyncio.get_running_loop()
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            loop.add_signal_handler(sig, task.cancel)
         session = Session(
             settings, store, listener=_WatchLines(), text=fetch_text, annotate=annotate
         )
@@ -281,13 +274,5 @@ def _watch(settings: Settings, *, fetch_text: bool, annotate: bool) -> int:
 
     store = store_of(settings)
     print(f"monitor: watching {sum(s.enabled for s in settings.sources)} sources", flush=True)
-    try:
-        asyncio.run(run())
-    except asyncio.CancelledError:
-        pass
-    except StoreError as exc:
-        raise CliError(str(exc)) from None
-    finally:
-        store.close()
-    print("monitor: stopped", flush=True)
+    until_stopped(run, store)
     return EXIT_OK

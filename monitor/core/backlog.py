@@ -27,15 +27,27 @@ def text_job(
     seen within `TEXT_RECENT` of `now`. With `again` (the analyst asks for it), only the
     link and a configured source are needed."""
     url = entry.url
-    if not url or not url.lower().startswith(("http://", "https://")):
+    if url is None or not (linked(entry) if again else page_pending(entry)):
         return None
-    if not again and (entry.text_status is not None or entry.first_seen < now - TEXT_RECENT):
+    if not again and entry.first_seen < now - TEXT_RECENT:
         return None
     for name in entry.sources:
         source = source_of(name)
         if source is not None and (again or source.full_text):
             return TextJob(entry.id, url, source.name, source.url, source.allow_private_links)
     return None
+
+
+def linked(entry: Entry | Item) -> bool:
+    """Whether `entry` links to a page that could be fetched (http or https)."""
+    url = entry.url
+    return url is not None and url.lower().startswith(("http://", "https://"))
+
+
+def page_pending(entry: Entry | Item) -> bool:
+    """Whether `entry`'s page may be wanted yet: it has a link and was never asked for
+    (what a queue keeps a job for; `text_job` decides, with the sources and the clock)."""
+    return linked(entry) and entry.text_status is None
 
 
 def unannotated(

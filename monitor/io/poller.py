@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import random
 import time
@@ -10,6 +11,7 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import Executor
 from dataclasses import dataclass, replace
 from datetime import datetime
+from functools import partial
 from typing import TypeVar
 
 import httpx
@@ -19,7 +21,7 @@ from monitor.core import schedule
 from monitor.io.clock import utcnow
 from monitor.io.http import ClientPool, FetchError, Limits, fetch
 from monitor.io.loops import off_loop
-from monitor.io.store import Store
+from monitor.io.store import Leasing, Store
 from monitor.model import (
     ErrorKind,
     Item,
@@ -42,6 +44,58 @@ class _Done:
     state: SourceState
     items: list[Item]
     result: SourceResult
+
+
+# a source due by `schedule.is_due` that the leases left out: another poller holds it or
+# has just fetched it, or it is due within DUE_GRACE but not yet within `leases.EARLY`
+TAKEN = "polled by another poller, or not due yet"
+
+
+class _Leases:
+    """A pass's leases, on a store that many pollers write (`Leasing`): the due sources
+    this process may fetch, renewed while it fetches, given back when the pass ends (the
+    write gives back those written; a cancelled pass gives back all). A store with one
+    writer leases nothing: every due source is this pass's."""
+
+    def __init__(self, store: Store, timeout: float, *, force: bool) -> None:
+        self.store = store if isinstance(store, Leasing) else None
+        self.timeout = timeout
+        self.force = force
+        self.taken: list[str] = []
+        self._stack = contextlib.AsyncExitStack()
+
+    async def take(
+        self, due: list[Source], skipped: list[SourceResult], now: datetime
+    ) -> list[Source]:
+        """The due sources leased to this pass; the others join `skipped`."""
+        store = self.store
+        if store is None or not due:
+            return due
+        from monitor.io.pg.leases import renewing, seconds_for
+
+        seconds = seconds_for(self.timeout)
+        names = [s.name for s in due]
+        got = await asyncio.to_thread(store.lease, names, now, seconds, force=self.force)
+        self.taken = [n for n in names if n in got]
+        skipped.extend(
+            SourceResult(s.name, "skipped", detail=TAKEN) for s in due if s.name not in got
+        )
+        if self.taken:
+            # renewing asks for the leases it holds: taken again, a source written is not
+            renew = partial(store.lease, self.taken, now, seconds)
+            await self._stack.enter_async_context(renewing(renew, seconds))
+        return [s for s in due if s.name in got]
+
+    async def __aenter__(self) -> _Leases:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self._stack.aclose()
+        if self.store is not None and self.taken:
+            try:
+                await asyncio.to_thread(self.store.release, self.taken)
+            except Exception:  # they expire soon anyway
+                log.warning("giving back the sources' leases failed", exc_info=True)
 
 
 def plan(
@@ -226,55 +280,59 @@ async def poll_once(
     started = now_fn()
     states = await asyncio.to_thread(store.states)
     due, skipped = plan(settings.sources, states, started, force=force, only=only)
-    limits = Limits(timeout=settings.poll.timeout, max_bytes=settings.poll.max_size)
-    pool = ClientPool(
-        shards=shards,
-        concurrency=settings.poll.concurrency,
-        per_host=settings.poll.per_host,
-        agent=settings.poll.user_agent,
-        proxy=settings.poll.proxy,
-        transport=transport,
-    )
-    done: list[_Done] = []
-    total = len(due)
-    tasks: list[asyncio.Future[_Done]] = []
-    try:
-        tasks = [
-            asyncio.ensure_future(
-                _poll_source(
-                    src,
-                    states.get(src.name) or SourceState(src.name, src.url),
-                    pool,
-                    limits,
-                    now_fn,
-                    rand,
-                    executor,
+    async with _Leases(store, settings.poll.timeout, force=force) as leases:
+        due = await leases.take(due, skipped, started)
+        if leases.taken:  # another poller may have written them since they were read
+            states = await asyncio.to_thread(store.states)
+        limits = Limits(timeout=settings.poll.timeout, max_bytes=settings.poll.max_size)
+        pool = ClientPool(
+            shards=shards,
+            concurrency=settings.poll.concurrency,
+            per_host=settings.poll.per_host,
+            agent=settings.poll.user_agent,
+            proxy=settings.poll.proxy,
+            transport=transport,
+        )
+        done: list[_Done] = []
+        total = len(due)
+        tasks: list[asyncio.Future[_Done]] = []
+        try:
+            tasks = [
+                asyncio.ensure_future(
+                    _poll_source(
+                        src,
+                        states.get(src.name) or SourceState(src.name, src.url),
+                        pool,
+                        limits,
+                        now_fn,
+                        rand,
+                        executor,
+                    )
                 )
-            )
-            for src in due
-        ]
-        for fut in asyncio.as_completed(tasks):
-            d = await fut
-            done.append(d)
-            if progress:
-                progress(len(done), total, d.result)
-    finally:
-        for t in tasks:
-            t.cancel()
-        await pool.aclose()
+                for src in due
+            ]
+            for fut in asyncio.as_completed(tasks):
+                d = await fut
+                done.append(d)
+                if progress:
+                    progress(len(done), total, d.result)
+        finally:
+            for t in tasks:
+                t.cancel()
+            await pool.aclose()
 
-    rank = {src.name: n for n, src in enumerate(due)}
-    done.sort(key=lambda d: rank[d.source.name])  # config order: the first source is stable
-    items: list[Item] = []
-    owners: list[int] = []
-    for i, d in enumerate(done):
-        items.extend(d.items)
-        owners.extend([i] * len(d.items))
-    if annotate and items:
-        from monitor.io.annotate import annotate_off_loop  # the NLP stack: only when asked
+        rank = {src.name: n for n, src in enumerate(due)}
+        done.sort(key=lambda d: rank[d.source.name])  # config order: the first source is stable
+        items: list[Item] = []
+        owners: list[int] = []
+        for i, d in enumerate(done):
+            items.extend(d.items)
+            owners.extend([i] * len(d.items))
+        if annotate and items:
+            from monitor.io.annotate import annotate_off_loop  # the NLP stack: only when asked
 
-        items = await annotate_off_loop(items, settings.actors, executor)
-    outcomes = await asyncio.to_thread(store.write, items, [d.state for d in done])
+            items = await annotate_off_loop(items, settings.actors, executor)
+        outcomes = await asyncio.to_thread(store.write, items, [d.state for d in done])
     tally = [{"new": 0, "updated": 0, "unchanged": 0} for _ in done]
     for owner, outcome in zip(owners, outcomes, strict=True):
         tally[owner][outcome] += 1

@@ -26,6 +26,24 @@ class StoreUnwritable(StoreError):
     no permission): a reader may still open it."""
 
 
+@runtime_checkable
+class Leasing(Protocol):
+    """A store that many pollers write at once (PostgreSQL): each due source is fetched
+    by the one poller it is leased to. A store with one writer (TinyStore) has no leases."""
+
+    def lease(
+        self, names: Sequence[str], now: datetime, seconds: float, *, force: bool = False
+    ) -> set[str]:
+        """Lease to this process those of `names` still due at `now` (any, with `force`)
+        and not leased to another, for `seconds`; renews the leases it holds. Writing a
+        source's state gives its lease back."""
+        ...
+
+    def release(self, names: Sequence[str]) -> None:
+        """Give back this process's leases on `names` (nothing of theirs was written)."""
+        ...
+
+
 class Store(Protocol):
     """A narrow store: one batched write per poll, reads by time range or id.
 

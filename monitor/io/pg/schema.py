@@ -136,6 +136,23 @@ CREATE INDEX members_seen ON members(seen);
 
 # -- work queues (io/pg/queue.py) -----------------------------------------------------------
 WORK = """
+-- what stored items still need: their actors, their article page. A job per item and
+-- kind, made when an item is written needing it; taken by one worker at a time (a lease)
+CREATE TABLE work(
+    kind text NOT NULL,              -- 'actors' or 'text'
+    id text NOT NULL,                -- the item
+    queued timestamptz NOT NULL DEFAULT now(),
+    tries int NOT NULL DEFAULT 0,    -- times taken; given up after queue.TRIES
+    lease_owner text,
+    lease_until timestamptz,
+    done timestamptz,                -- done or given up: kept a while, then pruned
+    gave_up boolean NOT NULL DEFAULT false,
+    PRIMARY KEY (kind, id)
+);
+CREATE INDEX work_todo ON work(kind, queued DESC) WHERE done IS NULL;
+CREATE INDEX work_done ON work(done) WHERE done IS NOT NULL;
+-- the items still without actors, newest first: the backlog a worker catches up
+CREATE INDEX items_unannotated ON items(published DESC) WHERE NOT annotated;
 """
 
 MIGRATIONS: dict[int, list[str]] = {

@@ -31,7 +31,7 @@ from monitor.core.dedupe import merge
 from monitor.core.entries import doc_key, entry_of
 from monitor.core.index import EntryIndex
 from monitor.core.query import TextSearch
-from monitor.io.pg import schema
+from monitor.io.pg import leases, queue, schema
 from monitor.io.pg.connect import CHANNEL, Database, release
 from monitor.io.pg.entries import Entries
 from monitor.io.pg.search import WORDS, words_params
@@ -233,6 +233,7 @@ class PgStore:
         """Upsert `items` and their keys in the open transaction, as commit `seq`."""
         if not items:
             return
+        queue.note_written(conn, items)  # the work they still need, in the same commit
         conn.execute(_INCOMING)
         with conn.cursor() as cur:
             with cur.copy("COPY incoming FROM STDIN") as copy:
@@ -265,6 +266,17 @@ class PgStore:
                 "ELSE sources.lease_owner END",
                 [(s.name, _PACK.encode(s), s.next_due, self.owner, self.owner) for s in states],
             )
+
+    def lease(
+        self, names: Sequence[str], now: datetime, seconds: float, *, force: bool = False
+    ) -> set[str]:
+        """`Leasing`: the due sources this process may fetch (`io/pg/leases.py`)."""
+        with self._conn() as conn:
+            return set(leases.take(conn, self.owner, names, now, seconds, force=force))
+
+    def release(self, names: Sequence[str]) -> None:
+        with self._conn() as conn:
+            leases.release(conn, self.owner, names)
 
     def update(self, changes: Sequence[tuple[str, Change]]) -> list[Item]:
         if not changes:
