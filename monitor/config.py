@@ -29,6 +29,9 @@ from monitor.core.urls import check_url
 from monitor.model import ActorSpec, Source, tag_key
 
 ENV_VAR = "MONITOR_CONFIG"
+# [storage] window of a database: a million items held whole cost a dashboard a minute to
+# start and 4.5 GB (docs/scale.md); 90 days of a busy team's sources are what it shows
+DEFAULT_WINDOW = 90 * 86400.0
 MIN_RETENTION = 86400.0  # [storage] keep: a day at least, so that today's items stay
 
 
@@ -391,8 +394,10 @@ def _database(raw: _Storage, fail: Any, value: Any) -> DatabaseSettings | None:
         r"[A-Za-z_][A-Za-z0-9_]*", raw.password_env
     ):
         raise fail("storage.password_env", f"{raw.password_env!r} is no variable name")
-    window = None
-    if raw.window is not None:
+    window: float | None = DEFAULT_WINDOW
+    if raw.window == "all":
+        window = None
+    elif raw.window is not None:
         window = value("storage.window", parse_duration, raw.window)
         if window < MIN_RETENTION:
             raise fail("storage.window", f"{raw.window!r}: at least 1d (one day)")

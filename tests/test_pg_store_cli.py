@@ -53,6 +53,12 @@ def test_no_password_in_the_file(monkeypatch: pytest.MonkeyPatch) -> None:
         '[storage]\nbackend = "postgresql"\nurl = "postgresql://u@h/db"\nwindow = "30d"\n'
     )
     assert windowed.database is not None and windowed.database.window == 30 * 86400
+    default = parse('[storage]\nbackend = "postgresql"\nurl = "postgresql://u@h/db"\n').database
+    assert default is not None and default.window == 90 * 86400
+    every = parse(
+        '[storage]\nbackend = "postgresql"\nurl = "postgresql://u@h/db"\nwindow = "all"\n'
+    )
+    assert every.database is not None and every.database.window is None
     got = parse(
         '[storage]\nbackend = "postgresql"\nurl = "postgresql://u@h:5433/db"\n'
         'password_env = "PGPASS_MONITOR"\n'
