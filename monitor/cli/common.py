@@ -54,14 +54,14 @@ def settings_of(args: argparse.Namespace) -> Settings:
         raise CliError(str(exc), EXIT_CONFIG) from None
 
 
-def store_of(settings: Settings, *, readonly: bool = False) -> Store:
+def store_of(settings: Settings, *, readonly: bool = False, held: bool = False) -> Store:
     from monitor.io.backends import open_store
     from monitor.io.store import StoreError
 
     if readonly:  # a reader opens lazily: what is wrong with the path, said now
         _readable(settings.storage)
     try:
-        return open_store(settings, readonly=readonly)
+        return open_store(settings, readonly=readonly, held=held)
     except StoreError as exc:
         raise CliError(str(exc)) from None
 

@@ -25,10 +25,10 @@ def _run_dashboard(settings: Settings) -> int:
 
     read_only, lock_message = False, ""
     try:
-        store = open_store(settings)
+        store = open_store(settings, held=True)
     except (StoreLocked, StoreUnwritable) as exc:  # another monitor writes, or nothing
         read_only, lock_message = True, str(exc)  # can be written here: watch, no polling
-        store = store_of(settings, readonly=True)
+        store = store_of(settings, readonly=True, held=True)
     except StoreError as exc:
         raise CliError(str(exc)) from None
     try:

@@ -272,7 +272,7 @@ def _watch(settings: Settings, *, fetch_text: bool, annotate: bool) -> int:
         finally:
             await session.close()
 
-    store = store_of(settings)
+    store = store_of(settings, held=True)
     print(f"monitor: watching {sum(s.enabled for s in settings.sources)} sources", flush=True)
     until_stopped(run, store)
     return EXIT_OK

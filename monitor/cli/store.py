@@ -70,21 +70,13 @@ def _target(settings: Settings, to: str, password_env: str | None) -> Settings:
     return replace(settings, storage=Path(to).absolute(), database=None)
 
 
-def _whole(settings: Settings) -> Settings:
-    """The settings with a database's every item held (no `[storage] window`): what a
-    copy checks it copied."""
-    if settings.database is None:
-        return settings
-    return replace(settings, database=replace(settings.database, window=None))
-
-
 def cmd_copy(args: argparse.Namespace) -> int:
     from monitor.io.backends import side_tables
     from monitor.io.copy import copy_sides, copy_store
     from monitor.io.ledger import LedgerError
     from monitor.io.triage import TriageError
 
-    settings = _whole(settings_of(args))
+    settings = settings_of(args)
     target_settings = _target(settings, args.to, args.password_env)
     if target_settings == settings:
         raise CliError("--to names the configured store itself")

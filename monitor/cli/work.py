@@ -65,7 +65,7 @@ def cmd_work(args: argparse.Namespace) -> int:
     from monitor.io.pg.store import PgStore
     from monitor.io.pg.worker import Worker
 
-    store = store_of(settings)
+    store = store_of(settings, held=True)
     assert isinstance(store, PgStore)
     worker = Worker(settings, store, actors=args.actors, texts=args.texts, report=_line)
     kinds = " and ".join(k for k, on in (("actors", args.actors), ("texts", args.texts)) if on)

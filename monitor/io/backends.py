@@ -20,16 +20,18 @@ if TYPE_CHECKING:
     from monitor.io.triage import Triage
 
 
-def open_store(where: Settings | Path, *, readonly: bool = False) -> Store:
+def open_store(where: Settings | Path, *, readonly: bool = False, held: bool = False) -> Store:
     """The configured store: PostgreSQL with `[storage] backend = "postgresql"`, else the
     TinyDB folder (`where` may be that folder), taking its write lock unless read-only.
-    Only the backend in use is imported."""
+    `held`: for a process that holds the entries while it runs (the dashboard, `poll
+    --watch`), whose entries are a database's `[storage] window` only; a command that
+    reads once sees every item. Only the backend in use is imported."""
     if isinstance(where, Settings) and where.database is not None:
         from monitor.io.pg.connect import database
         from monitor.io.pg.store import PgStore
 
         db = where.database
-        return PgStore(database(db), readonly=readonly, window=db.window)
+        return PgStore(database(db), readonly=readonly, window=db.window if held else None)
     from monitor.io.tinystore import TinyStore
 
     return TinyStore(where.storage if isinstance(where, Settings) else where, readonly=readonly)
