@@ -139,7 +139,8 @@ def test_copy_into_postgresql_and_back(
         assert db.states() == {"a": state}
     database = load(pg_cfg).database
     assert database is not None
-    there = Triage(database, user="alice").state()
+    with closing(Triage(database, user="alice")) as triage:
+        there = triage.state()
     assert there.starred == {"id1", "id2"} and there.tags == {"élysée": frozenset({"id3"})}
     assert there.notes == {"id4": "call the press office"}
     with closing(Ledger(database)) as ledger:
@@ -153,6 +154,7 @@ def test_copy_into_postgresql_and_back(
     with closing(open_store(back, readonly=True)) as copy:
         assert list(copy.items()) == items
     assert "triage: " in out and "alert ledger: " in out
-    assert Triage(back, user="alice").state().starred == {"id1", "id2"}
+    with closing(Triage(back, user="alice")) as triage:
+        assert triage.state().starred == {"id1", "id2"}
     with closing(Ledger(back)) as ledger:
         assert len(ledger.alerts()) == 2
