@@ -1,0 +1,148 @@
+"""Words in the database: each item's `tsvector` and the questions asked of it.
+
+`items.words` holds the four columns the SQLite index holds (`io.fts.indexed_columns`:
+folded words of the title, the summary and full text, the author, the source names),
+parsed with the `simple` configuration over `unaccent` text, in the order title,
+author, sources, body, each weighted so that a field can be asked for (`title:` A,
+`text:` B, `author:` C, sources D). A gap of `GAP` empty positions between two columns
+keeps a phrase, or a NEAR closer than `GAP`, inside one column, as FTS5 does; a NEAR at
+least that wide asks each weight on its own.
+
+`tsquery` says a text node (`core.query_syntax.is_text`) in `tsquery`, answering exactly
+what `io.fts.match_expression` answers: the same prefixes (`:*`, none for a word shorter
+than `SHORT_PREFIX`), phrases with `<->`, and FTS5's NEAR (the two at most n words apart,
+in either order, even overlapping) spelled out as `<k>` alternatives.
+
+What PostgreSQL keeps less of than FTS5 (docs/search.md): positions past 16,383 count as
+16,383 and a word keeps its first 256 positions, so phrases and NEAR deep in texts of
+more than about 5,000 words may be missed there; a body is indexed up to `BODY_LIMIT`
+characters, which keeps a tsvector under PostgreSQL's 1 MB.
+"""
+
+from __future__ import annotations
+
+import logging
+
+import numpy as np
+import psycopg
+
+from monitor.core.index import Ints
+from monitor.core.query_syntax import Near, Node, Not, Or, Term, short_prefix
+from monitor.io.fts import indexed_columns, match_expression
+from monitor.io.pg.connect import Database
+from monitor.model import Item
+
+log = logging.getLogger(__name__)
+
+GAP = 100  # empty positions between two columns (schema.SEARCH, monitor_words)
+MAX_DISTANCE = 16_383  # PostgreSQL's largest position, and its largest <k>
+BODY_LIMIT = 200_000  # characters of a body indexed: words of 2 letters fill 1 MB past ~300,000
+WEIGHTS = {"title": "A", "text": "B", "author": "C"}  # sources: D
+ALL_WEIGHTS = "ABCD"
+
+# The tsvector of the four columns of `indexed_columns`, in that order (`words_params`).
+WORDS = "monitor_words(%s, %s, %s, %s)"
+# What a `tsquery` text becomes: folded by unaccent as the words were, then parsed.
+QUERY = "to_tsquery('simple', monitor_unaccent(%s))"
+
+
+def words_params(item: Item) -> tuple[str, str, str, str]:
+    """The parameters of `WORDS` for `item`."""
+    title, body, author, sources = indexed_columns(item)
+    if len(body) > BODY_LIMIT:
+        body = body[:BODY_LIMIT].rsplit(" ", 1)[0]
+    return title, body, author, sources
+
+
+# --- the query language in tsquery's ---------------------------------------------------------
+
+
+def tsquery(node: Node) -> str | None:
+    """`node` as a `tsquery` text (for `QUERY`); None exactly where FTS5 cannot say it
+    (`io.fts.match_expression`: a NOT with nothing beside it)."""
+    if match_expression(node) is None:
+        return None
+    return _query(node)
+
+
+def _query(node: Node) -> str:
+    if isinstance(node, Term):
+        return _phrase(node, WEIGHTS.get(node.field, ""))
+    if isinstance(node, Near):
+        return near(node.left, node.right, node.distance)
+    if isinstance(node, Not):
+        return f"!({_query(node.child)})"
+    if isinstance(node, Or):
+        return " | ".join(f"({_query(c)})" for c in node.children)
+    return " & ".join(f"({_query(c)})" for c in node.children)
+
+
+def prefixed(t: Term) -> bool:
+    """Whether the term's last word is matched as a prefix (`io.fts._phrase`)."""
+    return t.kind == "word" and not short_prefix(t)
+
+
+def _operand(word: str, prefix: bool, weights: str) -> str:
+    """One word: folded words hold only letters, digits and `_`: nothing to escape."""
+    return f"'{word}'" + (":*" if prefix else "") + (f":{weights}" if weights else "")
+
+
+def _phrase(t: Term, weights: str, prefix: bool | None = None) -> str:
+    last = len(t.words) - 1
+    pre = prefixed(t) if prefix is None else prefix
+    return " <-> ".join(_operand(w, pre and i == last, weights) for i, w in enumerate(t.words))
+
+
+def near(left: Term, right: Term, distance: int) -> str:
+    """FTS5's NEAR: with the left term starting at i (a words long) and the right one at
+    j (b words), `j - i` runs from `-(distance + b)` to `distance + a` (fts5_expr.c,
+    fts5ExprNearIsMatch). One alternative per offset, in one column."""
+    distance = min(distance, MAX_DISTANCE)
+    out = []
+    for w in ALL_WEIGHTS if distance >= GAP else [""]:
+        for offset in range(-(distance + len(right.words)), distance + len(left.words) + 1):
+            out.append(_at(left, right, offset, w))
+    return " | ".join(f"({p})" for p in out)
+
+
+def _at(left: Term, right: Term, offset: int, weight: str) -> str:
+    """`right` starting `offset` words after `left` starts."""
+    a, b = len(left.words), len(right.words)
+    if offset >= a - 1:  # right begins at or after left's last word
+        return f"({_phrase(left, weight)}) <{offset - a + 1}> ({_phrase(right, weight)})"
+    if offset <= 1 - b:  # left begins at or after right's last word
+        return f"({_phrase(right, weight)}) <{-offset - b + 1}> ({_phrase(left, weight)})"
+    # they overlap inside: every position the two share must hold both words
+    start = min(0, offset)
+    slots: list[list[str]] = [[] for _ in range(max(a, offset + b) - start)]
+    for term, at in ((left, 0), (right, offset)):
+        last = len(term.words) - 1
+        for k, word in enumerate(term.words):
+            slots[at + k - start].append(_operand(word, prefixed(term) and k == last, weight))
+    return " <-> ".join("(" + " <0> ".join(s) + ")" for s in slots)
+
+
+# --- answering --------------------------------------------------------------------------------
+
+
+class PgSearch:
+    """`core.query.TextSearch` over `items.words`: the doc keys of the matching items.
+    A failure is logged and answered with None (the caller falls back), never raised."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    def keys(self, node: Node) -> Ints | None:
+        text = tsquery(node)
+        if text is None:
+            return None
+        try:
+            with self.db.connection() as conn:
+                row = conn.execute(
+                    f"SELECT array_agg(doc) FROM items WHERE words @@ {QUERY}",
+                    (text,),
+                ).fetchone()
+        except psycopg.Error as exc:
+            log.warning("text search in %s failed: %s", self.db.name, exc)
+            return None
+        return np.array(row[0] if row and row[0] else [], dtype=np.int64)
