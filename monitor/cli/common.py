@@ -61,7 +61,7 @@ def store_of(settings: Settings, *, readonly: bool = False) -> Store:
     if readonly:  # a reader opens lazily: what is wrong with the path, said now
         _readable(settings.storage)
     try:
-        return open_store(settings.storage, readonly=readonly)
+        return open_store(settings, readonly=readonly)
     except StoreError as exc:
         raise CliError(str(exc)) from None
 

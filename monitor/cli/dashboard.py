@@ -25,7 +25,7 @@ def _run_dashboard(settings: Settings) -> int:
 
     read_only, lock_message = False, ""
     try:
-        store = open_store(settings.storage)
+        store = open_store(settings)
     except (StoreLocked, StoreUnwritable) as exc:  # another monitor writes, or nothing
         read_only, lock_message = True, str(exc)  # can be written here: watch, no polling
         store = store_of(settings, readonly=True)
@@ -56,7 +56,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
             from monitor.io.backends import open_store
             from monitor.io.session import Session
 
-            store = open_store(settings.storage)
+            store = open_store(settings)
 
             async def once() -> PollReport | None:
                 session = Session(settings, store)

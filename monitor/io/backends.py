@@ -5,11 +5,19 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from monitor.config import Settings
 from monitor.io.store import Store
 
 
-def open_store(path: Path, *, readonly: bool = False) -> Store:
-    """Open the default (TinyDB) store at `path`, taking the write lock unless read-only."""
-    from monitor.io.tinystore import TinyStore  # only the backend in use is imported
+def open_store(where: Settings | Path, *, readonly: bool = False) -> Store:
+    """The configured store: PostgreSQL with `[storage] backend = "postgresql"`, else the
+    TinyDB folder (`where` may be that folder), taking its write lock unless read-only.
+    Only the backend in use is imported."""
+    if isinstance(where, Settings) and where.database is not None:
+        from monitor.io.pg.connect import database
+        from monitor.io.pg.store import PgStore
 
-    return TinyStore(path, readonly=readonly)
+        return PgStore(database(where.database), readonly=readonly)
+    from monitor.io.tinystore import TinyStore
+
+    return TinyStore(where.storage if isinstance(where, Settings) else where, readonly=readonly)

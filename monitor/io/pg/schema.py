@@ -43,7 +43,9 @@ CREATE INDEX items_words ON items USING gin(words);
 CREATE TABLE item_keys(key text PRIMARY KEY, id text NOT NULL);
 CREATE INDEX item_keys_id ON item_keys(id);
 -- items dropped by retention, so that readers following the commits forget them
-CREATE TABLE dropped(id text NOT NULL, seq bigint NOT NULL);
+CREATE TABLE dropped(id text NOT NULL, seq bigint NOT NULL,
+    at timestamptz NOT NULL DEFAULT now());
+CREATE TABLE store_meta(k text PRIMARY KEY, v bigint NOT NULL);
 CREATE INDEX dropped_seq ON dropped(seq);
 -- records that could not be read, set aside by `monitor repair`
 CREATE TABLE quarantine(id text NOT NULL, record bytea NOT NULL, why text NOT NULL,
@@ -140,7 +142,7 @@ def migrate(conn: psycopg.Connection) -> tuple[int, int]:
         for number in range(before + 1, VERSION + 1):
             for script in MIGRATIONS[number]:
                 if script.strip():
-                    conn.execute(script)  # type: ignore[arg-type]  # our own constants
+                    conn.execute(script)  # our own constants
             conn.execute("INSERT INTO monitor_schema(version) VALUES (%s)", (number,))
     return before, VERSION
 
