@@ -84,7 +84,8 @@ def prefixed(t: Term) -> bool:
 
 def _operand(word: str, prefix: bool, weights: str) -> str:
     """One word: folded words hold only letters, digits and `_`: nothing to escape."""
-    return f"'{word}'" + (":*" if prefix else "") + (f":{weights}" if weights else "")
+    marks = ("*" if prefix else "") + weights
+    return f"'{word}':{marks}" if marks else f"'{word}'"
 
 
 def _phrase(t: Term, weights: str, prefix: bool | None = None) -> str:
@@ -120,6 +121,16 @@ def _at(left: Term, right: Term, offset: int, weight: str) -> str:
         for k, word in enumerate(term.words):
             slots[at + k - start].append(_operand(word, prefixed(term) and k == last, weight))
     return " <-> ".join("(" + " <0> ".join(s) + ")" for s in slots)
+
+
+def words_of(*terms: Term) -> str:
+    """Every word of `terms` anywhere, the last of a bare word as a prefix however short:
+    what any text holding the terms holds, for a condition that narrows without deciding."""
+    return " & ".join(
+        _operand(w, t.kind == "word" and i == len(t.words) - 1, "")
+        for t in terms
+        for i, w in enumerate(t.words)
+    )
 
 
 # --- answering --------------------------------------------------------------------------------

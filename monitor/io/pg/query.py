@@ -1,0 +1,258 @@
+"""The query language as SQL over `items`: what `monitor search` asks the database, so
+that a search loads the items it finds and not every entry.
+
+Each node of a parsed query becomes two conditions (`Bounds`): every item the query
+selects satisfies `upper`, and every item satisfying `lower` is selected. They are the
+same condition where SQL says the term exactly: words, phrases and NEAR (`items.words`,
+`io.pg.search`), dates, `lang:`, `actor:`, `source:`, `category:`, `has:text` and the
+analyst's triage (`is:`, `tag:`, `has:note`, `has:tag`, over the triage tables). They
+differ where it cannot: `site:` and `status:` (no column holds the link or the text's
+status), `story:`, `is:story-lead` and `is:new-angle` (the live stories decide), and a
+word too short to be a prefix in the full text (it is one in titles and summaries, which
+no column holds apart). The items between the two are decided entry by entry, by
+`core.query` itself (`select`), so the answer is always the one the folder store gives.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+import msgspec
+import psycopg
+
+from monitor.core.index import EntryIndex
+from monitor.core.query import Context, Query
+from monitor.core.query_syntax import (
+    STORY_LEAD,
+    And,
+    Near,
+    Node,
+    Not,
+    Term,
+    is_text,
+    short_prefix,
+)
+from monitor.core.query_terms import actor_test, moment, source_test
+from monitor.io.pg.entries import ENTRY
+from monitor.io.pg.search import QUERY, tsquery, words_of
+from monitor.io.pg.store import PgStore
+from monitor.io.store import StoreError
+from monitor.io.triage import AUTO
+from monitor.model import Entry
+
+
+@dataclass(frozen=True, slots=True)
+class Sql:
+    """A condition over `items`, its values as parameters."""
+
+    text: str
+    params: tuple[object, ...] = ()
+
+
+TRUE = Sql("TRUE")
+FALSE = Sql("FALSE")
+
+
+@dataclass(frozen=True, slots=True)
+class Bounds:
+    """Every item a node selects satisfies `upper`; every item satisfying `lower` is
+    selected. One condition (`exact`) when SQL says the node as it is."""
+
+    lower: Sql
+    upper: Sql
+
+    @property
+    def exact(self) -> bool:
+        return self.lower == self.upper
+
+
+def _exactly(sql: Sql) -> Bounds:
+    return Bounds(sql, sql)
+
+
+UNKNOWN = Bounds(FALSE, TRUE)  # a term only the entries can decide
+
+
+def _not(a: Sql) -> Sql:
+    if a == TRUE:
+        return FALSE
+    if a == FALSE:
+        return TRUE
+    return Sql(f"NOT ({a.text})", a.params)
+
+
+def _join(parts: Sequence[Sql], op: str) -> Sql:
+    absorbing, neutral = (FALSE, TRUE) if op == "AND" else (TRUE, FALSE)
+    if absorbing in parts:
+        return absorbing
+    kept = [p for p in parts if p != neutral]
+    if not kept:
+        return neutral
+    if len(kept) == 1:
+        return kept[0]
+    return Sql(
+        f" {op} ".join(f"({p.text})" for p in kept), tuple(v for p in kept for v in p.params)
+    )
+
+
+# Names of every actor and every source stored (schema.SEARCH): `actor:` and `source:`
+# test them with the very tests entries are tested with, then ask the GIN index.
+Names = Callable[[str], Sequence[str]]
+
+
+class Compiler:
+    """Bounds of parsed queries at `now`, for the analyst `user` (None: no triage, as
+    with `Context.triage` None: nothing starred or tagged, everything unread)."""
+
+    def __init__(
+        self,
+        names: Names,
+        now: datetime,
+        *,
+        user: str | None = None,
+        categories: Mapping[str, str] | None = None,
+    ) -> None:
+        self.names = names
+        self.now = now
+        self.user = user
+        self.categories = categories or {}
+
+    def bounds(self, node: Node) -> Bounds:
+        if not isinstance(node, Term | Not) and is_text(node) and not short_prefix(node):
+            text = tsquery(node)  # one question, as `core.query._select` asks it
+            if text is not None:
+                return _exactly(_words(text))
+        if isinstance(node, Term):
+            return self.term(node)
+        if isinstance(node, Near):  # with a short word: tested on titles and summaries
+            return Bounds(FALSE, _words(words_of(node.left, node.right)))
+        if isinstance(node, Not):
+            inner = self.bounds(node.child)
+            return Bounds(_not(inner.upper), _not(inner.lower))
+        op = "AND" if isinstance(node, And) else "OR"
+        parts = [self.bounds(c) for c in node.children]
+        return Bounds(_join([p.lower for p in parts], op), _join([p.upper for p in parts], op))
+
+    def term(self, t: Term) -> Bounds:
+        kind = t.kind
+        if kind in ("word", "phrase"):
+            exact = tsquery(t)
+            assert exact is not None  # a single word or phrase always says itself
+            if short_prefix(t) and not t.field:  # also a prefix in titles and summaries
+                return Bounds(_words(exact), _words(f"({exact}) | ({words_of(t)})"))
+            return _exactly(_words(exact))
+        if kind in ("since", "after", "before"):
+            op = "<" if kind == "before" else ">="
+            return _exactly(Sql(f"published {op} %s", (moment(t, self.now),)))
+        if kind == "lang":
+            code = "lower(replace(language, '_', '-'))"
+            return _exactly(Sql(f"{code} = %s OR {code} LIKE %s", (t.text, t.text + "-%")))
+        if kind == "actor":
+            test = actor_test(t)
+            return _exactly(_any("actors", [n for n in self.names("actor") if test(n)]))
+        if kind == "source":
+            test = source_test(t)
+            return _exactly(_any("sources", [n for n in self.names("source") if test(n)]))
+        if kind == "category":
+            wanted = [name for name, c in self.categories.items() if c == t.text]
+            return _exactly(_any("sources", wanted))
+        if kind == "has" and t.text == "text":
+            return _exactly(Sql("has_text"))
+        if kind in ("is", "tag", "has") and t.text not in ("new-angle", STORY_LEAD):
+            return _exactly(self.triage(t))
+        return UNKNOWN  # site:, status:, story:, is:story-lead, is:new-angle
+
+    def triage(self, t: Term) -> Sql:
+        """`core.query_terms.triage_test` over the triage tables (`io.triage`'s)."""
+        user = self.user
+        if user is None:
+            return TRUE if (t.kind, t.text) == ("is", "unread") else FALSE
+        mine = 's."user" = %s'
+        if t.kind == "is" and t.text == "starred":
+            return _row_in("starred", mine, (user,))
+        if t.kind == "is":  # TriageState.unread: not seen, and first seen since the start
+            seen = _row_in("seen", mine, (user,))
+            started = "items.first_seen < s.since::timestamptz"
+            before = _row_in("users", f"{mine} AND {started}", (user,), by_id=False)
+            unread = _not(_join([seen, before], "OR"))
+            return unread if t.text == "unread" else _not(unread)
+        everyone = f"({mine} OR s.by = %s)"  # auto-tags are everyone's
+        if t.kind == "tag":
+            return _row_in("tags", f"{everyone} AND s.key = %s", (user, AUTO, t.text))
+        if t.text == "note":
+            return _row_in("notes", mine, (user,))
+        return _row_in("tags", everyone, (user, AUTO))
+
+
+def _words(text: str) -> Sql:
+    return Sql(f"words @@ {QUERY}", (text,))
+
+
+def _any(column: str, names: list[str]) -> Sql:
+    return Sql(f"{column} && %s::text[]", (names,)) if names else FALSE
+
+
+def _row_in(table: str, where: str, params: tuple[object, ...], *, by_id: bool = True) -> Sql:
+    """A row `s` of a triage table, of this item (`by_id`) or of none in particular."""
+    item = "s.id = items.id AND " if by_id else ""
+    return Sql(f"EXISTS (SELECT 1 FROM {table} s WHERE {item}{where})", params)
+
+
+# --- searching ---------------------------------------------------------------------------------
+
+
+def stored_names(conn: psycopg.Connection) -> Names:
+    """Actor or source names as the database notes them, read once each."""
+    read: dict[str, list[str]] = {}
+
+    def names(kind: str) -> list[str]:
+        if kind not in read:
+            table = "actor_names" if kind == "actor" else "source_names"
+            read[kind] = [r[0] for r in conn.execute(f"SELECT name FROM {table}")]
+        return read[kind]
+
+    return names
+
+
+def search(
+    conn: psycopg.Connection, query: Query, now: datetime, ctx: Context, user: str | None
+) -> list[Entry]:
+    """The entries `query` selects at `now`, newest first, as `query.select` selects them
+    from every entry with `ctx` (whose triage is `user`'s): only the items SQL cannot
+    decide are tested entry by entry. Raises psycopg.Error."""
+    tree = query.tree
+    where = Compiler(stored_names(conn), now, user=user, categories=ctx.categories)
+    bounds = where.bounds(tree) if tree is not None else _exactly(TRUE)
+    sure = TRUE if bounds.exact else bounds.lower
+    sql = (
+        f"SELECT entry, ({sure.text}) FROM items WHERE {bounds.upper.text} "
+        "ORDER BY published DESC, id"
+    )
+    with conn.cursor(binary=True) as cur:
+        rows = cur.execute(sql, (*sure.params, *bounds.upper.params)).fetchall()
+    found: list[Entry] = []
+    undecided: list[Entry] = []
+    for packed, certain in rows:
+        try:
+            entry = ENTRY.decode(packed)
+        except (msgspec.DecodeError, msgspec.ValidationError):
+            continue  # as the store's entries leave it out
+        (found if certain else undecided).append(entry)
+    if undecided:
+        index = EntryIndex.build(undecided)
+        found += index.rows(query.select(index, now, ctx))
+        found.sort(key=lambda e: (e.published, e.id), reverse=True)
+    return found
+
+
+def search_store(
+    store: PgStore, query: Query, now: datetime, ctx: Context, user: str | None
+) -> list[Entry]:
+    """`search` in the store's database; raises StoreError."""
+    try:
+        with store.db.connection() as conn:
+            return search(conn, query, now, ctx, user)
+    except psycopg.Error as exc:
+        raise StoreError(f"search in {store.db.name}: {exc}".strip()) from exc
