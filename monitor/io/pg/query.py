@@ -7,7 +7,7 @@ same condition where SQL says the term exactly: words, phrases and NEAR (`items.
 `io.pg.search`), dates, `lang:`, `actor:`, `source:`, `category:`, `has:text` and the
 analyst's triage (`is:`, `tag:`, `has:note`, `has:tag`, over the triage tables). They
 differ where it cannot: `site:` and `status:` (no column holds the link or the text's
-status), `story:`, `is:story-lead` and `is:new-angle` (the live stories decide), and a
+status), `story:` and `is:story-lead` (the live stories decide), and a
 word too short to be a prefix in the full text (it is one in titles and summaries, which
 no column holds apart). The items between the two are decided entry by entry, by
 `core.query` itself (`select`), so the answer is always the one the folder store gives.
@@ -160,9 +160,9 @@ class Compiler:
             return _exactly(_any("sources", wanted))
         if kind == "has" and t.text == "text":
             return _exactly(Sql("has_text"))
-        if kind in ("is", "tag", "has") and t.text not in ("new-angle", STORY_LEAD):
+        if kind in ("is", "tag", "has") and t.text != STORY_LEAD:
             return _exactly(self.triage(t))
-        return UNKNOWN  # site:, status:, story:, is:story-lead, is:new-angle
+        return UNKNOWN  # site:, status:, story:, is:story-lead
 
     def triage(self, t: Term) -> Sql:
         """`core.query_terms.triage_test` over the triage tables (`io.triage`'s)."""
@@ -170,8 +170,8 @@ class Compiler:
         if user is None:
             return TRUE if (t.kind, t.text) == ("is", "unread") else FALSE
         mine = 's."user" = %s'
-        if t.kind == "is" and t.text == "starred":
-            return _row_in("starred", mine, (user,))
+        if t.kind == "is" and t.text in ("starred", "new-angle"):
+            return _row_in("starred" if t.text == "starred" else "angles", mine, (user,))
         if t.kind == "is":  # TriageState.unread: not seen, and first seen since the start
             seen = _row_in("seen", mine, (user,))
             started = "items.first_seen < s.since::timestamptz"
