@@ -6,6 +6,7 @@ with its SQLite text index (`Query.select`); PostgreSQL answers in SQL
 from __future__ import annotations
 
 import json
+import random
 import time
 from collections.abc import Callable, Iterator, Sequence
 from datetime import datetime, timedelta
@@ -107,6 +108,16 @@ def test_the_query_table(backends: Callable[..., Backends]) -> None:
     both = backends(list(test_query.ITEMS.values()), test_query.NOW)
     table = [(q, set(ids)) for q, ids in test_query.MATCHES]
     assert both.differences(table) == []
+
+
+def test_the_story_table(backends: Callable[..., Backends]) -> None:
+    both = backends(list(test_query.ITEMS.values()), test_query.NOW)
+    with_stories = Context(stories=test_query.Stories())
+    assert (
+        both.differences([(q, set(ids)) for q, ids, _ in test_query.STORY_MATCHES], with_stories)
+        == []
+    )
+    assert both.differences([(q, set(ids)) for q, _, ids in test_query.STORY_MATCHES]) == []
 
 
 def test_the_search_command_table(backends: Callable[..., Backends]) -> None:
@@ -274,11 +285,58 @@ def test_what_sql_says_exactly(pg_url: str) -> None:
                 ("title:gu", True),
                 ("site:lemonde.fr", False),
                 ("status:page", False),
-                ("story:abc", False),
-                ("is:story-lead", False),
+                ("story:abc", True),
+                ("is:story-lead", True),
+                ("site:lemonde.fr OR title:x", False),
+                ("-status:page", False),
+                ("gu NEAR/2 etats", False),
             ]:
                 tree = parse_query(query).tree
                 assert tree is not None
                 assert where.bounds(tree).exact == exact, query
     finally:
         store.close()
+
+
+_TERMS = [
+    "poutine", "po", "p", "ukraine", "uk", "un", "u", "texte", "sanctions", "sans",
+    '"un long"', '"l ukraine"', "l'ukraine", "resume", "numero", "russ", "etats-unis", "coeur",
+    "title:ukraine", "text:sanctions", "author:dupont", "title:po", "actor:putin", "actor:trump",
+    'actor:"Vladimir Putin"', "source:monde", "source:bbc", "source:reuters", "lang:fr",
+    "lang:en", "lang:en-gb", "since:2d", "since:24h", "before:2026-11-20", "site:lemonde.fr",
+    "site:bbc", "status:page", "status:pending", "status:paywall", "is:starred", "is:unread",
+    "is:read", "is:new-angle", "is:story-lead", "tag:sanctions", "has:note", "has:tag",
+    "has:text", "story:A", "story:C", 'category:"presse francaise"',
+    "(po NEAR/2 trump)", "(ukraine NEAR/3 sanctions)", '("long texte" NEAR/1 ukraine)',
+    "(u NEAR/5 en)",
+]  # fmt: skip
+
+
+def _random_full_query(rng: random.Random, depth: int = 0) -> str:
+    roll = rng.random()
+    if depth < 3 and roll < 0.3:
+        op = rng.choice((" ", " OR ", " AND "))
+        return (
+            "("
+            + op.join(_random_full_query(rng, depth + 1) for _ in range(rng.randrange(2, 4)))
+            + ")"
+        )
+    if roll < 0.4:
+        return "-" + _random_full_query(rng, depth + 1)
+    return rng.choice(_TERMS)
+
+
+def test_random_queries_of_every_kind(backends: Callable[..., Backends]) -> None:
+    items, triage, ctx = _every_field()
+    stories = test_query.Stories()
+    both = backends([*items, *test_query.ITEMS.values()], NOW)
+    _write_triage(both.url, triage)
+    ctx = Context(triage=triage, categories=ctx.categories, stories=stories)
+    rng = random.Random(18)
+    hits = 0
+    for _ in range(300):
+        query = _random_full_query(rng)
+        folder = both.folder(query, ctx)
+        assert both.database(query, ctx) == folder, query
+        hits += 0 < len(folder) < len(items) + 3
+    assert hits > 100

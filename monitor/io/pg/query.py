@@ -2,15 +2,16 @@
 that a search loads the items it finds and not every entry.
 
 Each node of a parsed query becomes two conditions (`Bounds`): every item the query
-selects satisfies `upper`, and every item satisfying `lower` is selected. They are the
-same condition where SQL says the term exactly: words, phrases and NEAR (`items.words`,
-`io.pg.search`), dates, `lang:`, `actor:`, `source:`, `category:`, `has:text` and the
-analyst's triage (`is:`, `tag:`, `has:note`, `has:tag`, over the triage tables). They
-differ where it cannot: `site:` and `status:` (no column holds the link or the text's
-status), `story:` and `is:story-lead` (the live stories decide), and a
-word too short to be a prefix in the full text (it is one in titles and summaries, which
-no column holds apart). The items between the two are decided entry by entry, by
-`core.query` itself (`select`), so the answer is always the one the folder store gives.
+selects satisfies `upper`, and every item satisfying `lower` is selected. They are one
+condition where SQL says the node exactly: words, phrases and NEAR (`items.words`,
+`io.pg.search`), dates, `lang:`, `actor:`, `source:`, `category:`, `has:text`, the
+analyst's triage (`is:`, `tag:`, `has:note`, `has:tag`, over the triage tables) and the
+stories (`story:`, `is:story-lead`: the ids `Context.stories` gives). They differ where
+SQL cannot say it: `site:` and `status:` (no column holds the link or the text's status),
+and a word too short to be a prefix in the full text (it is one in titles and summaries,
+which no column holds apart), alone or in a NEAR. The items between the two are tested
+entry by entry (`Bounds.test`, the tests `core.query` runs on them), so that the answer
+is always the one `Query.select` gives with a text index, on any store.
 """
 
 from __future__ import annotations
@@ -22,8 +23,7 @@ from datetime import datetime
 import msgspec
 import psycopg
 
-from monitor.core.index import EntryIndex
-from monitor.core.query import Context, Query
+from monitor.core.query import Context, Query, StoryLookup
 from monitor.core.query_syntax import (
     STORY_LEAD,
     And,
@@ -34,7 +34,15 @@ from monitor.core.query_syntax import (
     is_text,
     short_prefix,
 )
-from monitor.core.query_terms import actor_test, moment, source_test
+from monitor.core.query_terms import (
+    actor_test,
+    moment,
+    near_test,
+    site_test,
+    source_test,
+    status_test,
+    text_test,
+)
 from monitor.io.pg.entries import ENTRY
 from monitor.io.pg.search import QUERY, tsquery, words_of
 from monitor.io.pg.store import PgStore
@@ -55,24 +63,27 @@ TRUE = Sql("TRUE")
 FALSE = Sql("FALSE")
 
 
+# A test of one entry, given the values of the compiler's `columns` for its row.
+Test = Callable[[Entry, Sequence[bool]], bool]
+
+
 @dataclass(frozen=True, slots=True)
 class Bounds:
     """Every item a node selects satisfies `upper`; every item satisfying `lower` is
-    selected. One condition (`exact`) when SQL says the node as it is."""
+    selected; `test` decides an item between the two (None: `lower` is `upper`, SQL says
+    the node exactly)."""
 
     lower: Sql
     upper: Sql
+    test: Test | None = None
 
     @property
     def exact(self) -> bool:
-        return self.lower == self.upper
+        return self.test is None
 
 
 def _exactly(sql: Sql) -> Bounds:
     return Bounds(sql, sql)
-
-
-UNKNOWN = Bounds(FALSE, TRUE)  # a term only the entries can decide
 
 
 def _not(a: Sql) -> Sql:
@@ -104,7 +115,9 @@ Names = Callable[[str], Sequence[str]]
 
 class Compiler:
     """Bounds of parsed queries at `now`, for the analyst `user` (None: no triage, as
-    with `Context.triage` None: nothing starred or tagged, everything unread)."""
+    with `Context.triage` None: nothing starred or tagged, everything unread), with the
+    categories and stories of a `Context`. `columns` are the conditions whose value, per
+    row, the tests of the bounds read."""
 
     def __init__(
         self,
@@ -113,11 +126,14 @@ class Compiler:
         *,
         user: str | None = None,
         categories: Mapping[str, str] | None = None,
+        stories: StoryLookup | None = None,
     ) -> None:
         self.names = names
         self.now = now
         self.user = user
         self.categories = categories or {}
+        self.stories = stories
+        self.columns: list[Sql] = []
 
     def bounds(self, node: Node) -> Bounds:
         if not isinstance(node, Term | Not) and is_text(node) and not short_prefix(node):
@@ -126,14 +142,35 @@ class Compiler:
                 return _exactly(_words(text))
         if isinstance(node, Term):
             return self.term(node)
-        if isinstance(node, Near):  # with a short word: tested on titles and summaries
-            return Bounds(FALSE, _words(words_of(node.left, node.right)))
+        if isinstance(node, Near):  # with a short word: on titles and summaries only
+            near = near_test(node)
+            return Bounds(FALSE, _words(words_of(node.left, node.right)), lambda e, _: near(e))
         if isinstance(node, Not):
             inner = self.bounds(node.child)
-            return Bounds(_not(inner.upper), _not(inner.lower))
-        op = "AND" if isinstance(node, And) else "OR"
+            if inner.test is None:
+                return _exactly(_not(inner.lower))
+            return Bounds(_not(inner.upper), _not(inner.lower), _negated(inner.test))
+        both = isinstance(node, And)
         parts = [self.bounds(c) for c in node.children]
-        return Bounds(_join([p.lower for p in parts], op), _join([p.upper for p in parts], op))
+        op = "AND" if both else "OR"
+        lower, upper = _join([p.lower for p in parts], op), _join([p.upper for p in parts], op)
+        if all(p.exact for p in parts):
+            return _exactly(lower)
+        tests = [self._test(p) for p in parts]
+        if both:
+            return Bounds(lower, upper, lambda e, v: all(t(e, v) for t in tests))
+        return Bounds(lower, upper, lambda e, v: any(t(e, v) for t in tests))
+
+    def _test(self, b: Bounds) -> Test:
+        """The test of an item for `b`: its own, or the row's value of its condition."""
+        if b.test is not None:
+            return b.test
+        if b.lower in (TRUE, FALSE):
+            value = b.lower == TRUE
+            return lambda e, v: value
+        self.columns.append(b.lower)
+        i = len(self.columns) - 1
+        return lambda e, v: v[i]
 
     def term(self, t: Term) -> Bounds:
         kind = t.kind
@@ -141,7 +178,13 @@ class Compiler:
             exact = tsquery(t)
             assert exact is not None  # a single word or phrase always says itself
             if short_prefix(t) and not t.field:  # also a prefix in titles and summaries
-                return Bounds(_words(exact), _words(f"({exact}) | ({words_of(t)})"))
+                whole = self._test(_exactly(_words(exact)))
+                prefix = text_test(t)
+                return Bounds(
+                    _words(exact),
+                    _words(f"({exact}) | ({words_of(t)})"),
+                    lambda e, v: whole(e, v) or prefix(e.search),
+                )
             return _exactly(_words(exact))
         if kind in ("since", "after", "before"):
             op = "<" if kind == "before" else ">="
@@ -160,9 +203,20 @@ class Compiler:
             return _exactly(_any("sources", wanted))
         if kind == "has" and t.text == "text":
             return _exactly(Sql("has_text"))
-        if kind in ("is", "tag", "has") and t.text != STORY_LEAD:
+        if kind == "story":  # as `core.query._select_term` finds them
+            members = set(self.stories.members(t.text)) if self.stories is not None else set()
+            return _exactly(Sql("id = ANY(%s)", (sorted(members or {t.text}),)))
+        if kind == "is" and t.text == STORY_LEAD:
+            if self.stories is None:
+                return _exactly(TRUE)
+            return _exactly(Sql("NOT id = ANY(%s)", (sorted(self.stories.followers()),)))
+        if kind in ("is", "tag", "has"):
             return _exactly(self.triage(t))
-        return UNKNOWN  # site:, status:, story:, is:story-lead
+        if kind == "site":
+            on_site = site_test(t.text)
+            return Bounds(FALSE, TRUE, lambda e, _: on_site(e.url))
+        status = status_test(t.text)  # status:
+        return Bounds(FALSE, TRUE, lambda e, _: status(e))
 
     def triage(self, t: Term) -> Sql:
         """`core.query_terms.triage_test` over the triage tables (`io.triage`'s)."""
@@ -219,32 +273,35 @@ def stored_names(conn: psycopg.Connection) -> Names:
 def search(
     conn: psycopg.Connection, query: Query, now: datetime, ctx: Context, user: str | None
 ) -> list[Entry]:
-    """The entries `query` selects at `now`, newest first, as `query.select` selects them
-    from every entry with `ctx` (whose triage is `user`'s): only the items SQL cannot
-    decide are tested entry by entry. Raises psycopg.Error."""
-    tree = query.tree
-    where = Compiler(stored_names(conn), now, user=user, categories=ctx.categories)
-    bounds = where.bounds(tree) if tree is not None else _exactly(TRUE)
-    sure = TRUE if bounds.exact else bounds.lower
-    sql = (
-        f"SELECT entry, ({sure.text}) FROM items WHERE {bounds.upper.text} "
-        "ORDER BY published DESC, id"
+    """The entries `query` selects at `now`, newest first: what `query.select` selects
+    from every entry with `ctx` (whose triage is `user`'s, whose text index is this
+    database's). Only the rows within the bounds are read. Raises psycopg.Error."""
+    where = Compiler(
+        stored_names(conn), now, user=user, categories=ctx.categories, stories=ctx.stories
     )
-    with conn.cursor(binary=True) as cur:
-        rows = cur.execute(sql, (*sure.params, *bounds.upper.params)).fetchall()
+    bounds = where.bounds(query.tree) if query.tree is not None else _exactly(TRUE)
+    test = bounds.test
+    sure = TRUE if test is None else bounds.lower
+    values = [sure, *where.columns]
+    sql = (
+        f"SELECT entry, {', '.join(f'({v.text})' for v in values)} FROM items"
+        f" WHERE {bounds.upper.text} ORDER BY published DESC, id"
+    )
+    params = [p for v in (*values, bounds.upper) for p in v.params]
     found: list[Entry] = []
-    undecided: list[Entry] = []
-    for packed, certain in rows:
-        try:
-            entry = ENTRY.decode(packed)
-        except (msgspec.DecodeError, msgspec.ValidationError):
-            continue  # as the store's entries leave it out
-        (found if certain else undecided).append(entry)
-    if undecided:
-        index = EntryIndex.build(undecided)
-        found += index.rows(query.select(index, now, ctx))
-        found.sort(key=lambda e: (e.published, e.id), reverse=True)
+    with conn.cursor(binary=True) as cur:
+        for packed, certain, *row in cur.execute(sql, params):
+            try:
+                entry = ENTRY.decode(packed)
+            except (msgspec.DecodeError, msgspec.ValidationError):
+                continue  # as the store's entries leave it out
+            if certain or (test is not None and test(entry, row)):
+                found.append(entry)
     return found
+
+
+def _negated(test: Test) -> Test:
+    return lambda e, v: not test(e, v)
 
 
 def search_store(
