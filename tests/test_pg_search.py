@@ -13,7 +13,16 @@ from monitor.core.entries import doc_key
 from monitor.core.query import TextSearch, parse_query
 from monitor.core.query_syntax import And, Term
 from monitor.io.pg.connect import database, release
-from monitor.io.pg.search import BODY_LIMIT, GAP, PgSearch, near, tsquery, words_params
+from monitor.io.pg.search import (
+    BODY_LIMIT,
+    GAP,
+    QUERY,
+    PgSearch,
+    Sql,
+    condition,
+    near,
+    words_params,
+)
 from monitor.io.pg.store import PgStore
 from monitor.io.tinystore import TinyStore
 from monitor.model import Item
@@ -94,6 +103,14 @@ QUERIES = [
     ("teheran NEAR/3 sanctions", [4]),
     ("teheran NEAR/2 sanctions", []),
     ("sanctions NEAR/150 bruxelles", [3]),
+    ("bruxelles NEAR/9999 sanctions", [3]),
+    ('"sanctions contre" NEAR/9999 "l iran ont"', [3]),  # overlapping, far
+    ('"sanctions contre" NEAR/9999 "contre l"', [3]),
+    ('"sanctions contre" NEAR/9999 "l contre"', []),
+    ("(sanct NEAR/200 bruxel) OR elysee", [1, 3]),
+    ("sanctions -(sanctions NEAR/500 hier)", [4]),
+    ("qui NEAR/500 ministre", []),  # title and summary: two columns
+    ("title:premier -(premier NEAR/300 parle)", [2]),
     ("premier NEAR/1 budget", []),
     ('"premier ministre" NEAR/0 "ministre a"', [6]),
     ('"le premier ministre" NEAR/0 premier', [6]),
@@ -209,7 +226,7 @@ def test_random_queries_over_random_items(tmp_path: Path, pg_url: str) -> None:
         for _ in range(400):
             query = _random_query(rng)
             tree = parse_query(query).tree
-            if tree is None or tsquery(tree) is None:
+            if tree is None or condition(tree) is None:
                 continue
             asked += 1
             found = keyset(fts, query)
@@ -219,14 +236,18 @@ def test_random_queries_over_random_items(tmp_path: Path, pg_url: str) -> None:
 
 
 def test_near_is_one_alternative_per_offset() -> None:
-    tree = parse_query("a NEAR/1 b").tree
-    assert tree is not None and tsquery(tree) == near(*_terms("a b"), 1)
     assert near(*_terms("a b"), 1) == (
         "(('b') <2> ('a')) | (('b') <1> ('a')) | (('a') <0> ('b')) | (('a') <1> ('b'))"
         " | (('a') <2> ('b'))"
     )
-    wide = near(*_terms("a b"), GAP)  # as wide as the gap: each column on its own
-    assert "'a':A" in wide and "'a':D" in wide and wide.count("|") == 4 * (2 * GAP + 3) - 1
+    tree = parse_query("a NEAR/1 b").tree
+    assert tree is not None and condition(tree) == Sql(
+        f"words @@ {QUERY}", (near(*_terms("a b"), 1),)
+    )
+    wide = parse_query(f"a NEAR/{GAP} b").tree  # as wide as the gap: the positions decide
+    assert wide is not None
+    found = condition(wide)
+    assert found is not None and "monitor_near(" in found.text and GAP in found.params
 
 
 def _terms(text: str) -> tuple[Term, Term]:

@@ -44,20 +44,11 @@ from monitor.core.query_terms import (
     text_test,
 )
 from monitor.io.pg.entries import ENTRY
-from monitor.io.pg.search import QUERY, tsquery, words_of
+from monitor.io.pg.search import Sql, condition, matching, term_query, words_of
 from monitor.io.pg.store import PgStore
 from monitor.io.store import StoreError
 from monitor.io.triage import AUTO
 from monitor.model import Entry
-
-
-@dataclass(frozen=True, slots=True)
-class Sql:
-    """A condition over `items`, its values as parameters."""
-
-    text: str
-    params: tuple[object, ...] = ()
-
 
 TRUE = Sql("TRUE")
 FALSE = Sql("FALSE")
@@ -137,14 +128,14 @@ class Compiler:
 
     def bounds(self, node: Node) -> Bounds:
         if not isinstance(node, Term | Not) and is_text(node) and not short_prefix(node):
-            text = tsquery(node)  # one question, as `core.query._select` asks it
-            if text is not None:
-                return _exactly(_words(text))
+            found = condition(node)  # one question, as `core.query._select` asks it
+            if found is not None:
+                return _exactly(found)
         if isinstance(node, Term):
             return self.term(node)
         if isinstance(node, Near):  # with a short word: on titles and summaries only
             near = near_test(node)
-            return Bounds(FALSE, _words(words_of(node.left, node.right)), lambda e, _: near(e))
+            return Bounds(FALSE, matching(words_of(node.left, node.right)), lambda e, _: near(e))
         if isinstance(node, Not):
             inner = self.bounds(node.child)
             if inner.test is None:
@@ -175,17 +166,16 @@ class Compiler:
     def term(self, t: Term) -> Bounds:
         kind = t.kind
         if kind in ("word", "phrase"):
-            exact = tsquery(t)
-            assert exact is not None  # a single word or phrase always says itself
+            exact = term_query(t)
             if short_prefix(t) and not t.field:  # also a prefix in titles and summaries
-                whole = self._test(_exactly(_words(exact)))
+                whole = self._test(_exactly(matching(exact)))
                 prefix = text_test(t)
                 return Bounds(
-                    _words(exact),
-                    _words(f"({exact}) | ({words_of(t)})"),
+                    matching(exact),
+                    matching(f"({exact}) | ({words_of(t)})"),
                     lambda e, v: whole(e, v) or prefix(e.search),
                 )
-            return _exactly(_words(exact))
+            return _exactly(matching(exact))
         if kind in ("since", "after", "before"):
             op = "<" if kind == "before" else ">="
             return _exactly(Sql(f"published {op} %s", (moment(t, self.now),)))
@@ -238,10 +228,6 @@ class Compiler:
         if t.text == "note":
             return _row_in("notes", mine, (user,))
         return _row_in("tags", everyone, (user, AUTO))
-
-
-def _words(text: str) -> Sql:
-    return Sql(f"words @@ {QUERY}", (text,))
 
 
 def _any(column: str, names: list[str]) -> Sql:

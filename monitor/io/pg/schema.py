@@ -75,6 +75,25 @@ CREATE FUNCTION monitor_words(title text, body text, author text, sources text)
         || setweight(to_tsvector('simple', monitor_unaccent(author)), 'C') || '~:100'::tsvector
         || setweight(to_tsvector('simple', monitor_unaccent(sources)), 'D') || '~:100'::tsvector
         || setweight(to_tsvector('simple', monitor_unaccent(body)), 'B'), '~'::text) $$;
+-- where a word or phrase starts, by weight (its last word a prefix when `prefix`)
+CREATE FUNCTION monitor_starts(words tsvector, terms text[], prefix boolean)
+    RETURNS TABLE(start int, weight text) LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    AS $$ SELECT u.pos - t.k::int + 1, u.weight
+        FROM unnest(words) AS v(lexeme, positions, weights)
+        CROSS JOIN LATERAL unnest(v.positions, v.weights) AS u(pos, weight)
+        JOIN unnest(terms) WITH ORDINALITY AS t(word, k)
+            ON v.lexeme = monitor_unaccent(t.word) OR (prefix AND t.k = cardinality(terms)
+                AND starts_with(v.lexeme, monitor_unaccent(t.word)))
+        GROUP BY 1, 2 HAVING count(DISTINCT t.k) = cardinality(terms) $$;
+-- FTS5's NEAR, in one column: the right one starts from n + its length words before
+-- the left one to n + the left one's length after (io/pg/search.py)
+CREATE FUNCTION monitor_near(words tsvector, lterms text[], lprefix boolean,
+        rterms text[], rprefix boolean, n int)
+    RETURNS boolean LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    AS $$ SELECT EXISTS (SELECT 1 FROM monitor_starts(words, lterms, lprefix) l
+        JOIN monitor_starts(words, rterms, rprefix) r ON l.weight = r.weight
+            AND r.start - l.start BETWEEN -(n + cardinality(rterms))
+                AND n + cardinality(lterms)) $$;
 -- lang: as core.query_terms.language_test compares
 CREATE INDEX items_language_code ON items(lower(replace(language, '_', '-')) text_pattern_ops);
 -- every actor and source name ever stored: actor: and source: test the names, then ask

@@ -5,13 +5,13 @@ folded words of the title, the summary and full text, the author, the source nam
 parsed with the `simple` configuration over `unaccent` text, in the order title,
 author, sources, body, each weighted so that a field can be asked for (`title:` A,
 `text:` B, `author:` C, sources D). A gap of `GAP` empty positions between two columns
-keeps a phrase, or a NEAR closer than `GAP`, inside one column, as FTS5 does; a NEAR at
-least that wide asks each weight on its own.
+keeps a phrase, or a NEAR closer than `GAP`, inside one column, as FTS5 does.
 
-`tsquery` says a text node (`core.query_syntax.is_text`) in `tsquery`, answering exactly
-what `io.fts.match_expression` answers: the same prefixes (`:*`, none for a word shorter
-than `SHORT_PREFIX`), phrases with `<->`, and FTS5's NEAR (the two at most n words apart,
-in either order, even overlapping) spelled out as `<k>` alternatives.
+`condition` says a text node (`core.query_syntax.is_text`) in SQL, answering exactly what
+`io.fts.match_expression` answers: the same prefixes (`:*`, none for a word shorter than
+`SHORT_PREFIX`), phrases with `<->`, and FTS5's NEAR (the two at most n words apart, in
+either order, even overlapping, in one column) spelled out as `<k>` alternatives, or for
+a NEAR of `GAP` words or more, asked of the positions by `monitor_near` (schema.SEARCH).
 
 What PostgreSQL keeps less of than FTS5 (docs/search.md): positions past 16,383 count as
 16,383 and a word keeps its first 256 positions, so phrases and NEAR deep in texts of
@@ -22,12 +22,13 @@ characters, which keeps a tsvector under PostgreSQL's 1 MB.
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 
 import numpy as np
 import psycopg
 
 from monitor.core.index import Ints
-from monitor.core.query_syntax import Near, Node, Not, Or, Term, short_prefix
+from monitor.core.query_syntax import And, Near, Node, Not, Or, Term, short_prefix
 from monitor.io.fts import indexed_columns, match_expression
 from monitor.io.pg.connect import Database
 from monitor.model import Item
@@ -35,10 +36,8 @@ from monitor.model import Item
 log = logging.getLogger(__name__)
 
 GAP = 100  # empty positions between two columns (schema.SEARCH, monitor_words)
-MAX_DISTANCE = 16_383  # PostgreSQL's largest position, and its largest <k>
 BODY_LIMIT = 200_000  # characters of a body indexed: words of 2 letters fill 1 MB past ~300,000
 WEIGHTS = {"title": "A", "text": "B", "author": "C"}  # sources: D
-ALL_WEIGHTS = "ABCD"
 
 # The tsvector of the four columns of `indexed_columns`, in that order (`words_params`).
 WORDS = "monitor_words(%s, %s, %s, %s)"
@@ -57,17 +56,67 @@ def words_params(item: Item) -> tuple[str, str, str, str]:
 # --- the query language in tsquery's ---------------------------------------------------------
 
 
-def tsquery(node: Node) -> str | None:
-    """`node` as a `tsquery` text (for `QUERY`); None exactly where FTS5 cannot say it
+@dataclass(frozen=True, slots=True)
+class Sql:
+    """A condition over `items`, its values as parameters."""
+
+    text: str
+    params: tuple[object, ...] = ()
+
+
+def condition(node: Node) -> Sql | None:
+    """`node` as a condition over `items.words`; None exactly where FTS5 cannot say it
     (`io.fts.match_expression`: a NOT with nothing beside it)."""
     if match_expression(node) is None:
         return None
-    return _query(node)
+    return _condition(node)
+
+
+def _condition(node: Node) -> Sql:
+    if not _wide(node):
+        return matching(_query(node))
+    if isinstance(node, Near):  # the index finds both, their positions decide
+        left, right = node.left, node.right
+        both = matching(f"({_phrase(left, '')}) & ({_phrase(right, '')})")
+        near = (list(left.words), prefixed(left), list(right.words), prefixed(right))
+        return Sql(
+            f"{both.text} AND monitor_near(words, %s, %s, %s, %s, %s)",
+            (*both.params, *near, node.distance),
+        )
+    if isinstance(node, Not):
+        inner = _condition(node.child)
+        return Sql(f"NOT ({inner.text})", inner.params)
+    assert isinstance(node, And | Or)
+    parts = [_condition(c) for c in node.children]
+    op = " OR " if isinstance(node, Or) else " AND "
+    return Sql(op.join(f"({p.text})" for p in parts), tuple(v for p in parts for v in p.params))
+
+
+def matching(text: str) -> Sql:
+    """Whether `items.words` matches a `tsquery` text."""
+    return Sql(f"words @@ {QUERY}", (text,))
+
+
+def _wide(node: Node) -> bool:
+    """Whether `node` holds a NEAR as wide as the gap between two columns: too wide for
+    one `<k>` alternative per offset, it is asked of the positions (`monitor_near`)."""
+    if isinstance(node, Near):
+        return node.distance >= GAP
+    if isinstance(node, Not):
+        return _wide(node.child)
+    if isinstance(node, Term):
+        return False
+    return any(_wide(c) for c in node.children)
+
+
+def term_query(t: Term) -> str:
+    """A word or phrase, in its field, as a `tsquery` text."""
+    return _phrase(t, WEIGHTS.get(t.field, ""))
 
 
 def _query(node: Node) -> str:
     if isinstance(node, Term):
-        return _phrase(node, WEIGHTS.get(node.field, ""))
+        return term_query(node)
     if isinstance(node, Near):
         return near(node.left, node.right, node.distance)
     if isinstance(node, Not):
@@ -97,13 +146,9 @@ def _phrase(t: Term, weights: str, prefix: bool | None = None) -> str:
 def near(left: Term, right: Term, distance: int) -> str:
     """FTS5's NEAR: with the left term starting at i (a words long) and the right one at
     j (b words), `j - i` runs from `-(distance + b)` to `distance + a` (fts5_expr.c,
-    fts5ExprNearIsMatch). One alternative per offset, in one column."""
-    distance = min(distance, MAX_DISTANCE)
-    out = []
-    for w in ALL_WEIGHTS if distance >= GAP else [""]:
-        for offset in range(-(distance + len(right.words)), distance + len(left.words) + 1):
-            out.append(_at(left, right, offset, w))
-    return " | ".join(f"({p})" for p in out)
+    fts5ExprNearIsMatch). One alternative per offset; closer than `GAP`, in one column."""
+    offsets = range(-(distance + len(right.words)), distance + len(left.words) + 1)
+    return " | ".join(f"({_at(left, right, offset, '')})" for offset in offsets)
 
 
 def _at(left: Term, right: Term, offset: int, weight: str) -> str:
@@ -144,14 +189,13 @@ class PgSearch:
         self.db = db
 
     def keys(self, node: Node) -> Ints | None:
-        text = tsquery(node)
-        if text is None:
+        where = condition(node)
+        if where is None:
             return None
         try:
             with self.db.connection() as conn:
                 row = conn.execute(
-                    f"SELECT array_agg(doc) FROM items WHERE words @@ {QUERY}",
-                    (text,),
+                    f"SELECT array_agg(doc) FROM items WHERE {where.text}", where.params
                 ).fetchone()
         except psycopg.Error as exc:
             log.warning("text search in %s failed: %s", self.db.name, exc)
