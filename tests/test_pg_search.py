@@ -26,7 +26,7 @@ from monitor.io.pg.search import (
 from monitor.io.pg.store import PgStore
 from monitor.io.tinystore import TinyStore
 from monitor.model import Item
-from tests.test_fulltext import make
+from tests.support.text_items import make
 
 HARD = [
     make(

@@ -23,8 +23,8 @@ from monitor.io.pg.query import Compiler, search, stored_names
 from monitor.io.pg.store import PgStore
 from monitor.io.tinystore import TinyStore
 from monitor.model import Actor, Item, TriageState
-from tests import test_query, test_search_cli
-from tests.test_fulltext import NOW, make
+from tests.support import query_table, search_table
+from tests.support.text_items import NOW, make
 
 Ids = Callable[[str, Context], set[str]]
 
@@ -105,24 +105,24 @@ def backends(tmp_path: Path, pg_url: str) -> Iterator[Callable[..., Backends]]:
 
 
 def test_the_query_table(backends: Callable[..., Backends]) -> None:
-    both = backends(list(test_query.ITEMS.values()), test_query.NOW)
-    table = [(q, set(ids)) for q, ids in test_query.MATCHES]
+    both = backends(list(query_table.ITEMS), query_table.NOW)
+    table = [(q, set(ids)) for q, ids in query_table.MATCHES]
     assert both.differences(table) == []
 
 
 def test_the_story_table(backends: Callable[..., Backends]) -> None:
-    both = backends(list(test_query.ITEMS.values()), test_query.NOW)
-    with_stories = Context(stories=test_query.Stories())
+    both = backends(list(query_table.ITEMS), query_table.NOW)
+    with_stories = Context(stories=query_table.Stories())
     assert (
-        both.differences([(q, set(ids)) for q, ids, _ in test_query.STORY_MATCHES], with_stories)
+        both.differences([(q, set(ids)) for q, ids, _ in query_table.STORY_MATCHES], with_stories)
         == []
     )
-    assert both.differences([(q, set(ids)) for q, _, ids in test_query.STORY_MATCHES]) == []
+    assert both.differences([(q, set(ids)) for q, _, ids in query_table.STORY_MATCHES]) == []
 
 
 def test_the_search_command_table(backends: Callable[..., Backends]) -> None:
-    both = backends(test_search_cli.ITEMS, test_search_cli.NOW)
-    table = [(" ".join(argv), set(ids)) for argv, ids in test_search_cli.QUERIES]
+    both = backends(search_table.ITEMS, search_table.NOW)
+    table = [(" ".join(argv), set(ids)) for argv, ids in search_table.QUERIES]
     assert both.differences(table) == []
 
 
@@ -258,11 +258,11 @@ def test_the_search_command_on_postgresql(
     tmp_path: Path, pg_url: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
     store = PgStore(database(DatabaseSettings(url=pg_url)))
-    store.write(test_search_cli.ITEMS, [])
+    store.write(search_table.ITEMS, [])
     store.close()
     cfg = tmp_path / "config.toml"
     cfg.write_text(f'[storage]\nbackend = "postgresql"\nurl = "{pg_url}"\n', encoding="utf-8")
-    for argv, ids in test_search_cli.QUERIES:
+    for argv, ids in search_table.QUERIES:
         code = main(["search", *argv, "--format", "jsonl", "--config", str(cfg)])
         out, err = capsys.readouterr()
         assert code == 0
@@ -275,7 +275,7 @@ def test_what_sql_says_exactly(pg_url: str) -> None:
     store = PgStore(database(DatabaseSettings(url=pg_url)))
     try:
         with psycopg.connect(pg_url) as conn:
-            where = Compiler(stored_names(conn), test_query.NOW, user=USER)
+            where = Compiler(stored_names(conn), query_table.NOW, user=USER)
             for query, exact in [
                 ("russie ukraine", True),
                 ('"premier ministre" NEAR/3 iran', True),
@@ -328,8 +328,8 @@ def _random_full_query(rng: random.Random, depth: int = 0) -> str:
 
 def test_random_queries_of_every_kind(backends: Callable[..., Backends]) -> None:
     items, triage, ctx = _every_field()
-    stories = test_query.Stories()
-    both = backends([*items, *test_query.ITEMS.values()], NOW)
+    stories = query_table.Stories()
+    both = backends([*items, *query_table.ITEMS], NOW)
     _write_triage(both.url, triage)
     ctx = Context(triage=triage, categories=ctx.categories, stories=stories)
     rng = random.Random(18)
