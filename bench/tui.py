@@ -133,9 +133,11 @@ def ms(seconds: float) -> str:
     return f"{seconds * 1000:.0f} ms"
 
 
-def write_config(path: Path, store: str, *, enabled: bool) -> None:
+def write_config(path: Path, store: str, *, enabled: bool, database: str | None = None) -> None:
     """A config for the built store: its 60 sources, on a loopback port nobody serves."""
     lines = [f'[storage]\npath = "{store}"\n']
+    if database:
+        lines.append(f'backend = "postgresql"\nurl = "{database}"\n')
     for n in range(SOURCES):
         lines.append(
             f'[[sources]]\nname = "News {n}"\nurl = "http://127.0.0.1:9/news{n}.xml"\n'
@@ -474,7 +476,7 @@ def load_app(config: Path, t_start: float) -> tuple[Any, TimedStore, dict[str, f
     from monitor.io.backends import open_store
 
     settings = load(config)
-    store = TimedStore(open_store(settings.storage))
+    store = TimedStore(open_store(settings))
     marks["opened"] = time.time()
     app = MonitorApp(settings, store, autopoll=False)  # type: ignore[arg-type]
     return app, store, marks
@@ -699,7 +701,7 @@ async def child_poll(config: Path, why: bool, variant: str) -> dict[str, Any]:
 
             n = int(v.removeprefix("concurrency-"))
             settings = replace(settings, poll=replace(settings.poll, concurrency=n))
-    store = TimedStore(open_store(settings.storage))
+    store = TimedStore(open_store(settings))
     span: dict[str, float] = {}
 
     # as the app does without a poll= argument: parsing in its worker process (the
@@ -1294,6 +1296,11 @@ def main() -> None:
         default="as-is",
         help="comma-separated: as-is; gc-freeze (gc.freeze() after the first paint, from outside)",
     )
+    parser.add_argument(
+        "--database",
+        metavar="URL",
+        help="paint and filters on this PostgreSQL database, built before (bench/pg_scale.py)",
+    )
     parser.add_argument("--child", nargs=2, help=argparse.SUPPRESS)
     parser.add_argument("--t0", type=float, help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -1330,24 +1337,25 @@ def main() -> None:
     summary: Summary = []
     try:
         store_dir = tmp / "store"
-        built = build_store(store_dir, args.items)
-        os.sync()  # the build's writeback must not slow the timings
         config = tmp / "config.toml"
-        write_config(config, "store", enabled=True)
-        print(f"\nbuilt {args.items:,} items in {built:.0f} s", flush=True)
-        from bench.store import _child as store_child
+        write_config(config, "store", enabled=True, database=args.database)
+        if args.database is None:
+            built = build_store(store_dir, args.items)
+            os.sync()  # the build's writeback must not slow the timings
+            print(f"\nbuilt {args.items:,} items in {built:.0f} s", flush=True)
+            from bench.store import _child as store_child
 
-        warm = store_child("--start", str(store_dir))  # also writes any missing entry files
-        print(
-            f"the store alone (bench/store.py --start, no UI): open {ms(warm['open'])}, "
-            f"entries() {ms(warm['entries'])}, RSS {warm['rss_mb']:.0f} MB"
-        )
+            warm = store_child("--start", str(store_dir))  # also writes any missing entry files
+            print(
+                f"the store alone (bench/store.py --start, no UI): open {ms(warm['open'])}, "
+                f"entries() {ms(warm['entries'])}, RSS {warm['rss_mb']:.0f} MB"
+            )
 
         cached = cached_bytecode_env(tmp / "pycache")
         modes = [("bytecode cached", cached), (AS_IS, dict(os.environ))]
         run_child("paint", str(config), env=cached)  # writes the bytecode cache; not counted
         pty_config = tmp / "pty.toml"
-        write_config(pty_config, "store", enabled=False)  # nothing to poll
+        write_config(pty_config, "store", enabled=False, database=args.database)
         for mode, env in modes if "paint" in parts else []:
             first = bench_paint(config, args.repeats, summary, env, mode)
             if not args.no_pty:

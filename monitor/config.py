@@ -54,6 +54,7 @@ class _Storage(msgspec.Struct, forbid_unknown_fields=True):
     backend: Literal["tinydb", "postgresql"] = "tinydb"
     url: str | None = None
     password_env: str | None = None
+    window: str | int | None = None
 
 
 class _Poll(msgspec.Struct, forbid_unknown_fields=True):
@@ -182,6 +183,9 @@ class DatabaseSettings:
 
     url: str
     password_env: str | None = None
+    # seconds of history (by publication) each process holds as entries, for the
+    # dashboard's timeline and filters; None: all of it. Searches reach every item.
+    window: float | None = field(default=None, compare=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -357,12 +361,12 @@ def find_config(explicit: str | os.PathLike[str] | None = None) -> Path | None:
 DATABASE_URL_VAR = "MONITOR_DATABASE_URL"
 
 
-def _database(raw: _Storage, fail: Any) -> DatabaseSettings | None:
+def _database(raw: _Storage, fail: Any, value: Any) -> DatabaseSettings | None:
     """`[storage]`'s database, checked: a URL of PostgreSQL's, with no password in it."""
     from urllib.parse import urlsplit
 
     if raw.backend != "postgresql":
-        for key in ("url", "password_env"):
+        for key in ("url", "password_env", "window"):
             if getattr(raw, key) is not None:
                 raise fail(f"storage.{key}", 'only for backend = "postgresql"')
         return None
@@ -387,7 +391,12 @@ def _database(raw: _Storage, fail: Any) -> DatabaseSettings | None:
         r"[A-Za-z_][A-Za-z0-9_]*", raw.password_env
     ):
         raise fail("storage.password_env", f"{raw.password_env!r} is no variable name")
-    return DatabaseSettings(url=url, password_env=raw.password_env)
+    window = None
+    if raw.window is not None:
+        window = value("storage.window", parse_duration, raw.window)
+        if window < MIN_RETENTION:
+            raise fail("storage.window", f"{raw.window!r}: at least 1d (one day)")
+    return DatabaseSettings(url=url, password_env=raw.password_env, window=window)
 
 
 def load(path: Path) -> Settings:
@@ -561,7 +570,7 @@ def parse(text: str, path: Path | None = None) -> Settings:
     watches = parse_watches(raw.watches, fail, lambda key: locate(text, key))
 
     alerts = alert_settings(raw.alerts, fail, value, parse_duration)
-    database = _database(raw.storage, fail)
+    database = _database(raw.storage, fail, value)
 
     return Settings(
         path=path,

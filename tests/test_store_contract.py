@@ -294,3 +294,24 @@ def _wait(test: Callable[[], bool], seconds: float = 5.0) -> None:
         if time.monotonic() > deadline:
             raise AssertionError("timed out")
         time.sleep(0.01)
+
+
+def test_a_window_holds_the_recent_days_only(pg_url: str) -> None:
+    """`[storage] window`: a database store's entries are the items of the last days;
+    the items themselves, and searches, are all there."""
+    from datetime import UTC
+
+    from monitor.io.pg.connect import database
+    from monitor.io.pg.store import PgStore
+
+    settings = DatabaseSettings(url=pg_url)
+    today = datetime.now(UTC).replace(hour=12, minute=0, second=0, microsecond=0)
+    with PgStore(database(settings)) as writer:
+        writer.write([item(n, published=today - timedelta(days=n)) for n in range(10)], [])
+        with PgStore(database(settings), window=3 * 86400) as recent:
+            assert [e.id for e in recent.entries()] == ["id0", "id1", "id2", "id3"]
+            assert recent.count() == 10 and len(list(recent.items())) == 10
+            writer.write(
+                [item(20, published=today), item(21, published=today - timedelta(days=8))], []
+            )
+            assert [e.id for e in recent.entries()] == ["id20", "id0", "id1", "id2", "id3"]

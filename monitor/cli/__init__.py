@@ -22,6 +22,7 @@ from monitor.cli.read import (
     cmd_search,
     cmd_sources,
 )
+from monitor.cli.store import add_parsers as add_store_parsers
 from monitor.cli.stories import cmd_stories
 from monitor.cli.triage import add_parsers as add_triage_parsers
 
@@ -187,6 +188,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_triage_parsers(sub, common)
     add_alert_parsers(sub, common)
+    add_store_parsers(sub, common)
     return parser
 
 

@@ -80,6 +80,26 @@ def _readable(path: Path) -> None:
         raise CliError(f"store {path} is not a folder")
 
 
+class Bar:
+    """A one-line progress bar on a terminal; plain lines otherwise."""
+
+    def __init__(self, out: TextIO) -> None:
+        self.out = out
+        self.tty = out.isatty()
+
+    def bar(self, done: int, total: int, label: str) -> None:
+        width = 30
+        fill = int(width * done / max(total, 1))
+        self.out.write(f"\r\x1b[K[{'#' * fill}{'.' * (width - fill)}] {done}/{total} {label}")
+        if done == total:
+            self.out.write("\r\x1b[K")
+        self.out.flush()
+
+    def line(self, text: str) -> None:
+        self.out.write(text + "\n")
+        self.out.flush()
+
+
 def table(rows: Sequence[Sequence[str]], out: TextIO) -> None:
     """`rows` as aligned columns, the first a header; every cell through `one_line`."""
     rows = [[one_line(cell) for cell in row] for row in rows]

@@ -9,11 +9,12 @@ import sys
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, TextIO
+from typing import TYPE_CHECKING
 
 from monitor.cli.common import (
     EXIT_CONFIG,
     EXIT_OK,
+    Bar,
     CliError,
     clip,
     one_line,
@@ -45,32 +46,12 @@ if TYPE_CHECKING:
     from monitor.model import PollReport
 
 
-class _Bar:
-    """A one-line progress bar on a terminal; plain lines otherwise."""
-
-    def __init__(self, out: TextIO) -> None:
-        self.out = out
-        self.tty = out.isatty()
-
-    def bar(self, done: int, total: int, label: str) -> None:
-        width = 30
-        fill = int(width * done / max(total, 1))
-        self.out.write(f"\r\x1b[K[{'#' * fill}{'.' * (width - fill)}] {done}/{total} {label}")
-        if done == total:
-            self.out.write("\r\x1b[K")
-        self.out.flush()
-
-    def line(self, text: str) -> None:
-        self.out.write(text + "\n")
-        self.out.flush()
-
-
 @dataclass
 class _PollTally:
     """What `monitor poll` saw of a pass, from the core's events: progress on stderr as
     it goes, figures for the summary."""
 
-    bar: _Bar
+    bar: Bar
     report: PollReport | None = None
     failure: str | None = None
     fetched: int = 0
@@ -142,7 +123,7 @@ def cmd_poll(args: argparse.Namespace) -> int:
             raise CliError("--watch polls every source on its interval: no --all or --source")
         return _watch(settings, fetch_text=not args.no_text, annotate=not args.no_actors)
     store = store_of(settings)
-    tally = _PollTally(_Bar(sys.stderr))
+    tally = _PollTally(Bar(sys.stderr))
 
     async def run() -> None:
         session = Session(

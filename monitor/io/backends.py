@@ -17,7 +17,8 @@ def open_store(where: Settings | Path, *, readonly: bool = False) -> Store:
         from monitor.io.pg.connect import database
         from monitor.io.pg.store import PgStore
 
-        return PgStore(database(where.database), readonly=readonly)
+        db = where.database
+        return PgStore(database(db), readonly=readonly, window=db.window)
     from monitor.io.tinystore import TinyStore
 
     return TinyStore(where.storage if isinstance(where, Settings) else where, readonly=readonly)

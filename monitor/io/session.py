@@ -66,7 +66,7 @@ from monitor.io.events import (
 )
 from monitor.io.live_stories import LiveStories
 from monitor.io.retention import RetentionMixin
-from monitor.io.store import Store
+from monitor.io.store import Follows, Store
 from monitor.io.text_actions import TextMixin
 from monitor.io.triage import Triage
 from monitor.io.triage_actions import TriageMixin
@@ -183,6 +183,9 @@ class Session(TriageMixin, WatchMixin, RetentionMixin, TextMixin, DigestMixin):
         self._view_token = 0
         self._tasks: set[asyncio.Task[Any]] = set()
         self._reload_handle: asyncio.TimerHandle | None = None
+        self._read_version: object = None  # the store's version at the last read
+        self._following = False  # reading another process's commit (`_follow`)
+        self._heard_again = False  # another came meanwhile
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread = threading.get_ident()
         self._init_triage(triage)
@@ -260,6 +263,7 @@ class Session(TriageMixin, WatchMixin, RetentionMixin, TextMixin, DigestMixin):
         store, old = self.store, self.ids
 
         def read() -> tuple[EntryIndex, dict[str, SourceState], set[str], triage_actions.Read]:
+            self._read_version = store.version()
             index = store.entry_index()
             self.set_aside = store.quarantined()
             self.damage = store.damage()
@@ -436,6 +440,13 @@ class Session(TriageMixin, WatchMixin, RetentionMixin, TextMixin, DigestMixin):
         wait for the next due source or a `poll_now`; until cancelled, or `passes` polls.
         Read-only, it re-reads the store instead of polling."""
         await self._reread()
+        if passes is None and isinstance(self.store, Follows):
+            loop = asyncio.get_running_loop()
+
+            def heard(_commit: int) -> None:
+                loop.call_soon_threadsafe(self._heard)
+
+            self.store.follow(heard)
         if not self.read_only:
             from monitor.io.http import warm
 
@@ -459,6 +470,25 @@ class Session(TriageMixin, WatchMixin, RetentionMixin, TextMixin, DigestMixin):
             await self._wait(self._arm())
             due = True
         await self.settle()
+
+    def _heard(self) -> None:
+        """Another process committed (`Follows`): read the store again, one read at a
+        time however many commits come meanwhile."""
+        if self._following:
+            self._heard_again = True
+            return
+        self._following = True
+        self._spawn(self._follow())
+
+    async def _follow(self) -> None:
+        try:
+            self._heard_again = True
+            while self._heard_again:
+                self._heard_again = False
+                if self.store.version() != self._read_version:
+                    await self._reread()
+        finally:
+            self._following = False
 
     def _arm(self) -> float:
         """The wait until the next poll (or re-read, or digest); reported as `Scheduled`."""

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
 from datetime import datetime
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 from monitor.core.index import EntryIndex
 from monitor.core.query import TextSearch
@@ -114,3 +114,13 @@ class Store(Protocol):
         ...
 
     def close(self) -> None: ...
+
+
+@runtime_checkable
+class Follows(Protocol):
+    """A store that hears at once of the commits of other processes (PostgreSQL's
+    NOTIFY): long-running drivers read them then, not at their next poll."""
+
+    def follow(self, callback: Callable[[int], None]) -> None:
+        """Call `callback(commit)`, from another thread, after any process commits."""
+        ...

@@ -78,6 +78,12 @@ class Entries:
         if not bucket.by_id:
             del self._days[day]
 
+    def forget_before(self, day: date) -> None:
+        """Drop the days before `day` (a window that moved on)."""
+        for old in [d for d in self._days if d < day]:
+            for item_id in self._days.pop(old).by_id:
+                del self._day_of[item_id]
+
     def clear(self) -> None:
         self.__init__()  # type: ignore[misc]
 

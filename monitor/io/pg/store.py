@@ -21,7 +21,7 @@ import secrets
 import socket
 import threading
 from collections.abc import Callable, Iterator, Sequence
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import msgspec
@@ -103,11 +103,16 @@ class PgStore:
     """A `Store` in a PostgreSQL database (`db`, shared with the rest of the backend).
 
     Every process may write; `readonly` is for commands that only read (they do not
-    create the tables either)."""
+    create the tables either). `window` (seconds): `entries` and `entry_index` hold
+    the items published within that much of now only (`[storage] window`), so that a
+    dashboard on years of history holds what it shows; None: every item."""
 
-    def __init__(self, db: Database, *, readonly: bool = False) -> None:
+    def __init__(
+        self, db: Database, *, readonly: bool = False, window: float | None = None
+    ) -> None:
         self.db = db
         self.readonly = readonly
+        self.window = window
         self.owner = owner_id()
         self._mutex = threading.RLock()  # this process's entries
         self._entries = Entries()
@@ -160,6 +165,8 @@ class PgStore:
 
     def _notified(self, commit: int) -> None:
         """The listener's thread: a commit was made (-1: maybe some; read again)."""
+        if self._closed:
+            return
         if commit > 0:
             self._latest = max(self._latest, commit)
         for callback in list(self._followers):
@@ -347,6 +354,10 @@ class PgStore:
         """Read the rows of the commits not read yet (all of them, the first time), and
         forget the items dropped since, in one snapshot."""
         known = self._entries.seq
+        since = date.min
+        if self.window is not None:  # whole days: what is held and what is read agree
+            since = (datetime.now(UTC) - timedelta(seconds=self.window)).date()
+            self._entries.forget_before(since)
         with self._conn() as conn, conn.transaction():
             conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
             gone: list[str] = []
@@ -361,7 +372,10 @@ class PgStore:
                         for r in conn.execute("SELECT id FROM dropped WHERE seq > %s", (known,))
                     ]
             with conn.cursor(binary=True) as cur:
-                cur.execute("SELECT id, day, entry, seq FROM items WHERE seq > %s", (known,))
+                cur.execute(
+                    "SELECT id, day, entry, seq FROM items WHERE seq > %s AND day >= %s",
+                    (known, since),
+                )
                 rows = cur.fetchall()
         self._entries.take(rows, gone)
 
