@@ -133,11 +133,15 @@ def ms(seconds: float) -> str:
     return f"{seconds * 1000:.0f} ms"
 
 
-def write_config(path: Path, store: str, *, enabled: bool, database: str | None = None) -> None:
+def write_config(
+    path: Path, store: str, *, enabled: bool, database: str | None = None, window: str = ""
+) -> None:
     """A config for the built store: its 60 sources, on a loopback port nobody serves."""
     lines = [f'[storage]\npath = "{store}"\n']
     if database:
         lines.append(f'backend = "postgresql"\nurl = "{database}"\n')
+        if window:
+            lines.append(f'window = "{window}"\n')
     for n in range(SOURCES):
         lines.append(
             f'[[sources]]\nname = "News {n}"\nurl = "http://127.0.0.1:9/news{n}.xml"\n'
@@ -1301,6 +1305,9 @@ def main() -> None:
         metavar="URL",
         help="paint and filters on this PostgreSQL database, built before (bench/pg_scale.py)",
     )
+    parser.add_argument(
+        "--window", default="", help="with --database: [storage] window, e.g. 30d (default: all)"
+    )
     parser.add_argument("--child", nargs=2, help=argparse.SUPPRESS)
     parser.add_argument("--t0", type=float, help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -1338,7 +1345,7 @@ def main() -> None:
     try:
         store_dir = tmp / "store"
         config = tmp / "config.toml"
-        write_config(config, "store", enabled=True, database=args.database)
+        write_config(config, "store", enabled=True, database=args.database, window=args.window)
         if args.database is None:
             built = build_store(store_dir, args.items)
             os.sync()  # the build's writeback must not slow the timings
@@ -1355,7 +1362,7 @@ def main() -> None:
         modes = [("bytecode cached", cached), (AS_IS, dict(os.environ))]
         run_child("paint", str(config), env=cached)  # writes the bytecode cache; not counted
         pty_config = tmp / "pty.toml"
-        write_config(pty_config, "store", enabled=False, database=args.database)
+        write_config(pty_config, "store", enabled=False, database=args.database, window=args.window)
         for mode, env in modes if "paint" in parts else []:
             first = bench_paint(config, args.repeats, summary, env, mode)
             if not args.no_pty:

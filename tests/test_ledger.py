@@ -1,20 +1,32 @@
 """The alerts ledger: a (watch, item) is recorded once, across restarts and processes;
-deliveries wait as pending rows for their senders."""
+one alert per story when processes match its copies at once; deliveries wait as pending
+rows for their senders, and in the database each is taken by one sender. In the folder
+store's file and in the database alike (`where`)."""
 
 from __future__ import annotations
 
 import subprocess
 import sys
+import threading
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from pathlib import Path
+from typing import TypeVar
+
+import pytest
 
 from monitor.core.alerts import due_at, keyword_context
-from monitor.io.ledger import Ledger
+from monitor.io.ledger import LEASE, Ledger, Match, Recorded
 from tests.support.alerts import NOW, match
+from tests.support.sides import Where, in_folder, where
+
+__all__ = ["where"]  # the fixture
+T = TypeVar("T")
 
 
-def test_one_alert_per_story_and_no_match_twice(tmp_path: Path) -> None:
-    ledger = Ledger(tmp_path)
+def test_one_alert_per_story_and_no_match_twice(where: Where) -> None:
+    ledger = Ledger(where)
     channels = {"K": {"webhook": NOW, "bell": NOW, "email": NOW + timedelta(hours=1)}}
     done = ledger.record([match("K", 1, "A"), match("K", 2, "B")], channels, NOW)
     assert len(done.raised) == 1 and done.raised[0].more == 1 and not done.joined
@@ -24,7 +36,7 @@ def test_one_alert_per_story_and_no_match_twice(tmp_path: Path) -> None:
     assert [a.more for a in done.joined] == [2]
     ledger.close()
 
-    again = Ledger(tmp_path)  # a restart
+    again = Ledger(where)  # a restart
     done = again.record([match("K", 1, "A"), match("K", 2, "B")], channels, NOW)
     assert not done.raised and not done.joined
     alerts = again.alerts()
@@ -32,11 +44,14 @@ def test_one_alert_per_story_and_no_match_twice(tmp_path: Path) -> None:
     assert again.unseen() == {"K": 2}
     due = again.due_deliveries(NOW)
     assert sorted(d.channel for d in due) == ["webhook", "webhook"]  # the bell is the screen's
-    assert len(again.due_deliveries(NOW + timedelta(hours=1))) == 4
+    if in_folder(where):  # the one sender: asking again gives them again
+        assert len(again.due_deliveries(NOW + timedelta(hours=1))) == 4
+    else:  # taken until marked, or for LEASE
+        assert again.due_deliveries(NOW) == []
     first = due[0]
     again.mark_failed([first.id], "refused", NOW + timedelta(minutes=5), NOW)
-    assert [d.id for d in again.due_deliveries(NOW, "webhook")] == [due[1].id]
     again.mark_sent([due[1].id], NOW)
+    assert again.due_deliveries(NOW, "webhook") == []
     retried = again.due_deliveries(NOW + timedelta(minutes=5), "webhook")
     assert [(d.id, d.attempts, d.last_error) for d in retried] == [(first.id, 1, "refused")]
     assert again.mark_seen([a.id for a in alerts]) == 2 and again.unseen() == {}
@@ -48,9 +63,11 @@ import sys
 from datetime import UTC, datetime
 from pathlib import Path
 from tests.test_ledger import NOW, match
+from monitor.config import DatabaseSettings
 from monitor.io.ledger import Ledger
 
-ledger = Ledger(Path(sys.argv[1]))
+where = sys.argv[1]
+ledger = Ledger(DatabaseSettings(url=where) if where.startswith("postgresql:") else Path(where))
 raised = 0
 for n in range(40):
     done = ledger.record([match("K", n, "S" + sys.argv[2], f"story {n} " * 8)], {}, NOW)
@@ -59,12 +76,13 @@ print(raised)
 """
 
 
-def test_two_processes_never_record_a_match_twice(tmp_path: Path) -> None:
-    Ledger(tmp_path).close()
+def test_two_processes_never_record_a_match_twice(where: Where) -> None:
+    Ledger(where).close()
     root = Path(__file__).resolve().parent.parent
+    arg = str(where) if isinstance(where, Path) else where.url
     procs = [
         subprocess.Popen(
-            [sys.executable, "-c", CHILD, str(tmp_path), str(k)],
+            [sys.executable, "-c", CHILD, arg, str(k)],
             cwd=root,
             stdout=subprocess.PIPE,
             text=True,
@@ -73,7 +91,7 @@ def test_two_processes_never_record_a_match_twice(tmp_path: Path) -> None:
     ]
     counts = [int(p.communicate(timeout=60)[0]) for p in procs]
     assert sum(counts) == 40
-    ledger = Ledger(tmp_path)
+    ledger = Ledger(where)
     assert len(ledger.alerts()) == 40
     ledger.close()
 
@@ -98,7 +116,7 @@ def test_due_at_batches_and_quiet_hours() -> None:
     assert due_at(NOW, "hourly", ("09:00", "12:00"), UTC) == datetime(2026, 12, 4, 12, tzinfo=UTC)
 
 
-def test_deliver_due_batches_retries_and_gives_up(tmp_path: Path) -> None:
+def test_deliver_due_batches_retries_and_gives_up(where: Where) -> None:
     import asyncio
     from typing import Any
 
@@ -106,7 +124,7 @@ def test_deliver_due_batches_retries_and_gives_up(tmp_path: Path) -> None:
     from monitor.io.channels import ChannelError
     from monitor.io.deliver import MAX_ATTEMPTS, deliver_due
 
-    ledger = Ledger(tmp_path)
+    ledger = Ledger(where)
     later = NOW + timedelta(hours=1)
     other = match("K", 3, "C", "a different story about fishing quotas in the north sea")
     ledger.record([match("K", 1, "A"), other], {"K": {"webhook": later}}, NOW)
@@ -147,3 +165,76 @@ def test_deliver_due_batches_retries_and_gives_up(tmp_path: Path) -> None:
         ("failed", MAX_ATTEMPTS)
     ]
     ledger.close()
+
+
+def at_once(count: int, work: Callable[[int], T]) -> list[T]:
+    """`work(k)` for k < count in threads of their own, started together."""
+    start = threading.Barrier(count)
+    out: list[T | None] = [None] * count
+    errors: list[BaseException] = []
+
+    def run(k: int) -> None:
+        try:
+            start.wait()
+            out[k] = work(k)
+        except BaseException as exc:  # raised in the test's thread below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=run, args=(k,)) for k in range(count)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    if errors:
+        raise errors[0]
+    return [x for x in out if x is not None]
+
+
+def _record(
+    ledgers: list[Ledger], found: list[Match], channels: dict[str, dict[str, datetime]], k: int
+) -> Recorded:
+    return ledgers[k].record([found[k]], channels, NOW)
+
+
+def test_pollers_matching_copies_of_one_story_at_once_raise_one_alert(where: Where) -> None:
+    """Two pollers (ledgers of their own) match two copies of one story at the same
+    moment, round after round: each round gives one alert, the other copy joins it."""
+    ledgers = [Ledger(where), Ledger(where)]
+    rounds = 15
+    for r in range(rounds):
+        watch = f"W{r}"
+        copies = [match(watch, 2 * r + k, f"Wire {k}", story="S") for k in range(2)]
+        channels = {watch: {"webhook": NOW}}
+        done = at_once(2, partial(_record, ledgers, copies, channels))
+        assert sum(len(d.raised) for d in done) == 1
+        assert sum(len(d.joined) for d in done) == 1
+    alerts = ledgers[0].alerts()
+    assert len(alerts) == rounds and all(a.more == 1 for a in alerts)
+    assert len(ledgers[1].due_deliveries(NOW)) == rounds  # one delivery per alert
+    for ledger in ledgers:
+        ledger.close()
+
+
+@pytest.mark.parametrize("where", ["postgresql"], indirect=True)
+def test_each_due_delivery_is_taken_by_one_sender(where: Where) -> None:
+    """Senders in several processes take the due deliveries at once, round after round:
+    each gets its own, together all; one that took some and died leaves them to the
+    others after LEASE."""
+    writer = Ledger(where)
+    senders = [Ledger(where) for _ in range(4)]
+    for r in range(10):
+        found = [match("K", 100 * r + n, f"W{n}", f"story {r} {n} " * 6) for n in range(20)]
+        writer.record(found, {"K": {"webhook": NOW, "email": NOW}}, NOW)
+        taken = at_once(4, lambda k: [d.id for d in senders[k].due_deliveries(NOW)])
+        everything = [i for ids in taken for i in ids]
+        assert len(everything) == len(set(everything)) == 40
+        assert all(senders[k].due_deliveries(NOW) == [] for k in range(4))
+        for ids, sender in zip(taken, senders, strict=True):
+            sender.mark_sent(ids, NOW)
+    # a sender takes some and dies before saying how it went: another sends them later
+    writer.record([match("K", 5000, "W", "the last story " * 6)], {"K": {"webhook": NOW}}, NOW)
+    (lost,) = senders[0].due_deliveries(NOW)
+    assert senders[1].due_deliveries(NOW + LEASE - timedelta(seconds=1)) == []
+    assert [d.id for d in senders[1].due_deliveries(NOW + LEASE)] == [lost.id]
+    for ledger in [writer, *senders]:
+        ledger.close()

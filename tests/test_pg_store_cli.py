@@ -13,10 +13,13 @@ import pytest
 from monitor.cli import main
 from monitor.config import ConfigError, DatabaseSettings, parse
 from monitor.io.backends import open_store
+from monitor.io.ledger import Ledger
 from monitor.io.pg import schema
 from monitor.io.pg.connect import conninfo
 from monitor.io.store import StoreError
+from monitor.io.triage import Triage
 from monitor.model import SourceState
+from tests.support.alerts import NOW, match
 from tests.support.store import T0, item
 
 
@@ -44,7 +47,7 @@ def test_no_password_in_the_file(monkeypatch: pytest.MonkeyPatch) -> None:
         parse('[storage]\nbackend = "postgresql"\n')
     with pytest.raises(ConfigError, match='only for backend = "postgresql"'):
         parse('[storage]\nurl = "postgresql://u@h/db"\n')
-    with pytest.raises(ConfigError, match="storage.window.*at least 1d"):
+    with pytest.raises(ConfigError, match=r"storage\.window.*at least 1d"):
         parse('[storage]\nbackend = "postgresql"\nurl = "postgresql://u@h/db"\nwindow = "2h"\n')
     windowed = parse(
         '[storage]\nbackend = "postgresql"\nurl = "postgresql://u@h/db"\nwindow = "30d"\n'
@@ -107,19 +110,43 @@ def test_copy_into_postgresql_and_back(
     state = SourceState("a", "https://a.example/feed", etag="e")
     with closing(open_store(load(folder_cfg))) as folder:
         folder.write(items, [state])
+    alice = Triage(tmp_path / "one" / "folder", user="alice", now=lambda: T0)
+    alice.star(["id1", "id2"])
+    alice.tag("Élysée", ["id3"])
+    alice.note("id4", "call the press office")
+    alice.close()
+    with closing(Ledger(tmp_path / "one" / "folder")) as ledger:
+        ledger.record([match("K", 1, "A")], {"K": {"webhook": NOW}}, NOW)
+        ledger.mark_seen([a.id for a in ledger.alerts()])
     code, out, _ = run(folder_cfg, capsys, "store", "copy", "--to", pg_url)
     assert code == 0, out
     assert "copied 30 items (30 new there) and 1 source states" in out
     assert "source 30 items, target 30" in out
+    assert "triage: 5 rows" in out and "alert ledger: 3 rows" in out  # alice, 2 stars, …
     code, out, _ = run(folder_cfg, capsys, "store", "copy", "--to", pg_url)  # again: nothing new
     assert code == 0 and "(0 new there)" in out and "target 30" in out
+    assert "triage: 0 rows" in out and "alert ledger: 0 rows" in out
 
     pg_cfg = config(tmp_path, pg_url)
     with closing(open_store(load(pg_cfg), readonly=True)) as db:
         assert list(db.items()) == items
         assert db.states() == {"a": state}
+    database = load(pg_cfg).database
+    assert database is not None
+    there = Triage(database, user="alice").state()
+    assert there.starred == {"id1", "id2"} and there.tags == {"élysée": frozenset({"id3"})}
+    assert there.notes == {"id4": "call the press office"}
+    with closing(Ledger(database)) as ledger:
+        assert [(a.watch, a.story, a.seen) for a in ledger.alerts()] == [("K", "id000001", True)]
+        assert len(ledger.due_deliveries(NOW)) == 1
+        ledger.record([match("K", 9, "X", "another story entirely")], {"K": {"webhook": NOW}}, NOW)
+        assert len(ledger.alerts()) == 2  # numbered on from the copied ones
     back = tmp_path / "back"
     code, out, _ = run(pg_cfg, capsys, "store", "copy", "--to", str(back))
     assert code == 0 and "copied 30 items (30 new there)" in out
     with closing(open_store(back, readonly=True)) as copy:
         assert list(copy.items()) == items
+    assert "triage: " in out and "alert ledger: " in out
+    assert Triage(back, user="alice").state().starred == {"id1", "id2"}
+    with closing(Ledger(back)) as ledger:
+        assert len(ledger.alerts()) == 2

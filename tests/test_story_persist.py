@@ -1,12 +1,12 @@
-"""Stories saved beside the store (`io/story_file.py`, `io/live_stories.py`): a restart
-keeps each item's story without matching again, a damaged file is made again, a
-read-only reader sees the writer's stories, merges are saved."""
+"""Stories saved beside the store, or in its database (`io/story_file.py`,
+`io/live_stories.py`): a restart keeps each item's story without matching again, a
+damaged file is made again, a read-only reader sees the writer's stories, merges are
+saved, two writers' saves are upserts."""
 
 from __future__ import annotations
 
 import logging
 import sqlite3
-from dataclasses import replace
 from datetime import UTC
 from pathlib import Path
 from typing import Any
@@ -24,6 +24,9 @@ from tests.support.dashboard import FakePoll, quiet_session
 from tests.support.events import Recorder
 from tests.support.items import NOW, item, settings
 from tests.support.memstore import MemoryStore
+from tests.support.sides import Where, kept_in, where
+
+__all__ = ["where"]  # the fixture
 
 pytestmark = [pytest.mark.anyio, pytest.mark.timeout(60)]
 
@@ -41,8 +44,8 @@ STORY = words(0, 40)
 OTHER = words(1000, 40)
 
 
-def session(store: MemoryStore, folder: Path, seen: Recorder | None = None, **kw: Any) -> Session:
-    return quiet_session(replace(settings(), storage=folder), store, listener=seen, **kw)
+def session(store: MemoryStore, where: Where, seen: Recorder | None = None, **kw: Any) -> Session:
+    return quiet_session(kept_in(settings(), where), store, listener=seen, **kw)
 
 
 async def loaded(s: Session) -> Session:
@@ -51,13 +54,13 @@ async def loaded(s: Session) -> Session:
     return s
 
 
-async def test_a_restart_keeps_each_items_story_without_matching_again(tmp_path: Path) -> None:
+async def test_a_restart_keeps_each_items_story_without_matching_again(where: Where) -> None:
     """Two copies make one story; the second copy is then edited in the store so that a
     matching from scratch would set it apart. After a restart it keeps its story: the
     file's memberships are used, not a new matching."""
     a, b = copy(1, STORY, "Wire A", 30), copy(2, STORY, "Wire B", 20)
     seen = Recorder()
-    first = await loaded(session(MemoryStore([a, b]), tmp_path, seen))
+    first = await loaded(session(MemoryStore([a, b]), where, seen))
     assert first.stories.story_of(b.id) == a.id
     assert seen.of(StoriesUpdated) == [StoriesUpdated(2)]
     await first.close()
@@ -67,7 +70,7 @@ async def test_a_restart_keeps_each_items_story_without_matching_again(tmp_path:
     fresh = LiveStories()  # no file: what a matching from scratch says
     fresh.update(store.entries(), NOW)
     assert fresh.story_of(edited.id) == edited.id
-    again = await loaded(session(store, tmp_path))
+    again = await loaded(session(store, where))
     assert again.stories.story_of(edited.id) == a.id
     assert again.stories.groups()[a.id] == [entry_of(a), entry_of(edited)]
     await again.close()
@@ -110,18 +113,18 @@ async def test_a_file_of_another_format_is_made_again(tmp_path: Path) -> None:
     assert StoryFile(tmp_path, writer=False).load(a.first_seen) == {a.id: a.id, b.id: a.id}
 
 
-async def test_a_read_only_reader_sees_the_writers_stories(tmp_path: Path) -> None:
+async def test_a_read_only_reader_sees_the_writers_stories(where: Where) -> None:
     """The reader takes the writer's memberships (even one a new matching would not
     make) and matches in memory what the writer has not saved yet."""
     a, b = copy(1, STORY, "Wire A", 30), copy(2, STORY, "Wire B", 20)
-    writer = await loaded(session(MemoryStore([a, b]), tmp_path))
+    writer = await loaded(session(MemoryStore([a, b]), where))
     edited = changed(b, title="Something else", summary=OTHER)
     later = copy(3, STORY, "Wire C", 10)  # not saved by the writer (it has not read it)
-    reader = await loaded(session(MemoryStore([a, edited, later]), tmp_path, read_only=True))
+    reader = await loaded(session(MemoryStore([a, edited, later]), where, read_only=True))
     assert reader.stories.story_of(edited.id) == a.id
     assert reader.stories.story_of(later.id) == a.id
-    assert StoryFile(tmp_path, writer=False).stories_of([later.id]) == {}  # nothing written
-    saved = read_stories(tmp_path, MemoryStore([a, edited]).entries(), NOW)
+    assert StoryFile(where, writer=False).stories_of([later.id]) == {}  # nothing written
+    saved = read_stories(where, MemoryStore([a, edited]).entries(), NOW)
     assert saved.story_of(edited.id) == a.id
     # nothing to match at first: then a copy the writer has not saved joins all the same
     saved.update(MemoryStore([a, edited, later]).entries(), NOW)
@@ -131,7 +134,7 @@ async def test_a_read_only_reader_sees_the_writers_stories(tmp_path: Path) -> No
 
 
 async def test_the_writer_saves_new_items_and_the_members_of_merged_stories(
-    tmp_path: Path,
+    where: Where,
 ) -> None:
     """Two stories, then an item telling both: they merge under the earliest item's id,
     and the file says so for the absorbed story's items too."""
@@ -139,9 +142,9 @@ async def test_the_writer_saves_new_items_and_the_members_of_merged_stories(
     a, b = copy(1, left, "Wire A", 50), copy(2, right, "Wire B", 40)
     a2, b2 = copy(3, left, "Wire C", 35), copy(4, right, "Wire D", 30)
     both = item(5, "Both", summary=f"{left} {right}", sources=["Wire E"], minutes=20)
-    live = LiveStories(tmp_path, writer=True)
+    live = LiveStories(where, writer=True)
     live.update([entry_of(it) for it in (a, b, a2, b2)], NOW)
-    file = StoryFile(tmp_path, writer=False)
+    file = StoryFile(where, writer=False)
     assert file.stories_of([b.id, b2.id]) == {b.id: b.id, b2.id: b.id}
     live.update([entry_of(it) for it in (a, b, a2, b2, both)], NOW)
     assert live.story_of(b2.id) == a.id
@@ -150,10 +153,10 @@ async def test_the_writer_saves_new_items_and_the_members_of_merged_stories(
     live.close()
 
 
-async def test_story_queries_in_the_dashboard(tmp_path: Path) -> None:
+async def test_story_queries_in_the_dashboard(where: Where) -> None:
     a, b = copy(1, STORY, "Wire A", 30), copy(2, STORY, "Wire B", 20)
     c = copy(3, OTHER, "Wire C", 10)
-    s = await loaded(session(MemoryStore([a, b, c]), tmp_path, views=True))
+    s = await loaded(session(MemoryStore([a, b, c]), where, views=True))
     s.set_filter(f"story:{b.id}")
     await s.settle()
     assert sorted(e.id for e in s.view.entries) == [a.id, b.id]
@@ -168,7 +171,7 @@ async def test_story_queries_in_the_dashboard(tmp_path: Path) -> None:
     await s.close()
 
 
-def test_the_digest_groups_by_the_saved_stories(tmp_path: Path) -> None:
+def test_the_digest_groups_by_the_saved_stories(where: Where) -> None:
     """Two items the words keep apart but the saved stories join are one story of the
     digest; items in no story are clustered as before."""
     from monitor.core.digest import stories
@@ -176,10 +179,10 @@ def test_the_digest_groups_by_the_saved_stories(tmp_path: Path) -> None:
 
     a, b = copy(1, STORY, "Wire A", 30), copy(2, OTHER, "Wire B", 20)
     c = copy(3, words(2000, 40), "Wire C", 10)
-    file = StoryFile(tmp_path, writer=True)
+    file = StoryFile(where, writer=True)
     assert file.save([(a.id, a.id, a.first_seen), (b.id, a.id, b.first_seen)], a.first_seen)
     file.close()
-    sets = replace(settings(), storage=tmp_path)
+    sets = kept_in(settings(), where)
     day = NOW.date()
     digest = make_digest(sets, MemoryStore([a, b, c]), day, UTC, "UTC", NOW)
     assert sorted(len(s.items) for s in digest.stories) == [1, 2]
@@ -202,18 +205,18 @@ def test_the_digest_groups_by_the_saved_stories(tmp_path: Path) -> None:
 
 
 async def test_a_story_whose_first_item_was_dropped_is_saved_under_the_next(
-    tmp_path: Path,
+    where: Where,
 ) -> None:
     """Retention dropped a story's earliest item: its other items stay one story, named
     by the earliest left, and the file follows."""
     a, b, c = (copy(n, STORY, f"Wire {n}", 40 - 10 * n) for n in (1, 2, 3))
-    file = StoryFile(tmp_path, writer=True)
+    file = StoryFile(where, writer=True)
     assert file.save([(it.id, a.id, it.first_seen) for it in (a, b, c)], a.first_seen)
     file.close()
-    s = await loaded(session(MemoryStore([b, c]), tmp_path))
+    s = await loaded(session(MemoryStore([b, c]), where))
     assert s.stories.story_of(c.id) == b.id
     await s.close()
-    assert StoryFile(tmp_path, writer=False).stories_of([a.id, b.id, c.id]) == {
+    assert StoryFile(where, writer=False).stories_of([a.id, b.id, c.id]) == {
         a.id: a.id,
         b.id: b.id,
         c.id: b.id,
@@ -221,10 +224,10 @@ async def test_a_story_whose_first_item_was_dropped_is_saved_under_the_next(
 
 
 async def test_items_retention_dropped_leave_their_story_led_by_the_earliest_left(
-    tmp_path: Path,
+    where: Where,
 ) -> None:
     a, b, c = (copy(n, STORY, f"Wire {n}", 40 - 10 * n) for n in (1, 2, 3))
-    live = LiveStories(tmp_path, writer=True)
+    live = LiveStories(where, writer=True)
     live.update([entry_of(it) for it in (a, b, c)], NOW)
     assert live.followers() == {b.id, c.id}
     live.update([entry_of(it) for it in (b, c)], NOW)  # a was dropped

@@ -1,5 +1,6 @@
-"""The triage file (`io/triage.py`): kept across restarts and processes, per analyst or
-shared, auto-tags everyone's, what retention must keep."""
+"""Triage (`io/triage.py`): kept across restarts and processes, per analyst or shared,
+auto-tags everyone's, what retention must keep; in the folder store's file and in the
+database alike (`where`)."""
 
 from __future__ import annotations
 
@@ -10,21 +11,25 @@ from pathlib import Path
 
 import pytest
 
+from monitor.config import DatabaseSettings
 from monitor.io.triage import FILE, Triage, TriageError
 from monitor.model import TriageState
+from tests.support.sides import Where, where
+
+__all__ = ["where"]  # the fixture
 
 pytestmark = pytest.mark.timeout(60)
 
 T0 = datetime(2026, 11, 25, 10, 0, tzinfo=UTC)
 
 
-def triage(folder: Path, **kw: object) -> Triage:
+def triage(where: Where, **kw: object) -> Triage:
     kw.setdefault("user", "alice")
-    return Triage(folder, now=lambda: T0, **kw)  # type: ignore[arg-type]
+    return Triage(where, now=lambda: T0, **kw)  # type: ignore[arg-type]
 
 
-def test_kept_across_a_restart(tmp_path: Path) -> None:
-    t = triage(tmp_path)
+def test_kept_across_a_restart(where: Where) -> None:
+    t = triage(where)
     assert t.star(["a", "b"]) == 2
     assert t.star(["a"]) == 0  # already
     assert t.tag("Sanctions", ["a", "c"]) == 2
@@ -34,7 +39,7 @@ def test_kept_across_a_restart(tmp_path: Path) -> None:
     assert t.mark_seen(["a", "b"]) == 2
     t.close()
 
-    again = triage(tmp_path)
+    again = triage(where)
     state = again.state()
     assert state.starred == {"a", "b"}
     assert state.tags == {"sanctions": {"a", "b", "c"}}
@@ -43,12 +48,13 @@ def test_kept_across_a_restart(tmp_path: Path) -> None:
     assert state.notes == {"a": "call the desk"}
     assert state.seen == {"a", "b"}
     assert state.since == T0  # when this analyst's triage began, kept
-    assert (tmp_path / FILE).is_file()
+    if isinstance(where, Path):
+        assert (where / FILE).is_file()
     again.close()
 
 
-def test_undoing(tmp_path: Path) -> None:
-    t = triage(tmp_path)
+def test_undoing(where: Where) -> None:
+    t = triage(where)
     t.star(["a", "b"])
     t.tag("Iran", ["a", "b"])
     t.note("a", "x")
@@ -65,8 +71,8 @@ def test_undoing(tmp_path: Path) -> None:
     t.close()
 
 
-def test_unread_counts_from_when_the_triage_began(tmp_path: Path) -> None:
-    t = triage(tmp_path)
+def test_unread_counts_from_when_the_triage_began(where: Where) -> None:
+    t = triage(where)
     state = t.state()
     assert not state.unread("old", T0 - timedelta(hours=1))  # stored before: not unread
     assert state.unread("new", T0 + timedelta(minutes=1))
@@ -75,8 +81,8 @@ def test_unread_counts_from_when_the_triage_began(tmp_path: Path) -> None:
     t.close()
 
 
-def test_per_analyst_unless_shared(tmp_path: Path) -> None:
-    alice, bob = triage(tmp_path, user="alice"), triage(tmp_path, user="bob")
+def test_per_analyst_unless_shared(where: Where) -> None:
+    alice, bob = triage(where, user="alice"), triage(where, user="bob")
     alice.star(["a"])
     alice.tag("Iran", ["a"])
     alice.note("a", "alice's")
@@ -90,8 +96,8 @@ def test_per_analyst_unless_shared(tmp_path: Path) -> None:
     assert bob.tags() == {"Sanctions": 1}
     assert alice.tags() == {"Iran": 1, "Sanctions": 1}
 
-    shared_1 = Triage(tmp_path, shared=True, user="carol")
-    shared_2 = Triage(tmp_path, shared=True, user="dave")
+    shared_1 = Triage(where, shared=True, user="carol")
+    shared_2 = Triage(where, shared=True, user="dave")
     shared_1.star(["s"])
     shared_2.note("s", "seen by the team")
     for t in (shared_1, shared_2):
@@ -105,8 +111,8 @@ def test_per_analyst_unless_shared(tmp_path: Path) -> None:
         t.close()
 
 
-def test_tags_most_used_first(tmp_path: Path) -> None:
-    t = triage(tmp_path)
+def test_tags_most_used_first(where: Where) -> None:
+    t = triage(where)
     t.tag("rare", ["a"])
     t.tag("Common", ["a", "b", "c"])
     t.tag("beta", ["a", "b"])
@@ -115,8 +121,8 @@ def test_tags_most_used_first(tmp_path: Path) -> None:
     t.close()
 
 
-def test_forget(tmp_path: Path) -> None:
-    t = triage(tmp_path)
+def test_forget(where: Where) -> None:
+    t = triage(where)
     t.star(["a", "b"])
     t.tag("x", ["a"])
     t.note("a", "n")
@@ -127,9 +133,9 @@ def test_forget(tmp_path: Path) -> None:
     t.close()
 
 
-def test_another_connections_write_is_read(tmp_path: Path) -> None:
+def test_another_connections_write_is_read(where: Where) -> None:
     """`state` is cached until the file changes: by this connection or another."""
-    one, two = triage(tmp_path), triage(tmp_path)
+    one, two = triage(where), triage(where)
     first = one.state()
     assert one.state() is first  # nothing changed: not read again
     rank, again = one.snapshot()
@@ -142,24 +148,24 @@ def test_another_connections_write_is_read(tmp_path: Path) -> None:
     two.close()
 
 
-def _star_many(folder: str, prefix: str, count: int) -> None:
-    t = Triage(Path(folder), user="alice")
+def _star_many(where: Where, prefix: str, count: int) -> None:
+    t = Triage(where, user="alice")
     for n in range(count):
         t.star([f"{prefix}{n}"])
         t.tag("both", [f"{prefix}{n}"])
     t.close()
 
 
-def test_two_processes_at_once_both_kept(tmp_path: Path) -> None:
+def test_two_processes_at_once_both_kept(where: Where) -> None:
     """Two dashboards starring at the same moment: each commit is whole, none is lost."""
     ctx = multiprocessing.get_context("spawn")
-    procs = [ctx.Process(target=_star_many, args=(str(tmp_path), prefix, 40)) for prefix in "pq"]
+    procs = [ctx.Process(target=_star_many, args=(where, prefix, 40)) for prefix in "pq"]
     for p in procs:
         p.start()
     for p in procs:
         p.join(60)
         assert p.exitcode == 0
-    t = triage(tmp_path)
+    t = triage(where)
     state = t.state()
     wanted = {f"{prefix}{n}" for prefix in "pq" for n in range(40)}
     assert state.starred == wanted
@@ -181,7 +187,7 @@ def test_a_failing_write_raises_triage_error(tmp_path: Path) -> None:
     t = triage(tmp_path)
     locker = sqlite3.connect(tmp_path / FILE, timeout=0)
     locker.execute("BEGIN EXCLUSIVE")
-    t._db.execute("PRAGMA busy_timeout = 50")
+    t._engine.db.execute("PRAGMA busy_timeout = 50")  # type: ignore[attr-defined]
     with pytest.raises(TriageError, match="locked"):
         t.star(["a"])
     locker.rollback()
@@ -193,3 +199,10 @@ def test_a_failing_write_raises_triage_error(tmp_path: Path) -> None:
 def test_state_defaults() -> None:
     state = TriageState()
     assert state.unread("x", T0) and state.tags_of("x") == []
+
+
+def test_an_unreachable_database_raises_triage_error(pg_server: str) -> None:
+    port = pg_server.rsplit(":", 1)[1].split("/")[0]
+    gone = DatabaseSettings(url=f"postgresql://nobody@127.0.0.1:{port}/no_such_database")
+    with pytest.raises(TriageError, match="no_such_database"):
+        triage(gone)

@@ -45,12 +45,13 @@ def add_parsers(sub: Any, common: argparse.ArgumentParser) -> None:
 
 
 def cmd_alerts(args: argparse.Namespace) -> int:
-    from monitor.io.ledger import LedgerError, open_ledger
+    from monitor.io.backends import open_ledger
+    from monitor.io.ledger import LedgerError
 
     settings = settings_of(args)
     since = datetime.now(UTC) - duration(args.since) if args.since else None
     try:
-        ledger = open_ledger(settings.storage, read_only=True)
+        ledger = open_ledger(settings, read_only=True)
     except LedgerError as exc:
         raise CliError(str(exc)) from None
     alerts, failures = [], {}

@@ -78,11 +78,12 @@ def _channels_table(settings: Settings, now: datetime) -> None:
     """The alert channels' health, from the ledger, after the sources: a failing webhook
     is a source of trouble too."""
     from monitor.core.humanize import SENT_CHANNELS, channel_status, shown_channels
-    from monitor.io.ledger import LedgerError, open_ledger
+    from monitor.io.backends import open_ledger
+    from monitor.io.ledger import LedgerError
 
     health = []
     try:
-        ledger = open_ledger(settings.storage, read_only=True)
+        ledger = open_ledger(settings, read_only=True)
         if ledger is not None:
             try:
                 health = ledger.channel_health()

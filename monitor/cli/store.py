@@ -71,7 +71,10 @@ def _target(settings: Settings, to: str, password_env: str | None) -> Settings:
 
 
 def cmd_copy(args: argparse.Namespace) -> int:
-    from monitor.io.copy import copy_store
+    from monitor.io.backends import side_tables
+    from monitor.io.copy import copy_sides, copy_store
+    from monitor.io.ledger import LedgerError
+    from monitor.io.triage import TriageError
 
     settings = settings_of(args)
     target_settings = _target(settings, args.to, args.password_env)
@@ -91,6 +94,11 @@ def cmd_copy(args: argparse.Namespace) -> int:
         f"copied {copied.items} items ({copied.new} new there) and {copied.states} "
         f"source states; source {copied.source_count} items, target {copied.target_count}"
     )
+    try:
+        for line in copy_sides(side_tables(settings), side_tables(target_settings)):
+            print(line)
+    except (TriageError, LedgerError) as exc:
+        raise CliError(str(exc)) from None
     if copied.missing:
         print(f"{copied.missing} items of the source are missing from the target")
         return EXIT_FAIL

@@ -84,7 +84,7 @@ def _ids(settings: Settings, wanted: Sequence[str]) -> list[str]:
 
 
 def _with_triage(settings: Settings, act: Callable[[Triage], str]) -> int:
-    from monitor.io.context import open_triage
+    from monitor.io.backends import open_triage
     from monitor.io.triage import TriageError
 
     try:
@@ -163,7 +163,7 @@ def cmd_note(args: argparse.Namespace) -> int:
 
 def cmd_tags(args: argparse.Namespace) -> int:
     """Every tag with its number of items, most used first."""
-    from monitor.io.context import open_triage
+    from monitor.io.backends import open_triage
     from monitor.io.triage import TriageError
 
     settings = settings_of(args)

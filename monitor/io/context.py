@@ -3,15 +3,15 @@ index, the analyst's triage and each source's category (`core.query.Context`).""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import datetime
 
 from monitor.config import Settings
 from monitor.core.fold import fold_text
 from monitor.core.query import Context, StoryLookup
+from monitor.io.backends import open_triage, side_tables
 from monitor.io.clock import utcnow
 from monitor.io.store import Store
-from monitor.io.triage import FILE, Triage
+from monitor.io.triage import exists
 from monitor.model import TriageState
 
 
@@ -33,23 +33,17 @@ def query_context(
 
 def saved_stories(settings: Settings, store: Store, now: datetime | None = None) -> StoryLookup:
     """The stories of the recent items, for a command that only reads: those the writer
-    saved beside the store, and those of the items it has not saved yet, matched here
+    saved with the store, and those of the items it has not saved yet, matched here
     (`io.live_stories`). The one place commands get them from."""
     from monitor.io.live_stories import read_stories
 
-    return read_stories(settings.storage, store.entries(), now or utcnow())
-
-
-def open_triage(settings: Settings, now: Callable[[], datetime] = utcnow) -> Triage:
-    """The analyst's triage of the configured store: the one place that opens it (with
-    `[triage] shared`, every analyst reads and writes the same rows). Raises TriageError."""
-    return Triage(settings.storage, shared=settings.triage.shared, now=now)
+    return read_stories(side_tables(settings), store.entries(), now or utcnow())
 
 
 def triage_state(settings: Settings) -> TriageState:
     """The analyst's triage now, for a command that only reads: empty, and nothing
     created, when the store has no triage file yet. Raises `TriageError`."""
-    if not (settings.storage / FILE).exists():
+    if not exists(side_tables(settings)):
         return TriageState()
     triage = open_triage(settings)
     try:

@@ -3,8 +3,9 @@
 The watches leave a pending row per alert and channel (`io/ledger.py`); this takes the
 due ones, one batch per watch and channel (an hourly or daily watch's alerts go as one
 message), and records how it went: sent, retried later with backoff, or given up. Only
-the process that writes the store sends, so a row is never taken twice; a crash before
-`mark_sent` sends it again after the restart (at least once).
+the process that writes a folder store sends; in a database every poller does, and each
+due row is taken by one of them (`Ledger.due_deliveries`). A crash before `mark_sent`
+sends it again after the restart, or after the lease (at least once).
 """
 
 from __future__ import annotations

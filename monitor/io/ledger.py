@@ -1,5 +1,7 @@
 """The alerts ledger: every (watch, item) match, every alert (one per watch and story) and
-every delivery, in one SQLite file beside the store (`alerts.sqlite`), like the triage.
+every delivery, in one SQLite file beside the folder store (`alerts.sqlite`), like the
+triage; with `[storage] backend = "postgresql"`, in the database (`io/tables.py`: one
+SQL for both).
 
 A match joins the alert of its watch whose story it is in: the live stories' (`Match.story`,
 `io.live_stories`: the clusters of the dashboard and the digest), else, for a match in
@@ -7,32 +9,41 @@ no story and for rows recorded before matches had one, the same test on shingles
 (`core.alerts.Stories`).
 
 A match, its alert and the alert's pending deliveries are written in one transaction, and
-UNIQUE(watch, item) with INSERT OR IGNORE keeps a restart, a re-poll or a second process
-from recording the same match twice. Deliveries stay `pending` until a sender takes the
-due ones (`due_deliveries`) and says how it went (`mark_sent`, `mark_failed`): a crash
-between match and delivery delivers after the restart, at least once. `channel_health`
-sums the deliveries up per channel, for the sources screen and `monitor sources`.
+UNIQUE(watch, item) with ON CONFLICT DO NOTHING keeps a restart, a re-poll or a second
+process from recording the same match twice; writers take turns (the file's lock, or the
+database's `ledger_writes` row), so two pollers matching copies of one story at once
+raise one alert. Deliveries stay `pending` until a sender takes the due ones
+(`due_deliveries`) and says how it went (`mark_sent`, `mark_failed`): a crash between
+match and delivery delivers after the restart, at least once. In the database, where
+every poller sends, taking them moves their `next_try` on by LEASE in the same turn, so
+no other process takes them meanwhile; one that dies before saying how it went has them
+sent by another once the lease is over. `channel_health` sums the deliveries up per
+channel, for the sources screen and `monitor sources`.
 """
 
 from __future__ import annotations
 
-import contextlib
 import json
 import sqlite3
 import threading
 from collections.abc import Callable, Iterable, Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from pathlib import Path
 
+from monitor.config import DatabaseSettings
 from monitor.core.alerts import STORY_HOURS, Stories, pack, unpack
 from monitor.io.sqlitefile import enable_wal, transaction
+from monitor.io.tables import Engine, SqliteEngine, Tx, moment
 from monitor.model import Alert, AlertItem, ChannelHealth
 
 FILE = "alerts.sqlite"
 SCHEMA = 1  # PRAGMA user_version: 1 = matches have a story column
 SCREEN = ("dashboard", "bell")  # delivered by the dashboard itself, not by a sender
+LEASE = timedelta(minutes=5)  # in the database: a taken delivery is another's after this
 
+# the file's tables; in PostgreSQL: `pg/schema.py` (LEDGER)
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS alerts(
     id INTEGER PRIMARY KEY, watch TEXT NOT NULL, story TEXT NOT NULL, at TEXT NOT NULL,
@@ -94,57 +105,21 @@ class Delivery:
 
 
 class Ledger:
-    """The ledger of one store (`store_path` is its folder). Thread-safe: one connection
-    behind a lock; other processes wait for a write transaction (up to 30 s)."""
+    """The ledger of one store: `where` is the folder store's folder, or the database.
+    Thread-safe: the file's one connection behind a lock, other processes waiting for a
+    write transaction (up to 30 s); in the database, pooled connections."""
 
-    def __init__(self, store_path: Path, *, read_only: bool = False) -> None:
-        self.path = Path(store_path) / FILE
-        self._lock = threading.Lock()
-        try:
-            if read_only:
-                uri = f"{self.path.resolve().as_uri()}?mode=ro"
-                self._db = sqlite3.connect(
-                    uri, uri=True, timeout=30, check_same_thread=False, isolation_level=None
-                )
-                return
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            self._db = sqlite3.connect(
-                self.path, timeout=30, check_same_thread=False, isolation_level=None
-            )
-            enable_wal(self._db)
-            self._db.executescript(_SCHEMA)
-            if not self._has("deliveries", "tried_at"):  # a ledger from before `tried_at`
-                self._db.execute("ALTER TABLE deliveries ADD COLUMN tried_at TEXT")
-            self._migrate()
-        except (sqlite3.Error, OSError) as exc:
-            raise LedgerError(f"alerts ledger {self.path}: {exc}") from exc
-
-    def _has_tried_at(self) -> bool:
-        return self._has("deliveries", "tried_at")
-
-    def _has(self, table: str, column: str) -> bool:
-        columns = self._db.execute(f"PRAGMA table_info({table})").fetchall()
-        return any(c[1] == column for c in columns)
-
-    def _migrate(self) -> None:
-        """Bring a ledger of an earlier schema up to SCHEMA, in one transaction (another
-        process may be doing it too: the column is added once)."""
-        with self._write() as db:
-            version = db.execute("PRAGMA user_version").fetchone()[0]
-            if version >= SCHEMA:
-                return
-            if not self._has("matches", "story"):  # rows from before: no story (NULL)
-                db.execute("ALTER TABLE matches ADD COLUMN story TEXT")
-            db.execute(f"PRAGMA user_version = {SCHEMA}")
+    def __init__(self, where: Path | DatabaseSettings, *, read_only: bool = False) -> None:
+        self._engine = open_engine(where, read_only)
 
     def close(self) -> None:
-        with self._lock:
-            self._db.close()
+        self._engine.close()
 
-    def _write(self) -> contextlib.AbstractContextManager[sqlite3.Connection]:
-        return transaction(
-            self._db, self._lock, lambda exc: LedgerError(f"alerts ledger {self.path}: {exc}")
-        )
+    def _write(self) -> AbstractContextManager[Tx]:
+        return self._engine.write()
+
+    def _read(self) -> AbstractContextManager[Tx]:
+        return self._engine.read()
 
     # -- recording ---------------------------------------------------------------------------
 
@@ -162,7 +137,7 @@ class Ledger:
         when due; the screen's own channels are left out)."""
         raised: dict[int, Alert] = {}
         joined: dict[int, Alert] = {}
-        since = (now - timedelta(hours=STORY_HOURS)).isoformat()
+        since = now - timedelta(hours=STORY_HOURS)
         with self._write() as db:
             recent: dict[str, _Recent] = {}
             for m in matches:
@@ -204,34 +179,33 @@ class Ledger:
                         context=m.context,
                         at=now,
                     )
-                    cur = db.execute(
-                        "INSERT OR IGNORE INTO alerts(watch, story, at, sources, data)"
-                        " VALUES (?, ?, ?, ?, ?)",
-                        (m.watch, m.key, now.isoformat(), len(alert.sources), _dump(alert)),
+                    alert_id = db.insert(
+                        "INSERT INTO alerts(watch, story, at, sources, data)"
+                        " VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
+                        (m.watch, m.key, now, len(alert.sources), _dump(alert)),
                     )
-                    if not cur.rowcount or cur.lastrowid is None:
+                    if alert_id is None:
                         continue
-                    alert_id = cur.lastrowid
                     alert = replace(alert, id=alert_id)
                     raised[alert_id] = alert
                     for channel, due in channels.get(m.watch, {}).items():
                         if channel not in SCREEN:
                             db.execute(
-                                "INSERT OR IGNORE INTO deliveries(alert, watch, channel, next_try)"
-                                " VALUES (?, ?, ?, ?)",
-                                (alert_id, m.watch, channel, due.isoformat()),
+                                "INSERT INTO deliveries(alert, watch, channel, next_try)"
+                                " VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING",
+                                (alert_id, m.watch, channel, due),
                             )
                 db.execute(
-                    "INSERT OR IGNORE INTO matches"
+                    "INSERT INTO matches"
                     "(watch, item, alert, words, context, at, shingles, story)"
-                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
                     (
                         m.watch,
                         m.key,
                         alert_id,
                         json.dumps(list(m.matched)),
                         m.context,
-                        now.isoformat(),
+                        now,
                         pack(m.shingles),
                         m.story,
                     ),
@@ -255,26 +229,26 @@ class Ledger:
         args: list[object] = [after]
         if since is not None:
             sql += " AND at >= ?"
-            args.append(since.isoformat())
+            args.append(since)
         if watch is not None:
             sql += " AND watch = ?"
             args.append(watch)
         sql += " ORDER BY at DESC, id DESC LIMIT ?"
-        with self._lock:
-            rows = self._db.execute(sql, (*args, limit)).fetchall()
+        with self._read() as db:
+            rows = db.execute(sql, (*args, limit)).fetchall()
         return [_load(data, id_, bool(seen)) for id_, seen, data in rows]
 
     def last(self) -> int:
         """The id of the latest alert (0: none yet)."""
-        with self._lock:
-            row = self._db.execute("SELECT max(id) FROM alerts").fetchone()
+        with self._read() as db:
+            row = db.execute("SELECT max(id) FROM alerts").fetchone()
         return int(row[0] or 0)
 
     def unseen(self) -> dict[str, int]:
         """Watch -> alerts not marked seen."""
-        with self._lock:
-            rows = self._db.execute(
-                "SELECT watch, count(*) FROM alerts WHERE seen = 0 GROUP BY watch"
+        with self._read() as db:
+            rows = db.execute(
+                "SELECT watch, count(*) FROM alerts WHERE NOT seen GROUP BY watch"
             ).fetchall()
         return {w: n for w, n in rows}
 
@@ -283,7 +257,7 @@ class Ledger:
         wanted = list(ids)
         with self._write() as db:
             return sum(
-                db.execute("UPDATE alerts SET seen = 1 WHERE id = ? AND seen = 0", (i,)).rowcount
+                db.execute("UPDATE alerts SET seen = TRUE WHERE id = ? AND NOT seen", (i,)).rowcount
                 for i in wanted
             )
 
@@ -291,103 +265,112 @@ class Ledger:
 
     def due_deliveries(self, now: datetime, channel: str | None = None) -> list[Delivery]:
         """Pending deliveries due at `now`, oldest first: a sender takes all of a watch and
-        channel at once (the hourly and daily batches)."""
+        channel at once (the hourly and daily batches). In the database they are taken:
+        due again only after LEASE, unless marked sent or failed before."""
         sql = (
             "SELECT d.id, d.watch, d.channel, d.state, d.attempts, d.next_try, d.last_error,"
             " a.id, a.seen, a.data FROM deliveries d JOIN alerts a ON a.id = d.alert"
             " WHERE d.state = 'pending' AND d.next_try <= ?"
         )
-        args: list[str] = [now.isoformat()]
+        args: list[object] = [now]
         if channel is not None:
             sql += " AND d.channel = ?"
             args.append(channel)
-        with self._lock:
-            rows = self._db.execute(sql + " ORDER BY d.next_try, d.id", args).fetchall()
+        taking = self._engine.shared  # the one process that writes a folder store sends
+        with self._write() if taking else self._read() as db:
+            rows = db.execute(sql + " ORDER BY d.next_try, d.id", args).fetchall()
+            if taking:
+                db.many(
+                    "UPDATE deliveries SET next_try = ? WHERE id = ?",
+                    ((now + LEASE, r[0]) for r in rows),
+                )
         return [
-            Delivery(d, _load(data, a, bool(seen)), w, c, s, n, datetime.fromisoformat(t), e)
+            Delivery(d, _load(data, a, bool(seen)), w, c, s, n, moment(t), e)
             for d, w, c, s, n, t, e, a, seen, data in rows
         ]
 
     def next_due(self) -> datetime | None:
         """When the next pending delivery is due (None: none pending)."""
-        with self._lock:
-            row = self._db.execute(
+        with self._read() as db:
+            row = db.execute(
                 "SELECT min(next_try) FROM deliveries WHERE state = 'pending'"
             ).fetchone()
-        return datetime.fromisoformat(row[0]) if row and row[0] else None
+        return moment(row[0]) if row and row[0] else None
 
     def deliveries(self, alert: int) -> list[Delivery]:
         """Every delivery of one alert (for `monitor alerts`: what failed)."""
-        with self._lock:
-            rows = self._db.execute(
+        with self._read() as db:
+            rows = db.execute(
                 "SELECT d.id, d.watch, d.channel, d.state, d.attempts, d.next_try,"
                 " d.last_error, a.seen, a.data FROM deliveries d JOIN alerts a ON a.id = d.alert"
                 " WHERE d.alert = ? ORDER BY d.id",
                 (alert,),
             ).fetchall()
         return [
-            Delivery(d, _load(data, alert, bool(seen)), w, c, s, n, datetime.fromisoformat(t), e)
+            Delivery(d, _load(data, alert, bool(seen)), w, c, s, n, moment(t), e)
             for d, w, c, s, n, t, e, seen, data in rows
         ]
 
     def mark_sent(self, ids: Iterable[int], now: datetime) -> None:
         """These deliveries went out."""
         with self._write() as db:
-            for i in ids:
-                db.execute(
-                    "UPDATE deliveries SET state = 'sent', attempts = attempts + 1, done_at = ?,"
-                    " tried_at = ?, last_error = NULL WHERE id = ?",
-                    (now.isoformat(), now.isoformat(), i),
-                )
+            db.many(
+                "UPDATE deliveries SET state = 'sent', attempts = attempts + 1, done_at = ?,"
+                " tried_at = ?, last_error = NULL WHERE id = ?",
+                ((now, now, i) for i in ids),
+            )
 
     def mark_failed(
         self, ids: Iterable[int], error: str, retry_at: datetime | None, now: datetime
     ) -> None:
         """These deliveries failed: tried again at `retry_at`, or given up (None)."""
         with self._write() as db:
-            for i in ids:
-                if retry_at is None:
-                    db.execute(
-                        "UPDATE deliveries SET state = 'failed', attempts = attempts + 1,"
-                        " last_error = ?, done_at = ?, tried_at = ? WHERE id = ?",
-                        (error, now.isoformat(), now.isoformat(), i),
-                    )
-                else:
-                    db.execute(
-                        "UPDATE deliveries SET attempts = attempts + 1, last_error = ?,"
-                        " next_try = ?, tried_at = ? WHERE id = ?",
-                        (error, retry_at.isoformat(), now.isoformat(), i),
-                    )
+            if retry_at is None:
+                db.many(
+                    "UPDATE deliveries SET state = 'failed', attempts = attempts + 1,"
+                    " last_error = ?, done_at = ?, tried_at = ? WHERE id = ?",
+                    ((error, now, now, i) for i in ids),
+                )
+            else:
+                db.many(
+                    "UPDATE deliveries SET attempts = attempts + 1, last_error = ?,"
+                    " next_try = ?, tried_at = ? WHERE id = ?",
+                    ((error, retry_at, now, i) for i in ids),
+                )
 
     def channel_health(self) -> list[ChannelHealth]:
         """Each channel with deliveries, by name: when it last worked, its last failure
         and how many tries in a row failed since, what waits and when it is tried next."""
-        with self._lock:
-            # read-only on a ledger from before `tried_at`: the end of a delivery stands in
-            tried = "coalesce(tried_at, done_at)" if self._has_tried_at() else "done_at"
-            rows_of = (
-                f"SELECT channel, state, attempts, next_try, last_error, {tried} AS t"
-                " FROM deliveries"
-            )
-            totals = self._db.execute(
+        # read-only on a ledger from before `tried_at`: the end of a delivery stands in
+        has_tried = "tried_at" in self._engine.columns("deliveries")
+        tried = "coalesce(tried_at, done_at)" if has_tried else "done_at"
+        rows_of = (
+            f"(SELECT channel, state, attempts, next_try, last_error, {tried} AS t"
+            " FROM deliveries) AS d"
+        )
+        out = []
+        with self._read() as db:
+            totals = db.execute(
                 "SELECT channel, max(CASE WHEN state = 'sent' THEN t END),"
-                " sum(state = 'pending'), min(CASE WHEN state = 'pending' THEN next_try END),"
-                f" sum(state = 'failed') FROM ({rows_of}) GROUP BY channel ORDER BY channel"
+                " count(CASE WHEN state = 'pending' THEN 1 END),"
+                " min(CASE WHEN state = 'pending' THEN next_try END),"
+                f" count(CASE WHEN state = 'failed' THEN 1 END) FROM {rows_of}"
+                " GROUP BY channel ORDER BY channel"
             ).fetchall()
-            out = []
             for channel, ok, pending, next_try, given_up in totals:
-                last = self._db.execute(
-                    f"SELECT t, last_error FROM ({rows_of}) WHERE channel = ?"
-                    " AND last_error IS NOT NULL ORDER BY coalesce(t, '') DESC LIMIT 1",
+                last = db.execute(
+                    f"SELECT t, last_error FROM {rows_of} WHERE channel = ?"
+                    " AND last_error IS NOT NULL ORDER BY t IS NULL, t DESC LIMIT 1",
                     (channel,),
                 ).fetchone()
                 # the rows of one batch fail together: the longest run of failed tries
                 # since the channel last worked is how many failed in a row (a retry of
                 # unknown time, from before `tried_at`, counts as one since)
-                streak = self._db.execute(
-                    f"SELECT max(attempts) FROM ({rows_of}) WHERE channel = ?"
-                    " AND last_error IS NOT NULL AND (t IS NULL OR t > ?)",
-                    (channel, ok or ""),
+                since = "" if ok is None else " AND (t IS NULL OR t > ?)"
+                streak = db.execute(
+                    f"SELECT max(attempts) FROM {rows_of} WHERE channel = ?"
+                    f" AND last_error IS NOT NULL{since}",
+                    (channel,) if ok is None else (channel, ok),
                 ).fetchone()
                 out.append(
                     ChannelHealth(
@@ -429,11 +412,11 @@ class _Recent:
         return found if found is not None else self.loose.story_of(shingles)
 
 
-def _moment(value: str | None) -> datetime | None:
-    return datetime.fromisoformat(value) if value else None
+def _moment(value: str | datetime | None) -> datetime | None:
+    return moment(value) if value else None
 
 
-def _get(db: sqlite3.Connection, alert_id: int) -> Alert | None:
+def _get(db: Tx, alert_id: int) -> Alert | None:
     row = db.execute("SELECT seen, data FROM alerts WHERE id = ?", (alert_id,)).fetchone()
     return _load(row[1], alert_id, bool(row[0])) if row else None
 
@@ -469,8 +452,64 @@ def _load(data: str, alert_id: int, seen: bool) -> Alert:
     )
 
 
-def open_ledger(store_path: Path, *, read_only: bool = False) -> Ledger | None:
+def exists(where: Path | DatabaseSettings) -> bool:
+    """Whether the store has a ledger yet (the database always has one)."""
+    return isinstance(where, DatabaseSettings) or (Path(where) / FILE).exists()
+
+
+def open_ledger(where: Path | DatabaseSettings, *, read_only: bool = False) -> Ledger | None:
     """The store's ledger; read-only: None when there is none yet (nothing is created)."""
-    if read_only and not (Path(store_path) / FILE).exists():
+    if read_only and not exists(where):
         return None
-    return Ledger(store_path, read_only=read_only)
+    return Ledger(where, read_only=read_only)
+
+
+def open_engine(where: Path | DatabaseSettings, read_only: bool) -> Engine:
+    """The ledger's tables: in the database, or in the file in the store's folder (made,
+    or brought up to SCHEMA, unless read-only). Raises LedgerError."""
+
+    def fail(message: str) -> LedgerError:
+        return LedgerError(f"alerts ledger {message}")
+
+    if isinstance(where, DatabaseSettings):
+        from monitor.io.pg.tables import PgEngine  # only with the backend in use
+
+        return PgEngine(where, fail, counter="ledger_writes", create=not read_only)
+    path = Path(where) / FILE
+    try:
+        if read_only:
+            uri = f"{path.resolve().as_uri()}?mode=ro"
+            db = sqlite3.connect(
+                uri, uri=True, timeout=30, check_same_thread=False, isolation_level=None
+            )
+        else:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            db = sqlite3.connect(path, timeout=30, check_same_thread=False, isolation_level=None)
+            try:
+                _make(db)
+            except sqlite3.Error:
+                db.close()
+                raise
+    except (sqlite3.Error, OSError) as exc:
+        raise fail(f"{path}: {exc}") from exc
+    return SqliteEngine(db, str(path), fail)
+
+
+def _make(db: sqlite3.Connection) -> None:
+    """Make the file's tables, or bring a ledger of an earlier schema up to SCHEMA in one
+    transaction (another process may be doing it too: the column is added once)."""
+
+    def has(table: str, column: str) -> bool:
+        return any(c[1] == column for c in db.execute(f"PRAGMA table_info({table})"))
+
+    enable_wal(db)
+    db.executescript(_SCHEMA)
+    if not has("deliveries", "tried_at"):  # a ledger from before `tried_at`
+        db.execute("ALTER TABLE deliveries ADD COLUMN tried_at TEXT")
+    with transaction(db, threading.Lock(), lambda exc: exc):
+        version = db.execute("PRAGMA user_version").fetchone()[0]
+        if version >= SCHEMA:
+            return
+        if not has("matches", "story"):  # rows from before: no story (NULL)
+            db.execute("ALTER TABLE matches ADD COLUMN story TEXT")
+        db.execute(f"PRAGMA user_version = {SCHEMA}")

@@ -4,12 +4,12 @@ worker thread; the article pane asks who ran the shown item's story first, queri
 which story an item is in (`story:`, `is:story-lead`), the digest and the alerts group
 by them.
 
-The stories are saved beside the store (`io.story_file`, derived data): at the first
-update the items saved keep their story (only the window's items are shingled again,
-for the band buckets) and only the entries the file does not have are matched, so a
-restart never matches the history again. The writer saves what each update changed:
-new members, and the members of stories that merged (a merge gives the absorbed
-story's items the earlier story's id). A reader (a read-only dashboard, a command)
+The stories are saved beside the store, or in its database (`io.story_file`, derived
+data): at the first update the items saved keep their story (only the window's items
+are shingled again, for the band buckets) and only the entries the file does not have
+are matched, so a restart never matches the history again. The writer saves what each
+update changed: new members, and the members of stories that merged (a merge gives the
+absorbed story's items the earlier story's id). A reader (a read-only dashboard, a command)
 reads the file, and matches in memory what the writer has not saved yet. A missing or
 damaged file is made again from the recent entries, never fatal.
 """
@@ -22,6 +22,7 @@ from collections.abc import Callable, Collection, Sequence
 from datetime import datetime, timedelta
 from pathlib import Path
 
+from monitor.config import DatabaseSettings
 from monitor.core.pickup import pickup_line, ran_at
 from monitor.core.stories import WINDOW, Member, StoryIndex, entry_members
 from monitor.core.story_features import EMPTY
@@ -36,9 +37,12 @@ LINE_WAIT = 0.01  # seconds `line` waits for an update under way, on the dashboa
 
 class LiveStories:
     """A story index over entries, safe to read while a worker thread adds to it; saved
-    in `folder` (None: kept in memory only), written there by the `writer` only."""
+    in `folder` or the database (None: kept in memory only), written there by the
+    `writer` only."""
 
-    def __init__(self, folder: Path | None = None, *, writer: bool = False) -> None:
+    def __init__(
+        self, folder: Path | DatabaseSettings | None = None, *, writer: bool = False
+    ) -> None:
         self._index = StoryIndex()
         self._entries: dict[str, Entry] = {}
         self._lock = threading.Lock()  # the index and the entries
@@ -237,9 +241,12 @@ class LiveStories:
             self._saved, self._save_all = {}, True
 
 
-def read_stories(folder: Path, entries: Sequence[Entry], now: datetime) -> LiveStories:
-    """For a command that only reads the store: the stories the writer saved in `folder`,
-    and those of the recent entries it has not saved yet, matched here."""
+def read_stories(
+    folder: Path | DatabaseSettings, entries: Sequence[Entry], now: datetime
+) -> LiveStories:
+    """For a command that only reads the store: the stories the writer saved in `folder`
+    (or the database), and those of the recent entries it has not saved yet, matched
+    here."""
     stories = LiveStories(folder)
     try:
         stories.update(entries, now)

@@ -10,7 +10,7 @@ from contextlib import AbstractContextManager
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 
-from monitor.io.context import open_triage
+from monitor.io.backends import open_triage
 from monitor.io.events import Dropped, Event
 
 if TYPE_CHECKING:

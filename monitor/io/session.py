@@ -46,6 +46,7 @@ from monitor.core.query import Context
 from monitor.core.view import Filter, View, compute_view, parse_filter
 from monitor.io import triage_actions
 from monitor.io.articles import ArticleFetcher
+from monitor.io.backends import live_stories
 from monitor.io.clock import utcnow
 from monitor.io.context import query_context
 from monitor.io.deliver import SendFn
@@ -64,7 +65,6 @@ from monitor.io.events import (
     StoriesUpdated,
     ViewChanged,
 )
-from monitor.io.live_stories import LiveStories
 from monitor.io.retention import RetentionMixin
 from monitor.io.store import Follows, Store
 from monitor.io.text_actions import TextMixin
@@ -153,7 +153,7 @@ class Session(TriageMixin, WatchMixin, RetentionMixin, TextMixin, DigestMixin):
         self.index = EntryIndex([], [])  # every stored item's entry, and their index
         self.text_ready = True  # the full texts are indexed (else words match titles only)
         self.ids: set[str] = set()
-        self.stories = LiveStories(settings.storage, writer=not read_only)  # `io.live_stories`
+        self.stories = live_stories(settings, writer=not read_only)  # `io.live_stories`
         self._stories_turn: asyncio.Task[Any] | None = None  # the latest update of them
         self.set_aside = 0  # stored records that cannot be read (`Store.quarantined`)
         self.damage: list[str] = []  # damaged day files and what was saved (`Store.damage`)

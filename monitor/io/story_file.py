@@ -13,6 +13,13 @@ arrive in decides which story an item joins).
 Only the writer (the session holding the store's lock) writes; readers open the file
 read-only and see each commit whole (WAL). Every failure is logged and answered by "no
 saved stories" (`load` returns None), never raised into a poll.
+
+With `[storage] backend = "postgresql"` the members are a table of the database
+(`io/tables.py`: the same SQL), and every poller is a writer. `save` is an upsert:
+saving again is harmless, and when two pollers matched an item into different stories
+the last to save wins (each keeps its own view until it restarts; the stories are
+derived, and both matchings are valid). Nothing is removed on failure there: the next
+save writes everything again.
 """
 
 from __future__ import annotations
@@ -25,13 +32,9 @@ from collections.abc import Collection, Iterable
 from datetime import datetime
 from pathlib import Path
 
-from monitor.io.sqlitefile import (
-    check_format,
-    enable_wal,
-    made_again,
-    remove_file,
-    transaction,
-)
+from monitor.config import DatabaseSettings
+from monitor.io.sqlitefile import check_format, enable_wal, made_again, remove_file
+from monitor.io.tables import Engine, SqliteEngine, epoch
 
 log = logging.getLogger(__name__)
 
@@ -39,27 +42,38 @@ FILE = "stories.sqlite"
 FORMAT = "1"  # a file of another format is made again
 CHUNK = 500  # ids asked for in one statement (SQLite's limit on parameters is 999)
 
+# the file's tables; in PostgreSQL: `pg/schema.py` (STORIES)
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta(k TEXT PRIMARY KEY, v TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS members(
     item TEXT PRIMARY KEY, story TEXT NOT NULL, seen REAL NOT NULL) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS members_seen ON members(seen);
 """
+
+
+class StoryError(Exception):
+    """The stories' tables failed; the message says where and why."""
+
+
 # What a damaged file raises: sqlite's errors, or a UnicodeDecodeError for a text that
 # is no UTF-8 any more
-_ERRORS = (sqlite3.Error, UnicodeDecodeError, OSError)
+_ERRORS = (StoryError, sqlite3.Error, UnicodeDecodeError, OSError)
 
 Row = tuple[str, str, datetime]  # item id, story id, first seen
 
 
 class StoryFile:
-    """The stories file of one store (`root`: its folder)."""
+    """The stories of one store: `root` is the folder store's folder, or the database."""
 
-    def __init__(self, root: Path, *, writer: bool) -> None:
-        self.path = Path(root) / FILE
+    def __init__(self, root: Path | DatabaseSettings, *, writer: bool) -> None:
+        self.database: DatabaseSettings | None = None
+        if isinstance(root, DatabaseSettings):
+            self.database, self.path = root, Path(FILE)  # no file: used in messages only
+        else:
+            self.path = Path(root) / FILE
         self.writer = writer
-        self._db: sqlite3.Connection | None = None
-        self._lock = threading.Lock()
+        self._engine: Engine | None = None
+        self._lock = threading.Lock()  # opening and closing
         self._inode = 0  # a reader's: the file it opened (the writer may make it again)
         self.missing = False  # the last `load` found no file
 
@@ -67,16 +81,15 @@ class StoryFile:
         """Every item first seen since `since`, with its story id. None when there is no
         usable file: missing, damaged or of another format (the writer then makes it
         again, empty, and says so; `missing` says when there was no file at all)."""
-        self.missing = not self.path.exists()
+        self.missing = self.database is None and not self.path.exists()
         try:
-            db = self._open()
-            if db is None:
+            engine = self._open()
+            if engine is None:
                 return None
-            with self._lock:
-                rows = db.execute(
-                    "SELECT item, story FROM members WHERE seen >= ?", (since.timestamp(),)
-                ).fetchall()
-            return None if self.missing else dict(rows)
+            with engine.read() as db:
+                rows = db.execute("SELECT item, story FROM members WHERE seen >= ?", (since,))
+                found = dict(rows.fetchall())
+            return None if self.missing else found
         except _ERRORS as exc:
             self._failed(exc)
             return None
@@ -87,10 +100,10 @@ class StoryFile:
         wanted = list(ids)
         out: dict[str, str] = {}
         try:
-            db = self._open()
-            if db is None:
+            engine = self._open()
+            if engine is None:
                 return out
-            with self._lock:
+            with engine.read() as db:
                 for i in range(0, len(wanted), CHUNK):
                     part = wanted[i : i + CHUNK]
                     marks = ",".join("?" * len(part))
@@ -106,14 +119,18 @@ class StoryFile:
         False when it failed: the file is removed, and the caller writes it whole."""
         if not self.writer:
             return False
-        values = [(item, story, seen.timestamp()) for item, story, seen in rows]
+        values = list(rows)
         try:
-            db = self._open()
-            if db is None:
+            engine = self._open()
+            if engine is None:
                 return False
-            with self._write(db) as tx:
-                tx.executemany("INSERT OR REPLACE INTO members VALUES (?, ?, ?)", values)
-                tx.execute("DELETE FROM members WHERE seen < ?", (before.timestamp(),))
+            with engine.write() as db:
+                db.many(
+                    "INSERT INTO members VALUES (?, ?, ?) ON CONFLICT (item)"
+                    " DO UPDATE SET story = excluded.story, seen = excluded.seen",
+                    values,
+                )
+                db.execute("DELETE FROM members WHERE seen < ?", (before,))
             return True
         except _ERRORS as exc:
             self._failed(exc)
@@ -121,30 +138,36 @@ class StoryFile:
 
     def close(self) -> None:
         with self._lock:
-            if self._db is not None:
-                self._db.close()
-                self._db = None
+            if self._engine is not None:
+                self._engine.close()
+                self._engine = None
 
     # -- inside -------------------------------------------------------------------------
 
-    def _write(
-        self, db: sqlite3.Connection
-    ) -> contextlib.AbstractContextManager[sqlite3.Connection]:
-        return transaction(db, self._lock, lambda exc: exc)
-
-    def _open(self) -> sqlite3.Connection | None:
-        """The connection; None for a reader when there is no file (yet). Raises what
-        SQLite raises for a file it cannot use."""
+    def _open(self) -> Engine | None:
+        """The tables; None for a reader when there is no file (yet). Raises what the
+        engine raises for tables it cannot use."""
         with self._lock:
-            if self._db is not None and not self.writer and self._replaced():
-                self._db.close()  # the writer made the file again: read the new one
-                self._db = None
-            if self._db is None:
-                self._db = self._connect() if self.writer else self._connect_read()
-            return self._db
+            engine = self._engine
+            if engine is not None and not self.writer and self._replaced():
+                engine.close()  # the writer made the file again: read the new one
+                engine = self._engine = None
+            if engine is None:
+                engine = self._engine = self._connect()
+            return engine
 
     def _replaced(self) -> bool:
-        return made_again(self.path, self._inode)
+        return self.database is None and made_again(self.path, self._inode)
+
+    def _connect(self) -> Engine | None:
+        if self.database is not None:
+            from monitor.io.pg.tables import PgEngine  # only with the backend in use
+
+            return PgEngine(self.database, StoryError, counter="story_writes", create=self.writer)
+        db = self._connect_file() if self.writer else self._connect_read()
+        if db is None:
+            return None
+        return SqliteEngine(db, str(self.path), StoryError, stored=epoch)
 
     def _connect_read(self) -> sqlite3.Connection | None:
         if not self.path.exists():
@@ -159,7 +182,7 @@ class StoryFile:
             raise
         return db
 
-    def _connect(self) -> sqlite3.Connection:
+    def _connect_file(self) -> sqlite3.Connection:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
         try:
@@ -174,9 +197,13 @@ class StoryFile:
     def _failed(self, exc: BaseException) -> None:
         """Forget the connection; the writer removes the file, to make it again."""
         self.close()
+        where = self.path if self.database is None else "in the database"
         if not self.writer:
-            log.info("stories file %s not usable: %s", self.path, exc)
+            log.info("stories file %s not usable: %s", where, exc)
             return
-        log.warning("stories file %s not usable (%s): making it again", self.path, exc)
+        if self.database is not None:
+            log.warning("stories %s not saved: %s", where, exc)
+            return
+        log.warning("stories file %s not usable (%s): making it again", where, exc)
         with contextlib.suppress(OSError):
             remove_file(self.path)

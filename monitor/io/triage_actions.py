@@ -30,7 +30,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from monitor.core.angles import Copy, Decision, copy_of, joined, later_copies, seen_story
 from monitor.core.entries import entry_of
 from monitor.core.index import EntryIndex
-from monitor.io.context import open_triage
+from monitor.io.backends import open_triage
 from monitor.io.events import Event, Problem, TriageChanged
 from monitor.io.triage import Triage, TriageError
 from monitor.model import Entry, Item, SeenStory, TriageState, tag_key

@@ -27,8 +27,9 @@ from monitor.core.fold import fold_text
 from monitor.core.humanize import span
 from monitor.core.index import EntryIndex
 from monitor.core.trends import BASELINE_DAYS, rising_score
+from monitor.io import backends
 from monitor.io.events import AlertRaised, ChannelNotice, Event
-from monitor.io.ledger import FILE, Ledger, LedgerError, Match
+from monitor.io.ledger import Ledger, LedgerError, Match, exists
 from monitor.model import Alert, AlertItem, ChannelHealth, Entry, Item
 
 if TYPE_CHECKING:
@@ -92,7 +93,7 @@ class WatchMixin:
         async with self._ledger_lock:
             if self.ledger is None and not self._ledger_closed:
                 with self.reported("opening the alerts ledger"):
-                    self.ledger = await asyncio.to_thread(Ledger, self.settings.storage)
+                    self.ledger = await asyncio.to_thread(backends.open_ledger, self.settings)
         return self.ledger
 
     async def close_watches(self) -> None:
@@ -136,7 +137,7 @@ class WatchMixin:
     async def channel_health(self) -> list[ChannelHealth]:
         """The alert channels' health, for the sources screen ([]: no ledger yet, and
         none is made for it)."""
-        if self.ledger is None and not (self.settings.storage / FILE).exists():
+        if self.ledger is None and not exists(backends.side_tables(self.settings)):
             return []
         ledger = await self.open_ledger()
         if ledger is None:
