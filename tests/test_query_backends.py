@@ -22,28 +22,13 @@ from monitor.io.pg.connect import database
 from monitor.io.pg.query import Compiler, search, stored_names
 from monitor.io.pg.store import PgStore
 from monitor.io.tinystore import TinyStore
+from monitor.io.triage import Triage
 from monitor.model import Actor, Item, TriageState
 from tests.support import query_table, search_table
 from tests.support.text_items import NOW, make
 
 Ids = Callable[[str, Context], set[str]]
 
-# The triage tables as io/pg/schema.py's TRIAGE makes them, for a schema without them yet.
-TRIAGE = """
-CREATE TABLE IF NOT EXISTS users("user" text PRIMARY KEY, since timestamptz NOT NULL);
-CREATE TABLE IF NOT EXISTS seen("user" text NOT NULL, id text NOT NULL, PRIMARY KEY("user", id));
-CREATE TABLE IF NOT EXISTS starred(
-    "user" text NOT NULL, id text NOT NULL, at timestamptz NOT NULL, PRIMARY KEY("user", id));
-CREATE TABLE IF NOT EXISTS tags(
-    "user" text NOT NULL, id text NOT NULL, key text NOT NULL, name text NOT NULL,
-    by text NOT NULL, at timestamptz NOT NULL, PRIMARY KEY("user", id, key));
-CREATE TABLE IF NOT EXISTS notes(
-    "user" text NOT NULL, id text NOT NULL, text text NOT NULL, at timestamptz NOT NULL,
-    PRIMARY KEY("user", id));
-CREATE TABLE IF NOT EXISTS angles(
-    "user" text NOT NULL, id text NOT NULL, story text NOT NULL, why text NOT NULL,
-    at timestamptz NOT NULL, PRIMARY KEY("user", id));
-"""
 USER = "ana"
 
 
@@ -169,7 +154,6 @@ def _write_triage(url: str, triage: TriageState) -> None:
     """`triage` as the analyst USER's rows (the "auto tag" set by [[tags]])."""
     assert triage.since is not None
     with psycopg.connect(url, autocommit=True) as conn:
-        conn.execute(TRIAGE)
         conn.execute("INSERT INTO users VALUES (%s, %s)", (USER, triage.since))
         conn.execute("INSERT INTO users VALUES ('bob', %s)", (triage.since,))
         for item_id in triage.seen:
@@ -262,7 +246,20 @@ def test_the_search_command_on_postgresql(
     store.close()
     cfg = tmp_path / "config.toml"
     cfg.write_text(f'[storage]\nbackend = "postgresql"\nurl = "{pg_url}"\n', encoding="utf-8")
-    for argv, ids in search_table.QUERIES:
+    triage = Triage(DatabaseSettings(url=pg_url), now=lambda: search_table.NOW - timedelta(days=30))
+    triage.star(["id2", "id3"])
+    triage.tag("Suivi", ["id3", "id5"])
+    triage.mark_seen(["id3"])
+    triage.close()
+    table = [
+        *search_table.QUERIES,
+        (["is:starred"], ["id3", "id2"]),
+        (["is:starred -tag:suivi"], ["id2"]),
+        (["#suivi OR lang:en"], ["id4", "id3", "id2", "id5"]),
+        (["is:unread since:24h"], ["id1", "id4"]),
+        (["is:read OR kremlin"], ["id3", "id5"]),
+    ]
+    for argv, ids in table:
         code = main(["search", *argv, "--format", "jsonl", "--config", str(cfg)])
         out, err = capsys.readouterr()
         assert code == 0
