@@ -26,7 +26,7 @@ from functools import partial
 from monitor.core.entries import search_text
 from monitor.core.index import EntryIndex, Part
 from monitor.core.query import filter_entries, highlight_spans, parse_query
-from monitor.model import Entry, Item
+from monitor.model import Actor, Entry, Item
 
 NOW = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
 
@@ -171,42 +171,51 @@ class Words:
         return text[0].upper() + text[1:] + "."
 
 
-def make_entries(n: int, seed: int = 1) -> list[Entry]:
+def make_items(n: int, seed: int = 1) -> list[Item]:
     rng = random.Random(seed)
     fr, en = Words(rng, FR_SMALL, FR_NEWS, FR_PHRASES), Words(rng, EN_SMALL, EN_NEWS, EN_PHRASES)
-    entries = []
+    items = []
     for i in range(n):
         lang = "fr" if rng.random() < 0.5 else "en" if rng.random() < 0.8 else "de"
         vocab = fr if lang == "fr" else en
         published = NOW - timedelta(seconds=90 * 86400 * i / n)
         sources = (rng.choice(SOURCES),) if rng.random() < 0.9 else tuple(rng.sample(SOURCES, 2))
-        item = Item(
-            id=f"id{i}",
-            title=vocab.sentence(rng, 80),
-            url=f"https://news.example.com/{i}",
-            sources=sources,
-            published=published,
-            published_raw=None,
-            date_flag=None,
-            language=lang,
-            summary=vocab.sentence(rng, 380),
-            first_seen=published,
-        )
-        entries.append(
-            Entry(
-                id=item.id,
-                published=item.published,
-                title=item.title,
-                sources=item.sources,
-                language=item.language,
+        title, summary = vocab.sentence(rng, 80), vocab.sentence(rng, 380)
+        actors = rng.sample(ACTORS, rng.choice((0, 0, 1, 1, 2, 3)))
+        items.append(
+            Item(
+                id=f"id{i}",
+                title=title,
+                url=f"https://news.example.com/{i}",
+                sources=sources,
+                published=published,
+                published_raw=None,
                 date_flag=None,
-                first_seen=item.first_seen,
-                url=item.url,
-                actors=tuple(rng.sample(ACTORS, rng.choice((0, 0, 1, 1, 2, 3)))),
-                search=search_text(item),
+                language=lang,
+                summary=summary,
+                first_seen=published,
+                actors=tuple(Actor(name, "person", 1) for name in actors),
             )
         )
-    return entries
+    return items
+
+
+def make_entries(n: int, seed: int = 1) -> list[Entry]:
+    return [
+        Entry(
+            id=item.id,
+            published=item.published,
+            title=item.title,
+            sources=item.sources,
+            language=item.language,
+            date_flag=None,
+            first_seen=item.first_seen,
+            url=item.url,
+            actors=tuple(a.name for a in item.actors),
+            search=search_text(item),
+        )
+        for item in make_items(n, seed)
+    ]
 
 
 def median_ms(fn: Callable[[], object], repeats: int) -> float:

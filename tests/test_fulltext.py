@@ -6,7 +6,6 @@ import json
 import re
 import time
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -19,8 +18,7 @@ from monitor.io.fts import FILE, TextIndex, match_expression
 from monitor.io.tinystore import TinyStore
 from monitor.model import Item, TriageState
 from tests.support.shared import CORPUS, need_shared
-
-NOW = datetime.now(UTC).replace(microsecond=0)
+from tests.support.text_items import NOW, make
 
 
 def article_body() -> tuple[str, str]:
@@ -34,26 +32,6 @@ def article_body() -> tuple[str, str]:
             if sum(map(len, paras)) > sum(map(len, best[1])):
                 best = (record.get("title") or "", paras)
     return best[0], best[1]
-
-
-def make(n: int, title: str, *, text: str | None = None, hours: float = 1, **kw: object) -> Item:
-    when = NOW - timedelta(hours=hours)
-    fields: dict[str, object] = {
-        "id": f"{n:020x}",
-        "title": title,
-        "url": f"https://www.lemonde.fr/international/{n}",
-        "sources": ("Le Monde",),
-        "published": when,
-        "published_raw": None,
-        "date_flag": None,
-        "language": "fr",
-        "summary": f"résumé numéro {n}",
-        "first_seen": when,
-        "keys": (f"u:https://example.com/{n}",),
-        "text": text,
-    }
-    fields.update(kw)
-    return Item(**fields)  # type: ignore[arg-type]
 
 
 def indexed(store: TinyStore, timeout: float = 30) -> Context:

@@ -7,48 +7,18 @@ import os
 import re
 import subprocess
 import sys
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 
 from monitor.cli import main
 from monitor.io.backends import open_store
-from monitor.model import Actor, Item
+from monitor.model import Actor
+from tests.support.search_table import ITEMS, NOW, QUERIES, item
 
 ROOT = Path(__file__).resolve().parents[1]
-NOW = datetime.now(UTC).replace(second=0, microsecond=0)
 LINE = re.compile(r"\d{4}-\d{2}-\d{2} \d{2}:\d{2}Z  .+  .+")
-
-
-def item(
-    n: int, title: str, *, hours: float, source: str = "Le Monde – International", **kw: object
-) -> Item:
-    when = NOW - timedelta(hours=hours)
-    fields: dict[str, object] = {
-        "id": f"id{n}",
-        "title": title,
-        "url": f"https://example.com/{n}",
-        "sources": (source,),
-        "published": when,
-        "published_raw": None,
-        "date_flag": None,
-        "language": "fr",
-        "summary": f"résumé {n}",
-        "first_seen": when,
-        "keys": (f"u:https://example.com/{n}",),
-    }
-    fields.update(kw)
-    return Item(**fields)  # type: ignore[arg-type]
-
-
-ITEMS = [
-    item(1, "Les États-Unis et la Russie", hours=1, actors=(Actor("Vladimir Putin", "person", 3),)),
-    item(2, "Ukraine: talks stall", hours=30, source="BBC News – World", language="en"),
-    item(3, "Le Tour de France repart", hours=5, source="L'Équipe"),
-    item(4, "Russia\x1b[31m and \u202eUkraine", hours=2, source="BBC News – World", language="en"),
-    item(5, "Moscou répond à Washington", hours=200, text="Le Kremlin a réagi. " * 50),
-]
 
 
 @pytest.fixture
@@ -108,20 +78,7 @@ def test_jsonl_one_item_a_line(config: Path, capsys: pytest.CaptureFixture[str])
     assert [json.loads(line)["id"] for line in out.splitlines()] == ["id4", "id2"]
 
 
-@pytest.mark.parametrize(
-    ("argv", "ids"),
-    [
-        (["actor:putin"], ["id1"]),
-        (['actor:"Vladimir Putin"'], ["id1"]),
-        (["source:bbc -ukraine"], []),
-        (["source:monde"], ["id1", "id5"]),
-        (["kremlin"], ["id5"]),  # from the start of the full text
-        (["since:24h"], ["id1", "id4", "id3"]),
-        (["since:24h lang:fr -tour"], ["id1"]),
-        (["NOT", "since:24h"], ["id2", "id5"]),
-        ([""], ["id1", "id4", "id3", "id2", "id5"]),
-    ],
-)
+@pytest.mark.parametrize(("argv", "ids"), QUERIES)
 def test_queries_over_the_store(
     config: Path, capsys: pytest.CaptureFixture[str], argv: list[str], ids: list[str]
 ) -> None:

@@ -32,6 +32,9 @@ from monitor.core.names import apply_names, entry_names
 
 if TYPE_CHECKING:
     from monitor.core.opml import OpmlRead
+    from monitor.core.query import Context, Query
+    from monitor.io.store import Store
+    from monitor.model import Entry
 
 # `sources import` of a file that is not usable OPML (not XML, cut, over a limit)
 EXIT_NOT_OPML = 3
@@ -258,7 +261,6 @@ def cmd_search(args: argparse.Namespace) -> int:
     settings = settings_of(args)
     store = store_of(settings, readonly=True)
     try:
-        index = store.entry_index()
         ctx = context_of(settings, store, query)
         if ctx.text is None and query.has_words():
             print(
@@ -266,8 +268,7 @@ def cmd_search(args: argparse.Namespace) -> int:
                 " run `monitor reindex`): titles and summaries only",
                 file=sys.stderr,
             )
-        found = index.rows(query.select(index, datetime.now(UTC), ctx))
-        found.sort(key=lambda e: e.published, reverse=True)  # newest first, ties kept in order
+        found = _found(settings, store, query, ctx)
         shown_entries = found[: args.limit] if args.limit else found
         lines: list[str] = []
         if args.format == "text":
@@ -295,6 +296,28 @@ def cmd_search(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
     return EXIT_OK
+
+
+def _found(settings: Settings, store: Store, query: Query, ctx: Context) -> list[Entry]:
+    """The entries `query` selects, newest first: asked of the database when the store
+    is one (it loads only what it finds), else selected from every entry."""
+    now = datetime.now(UTC)
+    if settings.database is not None:
+        from monitor.io.pg.query import search_store
+        from monitor.io.pg.store import PgStore
+        from monitor.io.store import StoreError
+        from monitor.io.triage import SHARED, login
+
+        assert isinstance(store, PgStore)
+        user = None if ctx.triage is None else SHARED if settings.triage.shared else login()
+        try:
+            return search_store(store, query, now, ctx, user)
+        except StoreError as exc:
+            raise CliError(str(exc)) from None
+    index = store.entry_index()
+    found = index.rows(query.select(index, now, ctx))
+    found.sort(key=lambda e: e.published, reverse=True)  # newest first, ties kept in order
+    return found
 
 
 def cmd_digest(args: argparse.Namespace) -> int:

@@ -338,6 +338,11 @@ class Query:
         return Query.both(other, self)
 
     @property
+    def tree(self) -> Node | None:
+        """The syntax tree (None: the empty query), for a backend that says it otherwise."""
+        return self._tree
+
+    @property
     def empty(self) -> bool:
         """True when the query has nothing to test: it matches every entry."""
         return self._tree is None

@@ -63,6 +63,55 @@ CREATE INDEX sources_due ON sources(next_due);
 
 # -- search (io/pg/search.py) ---------------------------------------------------------------
 SEARCH = """
+-- unaccent is STABLE (its dictionary could change); an index needs IMMUTABLE
+CREATE FUNCTION monitor_unaccent(text) RETURNS text
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE STRICT
+    AS $$ SELECT public.unaccent('public.unaccent'::regdictionary, $1) $$;
+-- items.words: title A, author C, sources D, body B, 100 empty positions apart
+CREATE FUNCTION monitor_words(title text, body text, author text, sources text)
+    RETURNS tsvector LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    AS $$ SELECT ts_delete(
+        setweight(to_tsvector('simple', monitor_unaccent(title)), 'A') || '~:100'::tsvector
+        || setweight(to_tsvector('simple', monitor_unaccent(author)), 'C') || '~:100'::tsvector
+        || setweight(to_tsvector('simple', monitor_unaccent(sources)), 'D') || '~:100'::tsvector
+        || setweight(to_tsvector('simple', monitor_unaccent(body)), 'B'), '~'::text) $$;
+-- where a word or phrase starts, by weight (its last word a prefix when `prefix`)
+CREATE FUNCTION monitor_starts(words tsvector, terms text[], prefix boolean)
+    RETURNS TABLE(start int, weight text) LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    AS $$ SELECT u.pos - t.k::int + 1, u.weight
+        FROM unnest(words) AS v(lexeme, positions, weights)
+        CROSS JOIN LATERAL unnest(v.positions, v.weights) AS u(pos, weight)
+        JOIN unnest(terms) WITH ORDINALITY AS t(word, k)
+            ON v.lexeme = monitor_unaccent(t.word) OR (prefix AND t.k = cardinality(terms)
+                AND starts_with(v.lexeme, monitor_unaccent(t.word)))
+        GROUP BY 1, 2 HAVING count(DISTINCT t.k) = cardinality(terms) $$;
+-- FTS5's NEAR, in one column: the right one starts from n + its length words before
+-- the left one to n + the left one's length after (io/pg/search.py)
+CREATE FUNCTION monitor_near(words tsvector, lterms text[], lprefix boolean,
+        rterms text[], rprefix boolean, n int)
+    RETURNS boolean LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    AS $$ SELECT EXISTS (SELECT 1 FROM monitor_starts(words, lterms, lprefix) l
+        JOIN monitor_starts(words, rterms, rprefix) r ON l.weight = r.weight
+            AND r.start - l.start BETWEEN -(n + cardinality(rterms))
+                AND n + cardinality(lterms)) $$;
+-- lang: as core.query_terms.language_test compares
+CREATE INDEX items_language_code ON items(lower(replace(language, '_', '-')) text_pattern_ops);
+-- every actor and source name ever stored: actor: and source: test the names, then ask
+-- the GIN indexes of items.actors and items.sources for the ones that match
+CREATE TABLE actor_names(name text PRIMARY KEY);
+CREATE TABLE source_names(name text PRIMARY KEY);
+CREATE FUNCTION monitor_note_names() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    INSERT INTO actor_names SELECT DISTINCT unnest(actors) FROM fresh ORDER BY 1
+        ON CONFLICT DO NOTHING;
+    INSERT INTO source_names SELECT DISTINCT unnest(sources) FROM fresh ORDER BY 1
+        ON CONFLICT DO NOTHING;
+    RETURN NULL;
+END $$;
+CREATE TRIGGER items_names_inserted AFTER INSERT ON items REFERENCING NEW TABLE AS fresh
+    FOR EACH STATEMENT EXECUTE FUNCTION monitor_note_names();
+CREATE TRIGGER items_names_updated AFTER UPDATE ON items REFERENCING NEW TABLE AS fresh
+    FOR EACH STATEMENT EXECUTE FUNCTION monitor_note_names();
 """
 
 # -- triage (io/triage.py, on io/pg/tables.py) -------------------------------------------------

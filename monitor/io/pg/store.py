@@ -34,7 +34,7 @@ from monitor.core.query import TextSearch
 from monitor.io.pg import leases, queue, schema
 from monitor.io.pg.connect import CHANNEL, Database, release
 from monitor.io.pg.entries import Entries
-from monitor.io.pg.search import WORDS, words_params
+from monitor.io.pg.search import WORDS, PgSearch, words_params
 from monitor.io.store import Change, StoreError
 from monitor.model import Entry, Item, Outcome, SourceState
 
@@ -392,7 +392,7 @@ class PgStore:
         self._entries.take(rows, gone)
 
     def text_search(self) -> TextSearch | None:
-        return None
+        return PgSearch(self.db)
 
     def text_backlog(self) -> bool:
         return False
