@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import random
 import statistics
 import sys
 import time
@@ -168,9 +169,66 @@ def main() -> None:
             store.close()
 
 
+# bench/query.py's kinds, each asked with words of the generator's of the same frequency
+# class (its texts are English news words and made-up ones, Zipf-distributed)
+QUERIES = (
+    ("two words", "government summit"),
+    ("one word, prefix", "minist"),
+    ("phrase", '"the government"'),
+    ("actor OR word", 'actor:"European Union" OR budgets'),
+    ("lang, since, word", "lang:en since:24h inflation"),
+    ("word NOT word", "summit -energy"),
+    ("hyphenated word", "central-bank"),
+    ("source", "source:news"),
+    ("rare word", "{rare}"),
+    ("absent word", "zanzibar"),
+    ("complex", "(summit OR budgets OR trade) lang:en -energy since:7d"),
+    ("first letter typed", "g"),
+    ("two letters typed", "go"),
+    ("OR, a letter typed", "budgets OR t"),
+)
+
+
 def search(store: PgStore, repeats: int) -> None:
-    """Filled in with the query kinds of bench/query.py once the search compiles."""
-    del store, repeats
+    """Each query kind, whole (compiled to SQL, `monitor search`'s path) and its text
+    part alone (`TextSearch.keys`, what a dashboard asks the database)."""
+    from monitor.core.query import Context, parse_query
+    from monitor.io.pg.query import search_store
+
+    rare = gen_store.vocabulary(random.Random(0))[40_000]
+    text = store.text_search()
+    ctx = Context(text=text)
+    print(f"\nsearch, {repeats} runs each after one warm-up: median / p95 ms (matches)")
+    print(f"  {'kind':<22} {'query':<46} {'whole query':>22} {'text part':>22}")
+    for kind, raw in QUERIES:
+        query = parse_query(raw.format(rare=rare))
+        now = datetime.now(UTC)
+        med, p95, found = timed(
+            lambda q=query, t=now: search_store(store, q, t, ctx, None), repeats
+        )
+        whole = f"{med * 1e3:.0f} / {p95 * 1e3:.0f} ({len(found):,})"
+        part = "-"
+        node = _text_part(query.tree)
+        if text is not None and node is not None:
+            tmed, tp95, keys = timed(lambda n=node: text.keys(n), repeats)
+            part = f"{tmed * 1e3:.0f} / {tp95 * 1e3:.0f} ({len(keys) if keys is not None else 0:,})"
+        print(f"  {kind:<22} {raw.format(rare=rare):<46} {whole:>22} {part:>22}", flush=True)
+
+
+def _text_part(node: Any) -> Any:
+    """The first node of the query that the text index answers alone, if any."""
+    from monitor.core.query_syntax import And, Near, Or, Term
+
+    if isinstance(node, (Near, Term)) and (
+        not isinstance(node, Term) or node.kind in ("word", "phrase")
+    ):
+        return node
+    if isinstance(node, (And, Or)):
+        for child in node.children:
+            found = _text_part(child)
+            if found is not None:
+                return found
+    return None
 
 
 if __name__ == "__main__":
