@@ -1,4 +1,5 @@
-"""TinyStore: identity merges, day partitions, the writer lock and recovery from bad files."""
+"""TinyStore: day partitions, the writer lock and recovery from bad files (what every
+backend does, identity merges among it, is in test_store_contract.py)."""
 
 from __future__ import annotations
 
@@ -28,7 +29,7 @@ from monitor.io.tinystore import (
     days,
     files,
 )
-from monitor.model import Actor, Item, Quote, SourceState
+from monitor.model import SourceState
 from tests.support.store import T0, item
 
 REPO = Path(__file__).resolve().parents[1]
@@ -62,93 +63,6 @@ def store(root: Path) -> Iterator[TinyStore]:
 # --- round trip and merges ---------------------------------------------------------------
 
 
-def test_round_trip_items_and_states(root: Path) -> None:
-    full = Item(
-        id="full",
-        title="A full item",
-        url="https://example.com/full",
-        sources=("a", "b"),
-        published=T0,
-        published_raw="Wed, 25 Nov 2026 10:00:00 GMT",
-        date_flag=None,
-        language="fr",
-        summary="résumé",
-        first_seen=T0 + timedelta(minutes=5),
-        keys=("g:feed|1", "u:https://example.com/full"),
-        author="Jane",
-        text="the whole article",
-        updated_at=T0 + timedelta(hours=1),
-        actors=(Actor("Jane", "person", 2),),
-        quotes=(Quote("Jane", "hello"),),
-    )
-    other = item(2, published=T0 - timedelta(days=3))
-    state = SourceState(
-        "a",
-        "https://example.com/feed",
-        etag='"x"',
-        last_success=T0,
-        failures=2,
-        feed_problems=("bad date",),
-    )
-    with TinyStore(root) as s:
-        assert s.write([full, other], [state]) == ["new", "new"]
-        assert s.count() == 2
-        assert s.get("full") == full
-    for readonly in (True, False):
-        with TinyStore(root, readonly=readonly) as s:
-            assert s.count() == 2
-            assert list(s.items()) == [full, other]
-            assert s.get("full") == full
-            assert s.get("nope") is None
-            assert s.states() == {"a": state}
-
-
-def test_states_upsert_by_name(store: TinyStore) -> None:
-    a, b = SourceState("a", "https://a"), SourceState("b", "https://b")
-    store.write([], [a, b])
-    a2 = SourceState("a", "https://a", etag="e1", failures=1)
-    store.write([], [a2])
-    assert store.states() == {"a": a2, "b": b}
-
-
-def test_merge_on_rewrite(store: TinyStore) -> None:
-    assert store.write([item(1, source="a")], []) == ["new"]
-    assert store.write([item(1, source="b")], []) == ["updated"]
-    assert store.write([item(1, source="b")], []) == ["unchanged"]
-    assert store.write([item(1, source="a", title="new title")], []) == ["updated"]
-    got = store.get("id1")
-    assert got is not None
-    assert got.sources == ("a", "b")
-    assert got.title == "new title"
-    assert got.updated_at == T0
-    assert store.count() == 1
-
-
-def test_same_article_two_sources_in_one_batch(store: TinyStore) -> None:
-    out = store.write([item(1, source="a"), item(1, source="b"), item(2)], [])
-    assert out == ["new", "updated", "new"]
-    assert store.count() == 2
-    stored = [it for it in store.items() if it.id == "id1"]
-    assert len(stored) == 1
-    assert stored[0].sources == ("a", "b")
-
-
-def test_identity_by_any_key(store: TinyStore) -> None:
-    store.write([item(1, keys=("g:feed|1", "u:https://example.com/x"))], [])
-    # another feed, another guid, same canonical link: the same article
-    again = item(9, source="b", keys=("g:other|9", "u:https://example.com/x"))
-    assert store.write([again], []) == ["updated"]
-    assert store.count() == 1
-    got = store.get("id1")
-    assert got is not None
-    assert got.sources == ("a", "b")
-    assert set(got.keys) == {"g:feed|1", "u:https://example.com/x", "g:other|9"}
-    # the key learnt from the second feed now resolves too
-    third = item(7, source="c", keys=("g:other|9",))
-    assert store.write([third], []) == ["updated"]
-    assert store.count() == 1
-
-
 def test_text_kept_apart_and_merged_back(root: Path, store: TinyStore) -> None:
     store.write([item(1, text="full text")], [])
     stored = json.loads(day_file(root, "2026-11-25").read_text())
@@ -164,18 +78,6 @@ def test_text_kept_apart_and_merged_back(root: Path, store: TinyStore) -> None:
 
 
 # --- days --------------------------------------------------------------------------------
-
-
-def test_items_since_until(store: TinyStore) -> None:
-    times = [T0 - timedelta(days=d, hours=h) for d in range(5) for h in (0, 6)]
-    store.write([item(n, published=t) for n, t in enumerate(times)], [])
-    assert ids(store) == [f"id{n}" for n in range(len(times))]  # newest first
-    since, until = T0 - timedelta(days=2, hours=3), T0 - timedelta(hours=3)
-    want = [f"id{n}" for n, t in enumerate(times) if since <= t < until]
-    assert ids(store, since=since, until=until) == want
-    assert ids(store, since=T0) == ["id0"]
-    assert ids(store, until=T0 - timedelta(days=4)) == ["id9"]
-    assert ids(store, since=T0 + timedelta(days=1)) == []
 
 
 def test_days_are_files(root: Path, store: TinyStore) -> None:

@@ -120,6 +120,7 @@ def test_merge_on_rewrite(store: Store) -> None:
     assert got is not None
     assert got.sources == ("a", "b")
     assert got.title == "new title"
+    assert got.updated_at == T0
     assert store.count() == 1
 
 
