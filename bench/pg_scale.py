@@ -135,6 +135,7 @@ def main() -> None:
     parser.add_argument("--search-repeats", type=int, default=21)
     parser.add_argument("--url", help="an existing database (else a server of our own)")
     parser.add_argument("--keep", action="store_true", help="the database is built: skip 1")
+    parser.add_argument("--no-poll", action="store_true", help="skip 2")
     args = parser.parse_args()
     gen_store.TEXT_CHARS = args.text_chars
     today = datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
@@ -156,11 +157,12 @@ def main() -> None:
                 )
             count = store.count()
             print(f"\n{count:,} items stored")
-            writes = poll(store, today, args.repeats)
-            print(
-                f"a poll of {POLL:,} new items into {count:,}: median "
-                f"{statistics.median(writes):.1f} s ({', '.join(f'{w:.1f}' for w in writes)})"
-            )
+            if not args.no_poll:
+                writes = poll(store, today, args.repeats)
+                print(
+                    f"a poll of {POLL:,} new items into {count:,}: median "
+                    f"{statistics.median(writes):.1f} s ({', '.join(f'{w:.1f}' for w in writes)})"
+                )
             search(store, args.search_repeats)
             print("\nsize on disk")
             for name, size in sizes(store):

@@ -480,7 +480,7 @@ def load_app(config: Path, t_start: float) -> tuple[Any, TimedStore, dict[str, f
     from monitor.io.backends import open_store
 
     settings = load(config)
-    store = TimedStore(open_store(settings))
+    store = TimedStore(open_store(settings, held=True))
     marks["opened"] = time.time()
     app = MonitorApp(settings, store, autopoll=False)  # type: ignore[arg-type]
     return app, store, marks
@@ -705,7 +705,7 @@ async def child_poll(config: Path, why: bool, variant: str) -> dict[str, Any]:
 
             n = int(v.removeprefix("concurrency-"))
             settings = replace(settings, poll=replace(settings.poll, concurrency=n))
-    store = TimedStore(open_store(settings))
+    store = TimedStore(open_store(settings, held=True))
     span: dict[str, float] = {}
 
     # as the app does without a poll= argument: parsing in its worker process (the

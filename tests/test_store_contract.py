@@ -316,3 +316,36 @@ def test_a_window_holds_the_recent_days_only(pg_url: str) -> None:
                 [item(20, published=today), item(21, published=today - timedelta(days=8))], []
             )
             assert [e.id for e in recent.entries()] == ["id20", "id0", "id1", "id2", "id3"]
+
+
+def test_a_days_index_is_made_once_for_every_process(pg_url: str) -> None:
+    """The filters' index of a day, made by the first process that reads it, is taken
+    by the next from the database while it still fits the day's items."""
+    from monitor.core.query import parse_query
+    from monitor.io.pg.connect import database
+    from monitor.io.pg.store import PgStore
+
+    settings = DatabaseSettings(url=pg_url)
+    items = [item(n, published=T0 - timedelta(hours=5 * n)) for n in range(40)]
+
+    def made(store: PgStore) -> set[str]:
+        return {str(day) for day, bucket in store._entries._days.items() if bucket.made}
+
+    with PgStore(database(settings)) as first:
+        first.write(items, [])
+        index = first.entry_index()
+        days = {e.published.date().isoformat() for e in index.entries}
+        assert len(days) == 9
+        with PgStore(database(settings)) as second:
+            second._entries.made_parts = lambda: []  # type: ignore[method-assign]  # keep `made`
+            again = second.entry_index()
+            assert made(second) == set()  # every day's index taken as saved
+            assert again.entries == index.entries
+            query = parse_query("title")
+            found = again.rows(query.select(again, T0))
+            assert len(found) == 40 and found == index.rows(query.select(index, T0))
+        first.write([item(99, published=T0)], [])  # the day of T0 has one item more
+        with PgStore(database(settings)) as third:
+            third._entries.made_parts = lambda: []  # type: ignore[method-assign]
+            third.entry_index()
+            assert made(third) == {T0.date().isoformat()}  # made again: the saved one is stale

@@ -46,6 +46,9 @@ CREATE INDEX item_keys_id ON item_keys(id);
 CREATE TABLE dropped(id text NOT NULL, seq bigint NOT NULL,
     at timestamptz NOT NULL DEFAULT now());
 CREATE TABLE store_meta(k text PRIMARY KEY, v bigint NOT NULL);
+-- each day's filter index (core.index parts), as of its newest commit: derived data
+CREATE TABLE day_parts(day date PRIMARY KEY, seq bigint NOT NULL, items integer NOT NULL,
+    parts bytea NOT NULL);
 CREATE INDEX dropped_seq ON dropped(seq);
 -- records that could not be read, set aside by `monitor repair`
 CREATE TABLE quarantine(id text NOT NULL, record bytea NOT NULL, why text NOT NULL,

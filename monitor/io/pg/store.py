@@ -29,7 +29,7 @@ import psycopg
 
 from monitor.core.dedupe import merge
 from monitor.core.entries import doc_key, entry_of
-from monitor.core.index import EntryIndex
+from monitor.core.index import EntryIndex, Part, encode_parts
 from monitor.core.query import TextSearch
 from monitor.io.pg import leases, queue, schema
 from monitor.io.pg.connect import CHANNEL, Database, release
@@ -360,7 +360,24 @@ class PgStore:
     def entry_index(self) -> EntryIndex:
         with self._mutex:
             self._catch_up()
-            return self._entries.index()
+            index = self._entries.index()
+            made = self._entries.made_parts()
+        if made and not self.readonly:
+            self._save_parts(made)
+        return index
+
+    def _save_parts(self, made: list[tuple[date, int, int, list[Part]]]) -> None:
+        """Save the days' parts made here, for the next process (`io/pg/entries.py`);
+        derived: a failure costs that process the time to make them, nothing else."""
+        try:
+            with self._conn() as conn, conn.cursor() as cur:
+                cur.executemany(
+                    "INSERT INTO day_parts VALUES (%s, %s, %s, %s) ON CONFLICT (day) DO UPDATE"
+                    " SET seq = excluded.seq, items = excluded.items, parts = excluded.parts",
+                    [(day, seq, count, encode_parts(parts)) for day, seq, count, parts in made],
+                )
+        except StoreError as exc:
+            log.warning("%s", exc)
 
     def _catch_up(self) -> None:
         """Read the rows of the commits not read yet (all of them, the first time), and
@@ -389,7 +406,14 @@ class PgStore:
                     (known, since),
                 )
                 rows = cur.fetchall()
+                saved = []
+                if not known:  # a first read: the days' saved indexes, where they fit
+                    cur.execute(
+                        "SELECT day, seq, items, parts FROM day_parts WHERE day >= %s", (since,)
+                    )
+                    saved = cur.fetchall()
         self._entries.take(rows, gone)
+        self._entries.take_parts(saved)
 
     def text_search(self) -> TextSearch | None:
         return PgSearch(self.db)
