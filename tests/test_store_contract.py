@@ -316,6 +316,19 @@ def test_a_window_holds_the_recent_days_only(pg_url: str) -> None:
                 [item(20, published=today), item(21, published=today - timedelta(days=8))], []
             )
             assert [e.id for e in recent.entries()] == ["id20", "id0", "id1", "id2", "id3"]
+            # the text index is asked for the window's days only; all of them without one
+            from monitor.core.entries import doc_key
+            from monitor.core.query import parse_query
+
+            words = parse_query("title").tree
+            text = recent.text_search()
+            assert text is not None and words is not None
+            found = text.keys(words)
+            assert found is not None
+            assert sorted(found) == sorted(doc_key(f"id{n}") for n in (20, 0, 1, 2, 3))
+            every = writer.text_search()
+            everything = every.keys(words) if every is not None else None
+            assert everything is not None and len(everything) == 12
 
 
 def test_a_days_index_is_made_once_for_every_process(pg_url: str) -> None:

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from datetime import date
 
 import numpy as np
 import psycopg
@@ -182,20 +183,28 @@ def words_of(*terms: Term) -> str:
 
 
 class PgSearch:
-    """`core.query.TextSearch` over `items.words`: the doc keys of the matching items.
-    A failure is logged and answered with None (the caller falls back), never raised."""
+    """`core.query.TextSearch` over `items.words`: the doc keys of the matching items
+    (published on `since` or after, the days a windowed store holds: the others' keys
+    would be read for nothing). A failure is logged and answered with None (the caller
+    falls back), never raised."""
 
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Database, since: date | None = None) -> None:
         self.db = db
+        self.since = since
 
     def keys(self, node: Node) -> Ints | None:
         where = condition(node)
         if where is None:
             return None
+        days, params = (
+            ("", where.params)
+            if self.since is None
+            else (" AND day >= %s", [*where.params, self.since])
+        )
         try:
             with self.db.connection() as conn:
                 row = conn.execute(
-                    f"SELECT array_agg(doc) FROM items WHERE {where.text}", where.params
+                    f"SELECT array_agg(doc) FROM items WHERE {where.text}{days}", params
                 ).fetchone()
         except psycopg.Error as exc:
             log.warning("text search in %s failed: %s", self.db.name, exc)

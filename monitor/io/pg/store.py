@@ -379,14 +379,19 @@ class PgStore:
         except StoreError as exc:
             log.warning("%s", exc)
 
+    def _since(self) -> date | None:
+        """The first day of the window (None: every day). Whole days: what is held,
+        what is read and what the text index is asked for agree."""
+        if self.window is None:
+            return None
+        return (datetime.now(UTC) - timedelta(seconds=self.window)).date()
+
     def _catch_up(self) -> None:
         """Read the rows of the commits not read yet (all of them, the first time), and
         forget the items dropped since, in one snapshot."""
         known = self._entries.seq
-        since = date.min
-        if self.window is not None:  # whole days: what is held and what is read agree
-            since = (datetime.now(UTC) - timedelta(seconds=self.window)).date()
-            self._entries.forget_before(since)
+        since = self._since() or date.min
+        self._entries.forget_before(since)
         with self._conn() as conn, conn.transaction():
             conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
             gone: list[str] = []
@@ -416,7 +421,7 @@ class PgStore:
         self._entries.take_parts(saved)
 
     def text_search(self) -> TextSearch | None:
-        return PgSearch(self.db)
+        return PgSearch(self.db, self._since())
 
     def text_backlog(self) -> bool:
         return False
