@@ -89,6 +89,8 @@ class Database:
             if self._listener is None:
                 self._listener = Listener(self.url)
             self._listener.callbacks.append(callback)
+            listener = self._listener
+        listener.ready.wait(CONNECT_WAIT)  # a commit from now on is heard
 
     def close(self) -> None:
         with self._lock:
@@ -114,6 +116,7 @@ class Listener:
         self.url = url
         self.callbacks: list[Callable[[int], None]] = []
         self._stop = threading.Event()
+        self.ready = threading.Event()  # listening (set for good after a first try)
         self._conn: psycopg.Connection | None = None
         self._thread = threading.Thread(target=self._run, name="monitor-listen", daemon=True)
         self._thread.start()
@@ -125,6 +128,7 @@ class Listener:
                 with psycopg.connect(self.url, autocommit=True) as conn:
                     self._conn = conn
                     conn.execute(f"LISTEN {CHANNEL}")
+                    self.ready.set()
                     if lost:
                         self._call(-1)
                     while not self._stop.is_set():
@@ -134,6 +138,7 @@ class Listener:
                 if self._stop.is_set():
                     return
                 log.warning("listening for commits: %s; trying again", exc)
+                self.ready.set()  # nobody waits for a server that is not there
                 lost = True
                 self._stop.wait(1.0)
 

@@ -122,14 +122,11 @@ class PgStore:
         try:
             with self._conn() as conn:
                 schema.check(conn, create=not readonly)
-                row = conn.execute(
-                    "SELECT CASE WHEN is_called THEN last_value ELSE 0 END FROM commits"
-                ).fetchone()
-                self._latest = int(row[0]) if row else 0
+            self._latest = self._commit_now()
         except BaseException:
             release(db)
             raise
-        db.listen(self._notified)
+        self._listening = False  # a command that reads once needs no listener
 
     @property
     def name(self) -> str:
@@ -167,14 +164,32 @@ class PgStore:
         """The listener's thread: a commit was made (-1: maybe some; read again)."""
         if self._closed:
             return
-        if commit > 0:
-            self._latest = max(self._latest, commit)
+        if commit <= 0:  # listening again after a lost connection: what was missed?
+            try:
+                commit = self._commit_now()
+            except StoreError:
+                return
+        self._latest = max(self._latest, commit)
         for callback in list(self._followers):
             callback(commit)
+
+    def _commit_now(self) -> int:
+        """The newest commit number given out (one query)."""
+        with self._conn() as conn:
+            row = conn.execute(
+                "SELECT CASE WHEN is_called THEN last_value ELSE 0 END FROM commits"
+            ).fetchone()
+        return int(row[0]) if row else 0
 
     def follow(self, callback: Callable[[int], None]) -> None:
         """Call `callback(commit)` from another thread whenever any process commits."""
         self._followers.append(callback)
+        self._listen()
+
+    def _listen(self) -> None:
+        if not self._listening:
+            self._listening = True
+            self.db.listen(self._notified)
 
     # -- Store: writing ---------------------------------------------------------------
 
@@ -432,7 +447,9 @@ class PgStore:
         return int(row[0]) if row else 0
 
     def version(self) -> object:
-        """The newest commit this process has heard of (LISTEN): no query."""
+        """The newest commit this process has heard of (LISTEN, from the first call on):
+        no query."""
+        self._listen()
         return self._latest
 
     # -- Store: upkeep ----------------------------------------------------------------
