@@ -174,12 +174,13 @@ class PgStore:
             callback(commit)
 
     def _commit_now(self) -> int:
-        """The newest commit number given out (one query)."""
+        """The newest commit whose rows are visible (one query on indexed columns; not
+        the sequence, which counts a write still under way)."""
         with self._conn() as conn:
             row = conn.execute(
-                "SELECT CASE WHEN is_called THEN last_value ELSE 0 END FROM commits"
+                "SELECT greatest((SELECT max(seq) FROM items), (SELECT max(seq) FROM dropped))"
             ).fetchone()
-        return int(row[0]) if row else 0
+        return int(row[0]) if row and row[0] is not None else 0
 
     def follow(self, callback: Callable[[int], None]) -> None:
         """Call `callback(commit)` from another thread whenever any process commits."""
