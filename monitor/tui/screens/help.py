@@ -70,7 +70,7 @@ def render_help(
     out.append("  ★ starred (f). Tags (t, T) and the note (n) show in the article.\n")
     out.append("  new angle: M marks an item's whole story seen, and its later copies arrive\n")
     out.append("    seen, except those with a new actor or quote (is:new-angle).\n")
-    out.append("  Kept in triage.sqlite in the store folder: they survive a restart.\n")
+    out.append("  Kept with the store (triage.sqlite, or the database): they survive a restart.\n")
     out.append("\nStories (S)\n", style="bold underline")
     out.append(f"  {SCORE_WORDS}.\n")
     out.append("  src: sources, items, lang: languages, 24h: items per hour (sparkline),\n")
