@@ -362,3 +362,29 @@ def test_a_days_index_is_made_once_for_every_process(pg_url: str) -> None:
             third._entries.made_parts = lambda: []  # type: ignore[method-assign]
             third.entry_index()
             assert made(third) == {T0.date().isoformat()}  # made again: the saved one is stale
+
+
+def test_records_that_do_not_decode_are_set_aside(pg_url: str) -> None:
+    """`monitor check` on a database: a record or an entry that does not decode is
+    said; `--repair` keeps the record aside and makes the entry again."""
+    from monitor.io.pg.connect import database
+    from monitor.io.pg.store import PgStore
+
+    with PgStore(database(DatabaseSettings(url=pg_url))) as store:
+        store.write([item(n) for n in range(4)], [])
+        with store.db.connection() as conn:
+            conn.execute("UPDATE items SET record = '\\x00ff'::bytea WHERE id = 'id1'")
+            conn.execute("UPDATE items SET entry = '\\x00ff'::bytea WHERE id = 'id2'")
+        assert store.problems() == [
+            "1 stored items cannot be read (monitor check --repair sets them aside)",
+            "1 entries cannot be read (monitor check --repair makes them again)",
+        ]
+        assert store.repair() == [
+            "set aside 1 items that cannot be read (table quarantine)",
+            "made the entries of 1 items again",
+        ]
+        assert store.problems() == []
+        assert store.count() == 3 and store.get("id1") is None
+        assert {e.id for e in store.entries()} == {"id0", "id2", "id3"}
+        with store.db.connection() as conn:
+            assert conn.execute("SELECT id FROM quarantine").fetchall() == [("id1",)]

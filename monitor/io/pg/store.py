@@ -456,26 +456,9 @@ class PgStore:
     # -- Store: upkeep ----------------------------------------------------------------
 
     def reindex(self, progress: Callable[[int, int], None] | None = None) -> int:
-        """Make every item's entry and words again from its record, CHUNK at a time
-        (each its own commit, so that readers pick the new entries up)."""
-        total = self.count()
-        done, last = 0, ""
-        while True:
-            with self._conn() as conn:
-                rows = conn.execute(
-                    "SELECT id, record FROM items WHERE id > %s ORDER BY id LIMIT %s",
-                    (last, CHUNK),
-                ).fetchall()
-            if not rows:
-                break
-            last = rows[-1][0]
-            items = [it for _, record in rows if (it := _item(record)) is not None]
-            with self._writing() as (conn, seq):
-                self._put(conn, items, seq)
-            done += len(items)
-            if progress is not None:
-                progress(done, total)
-        return done
+        from monitor.io.pg import upkeep
+
+        return upkeep.reindex(self, progress)
 
     def quarantined(self) -> int:
         return self._entries.unreadable
@@ -484,71 +467,14 @@ class PgStore:
         return []
 
     def problems(self) -> list[str]:
-        """Records that do not decode, and entries that do not: read whole."""
-        bad_items, bad_entries = self._unreadable()
-        said = []
-        if bad_items:
-            said.append(
-                f"{len(bad_items)} stored items cannot be read (monitor repair sets them aside)"
-            )
-        if bad_entries:
-            said.append(
-                f"{len(bad_entries)} entries cannot be read (monitor repair makes them again)"
-            )
-        return said
+        from monitor.io.pg import upkeep
+
+        return upkeep.problems(self)
 
     def repair(self) -> list[str]:
-        """Set aside the records that cannot be read (kept in `quarantine`), and make
-        again the entries and words of items whose entry cannot be read."""
-        bad_items, bad_entries = self._unreadable()
-        with self._writing() as (conn, seq):
-            if bad_items:
-                conn.execute(
-                    "INSERT INTO quarantine(id, record, why) SELECT id, record, "
-                    "'does not decode' FROM items WHERE id = ANY(%s)",
-                    (bad_items,),
-                )
-                conn.execute("DELETE FROM items WHERE id = ANY(%s)", (bad_items,))
-                conn.execute("DELETE FROM item_keys WHERE id = ANY(%s)", (bad_items,))
-                conn.cursor().executemany(
-                    "INSERT INTO dropped(id, seq) VALUES (%s, %s)", [(i, seq) for i in bad_items]
-                )
-            again = [
-                it
-                for _, record in conn.execute(
-                    "SELECT id, record FROM items WHERE id = ANY(%s)", (bad_entries,)
-                )
-                if (it := _item(record)) is not None
-            ]
-            self._put(conn, again, seq)
-        said = []
-        if bad_items:
-            said.append(f"set aside {len(bad_items)} items that cannot be read (table quarantine)")
-        if again:
-            said.append(f"made the entries of {len(again)} items again")
-        return said
+        from monitor.io.pg import upkeep
 
-    def _unreadable(self) -> tuple[list[str], list[str]]:
-        bad_items: list[str] = []
-        bad_entries: list[str] = []
-        last = ""
-        while True:
-            with self._conn() as conn:
-                rows = conn.execute(
-                    "SELECT id, record, entry FROM items WHERE id > %s ORDER BY id LIMIT %s",
-                    (last, CHUNK),
-                ).fetchall()
-            if not rows:
-                return bad_items, bad_entries
-            last = rows[-1][0]
-            for rid, record, entry in rows:
-                if _item(record) is None:
-                    bad_items.append(rid)
-                else:
-                    try:
-                        msgspec.msgpack.decode(entry, type=Entry)
-                    except (msgspec.DecodeError, msgspec.ValidationError):
-                        bad_entries.append(rid)
+        return upkeep.repair(self)
 
     def close(self) -> None:
         if self._closed:
